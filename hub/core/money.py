@@ -1,0 +1,138 @@
+"""Exact money: py-moneyed ``Money`` over ``Decimal``, explicit rounding, the wire shape.
+
+Rules kept here so every domain rounds the same way:
+
+* never a float: :func:`parse_amount` refuses floats and non-finite values;
+* rounding happens only where a jurisdiction or a document rounds, with a named mode
+  (:data:`ROUND_HALF_UP` is the commercial default, :data:`ROUND_HALF_EVEN` banker's);
+* the precision of a currency comes from CLDR via Babel (JPY 0, EUR 2, BHD 3);
+* on the wire money is ``{"amount": "12.34", "currency": "EUR"}``, the amount a string.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+import msgspec
+import pycountry
+from babel.numbers import get_currency_precision
+from moneyed import Money
+
+__all__ = [
+    "ROUND_DOWN",
+    "ROUND_HALF_EVEN",
+    "ROUND_HALF_UP",
+    "Money",
+    "MoneyWire",
+    "allocate",
+    "currency_exponent",
+    "is_known_currency",
+    "money_from_wire",
+    "money_to_wire",
+    "parse_amount",
+    "quantum",
+    "round_money",
+]
+
+
+class MoneyWire(msgspec.Struct, frozen=True):
+    """Money as it crosses the API: the amount is a decimal string, never a JSON number."""
+
+    amount: str
+    currency: str
+
+
+@lru_cache(maxsize=512)
+def is_known_currency(code: str) -> bool:
+    """True for an active ISO 4217 alphabetic code (``EUR``), false for anything else."""
+    return len(code) == 3 and code.isalpha() and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
+
+
+@lru_cache(maxsize=512)
+def currency_exponent(code: str) -> int:
+    """Minor-unit digits of a currency per CLDR (JPY 0, EUR 2, BHD 3)."""
+    return int(get_currency_precision(code))
+
+
+def quantum(code: str) -> Decimal:
+    """The smallest unit of a currency as a Decimal exponent, e.g. ``Decimal('0.01')``."""
+    return Decimal(1).scaleb(-currency_exponent(code))
+
+
+def parse_amount(raw: object) -> Decimal:
+    """Parse a client-sent amount. Strings and ints only: a float has already lost precision.
+
+    Raises:
+        ValueError: with a message fit to show the client.
+    """
+    if isinstance(raw, bool) or isinstance(raw, float):
+        raise ValueError("amount must be a decimal string such as \"12.34\", not a JSON number with a fraction")
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if not isinstance(raw, str):
+        raise ValueError("amount must be a decimal string such as \"12.34\"")
+    text = raw.strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not a decimal number") from None
+    if not value.is_finite():
+        raise ValueError("amount must be a finite number")
+    if value.as_tuple().exponent < -8:  # type: ignore[operator]
+        raise ValueError("amount has more than 8 decimal places")
+    if abs(value) >= Decimal("1e15"):
+        raise ValueError("amount is too large")
+    return value
+
+
+def round_money(money: Money, rounding: str = ROUND_HALF_UP, exponent: int | None = None) -> Money:
+    """Round to the currency's minor unit (or ``exponent`` digits) with an explicit mode."""
+    code = money.currency.code
+    digits = currency_exponent(code) if exponent is None else exponent
+    return Money(money.amount.quantize(Decimal(1).scaleb(-digits), rounding=rounding), code)
+
+
+def money_from_wire(wire: MoneyWire, *, allow_negative: bool = False) -> Money:
+    """Validate and convert a :class:`MoneyWire`.
+
+    Raises:
+        ValueError: naming what is wrong (unknown currency, negative, not a number).
+    """
+    if not is_known_currency(wire.currency):
+        raise ValueError(f"unknown currency {wire.currency!r}: use an ISO 4217 code such as EUR")
+    amount = parse_amount(wire.amount)
+    if amount < 0 and not allow_negative:
+        raise ValueError("amount must not be negative")
+    return Money(amount, wire.currency)
+
+
+def money_to_wire(money: Money) -> MoneyWire:
+    """Render a Money for the wire; the amount keeps its Decimal digits (round before if needed)."""
+    return MoneyWire(amount=format(money.amount, "f"), currency=money.currency.code)
+
+
+def allocate(total: Decimal, weights: list[Decimal], exponent: int) -> list[Decimal]:
+    """Split ``total`` over ``weights`` pro rata so the parts sum exactly to ``total``.
+
+    Largest-remainder method: every part is first rounded down to ``exponent`` digits, then the
+    leftover minor units go one each to the parts with the largest remainders (ties to the earlier
+    part), so the result is deterministic and never drifts from the total.
+    """
+    if not weights:
+        return []
+    unit = Decimal(1).scaleb(-exponent)
+    weight_sum = sum(weights, Decimal(0))
+    if weight_sum == 0:
+        # No value to weigh by: share equally.
+        weights = [Decimal(1)] * len(weights)
+        weight_sum = Decimal(len(weights))
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total).quantize(unit, rounding=ROUND_HALF_UP)
+    exact = [magnitude * w / weight_sum for w in weights]
+    floors = [e.quantize(unit, rounding=ROUND_DOWN) for e in exact]
+    leftover_units = int((magnitude - sum(floors, Decimal(0))) / unit)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:leftover_units]:
+        floors[i] += unit
+    return [sign * part for part in floors]
