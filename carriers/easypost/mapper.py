@@ -411,7 +411,7 @@ def parse_event_body(raw_body: bytes) -> list[TrackingEvent]:
         raise MalformedWebhook(CARRIER, str(exc)) from None
     if event.object != "Event":
         raise MalformedWebhook(CARRIER, "object is not an Event")
-    if not event.description.startswith("tracker.") or event.result is None:
+    if not event.description.startswith("tracker."):
         return []
     try:
         tracker = _tracker_decoder.decode(event.result)

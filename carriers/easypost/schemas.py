@@ -103,7 +103,7 @@ class EPEvent(msgspec.Struct, frozen=True):
     id: str
     description: str
     object: str = "Event"
-    result: msgspec.Raw | None = None
+    result: msgspec.Raw = msgspec.Raw(b"null")
 
 
 class EPFieldError(msgspec.Struct, frozen=True):
