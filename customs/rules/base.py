@@ -1,0 +1,363 @@
+"""The shared vocabulary of the destination rule modules: the quote being computed and small helpers.
+
+A rule module reads thresholds and rates from :class:`~customs.tariffs.TariffTables` (data) and
+decides, in a few readable lines, what they mean for its destination (code): valuation basis, tax
+base, which de minimis test, where and how amounts are rounded.
+
+Amounts here are ``Decimal`` in the destination currency. ``Line.duty_exact`` keeps full
+precision; each module rounds where its jurisdiction rounds, with a named mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Literal, Protocol
+
+from customs.tariffs import Destination, DutyMeasure, TariffTables, TaxRate, Threshold
+from hub.core.errors import FieldError, ValidationFailed
+from hub.core.money import allocate
+
+__all__ = [
+    "DeMinimis",
+    "FeeLine",
+    "Line",
+    "Quote",
+    "RuleModule",
+    "TaxLine",
+    "apply_duty_measures",
+    "excluded",
+    "fmt",
+    "pct",
+    "round_lines",
+    "round_total_allocate",
+    "set_customs_values",
+    "tax_rate_for",
+    "threshold_amount",
+]
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+CollectedAt = Literal["border", "checkout"]
+
+
+@dataclass(slots=True)
+class Line:
+    index: int
+    hs: str
+    hs_as_sent: str
+    description: str
+    origin: str | None
+    quantity: int
+    unit_value: Decimal
+    value: Decimal
+    weight_kg: Decimal | None
+    duty_rate_override: Decimal | None
+    tax_category: str
+    shipping: Decimal = ZERO
+    insurance: Decimal = ZERO
+    customs_value: Decimal = ZERO
+    duty_exact: Decimal = ZERO
+    duty: Decimal = ZERO
+    duty_rate: str | None = None
+    duty_basis: str = ""
+    duty_source: str = "table"
+    measure_ids: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"line {self.index} (HS {self.hs_as_sent})"
+
+
+@dataclass(slots=True)
+class TaxLine:
+    code: str
+    rate: str | None
+    base: Decimal
+    amount: Decimal
+    collected_at: CollectedAt
+
+
+@dataclass(slots=True)
+class FeeLine:
+    code: str
+    amount: Decimal
+    source: str = ""
+
+
+@dataclass(slots=True)
+class DeMinimis:
+    duty_exempt: bool = False
+    tax_exempt: bool = False
+    rule: str = "none applies"
+
+
+@dataclass(slots=True)
+class Quote:
+    """Everything a rule module needs, converted to the destination currency."""
+
+    destination: Destination
+    country: str
+    region: str | None
+    day: dt.date
+    currency: str
+    exponent: int
+    transport_mode: str
+    ship_from: str | None
+    origin: str | None
+    is_gift: bool
+    scheme_registered: bool
+    lines: list[Line]
+    goods: Decimal
+    shipping: Decimal
+    insurance: Decimal
+    local_charges: list[FeeLine]
+    tables: TariffTables
+    convert: Callable[[Decimal, str], Decimal]
+    cbec_annual_used: Decimal | None = None
+    explanation: list[str] = field(default_factory=list)
+    taxes: list[TaxLine] = field(default_factory=list)
+    fees: list[FeeLine] = field(default_factory=list)
+    de_minimis: DeMinimis = field(default_factory=DeMinimis)
+
+    @property
+    def duty_key(self) -> str:
+        """Duty measures are per customs union (``EU``) or per country."""
+        return self.destination.union or self.country
+
+    @property
+    def unit(self) -> Decimal:
+        return Decimal(1).scaleb(-self.exponent)
+
+    def q(self, amount: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
+        return amount.quantize(self.unit, rounding=rounding)
+
+    def say(self, text: str) -> None:
+        self.explanation.append(text)
+
+    def duty_total(self) -> Decimal:
+        return sum((line.duty for line in self.lines), ZERO)
+
+    def customs_value(self) -> Decimal:
+        return sum((line.customs_value for line in self.lines), ZERO)
+
+    def local_charges_total(self) -> Decimal:
+        return sum((c.amount for c in self.local_charges), ZERO)
+
+
+class RuleModule(Protocol):
+    """What :mod:`customs.service` calls on a destination module."""
+
+    NAME: str
+
+    def fx_reference_date(self, day: dt.date) -> dt.date: ...
+
+    def compute(self, quote: Quote) -> None: ...
+
+
+def fmt(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
+def pct(rate: Decimal) -> str:
+    """A percent as the API writes it: ``Decimal('5.00')`` -> ``"5"``, ``Decimal('0.3464')`` -> ``"0.3464"``."""
+    return format(rate.normalize(), "f")
+
+
+def threshold_amount(quote: Quote, row: Threshold) -> Decimal:
+    """A threshold in the destination currency (exact; converted with the quote's FX)."""
+    return row.amount if row.currency == quote.currency else quote.convert(row.amount, row.currency)
+
+
+def excluded(line: Line, prefixes: tuple[str, ...]) -> bool:
+    return any(line.hs.startswith(p) for p in prefixes)
+
+
+def set_customs_values(quote: Quote, basis: Literal["CIF", "FOB"]) -> None:
+    """CIF adds each line's share of shipping and insurance; FOB (ex-transport) does not."""
+    for line in quote.lines:
+        line.customs_value = line.value + (line.shipping + line.insurance if basis == "CIF" else ZERO)
+    if basis == "CIF":
+        quote.say(
+            f"customs value (CIF) = goods {fmt(quote.goods)} + shipping {fmt(quote.shipping)} + insurance "
+            f"{fmt(quote.insurance)} = {fmt(quote.customs_value())} {quote.currency}"
+        )
+    else:
+        quote.say(
+            f"customs value (FOB, excluding international shipping {fmt(quote.shipping)} and insurance "
+            f"{fmt(quote.insurance)}) = {fmt(quote.customs_value())} {quote.currency}"
+        )
+
+
+def _specific_quantity(quote: Quote, line: Line, measure: DutyMeasure, errors: list[FieldError]) -> Decimal | None:
+    if measure.per == "item":
+        return Decimal(line.quantity)
+    if line.weight_kg is None:
+        errors.append(
+            FieldError(f"lines[{line.index}].weight_kg", f"weight is needed for the specific duty {measure.id}")
+        )
+        return None
+    if measure.per == "100kg_gross":
+        # CH Customs Tariff Act Art. 2: gross weight rounded up to the next 100 g where the unit is 100 kg.
+        return line.weight_kg.quantize(Decimal("0.1"), rounding=ROUND_CEILING) / HUNDRED
+    return line.weight_kg
+
+
+def _measure_amount(
+    quote: Quote, line: Line, m: DutyMeasure, errors: list[FieldError]
+) -> tuple[Decimal, str, Decimal | None]:
+    """Exact duty of one measure for one line: (amount, human basis, ad valorem rate or None)."""
+    av = (m.rate or ZERO) * line.customs_value / HUNDRED
+    av_text = f"{pct(m.rate or ZERO)} % x {fmt(line.customs_value)}"
+    if m.kind == "free":
+        return ZERO, "free", ZERO
+    if m.kind == "ad_valorem":
+        return av, av_text, m.rate
+    qty = _specific_quantity(quote, line, m, errors)
+    if qty is None or m.amount is None:
+        return ZERO, "", None
+    unit_amount = (
+        m.amount if (m.currency or quote.currency) == quote.currency else quote.convert(m.amount, m.currency or "")
+    )
+    spec = unit_amount * qty
+    spec_text = f"{m.amount} {m.currency or quote.currency} per {m.per} x {fmt(qty)}"
+    if m.kind == "specific":
+        return spec, spec_text, None
+    # compound
+    if m.combine == "max":
+        return max(av, spec), f"greater of ({av_text}, {spec_text})", None
+    if m.combine == "min":
+        return min(av, spec), f"lesser of ({av_text}, {spec_text})", None
+    return av + spec, f"{av_text} + {spec_text}", None
+
+
+def apply_duty_measures(quote: Quote, lines: list[Line] | None = None) -> None:
+    """Set ``duty_exact``, ``duty_rate``, ``duty_basis`` on each line from the override or the tables.
+
+    Raises:
+        ValidationFailed: a line whose code has no measure (and no ``duty_rate``), or a measure the
+            starter data marks ``not_covered`` (excise goods), or a missing weight.
+    """
+    errors: list[FieldError] = []
+    for line in quote.lines if lines is None else lines:
+        if line.duty_rate_override is not None:
+            line.duty_exact = line.duty_rate_override * line.customs_value / HUNDRED
+            line.duty_rate = pct(line.duty_rate_override)
+            line.duty_source = "override"
+            line.duty_basis = f"{line.duty_rate} % x {fmt(line.customs_value)} (duty_rate sent with the request)"
+            continue
+        measures = quote.tables.duty_measures(quote.duty_key, line.hs, quote.day, line.origin)
+        base = [m for m in measures if m.layer == "base"]
+        if not base:
+            errors.append(
+                FieldError(
+                    f"lines[{line.index}].hs_code",
+                    f"no duty measure for HS {line.hs_as_sent} into {quote.country} on {quote.day.isoformat()} "
+                    f"in tables {quote.tables.version}; send duty_rate (percent) from a ruling or broker, "
+                    "or load a schedule",
+                )
+            )
+            continue
+        if base[0].kind == "not_covered":
+            errors.append(FieldError(f"lines[{line.index}].hs_code", f"HS {line.hs_as_sent}: {base[0].note}"))
+            continue
+        total, parts, rate_sum, all_av = ZERO, [], ZERO, True
+        for m in measures:
+            amount, basis, rate = _measure_amount(quote, line, m, errors)
+            total += amount
+            parts.append(f"{basis} = {fmt(amount)} ({m.id}){m.caveat()}")
+            line.measure_ids.append(m.id)
+            if rate is None:
+                all_av = False
+            else:
+                rate_sum += rate
+        line.duty_exact = total
+        line.duty_rate = pct(rate_sum) if all_av else None
+        line.duty_basis = "; ".join(parts)
+        if base[0].is_fallback:
+            line.duty_source = "fallback"
+            line.duty_basis = (
+                f"FALLBACK: HS {line.hs_as_sent} has no measure of its own; fallback row {base[0].id} used, "
+                f"not an official rate for this code. " + line.duty_basis
+            )
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+
+
+def round_lines(quote: Quote, rounding: str, lines: list[Line] | None = None) -> None:
+    """Round each line's duty on its own (``rounding`` named by the module)."""
+    for line in quote.lines if lines is None else lines:
+        line.duty = quote.q(line.duty_exact, rounding)
+
+
+def round_total_allocate(quote: Quote, rounding: str, lines: list[Line] | None = None) -> None:
+    """Keep full precision, round the declaration total once, and share it back over the lines
+    (largest remainder) so line duties sum exactly to the total."""
+    chosen = quote.lines if lines is None else lines
+    exact_total = sum((ln.duty_exact for ln in chosen), ZERO)
+    total = quote.q(exact_total, rounding)
+    for line, part in zip(chosen, allocate(total, [ln.duty_exact for ln in chosen], quote.exponent), strict=True):
+        line.duty = part
+
+
+def explain_duties(quote: Quote) -> None:
+    for line in quote.lines:
+        quote.say(f"{line.label}: duty {line.duty_basis} -> {fmt(line.duty)}")
+
+
+def tax_rate_for(quote: Quote, code: str | None, category: str, field_path: str) -> TaxRate:
+    """The tax rate row for the destination (and region) in ``category`` on the quote date.
+
+    Raises:
+        ValidationFailed: naming ``field_path`` when the tables have no such rate.
+    """
+    rows = [
+        r
+        for r in quote.tables.tax_rates(quote.country, quote.day)
+        if r.category == category and (code is None or r.code == code) and r.hs_prefix is None
+    ]
+    regional = [r for r in rows if r.region is not None and r.region == quote.region]
+    national = [r for r in rows if r.region is None]
+    pick = regional or national
+    if not pick:
+        known = sorted({r.category for r in quote.tables.tax_rates(quote.country, quote.day)})
+        raise ValidationFailed.single(
+            field_path,
+            f"no {code or 'VAT'} rate '{category}' for {quote.country} on {quote.day.isoformat()}; known: {known}",
+        )
+    return max(pick, key=lambda r: (r.priority, r.valid_from))
+
+
+def add_tax(
+    quote: Quote,
+    code: str,
+    rate: TaxRate,
+    base: Decimal,
+    collected_at: CollectedAt,
+    *,
+    rounding: str = ROUND_HALF_UP,
+    base_text: str = "",
+) -> TaxLine:
+    amount = quote.q(base * rate.rate / HUNDRED, rounding)
+    line = TaxLine(code, pct(rate.rate), base, amount, collected_at)
+    quote.taxes.append(line)
+    where = "at the border" if collected_at == "border" else "at checkout by the seller"
+    quote.say(
+        f"{code} {pct(rate.rate)} % x {fmt(base)}{(' (' + base_text + ')') if base_text else ''} = {fmt(amount)}, "
+        f"collected {where}{rate.caveat()}"
+    )
+    return line
+
+
+def group_taxes_by_rate(
+    quote: Quote, code: str, rows_and_bases: list[tuple[TaxRate, Decimal]], collected_at: CollectedAt, base_text: str
+) -> None:
+    """One tax entry per distinct rate (standard vs reduced lines), each rounded half-up."""
+    grouped: dict[str, tuple[TaxRate, Decimal]] = {}
+    for row, base in rows_and_bases:
+        prev = grouped.get(row.id)
+        grouped[row.id] = (row, base + (prev[1] if prev else ZERO))
+    for row, base in grouped.values():
+        add_tax(quote, code, row, quote.q(base), collected_at, base_text=base_text)

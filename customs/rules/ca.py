@@ -1,0 +1,81 @@
+"""Canada.
+
+* Value for duty (VFD) = transaction value incl. costs to the place of direct shipment; the
+  international shipping after it is excluded (CBSA D13-3-3, D13-3-5): FOB here.
+* Value for tax = VFD + duty; GST 5 % or, in participating provinces, HST instead (region required).
+* Low-value shipments (CUSMA, since 1 Jul 2020), by place of direct shipment, not origin: by courier
+  from US/MX duty-free <= CAD 150 and tax-free <= CAD 40; anything else <= CAD 20 duty- and tax-free.
+* Rounding: duty per line and tax ROUND_HALF_UP to the cent (CBSA examples round half-up).
+* FX: Bank of Canada rate on the date of direct shipment (D13-2-3); the quote date stands for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP
+
+from customs.rules.base import (
+    FeeLine,
+    Quote,
+    apply_duty_measures,
+    explain_duties,
+    fmt,
+    group_taxes_by_rate,
+    round_lines,
+    set_customs_values,
+    tax_rate_for,
+    threshold_amount,
+)
+from hub.core.errors import ValidationFailed
+
+NAME = "CA"
+DUTY_ROUNDING = ROUND_HALF_UP
+TAX_ROUNDING = ROUND_HALF_UP
+FX_MAX_AGE_DAYS = 7
+
+
+def fx_reference_date(day: dt.date) -> dt.date:
+    return day
+
+
+def compute(q: Quote) -> None:
+    if not q.region:
+        raise ValidationFailed.single(
+            "destination_region", "a Canadian province or territory code (e.g. ON) is required: GST/HST depends on it"
+        )
+    set_customs_values(q, "FOB")
+    vfd = q.customs_value()
+    kw = {"transport_mode": q.transport_mode, "ship_from": q.ship_from}
+    duty_row = q.tables.threshold("CA", "duty_exempt", q.day, **kw)
+    tax_row = q.tables.threshold("CA", "tax_exempt", q.day, **kw)
+    q.de_minimis.duty_exempt = duty_row is not None and vfd <= threshold_amount(q, duty_row)
+    q.de_minimis.tax_exempt = tax_row is not None and vfd <= threshold_amount(q, tax_row)
+    rules = []
+    if duty_row is not None:
+        verdict = "duty-free" if q.de_minimis.duty_exempt else "dutiable"
+        rules.append(f"VFD {fmt(vfd)} vs CAD {duty_row.amount} ({duty_row.id}): {verdict}")
+    if tax_row is not None:
+        verdict = "tax-free" if q.de_minimis.tax_exempt else "taxable"
+        rules.append(f"VFD {fmt(vfd)} vs CAD {tax_row.amount} ({tax_row.id}): {verdict}")
+    q.de_minimis.rule = "; ".join(rules)
+    if q.de_minimis.duty_exempt:
+        for ln in q.lines:
+            ln.duty_rate, ln.duty_basis = "0", f"low-value shipment ({duty_row.id if duty_row else ''})"
+    else:
+        apply_duty_measures(q)
+        round_lines(q, DUTY_ROUNDING)
+    explain_duties(q)
+    if q.de_minimis.tax_exempt:
+        q.say("no GST/HST: " + rules[-1])
+        return
+    pairs = [
+        (tax_rate_for(q, None, ln.tax_category, f"lines[{ln.index}].tax_category"), ln.customs_value + ln.duty)
+        for ln in q.lines
+    ]
+    code = pairs[0][0].code
+    group_taxes_by_rate(q, code, pairs, "border", "value for tax = VFD + duty")
+    for row in q.tables.fee_rows("CA", q.day):
+        if row.amount is not None and (row.transport_modes is None or q.transport_mode in row.transport_modes):
+            amount = q.q(row.amount)
+            q.fees.append(FeeLine(row.code, amount, row.source))
+            q.say(f"{row.code}: {fmt(amount)}{row.caveat()}")

@@ -1,0 +1,112 @@
+"""China, cross-border e-commerce (CBEC) retail imports.
+
+* Duty-paid price = retail price + freight + insurance.
+* Within the limits (CNY 5,000 per transaction, CNY 26,000 per year): tariff 0 %; import VAT and
+  consumption tax at 70 % of the statutory amount, withheld by the platform at checkout.
+* A single item above CNY 5,000 within the annual limit, or any order beyond the limits: full
+  tariff, VAT and consumption tax, as general trade (border).
+* Tax = price x (VAT + CT) / (1 - CT) x share (Cai Guan Shui [2016] No.18; CUSTOMS-RULES.md 1.9).
+* Rounding: ROUND_HALF_UP to the fen on each tax total (unverified).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from customs.rules.base import (
+    HUNDRED,
+    ZERO,
+    CollectedAt,
+    Line,
+    Quote,
+    TaxLine,
+    apply_duty_measures,
+    explain_duties,
+    fmt,
+    pct,
+    round_lines,
+    set_customs_values,
+    tax_rate_for,
+    threshold_amount,
+)
+from customs.tariffs import TaxRate
+from hub.core.errors import ValidationFailed
+
+NAME = "CN"
+DUTY_ROUNDING = ROUND_HALF_UP
+TAX_ROUNDING = ROUND_HALF_UP
+FX_MAX_AGE_DAYS = 7
+
+
+def fx_reference_date(day: dt.date) -> dt.date:
+    return day
+
+
+def compute(q: Quote) -> None:
+    set_customs_values(q, "CIF")
+    per_tx = q.tables.threshold("CN", "transaction_limit", q.day)
+    per_year = q.tables.threshold("CN", "annual_limit", q.day)
+    share_row = q.tables.threshold("CN", "cbec_tax_share", q.day)
+    if per_tx is None or per_year is None or share_row is None:
+        raise ValidationFailed.single("date", f"no CN cross-border retail rules for {q.day.isoformat()} in the tables")
+    price = q.customs_value()
+    used = q.cbec_annual_used or ZERO
+    within_year = used + price <= threshold_amount(q, per_year)
+    single_item = len(q.lines) == 1 and q.lines[0].quantity == 1
+    if price <= threshold_amount(q, per_tx) and within_year:
+        share, cbec = share_row.amount, True
+        q.de_minimis.duty_exempt = True
+        q.de_minimis.rule = (
+            f"CBEC retail: duty-paid price {fmt(price)} <= CNY {per_tx.amount} per transaction and annual total "
+            f"{fmt(used + price)} <= CNY {per_year.amount}: tariff 0 %, VAT and consumption tax at {share_row.amount} %"
+        )
+        for ln in q.lines:
+            ln.duty_rate, ln.duty_basis = "0", f"CBEC retail within limits ({per_tx.id})"
+    else:
+        share, cbec = HUNDRED, False
+        why = "single item above the transaction limit" if single_item and within_year else "beyond the CBEC limits"
+        q.de_minimis.rule = f"{why}: full tariff, VAT and consumption tax as general trade"
+        apply_duty_measures(q)
+        round_lines(q, DUTY_ROUNDING)
+    explain_duties(q)
+    _taxes(q, share, "checkout" if cbec else "border")
+
+
+def _consumption_rate(q: Quote, ln: Line) -> TaxRate | None:
+    for row in q.tables.tax_rates("CN", q.day):
+        if (
+            row.code == "CT"
+            and row.hs_prefix is not None
+            and ln.hs.startswith(row.hs_prefix)
+            and (row.min_unit_value is None or ln.unit_value >= row.min_unit_value)
+        ):
+            return row
+    return None
+
+
+def _taxes(q: Quote, share: Decimal, collected_at: CollectedAt) -> None:
+    vat_totals: dict[Decimal, list[Decimal]] = {}
+    ct_totals: dict[Decimal, list[Decimal]] = {}
+    for ln in q.lines:
+        vat = tax_rate_for(q, "VAT", ln.tax_category, f"lines[{ln.index}].tax_category")
+        ct = _consumption_rate(q, ln)
+        ct_rate = ct.rate if ct else ZERO
+        base = (ln.customs_value + ln.duty) * HUNDRED / (HUNDRED - ct_rate)
+        eff_vat = vat.rate * share / HUNDRED
+        v = vat_totals.setdefault(eff_vat, [ZERO, ZERO])
+        v[0] += base
+        v[1] += base * eff_vat / HUNDRED
+        text = f"{ln.label}: taxable {fmt(ln.customs_value + ln.duty)}"
+        if ct is not None:
+            eff_ct = ct.rate * share / HUNDRED
+            c = ct_totals.setdefault(eff_ct, [ZERO, ZERO])
+            c[0] += base
+            c[1] += base * eff_ct / HUNDRED
+            text += f" / (1 - {pct(ct.rate)} %) consumption tax {pct(ct.rate)} % x {pct(share)} %{ct.caveat()}"
+        q.say(text + f"; VAT {pct(vat.rate)} % x {pct(share)} % = {pct(eff_vat)} %")
+    for code, totals in (("VAT", vat_totals), ("CT", ct_totals)):
+        for rate, (base, amount) in totals.items():
+            rounded = q.q(amount, TAX_ROUNDING)
+            q.taxes.append(TaxLine(code, pct(rate), q.q(base), rounded, collected_at))
+            q.say(f"{code} {pct(rate)} % x {fmt(q.q(base))} = {fmt(rounded)} (collected at {collected_at})")

@@ -1,0 +1,123 @@
+"""Japan.
+
+* Customs value CIF (Customs Answer 1403). Consumption tax: national 7.8 % (reduced 6.24 %) on
+  CIF + duty, local consumption tax 22/78 of the national tax (Answer 1111).
+* Total customs value <= JPY 10,000 per declaration: no duty and no consumption tax (Answer 1006),
+  excluded items apart. From 1 Apr 2028 the seller charges JCT on these goods (reform, secondary).
+* Rounding (Answer 1111 worked example): each line's duty base is truncated to JPY 1,000 and its
+  duty to JPY 100; the tax base (CIF + rounded duty) to JPY 1,000, the national tax to JPY 100, the
+  local tax computed on the rounded national tax to the yen. Declaration totals truncate the sum of
+  the lines' pre-rounding amounts to JPY 100. Line duties shown are the pre-rounding amounts, so
+  they sum to the total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_DOWN, Decimal
+
+from customs.rules.base import (
+    HUNDRED,
+    ZERO,
+    CollectedAt,
+    Line,
+    Quote,
+    TaxLine,
+    apply_duty_measures,
+    excluded,
+    explain_duties,
+    fmt,
+    pct,
+    set_customs_values,
+    tax_rate_for,
+    threshold_amount,
+)
+from hub.core.money import allocate
+
+NAME = "JP"
+LOCAL_NUM, LOCAL_DEN = Decimal(22), Decimal(78)  # local tax = 22/78 of the national tax
+FX_MAX_AGE_DAYS = 7
+
+
+def fx_reference_date(day: dt.date) -> dt.date:
+    return day
+
+
+def _trunc(amount: Decimal, unit: int) -> Decimal:
+    return (amount / unit).quantize(Decimal(1), rounding=ROUND_DOWN) * unit
+
+
+def compute(q: Quote) -> None:
+    set_customs_values(q, "CIF")
+    cv = q.customs_value()
+    duty_row = q.tables.threshold("JP", "duty_exempt", q.day)
+    tax_row = q.tables.threshold("JP", "tax_exempt", q.day)
+    checkout_row = q.tables.threshold("JP", "checkout_tax", q.day)
+    small = duty_row is not None and cv <= threshold_amount(q, duty_row)
+    taxed = [
+        ln for ln in q.lines if not small or (duty_row is not None and excluded(ln, duty_row.excluded_hs_prefixes))
+    ]
+    if small and duty_row is not None:
+        q.de_minimis.duty_exempt = not taxed
+        q.de_minimis.rule = (
+            f"total customs value {fmt(cv)} <= JPY {duty_row.amount} ({duty_row.source}){duty_row.caveat()}"
+        )
+        for ln in q.lines:
+            if ln not in taxed:
+                ln.duty_rate, ln.duty_basis = "0", f"exempt ({duty_row.id})"
+    else:
+        q.de_minimis.rule = "total customs value above JPY 10,000"
+    apply_duty_measures(q, taxed)
+    pre_round = []
+    for ln in taxed:
+        if ln.duty_rate is not None:  # ad valorem: Answer 1111 truncates the base first
+            base = _trunc(ln.customs_value, 1000)
+            ln.duty_exact = _trunc(Decimal(ln.duty_rate or 0) * base / HUNDRED, 1)
+            ln.duty_basis = f"{ln.duty_rate} % x {fmt(base)} (CIF truncated to JPY 1,000)"
+        else:
+            ln.duty_exact = _trunc(ln.duty_exact, 1)
+        pre_round.append(ln.duty_exact)
+    total = _trunc(sum(pre_round, ZERO), 100)
+    for ln, part in zip(taxed, allocate(total, pre_round, 0), strict=True):
+        ln.duty = part
+    explain_duties(q)
+    if taxed:
+        q.say(f"duty total: sum {fmt(sum(pre_round, ZERO))} truncated to JPY 100 = {fmt(total)}")
+
+    tax_lines = taxed
+    collected_at: CollectedAt = "border"
+    if small and tax_row is not None:
+        tax_lines = [ln for ln in q.lines if excluded(ln, tax_row.excluded_hs_prefixes)]
+        q.de_minimis.tax_exempt = not tax_lines
+    elif small and checkout_row is not None and q.scheme_registered:
+        tax_lines, collected_at = q.lines, "checkout"
+        q.de_minimis.rule += "; JCT charged by the seller at checkout (from 1 Apr 2028)"
+    if tax_lines:
+        _consumption_tax(q, tax_lines, collected_at)
+
+
+def _consumption_tax(q: Quote, lines: list[Line], collected_at: CollectedAt) -> None:
+    national_pre, local_lines, bases, rates = ZERO, ZERO, ZERO, set()
+    for ln in lines:
+        row = tax_rate_for(q, "JCT", ln.tax_category, f"lines[{ln.index}].tax_category")
+        rates.add(row.rate)
+        line_duty = _trunc(ln.duty_exact, 100)
+        base = _trunc(ln.customs_value + line_duty, 1000)
+        national = _trunc(base * row.rate / HUNDRED, 1)
+        national_rounded = _trunc(national, 100)
+        local = _trunc(national_rounded * LOCAL_NUM / LOCAL_DEN, 1)
+        q.say(
+            f"{ln.label}: consumption tax base {fmt(ln.customs_value)} + duty {fmt(line_duty)} -> {fmt(base)}; "
+            f"national {pct(row.rate)} % = {fmt(national)} -> {fmt(national_rounded)}; local 22/78 = {fmt(local)}"
+        )
+        national_pre += national
+        local_lines += local
+        bases += base
+    national_total = _trunc(national_pre, 100)
+    local_total = _trunc(local_lines, 100)
+    rate = pct(rates.pop()) if len(rates) == 1 else None
+    local_rate = pct(Decimal(rate) * LOCAL_NUM / LOCAL_DEN) if rate is not None else None
+    q.taxes.append(TaxLine("JCT", rate, bases, national_total, collected_at))
+    q.taxes.append(TaxLine("JCT-LOCAL", local_rate, national_total, local_total, collected_at))
+    q.say(f"consumption tax (national): {fmt(national_pre)} truncated to JPY 100 = {fmt(national_total)}")
+    q.say(f"local consumption tax: {fmt(local_lines)} truncated to JPY 100 = {fmt(local_total)}")

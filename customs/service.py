@@ -1,0 +1,380 @@
+"""The landed-cost engine: :func:`compute_quote` turns a :class:`QuoteRequest` into a :class:`QuoteResponse`.
+
+Pure and in-memory: no database, no network, no clock. The caller passes the tariff tables (the
+starter set, maybe with a tenant's overrides) and, optionally, an :class:`~customs.fx.FxTable`.
+
+Order of work: validate every field (collecting all errors), convert amounts to the destination
+currency (one half-up rounding per amount), allocate shipping and insurance over lines pro rata to
+value (:func:`hub.core.money.allocate`, so line shares sum to the totals), then let the
+destination's rule module value, exempt, tax and round, and finally render the wire response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+import pycountry
+
+from customs.fx import Conversion, FxRate, FxTable, parse_override_rates, resolve_conversion
+from customs.rules import RULES
+from customs.rules.base import ZERO, FeeLine, Line, Quote, fmt
+from customs.schemas import (
+    DeMinimisWire,
+    FeeWire,
+    FxUsedWire,
+    QuoteLineOut,
+    QuoteRequest,
+    QuoteResponse,
+    TaxWire,
+)
+from customs.tariffs import Destination, TariffTables, normalize_hs
+from hub.core.errors import FieldError, ValidationFailed
+from hub.core.money import MoneyWire, allocate, currency_exponent, is_known_currency, parse_amount
+
+__all__ = ["INCOTERMS", "MAX_LINES", "TRANSPORT_MODES", "compute_quote", "freight_payer_for", "payer_for"]
+
+MAX_LINES = 1000
+MAX_QUANTITY = 1_000_000
+TRANSPORT_MODES = frozenset({"courier", "postal", "air", "ocean", "road", "rail"})
+# Incoterms 2020 plus the retired DDU/DAT that parcel carriers still print.
+INCOTERMS = frozenset({"EXW", "FCA", "FAS", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP", "DDU", "DAT"})
+_BUYER_CARRIAGE = frozenset({"EXW", "FCA", "FAS", "FOB"})
+
+
+def payer_for(incoterm: str) -> str:
+    """Who pays import duties and taxes: the seller only under DDP (ICC); the buyer otherwise."""
+    return "seller" if incoterm == "DDP" else "buyer"
+
+
+def freight_payer_for(incoterm: str) -> str:
+    """Who pays the main carriage: the buyer under E- and F-terms, the seller under C- and D-terms."""
+    return "buyer" if incoterm in _BUYER_CARRIAGE else "seller"
+
+
+@lru_cache(maxsize=512)
+def _known_country(code: str) -> bool:
+    return len(code) == 2 and code.isalpha() and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append(FieldError(field, message))
+
+    def amount(self, field: str, raw: object, *, allow_zero: bool = True) -> Decimal | None:
+        try:
+            value = parse_amount(raw)
+        except ValueError as exc:
+            self.add(field, str(exc))
+            return None
+        if value < 0 or (not allow_zero and value == 0):
+            self.add(field, "must not be negative" if value < 0 else "must be greater than zero")
+            return None
+        return value
+
+    def country(self, field: str, code: str | None, *, required: bool = False) -> None:
+        if code is None:
+            if required:
+                self.add(field, "required")
+            return
+        if not _known_country(code):
+            self.add(field, f"unknown country {code!r}: use an ISO 3166-1 alpha-2 code such as DE")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            detail = "; ".join(f"{e.field}: {e.message}" for e in self.items)
+            raise ValidationFailed(detail, errors=list(self.items))
+
+
+def _parse_lines(req: QuoteRequest, errors: _Errors, nomenclature: frozenset[str] | None) -> list[tuple[Line, Decimal]]:
+    parsed: list[tuple[Line, Decimal]] = []
+    for i, raw in enumerate(req.lines):
+        path = f"lines[{i}]"
+        hs = normalize_hs(raw.hs_code)
+        if not hs.isdigit() or not 6 <= len(hs) <= 10:
+            errors.add(f"{path}.hs_code", f"{raw.hs_code!r} is not an HS code: 6 to 10 digits, dots allowed")
+        elif nomenclature is not None and hs[:6] not in nomenclature:
+            errors.add(f"{path}.hs_code", f"{hs[:6]} is not a subheading of the loaded HS nomenclature")
+        errors.country(f"{path}.origin_country", raw.origin_country)
+        if isinstance(raw.quantity, bool) or not 1 <= raw.quantity <= MAX_QUANTITY:
+            errors.add(f"{path}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}")
+        price = errors.amount(f"{path}.unit_price", raw.unit_price)
+        weight = None if raw.weight_kg is None else errors.amount(f"{path}.weight_kg", raw.weight_kg)
+        rate = None if raw.duty_rate is None else errors.amount(f"{path}.duty_rate", raw.duty_rate)
+        if rate is not None and rate > 1000:
+            errors.add(f"{path}.duty_rate", "a percent from 0 to 1000")
+        if price is None or isinstance(raw.quantity, bool) or not 1 <= raw.quantity <= MAX_QUANTITY:
+            continue
+        line = Line(
+            index=i,
+            hs=hs,
+            hs_as_sent=raw.hs_code,
+            description=raw.description,
+            origin=raw.origin_country or req.origin_country,
+            quantity=raw.quantity,
+            unit_value=price,
+            value=ZERO,
+            weight_kg=None if weight is None else weight * raw.quantity,
+            duty_rate_override=rate,
+            tax_category=raw.tax_category,
+        )
+        parsed.append((line, price * raw.quantity))
+    return parsed
+
+
+@dataclass(slots=True)
+class _Parsed:
+    lines: list[tuple[Line, Decimal]]
+    shipping: Decimal
+    insurance: Decimal
+    annual: Decimal | None
+    charges: list[tuple[str, Decimal, str]]
+    overrides: list[FxRate]
+    destination: Destination
+
+
+def _validate(req: QuoteRequest, tables: TariffTables) -> _Parsed:
+    """Check every field, collect every error, raise them together."""
+    if len(req.lines) > MAX_LINES:
+        raise ValidationFailed.single("lines", f"at most {MAX_LINES} lines per quote, got {len(req.lines)}")
+    errors = _Errors()
+    if not req.lines:
+        errors.add("lines", "at least one line is required")
+    errors.country("destination_country", req.destination_country, required=True)
+    errors.country("origin_country", req.origin_country)
+    errors.country("ship_from_country", req.ship_from_country)
+    if not is_known_currency(req.currency):
+        errors.add("currency", f"unknown currency {req.currency!r}: use an ISO 4217 code such as EUR")
+    if req.incoterm not in INCOTERMS:
+        errors.add("incoterm", f"unknown incoterm {req.incoterm!r}; one of {sorted(INCOTERMS)}")
+    if req.transport_mode not in TRANSPORT_MODES:
+        errors.add("transport_mode", f"one of {sorted(TRANSPORT_MODES)}")
+    shipping = errors.amount("shipping", req.shipping)
+    insurance = errors.amount("insurance", req.insurance)
+    annual = None if req.cbec_annual_used is None else errors.amount("cbec_annual_used", req.cbec_annual_used)
+    charges: list[tuple[str, Decimal, str]] = []
+    for i, charge in enumerate(req.local_charges):
+        amount = errors.amount(f"local_charges[{i}].amount", charge.amount)
+        cur = charge.currency or req.currency
+        if not is_known_currency(cur):
+            errors.add(f"local_charges[{i}].currency", f"unknown currency {cur!r}")
+        elif amount is not None:
+            charges.append((charge.code, amount, cur))
+    overrides: list[FxRate] = []
+    if req.fx_rates:
+        try:
+            overrides = parse_override_rates(req.fx_rates, req.date)
+        except ValueError as exc:
+            key, message = exc.args if len(exc.args) == 2 else ("", str(exc))
+            errors.add("fx_rates", f"{key}: {message}" if key else message)
+    lines = _parse_lines(req, errors, tables.nomenclature)
+    destination = _destination(req, tables, errors)
+    errors.raise_if_any()
+    assert destination is not None
+    assert shipping is not None
+    assert insurance is not None
+    return _Parsed(lines, shipping, insurance, annual, charges, overrides, destination)
+
+
+def _destination(req: QuoteRequest, tables: TariffTables, errors: _Errors) -> Destination | None:
+    if not _known_country(req.destination_country):
+        return None
+    destination = tables.destination(req.destination_country, req.date)
+    if destination is None:
+        coverage = tables.coverage(req.destination_country)
+        if coverage is None:
+            errors.add("destination_country", f"no landed-cost rules for {req.destination_country} in {tables.version}")
+        else:
+            start, end = coverage
+            span = f"{start.isoformat()} to {end.isoformat() if end else 'open'}"
+            errors.add(
+                "date",
+                f"{req.date.isoformat()} is outside every rule's validity for {req.destination_country} ({span})",
+            )
+    return destination
+
+
+class _Converter:
+    """Conversions into the destination currency, resolved once per source currency."""
+
+    def __init__(
+        self, target: str, *, overrides: list[FxRate], fx: FxTable | None, on: dt.date, max_age: int, rule: str
+    ) -> None:
+        self.target, self.overrides, self.fx, self.on, self.max_age, self.rule = (
+            target,
+            overrides,
+            fx,
+            on,
+            max_age,
+            rule,
+        )
+        self.cache: dict[str, Conversion] = {}
+
+    def get(self, source: str) -> Conversion:
+        if source not in self.cache:
+            found = resolve_conversion(
+                source, self.target, overrides=self.overrides, table=self.fx, on=self.on, max_age_days=self.max_age
+            )
+            if found is None:
+                raise ValidationFailed.single(
+                    "fx_rates",
+                    f"no FX rate {source}->{self.target} for the reference date {self.on.isoformat()} "
+                    f'({self.rule} rule) and none sent: add e.g. "{source}/{self.target}"',
+                )
+            self.cache[source] = found
+        return self.cache[source]
+
+    def exact(self, amount: Decimal, source: str) -> Decimal:
+        return self.get(source).exact(amount)
+
+
+def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | None = None) -> QuoteResponse:
+    """Price duties, import taxes and fees for ``request`` with ``tables`` (and ``fx`` rates).
+
+    Raises:
+        ValidationFailed: every bad field at once, each named by its JSON path (``lines[3].hs_code``,
+            ``destination_country``, ``fx_rates``, ``date``...). Nothing is guessed silently.
+    """
+    req = request
+    p = _validate(req, tables)
+    rules = RULES[p.destination.rules]
+    dest_ccy = p.destination.currency
+    exponent = currency_exponent(dest_ccy)
+    ref_date = rules.fx_reference_date(req.date)
+    fx_conv = _Converter(
+        dest_ccy,
+        overrides=p.overrides,
+        fx=fx,
+        on=ref_date,
+        max_age=int(getattr(rules, "FX_MAX_AGE_DAYS", 7)),
+        rule=p.destination.rules.upper(),
+    )
+    main = fx_conv.get(req.currency)
+    lines = [ln for ln, _ in p.lines]
+    for ln, total in p.lines:
+        ln.value = main.apply(total, exponent, ROUND_HALF_UP)
+        ln.unit_value = main.exact(ln.unit_value)
+    ship = main.apply(p.shipping, exponent, ROUND_HALF_UP)
+    ins = main.apply(p.insurance, exponent, ROUND_HALF_UP)
+    weights = [ln.value for ln in lines]
+    for ln, ship_part, ins_part in zip(
+        lines, allocate(ship, weights, exponent), allocate(ins, weights, exponent), strict=True
+    ):
+        ln.shipping, ln.insurance = ship_part, ins_part
+    local = [
+        FeeLine(code, fx_conv.get(cur).apply(amt, exponent, ROUND_HALF_UP), "request") for code, amt, cur in p.charges
+    ]
+    quote = Quote(
+        destination=p.destination,
+        country=req.destination_country,
+        region=req.destination_region,
+        day=req.date,
+        currency=dest_ccy,
+        exponent=exponent,
+        transport_mode=req.transport_mode,
+        ship_from=req.ship_from_country,
+        origin=req.origin_country,
+        is_gift=req.is_gift,
+        scheme_registered=req.low_value_scheme_registered,
+        lines=lines,
+        goods=sum(weights, ZERO),
+        shipping=ship,
+        insurance=ins,
+        local_charges=local,
+        tables=tables,
+        convert=fx_conv.exact,
+        cbec_annual_used=p.annual,  # always CNY (the CBEC annual limit is in CNY)
+        fees=list(local),
+    )
+    if main.legs:
+        quote.say(
+            f"FX {main.describe()}; each amount rounded half-up to {fmt(quote.unit)} {dest_ccy} "
+            f"(rate reference date {ref_date.isoformat()})"
+        )
+    quote.say(
+        f"goods {fmt(quote.goods)}, shipping {fmt(ship)}, insurance {fmt(ins)} {dest_ccy}; shipping and "
+        f"insurance allocated to lines pro rata to value (largest remainder, sums kept)"
+    )
+    rules.compute(quote)
+    origins = {ln.origin for ln in lines}
+    keys = [quote.duty_key] + ([quote.country] if quote.duty_key != quote.country else [])
+    for key in keys:
+        for notice in tables.notices_for(key, req.date, origins, req.transport_mode):
+            quote.say(f"note: {notice.text} ({notice.source})")
+    return _render(quote, req, tables, fx_conv.cache)
+
+
+def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict[str, Conversion]) -> QuoteResponse:
+    ccy = q.currency
+
+    def wire(amount: Decimal) -> MoneyWire:
+        return MoneyWire(amount=format(q.q(amount) + 0, "f"), currency=ccy)
+
+    duty_total = q.duty_total()
+    tax_total = sum((t.amount for t in q.taxes), ZERO)
+    fee_total = sum((f.amount for f in q.fees), ZERO)
+    landed = q.goods + q.shipping + q.insurance + duty_total + tax_total + fee_total
+    payer = payer_for(req.incoterm)
+    q.say(
+        f"landed cost = goods {fmt(q.goods)} + shipping {fmt(q.shipping)} + insurance {fmt(q.insurance)} + duties "
+        f"{fmt(duty_total)} + taxes {fmt(tax_total)} + fees {fmt(fee_total)} = {fmt(q.q(landed))} {ccy}"
+    )
+    q.say(
+        f"incoterm {req.incoterm}: import duties and taxes paid by the {payer}; main carriage paid by the "
+        f"{freight_payer_for(req.incoterm)}"
+    )
+    used: dict[tuple[str, dt.date, str], FxRate] = {}
+    for conv in conversions.values():
+        for rate in conv.rates_used():
+            used[(rate.pair, rate.as_of, rate.source)] = rate
+    return QuoteResponse(
+        destination_country=q.country,
+        currency=ccy,
+        customs_value=wire(q.customs_value()),
+        duty_total=wire(duty_total),
+        tax_total=wire(tax_total),
+        fee_total=wire(fee_total),
+        landed_cost_total=wire(landed),
+        lines=[
+            QuoteLineOut(
+                hs_code=ln.hs_as_sent,
+                customs_value=wire(ln.customs_value),
+                duty_rate=ln.duty_rate,
+                duty=wire(ln.duty),
+                index=ln.index,
+                description=ln.description,
+                value=wire(ln.value),
+                shipping=wire(ln.shipping),
+                insurance=wire(ln.insurance),
+                duty_basis=ln.duty_basis,
+                duty_rate_source=ln.duty_source,
+                measure_ids=ln.measure_ids,
+            )
+            for ln in q.lines
+        ],
+        taxes=[
+            TaxWire(code=t.code, rate=t.rate, base=wire(t.base), amount=wire(t.amount), collected_at=t.collected_at)
+            for t in q.taxes
+        ],
+        fees=[FeeWire(code=f.code, amount=wire(f.amount), source=f.source) for f in q.fees],
+        de_minimis=DeMinimisWire(
+            duty_exempt=q.de_minimis.duty_exempt, tax_exempt=q.de_minimis.tax_exempt, rule=q.de_minimis.rule
+        ),
+        payer=payer,
+        explanation=q.explanation,
+        rules_version=tables.version,
+        goods_total=wire(q.goods),
+        shipping_total=wire(q.shipping),
+        insurance_total=wire(q.insurance),
+        freight_payer=freight_payer_for(req.incoterm),
+        quote_date=req.date.isoformat(),
+        fx=[
+            FxUsedWire(pair=r.pair, rate=format(r.rate, "f"), as_of=r.as_of.isoformat(), source=r.source)
+            for r in used.values()
+        ],
+    )
