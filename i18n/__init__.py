@@ -1,1 +1,92 @@
-"""i18n."""
+"""Babel catalogs, locale negotiation and formatting; imports nothing of ours.
+
+Catalogs are ``.po`` files under ``i18n/locales/<ll>/LC_MESSAGES/messages.po``; they are compiled in
+memory on first use, so the repository carries no binary ``.mo`` files.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "SUPPORTED_LOCALES",
+    "gettext",
+    "mark",
+    "negotiate",
+    "normalize_locale",
+    "translations",
+]
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DEFAULT_LOCALE = "en"
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "zh_Hans", "de", "fr", "es", "ja")
+
+
+def mark(message: str) -> str:
+    """Mark a source string for extraction without translating it now."""
+    return message
+
+
+def normalize_locale(tag: str | None) -> str | None:
+    """Map a client tag (``zh-CN``, ``zh_Hans``, ``de-AT``) to a supported locale, or None."""
+    if not tag:
+        return None
+    try:
+        parsed = Locale.parse(tag.strip().replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    if parsed.language == "zh":
+        # Simplified Chinese is what mainland sellers and clerks read; Traditional is not offered yet.
+        return "zh_Hans" if parsed.script in (None, "Hans") and parsed.territory not in ("TW", "HK", "MO") else None
+    return parsed.language if parsed.language in SUPPORTED_LOCALES else None
+
+
+def negotiate(accept_language: str | None, *fallbacks: str | None) -> str:
+    """Pick a locale from an ``Accept-Language`` header (by q-value), then each fallback, then en."""
+    candidates: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, params = piece.partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        candidates.append((-quality, index, tag))
+    for _, _, tag in sorted(candidates):
+        found = normalize_locale(tag)
+        if found:
+            return found
+    for fallback in fallbacks:
+        found = normalize_locale(fallback)
+        if found:
+            return found
+    return DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=16)
+def translations(locale: str) -> NullTranslations:
+    po_file = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not po_file.exists():
+        return NullTranslations()
+    with po_file.open("rb") as handle:
+        catalog = read_po(handle, locale=locale.replace("_Hans", ""))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def gettext(message: str, locale: str) -> str:
+    return translations(locale).gettext(message)

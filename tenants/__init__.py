@@ -1,1 +1,1 @@
-"""tenants."""
+"""Tenants, users, roles, API keys, per-tenant settings and secrets."""

@@ -66,12 +66,12 @@ def parse_amount(raw: object) -> Decimal:
     Raises:
         ValueError: with a message fit to show the client.
     """
-    if isinstance(raw, bool) or isinstance(raw, float):
-        raise ValueError("amount must be a decimal string such as \"12.34\", not a JSON number with a fraction")
+    if isinstance(raw, bool | float):
+        raise ValueError('amount must be a decimal string such as "12.34", not a JSON number with a fraction')
     if isinstance(raw, int):
         return Decimal(raw)
     if not isinstance(raw, str):
-        raise ValueError("amount must be a decimal string such as \"12.34\"")
+        raise ValueError('amount must be a decimal string such as "12.34"')
     text = raw.strip()
     try:
         value = Decimal(text)

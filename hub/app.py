@@ -1,0 +1,83 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from hub.auth import UsageRecorder, auth_middleware
+from hub.core import database
+from hub.core.bootstrap import Services, resolve_services
+from hub.core.settings import Settings, get_settings
+from hub.health import health, ready
+from hub.logging import RequestIdMiddleware, configure_logging
+from hub.orders.controllers import ProductController
+from hub.problems import handle_exception
+from hub.queue import open_pool
+from tenants.controllers import ApiKeyController, TenantController
+
+logger = logging.getLogger("hub.app")
+
+__all__ = ["create_app", "open_resources"]
+
+
+@contextlib.asynccontextmanager
+async def open_resources(state: State, settings: Settings, services: Services) -> AsyncIterator[None]:
+    """The database pool (as the application role), the arq pool and per-process helpers."""
+    database.configure(services.app_database_url)
+    await database.start_pool()
+    state.settings = settings
+    state.services = services
+    state.usage_recorder = UsageRecorder()
+    try:
+        state.arq = await open_pool(services.redis_url)
+    except Exception as exc:
+        logger.warning("Redis is not reachable at start-up: %s", type(exc).__name__)
+        state.arq = None
+    try:
+        yield
+    finally:
+        if state.arq is not None:
+            await state.arq.aclose()
+        await database.close_pool()
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
+    """Build the app. Without ``services`` the configured (or embedded) servers are used."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_resources(app.state, settings, services or resolve_services(settings)):
+            yield
+
+    return Litestar(
+        route_handlers=[health, ready, TenantController, ApiKeyController, ProductController],
+        lifespan=[lifespan],
+        middleware=[RequestIdMiddleware, auth_middleware()],
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Order hub",
+            version="0.1.0",
+            description="Multi-tenant order hub for cross-border e-commerce.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer", description="API key")}
+            ),
+            security=[{"apiKey": []}],
+        ),
+        debug=False,
+        logging_config=None,
+        signature_namespace={"Any": Any},
+    )

@@ -1,0 +1,88 @@
+"""Bearer API-key authentication, role guards, and the usage recorder.
+
+The middleware resolves ``Authorization: Bearer <key>`` to a :class:`~tenants.schemas.Principal`
+(``request.user``). It opens only the ``authenticate`` system transaction; the tenant transaction of
+the work itself is opened later by the service, never here.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
+
+from hub.core.errors import PermissionDenied, Unauthenticated
+from tenants import service as tenant_service
+from tenants.roles import Permission, allows
+from tenants.schemas import Principal
+
+PUBLIC_PATHS = {"/health", "/ready", "/schema", "/webhooks", "/console", "/favicon.ico"}
+
+
+class UsageRecorder:
+    """Counts key use in memory and writes it through the outbox at most once a minute per key."""
+
+    def __init__(self, interval_seconds: float = 60.0) -> None:
+        self.interval = interval_seconds
+        self._pending: dict[uuid.UUID, int] = {}
+        self._flushed_at: dict[uuid.UUID, float] = {}
+
+    async def note(self, principal: Principal) -> None:
+        if principal.key_id is None:
+            return
+        key_id = principal.key_id
+        self._pending[key_id] = self._pending.get(key_id, 0) + 1
+        now = time.monotonic()
+        if now - self._flushed_at.get(key_id, float("-inf")) < self.interval:
+            return
+        uses = self._pending.pop(key_id)
+        self._flushed_at[key_id] = now
+        await tenant_service.request_key_use_record(principal, datetime.now(UTC), uses)
+
+
+class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Send the header Authorization: Bearer <api key>")
+        principal = await tenant_service.authenticate(token.strip())
+        if principal is None:
+            raise Unauthenticated("The API key is unknown or has been revoked")
+        recorder: UsageRecorder | None = getattr(connection.app.state, "usage_recorder", None)
+        if recorder is not None:
+            await recorder.note(principal)
+        return AuthenticationResult(user=principal, auth=principal.key_id)
+
+
+def auth_middleware() -> DefineMiddleware:
+    return DefineMiddleware(
+        ApiKeyAuthMiddleware, exclude=[f"^{p}" for p in PUBLIC_PATHS], exclude_from_auth_key="public"
+    )
+
+
+def requires(permission: Permission) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard: the caller's role must grant ``permission``."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = connection.scope.get("user")
+        if not isinstance(principal, Principal):
+            raise Unauthenticated()
+        if not allows(principal.role, permission):
+            raise PermissionDenied(f"the role {principal.role.value!r} may not {permission.value}")
+
+    guard.__name__ = f"requires_{permission.value}"
+    return guard
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = connection.scope.get("user")
+    if not isinstance(principal, Principal):
+        raise Unauthenticated()
+    return principal

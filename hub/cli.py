@@ -1,0 +1,221 @@
+"""The ``orderhub`` command line: up, serve, worker, migrate, tenant create, key create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from hub.core import database
+from hub.core.bootstrap import Services, migrate, resolve_services
+from hub.core.errors import AppError
+from hub.core.settings import get_settings
+from tenants import service as tenant_service
+from tenants.roles import Role
+from tenants.schemas import TenantCreate
+
+DEMO_SLUG = "demo"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orderhub", description="The order hub for cross-border sellers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="database, migrations, Redis, API and worker on one machine")
+    serve = commands.add_parser("serve", help="the API only")
+    for sub in (up, serve):
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+    up.add_argument("--no-demo", action="store_true", help="do not seed the demo tenant")
+    commands.add_parser("worker", help="the arq worker and the outbox relay")
+    commands.add_parser("migrate", help="apply database migrations")
+
+    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(dest="tenant_command", required=True)
+    create = tenant.add_parser("create", help="create a tenant and its first API key")
+    create.add_argument("slug")
+    create.add_argument("--name", required=True)
+    create.add_argument("--base-currency", default="EUR")
+    create.add_argument("--origin-country", default="CN")
+    create.add_argument("--locale", default="en")
+    create.add_argument("--timezone", default="UTC")
+    create.add_argument("--role", default="owner", choices=[r.value for r in Role])
+    create.add_argument("--json", action="store_true")
+
+    key = commands.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True)
+    key_create = key.add_parser("create", help="create an API key for a tenant")
+    key_create.add_argument("--tenant", required=True, help="tenant slug")
+    key_create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    key_create.add_argument("--name", default="cli key")
+    key_create.add_argument("--json", action="store_true")
+    return parser
+
+
+def _print(payload: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(payload))
+    else:
+        for name, value in payload.items():
+            print(f"{name}: {value}")
+
+
+async def _with_database(services: Services, work: Any) -> Any:
+    """Run ``work()`` with the engine connected as the application role."""
+    database.configure(services.app_database_url)
+    await database.start_pool(size=2)
+    try:
+        return await work()
+    finally:
+        await database.close_pool()
+
+
+async def _prepare(services: Services) -> None:
+    await migrate(services.owner_database_url, quiet=True)
+
+
+def _tenant_create(args: argparse.Namespace) -> int:
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def work() -> dict[str, Any]:
+        tenant, key = await tenant_service.create_tenant(
+            TenantCreate(
+                slug=args.slug,
+                name=args.name,
+                base_currency=args.base_currency,
+                origin_country=args.origin_country,
+                default_locale=args.locale,
+                timezone=args.timezone,
+            ),
+            owner_role=Role(args.role),
+        )
+        return {"tenant_id": str(tenant.id), "api_key": key}
+
+    async def run() -> dict[str, Any]:
+        await _prepare(services)
+        result: dict[str, Any] = await _with_database(services, work)
+        return result
+
+    _print(asyncio.run(run()), args.json)
+    return 0
+
+
+def _key_create(args: argparse.Namespace) -> int:
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def work() -> dict[str, Any]:
+        tenant_id = await tenant_service.tenant_id_for_slug(args.tenant)
+        created = await tenant_service.create_api_key(tenant_id, Role(args.role), args.name)
+        return {"api_key": created.api_key, "key_id": str(created.id), "role": created.role.value}
+
+    async def run() -> dict[str, Any]:
+        await _prepare(services)
+        result: dict[str, Any] = await _with_database(services, work)
+        return result
+
+    _print(asyncio.run(run()), args.json)
+    return 0
+
+
+def _seed_demo(services: Services) -> dict[str, Any] | None:
+    """Create the demo tenant on first run; None when it exists already."""
+
+    async def work() -> dict[str, Any] | None:
+        try:
+            await tenant_service.tenant_id_for_slug(DEMO_SLUG)
+        except AppError:
+            tenant, key = await tenant_service.create_tenant(
+                TenantCreate(slug=DEMO_SLUG, name="Demo Trading Co.", base_currency="EUR", origin_country="CN")
+            )
+            return {"tenant_id": str(tenant.id), "api_key": key}
+        return None
+
+    result: dict[str, Any] | None = asyncio.run(_with_database(services, work))
+    return result
+
+
+def _serve(services: Services, host: str, port: int) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    from hub.app import create_app  # noqa: PLC0415
+
+    app = create_app(get_settings(), services)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+
+
+def _worker_process(services: Services) -> None:
+    from hub.worker import build_worker  # noqa: PLC0415
+
+    build_worker(services).run()
+
+
+def _up(args: argparse.Namespace) -> int:
+    import multiprocessing  # noqa: PLC0415
+
+    settings = get_settings()
+    services = resolve_services(settings)
+    asyncio.run(_prepare(services))
+    demo = None if args.no_demo else _seed_demo(services)
+    base = f"http://{args.host}:{args.port}"
+    print(f"orderhub is up: API {base}  docs {base}/schema  health {base}/ready", flush=True)
+    print(
+        f"  database: {'embedded' if services.embedded_database else 'configured'}"
+        f"  redis: {'embedded' if services.embedded_redis else 'configured'}  data: {settings.data_dir}",
+        flush=True,
+    )
+    if demo is not None:
+        print(f"  demo tenant created: tenant_id {demo['tenant_id']}", flush=True)
+        print(f"  demo API key (shown once): {demo['api_key']}", flush=True)
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(target=_worker_process, args=(services,), name="orderhub-worker", daemon=True)
+    worker.start()
+    try:
+        _serve(services, args.host, args.port)
+    finally:
+        if worker.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid or 0, signal.SIGTERM)
+            worker.join(timeout=10)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "up":
+            return _up(args)
+        if args.command == "serve":
+            services = resolve_services(get_settings())
+            asyncio.run(_prepare(services))
+            _serve(services, args.host, args.port)
+            return 0
+        if args.command == "worker":
+            services = resolve_services(get_settings())
+            asyncio.run(_prepare(services))
+            _worker_process(services)
+            return 0
+        if args.command == "migrate":
+            services = resolve_services(get_settings(), need_redis=False)
+            asyncio.run(migrate(services.owner_database_url))
+            return 0
+        if args.command == "tenant":
+            return _tenant_create(args)
+        if args.command == "key":
+            return _key_create(args)
+    except AppError as exc:
+        body: dict[str, Any] = {"error": exc.detail}
+        if exc.errors:
+            body["errors"] = msgspec.to_builtins(exc.errors)
+        print(json.dumps(body), file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

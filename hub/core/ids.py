@@ -1,0 +1,20 @@
+"""Identifiers: UUIDv7, time-ordered so b-tree inserts stay local and ids sort by creation."""
+
+from __future__ import annotations
+
+import uuid
+
+import uuid_utils
+
+
+def new_id() -> uuid.UUID:
+    """A fresh UUIDv7 as a standard-library ``uuid.UUID`` (what asyncpg and msgspec expect)."""
+    return uuid.UUID(bytes=uuid_utils.uuid7().bytes)
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    """Parse a client-sent id; None for anything that is not a UUID (the caller answers 404)."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return None

@@ -1,0 +1,140 @@
+"""The transactional outbox: background work is written in the business transaction, then relayed.
+
+A service calls :func:`enqueue` inside its ``tenant_tx``; the row commits or rolls back with the
+business change. The worker's relay loop (:func:`relay_once`) moves due rows to arq. A row stays
+pending until its job marks it done (:func:`mark_done`), and a row dispatched but not done within
+the lease is dispatched again, so Redis being down, restarted or emptied loses no work. Jobs may
+therefore run more than once and must be idempotent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import msgspec
+
+from hub.core.database import fetch, system_tx, tenant_tx
+from hub.core.ids import new_id
+from hub.core.system import SystemPath
+
+LEASE = timedelta(minutes=5)
+
+
+class JobQueue(Protocol):
+    async def enqueue_job(self, function: str, *args: Any, _job_id: str | None = None) -> object: ...
+
+
+class OutboxMessage(msgspec.Struct, frozen=True):
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    job: str
+    payload: dict[str, Any]
+    dispatch_count: int
+
+
+async def enqueue(
+    tenant_id: uuid.UUID, job: str, payload: dict[str, Any], *, available_at: datetime | None = None
+) -> uuid.UUID:
+    """Write a job request in the current transaction (call inside ``tenant_tx``)."""
+    outbox_id = new_id()
+    await fetch(
+        "INSERT INTO outbox (tenant_id, id, job, payload, available_at) "
+        "VALUES ({}, {}, {}, {}::jsonb, coalesce({}, now()))",
+        tenant_id,
+        outbox_id,
+        job,
+        msgspec.json.encode(payload).decode(),
+        available_at,
+    )
+    return outbox_id
+
+
+async def relay_once(queue: JobQueue, *, batch: int = 200) -> int:
+    """Dispatch due outbox rows to arq; returns how many were dispatched.
+
+    If Redis refuses, the exception rolls the transaction back and every row stays due.
+    """
+    async with system_tx(SystemPath.OUTBOX_RELAY):
+        rows = await fetch(
+            """
+            SELECT tenant_id, id, job, payload, dispatch_count FROM outbox
+            WHERE completed_at IS NULL AND available_at <= now()
+              AND (dispatched_at IS NULL OR dispatched_at < now() - {}::interval)
+            ORDER BY available_at
+            LIMIT {}
+            FOR UPDATE SKIP LOCKED
+            """,
+            LEASE,
+            batch,
+        )
+        for row in rows:
+            message = OutboxMessage(
+                tenant_id=row["tenant_id"],
+                id=row["id"],
+                job=row["job"],
+                payload=msgspec.json.decode(row["payload"]) if isinstance(row["payload"], str) else row["payload"],
+                dispatch_count=row["dispatch_count"],
+            )
+            await queue.enqueue_job(
+                message.job,
+                str(message.tenant_id),
+                str(message.id),
+                message.payload,
+                _job_id=f"outbox:{message.id}:{message.dispatch_count}",
+            )
+        if rows:
+            await fetch(
+                "UPDATE outbox SET dispatched_at = now(), dispatch_count = dispatch_count + 1 "
+                "WHERE (tenant_id, id) IN (SELECT unnest({}::uuid[]), unnest({}::uuid[]))",
+                [r["tenant_id"] for r in rows],
+                [r["id"] for r in rows],
+            )
+    return len(rows)
+
+
+async def mark_done(tenant_id: uuid.UUID, outbox_id: uuid.UUID, *, error: str | None = None) -> None:
+    async with tenant_tx(tenant_id):
+        await fetch(
+            "UPDATE outbox SET completed_at = now(), last_error = {} WHERE tenant_id = {} AND id = {}",
+            error,
+            tenant_id,
+            outbox_id,
+        )
+
+
+async def is_done(tenant_id: uuid.UUID, outbox_id: uuid.UUID) -> bool:
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "SELECT completed_at IS NOT NULL AS done FROM outbox WHERE tenant_id = {} AND id = {}", tenant_id, outbox_id
+        )
+    return bool(rows and rows[0]["done"])
+
+
+JobBody = Any  # Callable[[dict[str, Any], uuid.UUID, dict[str, Any]], Awaitable[None]]
+
+
+def outbox_job(body: JobBody, *, name: str | None = None) -> Any:
+    """Wrap ``body(ctx, tenant_id, payload)`` as an arq function that runs it exactly once in effect.
+
+    The outbox row is locked and the body runs in the same tenant transaction that marks the row
+    done, so a job that arq runs twice (a retry, a re-dispatch after a lost Redis) finds the row done
+    and does nothing. Bodies with effects outside PostgreSQL must be idempotent themselves.
+    """
+
+    async def run(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
+        tenant = uuid.UUID(tenant_id)
+        row_id = uuid.UUID(outbox_id)
+        async with tenant_tx(tenant):
+            rows = await fetch(
+                "SELECT completed_at FROM outbox WHERE tenant_id = {} AND id = {} FOR UPDATE", tenant, row_id
+            )
+            if not rows or rows[0]["completed_at"] is not None:
+                return "already done"
+            await body(ctx, tenant, payload)
+            await fetch("UPDATE outbox SET completed_at = now() WHERE tenant_id = {} AND id = {}", tenant, row_id)
+        return "done"
+
+    run.__qualname__ = run.__name__ = name or body.__name__
+    return run

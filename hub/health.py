@@ -1,0 +1,55 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from litestar import Response, get
+from litestar.datastructures import State
+
+from hub.core.database import fetch
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Ready(msgspec.Struct):
+    status: str
+    database: str
+    redis: str
+
+
+@get("/health", operation_id="Health", tags=["health"], opt={"public": True}, sync_to_thread=False)
+def health() -> Health:
+    """Liveness: the process answers. Touches nothing else."""
+    return Health(status="ok")
+
+
+@get("/ready", operation_id="Ready", tags=["health"], opt={"public": True})
+async def ready(state: State) -> Response[Ready]:
+    """Readiness: PostgreSQL answers a query and Redis a PING, each within 2 seconds."""
+
+    async def database() -> str:
+        try:
+            await asyncio.wait_for(fetch("SELECT 1 AS ok"), timeout=2)
+        except Exception as exc:
+            return f"down: {type(exc).__name__}"
+        return "ok"
+
+    async def redis() -> str:
+        pool: Any = state.get("arq")
+        if pool is None:
+            return "down: not connected"
+        try:
+            await asyncio.wait_for(pool.ping(), timeout=2)
+        except Exception as exc:
+            return f"down: {type(exc).__name__}"
+        return "ok"
+
+    db_status, redis_status = await asyncio.gather(database(), redis())
+    ok = db_status == "ok" and redis_status == "ok"
+    body = Ready(status="ok" if ok else "unavailable", database=db_status, redis=redis_status)
+    return Response(body, status_code=200 if ok else 503)

@@ -1,0 +1,1 @@
+"""The orders domain: catalog, stock, customers, intake, review, approvals, change requests, timeline."""

@@ -1,0 +1,66 @@
+"""HTTP handlers of the orders domain: parse, authorize, call a service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from hub.auth import principal_of, requires
+from hub.core.errors import NotFound
+from hub.core.idempotency import run_idempotent
+from hub.core.ids import parse_uuid
+from hub.core.pagination import Page
+from hub.orders import catalog
+from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
+from tenants.roles import Permission
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+
+
+def _id(raw: str, what: str) -> Any:
+    value = parse_uuid(raw)
+    if value is None:
+        raise NotFound(f"no such {what}")
+    return value
+
+
+class ProductController(Controller):
+    path = "/v1/products"
+    tags = ["catalog"]
+    guards = [requires(Permission.READ)]
+
+    @post(operation_id="CreateProduct", guards=[requires(Permission.WRITE)])
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[ProductCreate], idempotency_key: IdempotencyKey = None
+    ) -> ProductRead:
+        principal = principal_of(request)
+        return await run_idempotent(
+            principal.tenant_id,
+            idempotency_key,
+            "products.create",
+            data,
+            ProductRead,
+            lambda: catalog.create_product(principal.tenant_id, data),
+        )
+
+    @get(operation_id="ListProducts")
+    async def list(
+        self,
+        request: Request[Any, Any, Any],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> Page[ProductRead]:
+        return await catalog.list_products(principal_of(request).tenant_id, limit=limit, cursor=cursor, q=q)
+
+    @get("/{product_id:str}", operation_id="GetProduct")
+    async def get(self, request: Request[Any, Any, Any], product_id: FromPath[str]) -> ProductRead:
+        return await catalog.get_product(principal_of(request).tenant_id, _id(product_id, "product"))
+
+    @patch("/{product_id:str}", operation_id="UpdateProduct", guards=[requires(Permission.WRITE)])
+    async def update(
+        self, request: Request[Any, Any, Any], product_id: FromPath[str], data: JSONBody[ProductUpdate]
+    ) -> ProductRead:
+        return await catalog.update_product(principal_of(request).tenant_id, _id(product_id, "product"), data)

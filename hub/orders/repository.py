@@ -1,0 +1,103 @@
+"""Data access of the orders domain; the only importer of ``hub.orders.tables``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from asyncpg.exceptions import UniqueViolationError
+from piccolo.columns import Column
+
+from hub.core.errors import Conflict
+from hub.core.money import MoneyWire
+from hub.orders.schemas import ProductRead
+from hub.orders.tables import Product
+
+_PRODUCT_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.spec,
+    Product.customs_description,
+    Product.hs_code,
+    Product.origin_country,
+    Product.unit_price_amount,
+    Product.unit_price_currency,
+    Product.weight_kg,
+    Product.active,
+    Product.created_at,
+    Product.updated_at,
+)
+
+
+def _product(row: dict[str, Any]) -> ProductRead:
+    return ProductRead(
+        id=row["id"],
+        sku=row["sku"],
+        name=row["name"],
+        spec=row["spec"],
+        customs_description=row["customs_description"],
+        hs_code=row["hs_code"],
+        origin_country=row["origin_country"],
+        unit_price=MoneyWire(amount=_plain(row["unit_price_amount"]), currency=row["unit_price_currency"]),
+        weight_kg=row["weight_kg"],
+        active=row["active"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _plain(amount: Decimal) -> str:
+    """Drop storage padding (numeric(19,4) gives 19.9000) but keep the digits that matter."""
+    normalized = amount.normalize()
+    if normalized.as_tuple().exponent > 0:  # type: ignore[operator]
+        normalized = normalized.quantize(Decimal(1))
+    return format(normalized, "f")
+
+
+async def insert_product(tenant_id: uuid.UUID, product_id: uuid.UUID, values: dict[str, Any]) -> ProductRead:
+    now = datetime.now(UTC)
+    try:
+        await Product.insert(Product(tenant_id=tenant_id, id=product_id, created_at=now, updated_at=now, **values))
+    except UniqueViolationError:
+        raise Conflict(f"a product with sku {values['sku']!r} exists", extra={"field": "sku"}) from None
+    product = await get_product(tenant_id, product_id)
+    assert product is not None
+    return product
+
+
+async def get_product(tenant_id: uuid.UUID, product_id: uuid.UUID) -> ProductRead | None:
+    row = await (
+        Product.select(*_PRODUCT_COLUMNS).where((Product.tenant_id == tenant_id) & (Product.id == product_id)).first()
+    )
+    return _product(row) if row else None
+
+
+async def get_products_by_sku(tenant_id: uuid.UUID, skus: list[str]) -> dict[str, ProductRead]:
+    if not skus:
+        return {}
+    rows = await Product.select(*_PRODUCT_COLUMNS).where((Product.tenant_id == tenant_id) & (Product.sku.is_in(skus)))
+    return {row["sku"]: _product(row) for row in rows}
+
+
+async def update_product(tenant_id: uuid.UUID, product_id: uuid.UUID, values: dict[str, Any]) -> ProductRead | None:
+    if values:
+        changes: dict[Column | str, Any] = {"updated_at": datetime.now(UTC)}
+        changes.update(values)
+        await Product.update(changes).where((Product.tenant_id == tenant_id) & (Product.id == product_id))
+    return await get_product(tenant_id, product_id)
+
+
+async def list_products(
+    tenant_id: uuid.UUID, *, limit: int, before: uuid.UUID | None, q: str | None
+) -> list[ProductRead]:
+    query = Product.select(*_PRODUCT_COLUMNS).where(Product.tenant_id == tenant_id)
+    if before is not None:
+        query = query.where(Product.id < before)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Product.sku.ilike(pattern) | Product.name.ilike(pattern))
+    rows = await query.order_by(Product.id, ascending=False).limit(limit + 1)
+    return [_product(row) for row in rows]

@@ -1,0 +1,139 @@
+"""Every error leaves the API as RFC 9457 ``application/problem+json``.
+
+Our own :class:`~hub.core.errors.AppError` tree maps directly; Litestar's own exceptions (validation,
+404/405 from the router, 413 from the body limit) are translated into the same shape, and anything
+unexpected becomes a logged 500 with no internals in the body.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from hub.core.errors import (
+    AppError,
+    BadRequest,
+    FieldError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from i18n import gettext, negotiate
+
+logger = logging.getLogger("hub.problems")
+
+PROBLEM_JSON = "application/problem+json"
+
+_BY_STATUS: dict[int, type[AppError]] = {
+    400: BadRequest,
+    401: Unauthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: ValidationFailed,
+    429: TooManyRequests,
+    503: ServiceUnavailable,
+}
+
+_MSGSPEC_PATH = re.compile(r"\s*-\s*at\s*`\$(?P<path>[^`]*)`")
+
+
+def request_locale(request: Request[Any, Any, Any]) -> str:
+    """Locale for messages: Accept-Language, then the key's user and tenant (set by auth), then en."""
+    principal = request.scope.get("user")
+    fallbacks = (getattr(principal, "locale", None),) if principal is not None else ()
+    return negotiate(request.headers.get("accept-language"), *fallbacks)
+
+
+def field_errors_from_msgspec(message: str, *, prefix: str = "") -> list[FieldError]:
+    """Turn msgspec's "Expected `int`, got `str` - at `$.lines[0].quantity`" into a FieldError."""
+    match = _MSGSPEC_PATH.search(message)
+    text = _MSGSPEC_PATH.sub("", message).strip()
+    path = match.group("path").lstrip(".") if match else ""
+    field = ".".join(part for part in (prefix, path) if part) or "body"
+    return [FieldError(field=field, message=text)]
+
+
+def problem_response(error: AppError, locale: str) -> Response[bytes]:
+    body: dict[str, Any] = {
+        "type": error.type_uri,
+        "title": gettext(type(error).title, locale),
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if error.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+    body.update(error.extra)
+    headers = {"Content-Language": locale.replace("_", "-")}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="orderhub"'
+    return Response(
+        content=msgspec.json.encode(body), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _from_validation(exc: ValidationException) -> ValidationFailed:
+    errors: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        key = str(item.get("key", "") or "")
+        if key in ("", "data"):
+            errors.extend(field_errors_from_msgspec(message))
+        else:
+            errors.append(FieldError(field=key.removeprefix("data."), message=message))
+    if not errors:
+        detail = str(exc.detail or "invalid request")
+        if "JSON is malformed" in detail or "malformed" in detail.lower():
+            return ValidationFailed("The body is not valid JSON", errors=[FieldError("body", detail)])
+        errors = field_errors_from_msgspec(detail)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return ValidationFailed(detail, errors=errors)
+
+
+def to_app_error(exc: Exception) -> AppError:
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, ValidationException):
+        return _from_validation(exc)
+    if isinstance(exc, HTTPException):
+        if exc.status_code == 400 and "malformed" in str(exc.detail).lower():
+            return BadRequest("The body is not valid JSON", errors=[FieldError("body", str(exc.detail))])
+        cls = _BY_STATUS.get(exc.status_code)
+        if cls is not None:
+            detail = exc.detail if exc.detail and exc.detail != cls.title else None
+            return cls(detail)
+        return AppError(str(exc.detail))
+    return AppError("An unexpected error occurred; it has been logged.")
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    error = to_app_error(exc)
+    if error.status >= HTTP_500_INTERNAL_SERVER_ERROR:
+        logger.error(
+            "unhandled error on %s %s",
+            request.method,
+            request.url.path,
+            exc_info=exc,
+            extra={"request_id": request.scope.get("state", {}).get("request_id")},
+        )
+    return problem_response(error, request_locale(request))
+
+
+__all__ = ["PROBLEM_JSON", "MediaType", "field_errors_from_msgspec", "handle_exception", "problem_response"]

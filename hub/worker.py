@@ -1,0 +1,75 @@
+"""The arq worker: job functions, cron, and the outbox relay loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.worker import Function, Worker, func
+
+from hub.core import database, outbox
+from hub.core.bootstrap import Services
+from hub.queue import deserialize, open_pool, redis_settings, serialize
+from tenants.jobs import record_api_key_use
+
+logger = logging.getLogger("hub.worker")
+
+RELAY_INTERVAL_SECONDS = 0.5
+
+JOBS: list[Function] = [
+    func(outbox.outbox_job(record_api_key_use), name="record_api_key_use", max_tries=5),
+]
+
+
+async def relay_forever(pool: ArqRedis, interval: float = RELAY_INTERVAL_SECONDS) -> None:
+    """Move due outbox rows to arq until cancelled; survives Redis and database outages."""
+    while True:
+        try:
+            moved = await outbox.relay_once(pool)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("outbox relay failed, will retry: %s", type(exc).__name__)
+            moved = 0
+        if moved == 0:
+            await asyncio.sleep(interval)
+
+
+def build_worker(services: Services, *, burst: bool = False, start_relay: bool = True) -> Worker:
+    """An arq Worker over ``services`` with the relay running beside it."""
+    relay_task: dict[str, asyncio.Task[None]] = {}
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        database.configure(services.app_database_url)
+        await database.start_pool(size=5)
+        if start_relay:
+            relay_pool = await open_pool(services.redis_url)
+            ctx["relay_pool"] = relay_pool
+            relay_task["task"] = asyncio.create_task(relay_forever(relay_pool))
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        task = relay_task.pop("task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if "relay_pool" in ctx:
+            await ctx["relay_pool"].aclose()
+        await database.close_pool()
+
+    return Worker(
+        functions=JOBS,
+        redis_settings=redis_settings(services.redis_url),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        burst=burst,
+        poll_delay=0.2,
+        handle_signals=not burst,
+        max_jobs=20,
+        keep_result=3600,
+    )

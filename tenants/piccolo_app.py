@@ -1,0 +1,15 @@
+"""Piccolo app config of the tenants package."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from tenants.tables import ApiKey, Tenant, User
+
+APP_CONFIG = AppConfig(
+    app_name="tenants",
+    migrations_folder_path=Path(__file__).resolve().parent.parent / "migrations" / "tenants",
+    table_classes=[Tenant, User, ApiKey],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,153 @@
+"""Tenant provisioning, API keys and authentication.
+
+API keys are 256-bit random tokens; only their SHA-256 is stored (a slow password hash buys nothing
+for a token with that much entropy, and the lookup must be fast on every request). The token is
+shown once, at creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+import zoneinfo
+from datetime import datetime
+
+import msgspec
+import pycountry
+
+from hub.core import outbox
+from hub.core.database import system_tx, tenant_tx
+from hub.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from hub.core.ids import new_id
+from hub.core.money import is_known_currency
+from hub.core.system import SystemPath
+from i18n import normalize_locale
+from tenants import repository
+from tenants.roles import Role
+from tenants.schemas import ApiKeyCreated, ApiKeyRead, Principal, TenantCreate, TenantRead
+
+KEY_PREFIX = "ohk_"
+
+
+def hash_key(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _new_token() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def validate_tenant(data: TenantCreate) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not is_known_currency(data.base_currency):
+        errors.append(FieldError("base_currency", f"unknown currency {data.base_currency!r}"))
+    if pycountry.countries.get(alpha_2=data.origin_country.upper()) is None or len(data.origin_country) != 2:
+        errors.append(FieldError("origin_country", f"unknown country {data.origin_country!r}"))
+    if normalize_locale(data.default_locale) is None:
+        errors.append(FieldError("default_locale", f"unsupported locale {data.default_locale!r}"))
+    try:
+        zoneinfo.ZoneInfo(data.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors.append(FieldError("timezone", f"unknown time zone {data.timezone!r}"))
+    return errors
+
+
+async def create_tenant(data: TenantCreate, *, owner_role: Role = Role.OWNER) -> tuple[TenantRead, str]:
+    """Create a tenant and its first key; returns the tenant and the key (shown once)."""
+    errors = validate_tenant(data)
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    tenant = TenantRead(
+        id=new_id(),
+        slug=data.slug,
+        name=data.name,
+        base_currency=data.base_currency,
+        origin_country=data.origin_country.upper(),
+        default_locale=normalize_locale(data.default_locale) or "en",
+        timezone=data.timezone,
+        settings={},
+    )
+    async with system_tx(SystemPath.TENANT_DIRECTORY):
+        if await repository.slug_taken(data.slug):
+            raise Conflict(f"a tenant with slug {data.slug!r} exists", extra={"field": "slug"})
+    # The tenant row passes its own RLS check: it is inserted with app.tenant_id set to its id.
+    async with tenant_tx(tenant.id):
+        await repository.insert_tenant(tenant)
+        key = await _insert_key(tenant.id, owner_role, "initial key", None)
+    return tenant, key.api_key
+
+
+async def _insert_key(tenant_id: uuid.UUID, role: Role, name: str, user_id: uuid.UUID | None) -> ApiKeyCreated:
+    token = _new_token()
+    key_id = new_id()
+    await repository.insert_api_key(tenant_id, key_id, name, token[:12], hash_key(token), role.value, user_id)
+    return ApiKeyCreated(id=key_id, name=name, role=role, api_key=token)
+
+
+async def create_api_key(
+    tenant_id: uuid.UUID, role: Role, name: str, user_id: uuid.UUID | None = None
+) -> ApiKeyCreated:
+    async with tenant_tx(tenant_id):
+        return await _insert_key(tenant_id, role, name, user_id)
+
+
+async def tenant_id_for_slug(slug: str) -> uuid.UUID:
+    async with system_tx(SystemPath.TENANT_DIRECTORY):
+        tenant_id = await repository.tenant_id_by_slug(slug)
+    if tenant_id is None:
+        raise NotFound(f"no tenant with slug {slug!r}")
+    return tenant_id
+
+
+async def list_api_keys(tenant_id: uuid.UUID) -> list[ApiKeyRead]:
+    async with tenant_tx(tenant_id):
+        return await repository.list_api_keys(tenant_id)
+
+
+async def revoke_api_key(tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    async with tenant_tx(tenant_id):
+        if not await repository.revoke_api_key(tenant_id, key_id):
+            raise NotFound("no such API key")
+
+
+async def get_tenant(tenant_id: uuid.UUID) -> TenantRead:
+    async with tenant_tx(tenant_id):
+        tenant = await repository.get_tenant(tenant_id)
+    if tenant is None:
+        raise NotFound("no such tenant")
+    return tenant
+
+
+async def authenticate(token: str) -> Principal | None:
+    """The principal behind a bearer token, or None for an unknown, revoked or disabled key."""
+    if not token.startswith(KEY_PREFIX) or len(token) > 100:
+        return None
+    async with system_tx(SystemPath.AUTHENTICATE):
+        row = await repository.principal_row_by_key_hash(hash_key(token))
+    if row is None or row["revoked_at"] is not None or row["user_disabled_at"] is not None:
+        return None
+    settings = row["settings"]
+    return Principal(
+        tenant_id=row["tenant_id"],
+        tenant_slug=row["slug"],
+        tenant_name=row["name"],
+        key_id=row["key_id"],
+        user_id=row["user_id"],
+        role=Role(row["role"]),
+        locale=row["user_locale"] or row["default_locale"],
+        base_currency=row["base_currency"],
+        origin_country=row["origin_country"],
+        timezone=row["timezone"],
+        settings=msgspec.json.decode(settings) if isinstance(settings, str) else settings,
+    )
+
+
+async def request_key_use_record(principal: Principal, used_at: datetime, uses: int) -> None:
+    """Queue the usage record through the outbox (the worker applies it)."""
+    async with tenant_tx(principal.tenant_id):
+        await outbox.enqueue(
+            principal.tenant_id,
+            "record_api_key_use",
+            {"key_id": str(principal.key_id), "used_at": used_at.isoformat(), "uses": uses},
+        )

@@ -1,0 +1,132 @@
+"""Test services: real PostgreSQL and Redis, never fakes.
+
+With ``DATABASE_URL`` / ``REDIS_URL`` set (CI sets them to this machine's services) a fresh database
+is created for the run and dropped after; unset, the embedded servers start under ``var/test`` — the
+same path ``orderhub up`` takes on a fresh machine. Migrations run as the owner; the app and every
+test talk to the database as ``orderhub_app``, the non-superuser, non-owner role, so row-level
+security is really in force.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from hub.app import create_app, open_resources
+from hub.core import embedded
+from hub.core.bootstrap import Services, migrate
+from hub.core.settings import APP_DB_ROLE, Settings
+from tenants import service as tenant_service
+from tenants.roles import Role
+from tenants.schemas import TenantCreate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _replace_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("orderhub-data")
+    return Settings(
+        data_dir=data_dir,
+        database_url=None,
+        app_database_url=None,
+        redis_url=None,
+        secret_key="test-secret-key-not-for-production-0123456789",
+        max_body_bytes=262_144,
+        max_upload_bytes=1_048_576,
+    )
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    import asyncio  # noqa: PLC0415
+
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        server_url = configured
+        embedded_db = False
+    else:
+        server_url = embedded.start_postgres(ROOT / "var" / "test")
+        embedded_db = True
+    test_db = f"orderhub_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(server_url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{test_db}"'))
+    owner_url = _replace_database(server_url, test_db)
+    redis_url = os.environ.get("REDIS_URL") or embedded.start_redis(ROOT / "var" / "test")
+    asyncio.run(migrate(owner_url, quiet=True))
+    yield Services(
+        owner_database_url=owner_url,
+        app_database_url=embedded.app_url_for(owner_url, APP_DB_ROLE),
+        redis_url=redis_url,
+        embedded_database=embedded_db,
+        embedded_redis=not os.environ.get("REDIS_URL"),
+    )
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+async def client(test_settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running in the test's own event loop.
+
+    Not Litestar's AsyncTestClient: that runs the app in a portal thread with a second event loop,
+    and the asyncpg pool the app opens could then not be shared with service-level tests.
+    """
+    app = create_app(test_settings, services)
+    async with open_resources(app.state, test_settings, services):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
+            yield test_client
+
+
+class TenantHandle:
+    """A tenant made for one test, with one API key per role."""
+
+    def __init__(self, tenant_id: uuid.UUID, slug: str, keys: dict[Role, str]) -> None:
+        self.id = tenant_id
+        self.slug = slug
+        self.keys = keys
+
+    def headers(self, role: Role = Role.OWNER, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}", **extra}
+
+
+async def make_tenant(base_currency: str = "EUR", origin_country: str = "CN") -> TenantHandle:
+    slug = f"t-{uuid.uuid4().hex[:12]}"
+    tenant, owner_key = await tenant_service.create_tenant(
+        TenantCreate(slug=slug, name=f"Tenant {slug}", base_currency=base_currency, origin_country=origin_country)
+    )
+    keys = {Role.OWNER: owner_key}
+    for role in (Role.ADMIN, Role.CLERK, Role.APPROVER, Role.VIEWER):
+        keys[role] = (await tenant_service.create_api_key(tenant.id, role, f"{role.value} key")).api_key
+    return TenantHandle(tenant.id, slug, keys)
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient) -> TenantHandle:
+    del client  # the app's lifespan owns the pool the service uses
+    return await make_tenant()
+
+
+@pytest.fixture
+async def other_tenant(client: httpx.AsyncClient) -> TenantHandle:
+    del client
+    return await make_tenant()
