@@ -13,13 +13,15 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from carriers.controllers import ROUTES as CARRIER_ROUTES
+from customs.controllers import ROUTES as CUSTOMS_ROUTES
 from hub.auth import UsageRecorder, auth_middleware
 from hub.core import database
 from hub.core.bootstrap import Services, resolve_services
 from hub.core.settings import Settings, get_settings
 from hub.health import health, ready
 from hub.logging import RequestIdMiddleware, configure_logging
-from hub.orders.controllers import ProductController
+from hub.orders.controllers import ROUTES as ORDER_ROUTES
 from hub.problems import handle_exception
 from hub.queue import open_pool
 from tenants.controllers import ApiKeyController, TenantController
@@ -61,7 +63,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
 
     return Litestar(
-        route_handlers=[health, ready, TenantController, ApiKeyController, ProductController],
+        route_handlers=[
+            health,
+            ready,
+            TenantController,
+            ApiKeyController,
+            *ORDER_ROUTES,
+            *CUSTOMS_ROUTES,
+            *CARRIER_ROUTES,
+        ],
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, auth_middleware()],
         exception_handlers={Exception: handle_exception},

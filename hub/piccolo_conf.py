@@ -6,4 +6,6 @@ from hub.core.database import DB
 
 __all__ = ["APP_REGISTRY", "DB"]
 
-APP_REGISTRY = AppRegistry(apps=["tenants.piccolo_app", "hub.piccolo_app"])
+APP_REGISTRY = AppRegistry(
+    apps=["tenants.piccolo_app", "hub.piccolo_app", "customs.piccolo_app", "carriers.piccolo_app"]
+)

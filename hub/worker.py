@@ -10,8 +10,11 @@ from typing import Any
 from arq.connections import ArqRedis
 from arq.worker import Function, Worker, func
 
+from carriers.jobs import JOBS as CARRIER_JOBS
+from customs.jobs import JOBS as CUSTOMS_JOBS
 from hub.core import database, outbox
 from hub.core.bootstrap import Services
+from hub.orders.jobs import JOBS as ORDER_JOBS
 from hub.queue import deserialize, open_pool, redis_settings, serialize
 from tenants.jobs import record_api_key_use
 
@@ -21,6 +24,9 @@ RELAY_INTERVAL_SECONDS = 0.5
 
 JOBS: list[Function] = [
     func(outbox.outbox_job(record_api_key_use), name="record_api_key_use", max_tries=5),
+    *ORDER_JOBS,
+    *CUSTOMS_JOBS,
+    *CARRIER_JOBS,
 ]
 
 

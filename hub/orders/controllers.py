@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.types import ControllerRouterHandler
 
 from hub.auth import principal_of, requires
 from hub.core.errors import NotFound
@@ -64,3 +65,6 @@ class ProductController(Controller):
         self, request: Request[Any, Any, Any], product_id: FromPath[str], data: JSONBody[ProductUpdate]
     ) -> ProductRead:
         return await catalog.update_product(principal_of(request).tenant_id, _id(product_id, "product"), data)
+
+
+ROUTES: list[ControllerRouterHandler] = [ProductController]
