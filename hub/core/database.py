@@ -39,8 +39,9 @@ async def close_pool() -> None:
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run raw SQL with ``{}`` placeholders inside the current transaction (if any)."""
-    rows: list[dict[str, Any]] = await DB.run_querystring(QueryString(sql, *args))
-    return rows
+    rows = await DB.run_querystring(QueryString(sql, *args))
+    # Inside a transaction Piccolo hands back asyncpg Records; callers get plain dicts either way.
+    return [row if isinstance(row, dict) else dict(row) for row in rows]
 
 
 @asynccontextmanager

@@ -14,6 +14,7 @@ from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
 from hub.orders import catalog
+from hub.orders.order_controllers import ChangeRequestController, OrderController, StockController
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 from tenants.roles import Permission
 
@@ -67,4 +68,4 @@ class ProductController(Controller):
         return await catalog.update_product(principal_of(request).tenant_id, _id(product_id, "product"), data)
 
 
-ROUTES: list[ControllerRouterHandler] = [ProductController]
+ROUTES: list[ControllerRouterHandler] = [ProductController, OrderController, ChangeRequestController, StockController]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -53,3 +53,213 @@ class ProductRead(msgspec.Struct, kw_only=True):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+Channel = Literal["api", "csv", "xlsx", "shopify", "manual"]
+ManualVia = Literal["phone", "email", "in_person"]
+Incoterm = Literal["EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF"]
+OrderStatus = Literal[
+    "received",
+    "in_review",
+    "on_hold",
+    "awaiting_approval",
+    "backordered",
+    "approved",
+    "documents_ready",
+    "booked",
+    "in_transit",
+    "delivered",
+    "closed",
+    "cancelled",
+    "rejected",
+    "exception",
+    "return_requested",
+    "returned",
+]
+Short = Annotated[str, msgspec.Meta(max_length=300)]
+
+
+class CustomerIn(msgspec.Struct, kw_only=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    email: Short | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class AddressIn(msgspec.Struct, kw_only=True):
+    name: Short = ""
+    line1: Short = ""
+    line2: Short = ""
+    city: Short = ""
+    region: Short = ""
+    postal_code: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    country: Annotated[str, msgspec.Meta(max_length=2)] = ""
+    company: Short = ""
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    email: Short = ""
+
+
+class DiscountIn(msgspec.Struct, kw_only=True):
+    """``percent`` takes ``value`` as a percent string ("10" = 10 %); ``fixed`` takes Money in ``amount``."""
+
+    type: Literal["percent", "fixed"]
+    value: str | None = None
+    amount: MoneyWire | None = None
+    code: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    """A coupon code, recorded with the discount."""
+
+
+class LineIn(msgspec.Struct, kw_only=True):
+    quantity: int
+    unit_price: MoneyWire | None = None
+    sku: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    name: Short | None = None
+    spec: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    hs_code: str | None = None
+    origin_country: str | None = None
+    weight_kg: Decimal | None = None
+    discount: DiscountIn | None = None
+
+
+class OrderCreate(msgspec.Struct, kw_only=True):
+    customer: CustomerIn
+    ship_to: AddressIn
+    currency: str
+    lines: Annotated[list[LineIn], msgspec.Meta(min_length=1, max_length=500)]
+    channel: Channel = "api"
+    channel_detail: ManualVia | None = None
+    external_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+    bill_to: AddressIn | None = None
+    incoterm: Incoterm = "DAP"
+    requested_delivery_date: date | None = None
+    rush: bool = False
+    customization: bool = False
+    special_terms: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    shipping: MoneyWire | None = None
+    discounts: Annotated[list[DiscountIn], msgspec.Meta(max_length=10)] = msgspec.field(default_factory=list)
+
+
+class Finding(msgspec.Struct, kw_only=True):
+    code: str
+    severity: Literal["blocking", "warning"]
+    field: str
+    message: str
+    action: Literal["fix", "approve", "wait", "info"] = "info"
+    params: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class LineRead(msgspec.Struct, kw_only=True):
+    line_no: int
+    sku: str | None
+    product_id: uuid.UUID | None
+    name: str
+    spec: str
+    hs_code: str | None
+    origin_country: str | None
+    weight_kg: Decimal | None
+    quantity: int
+    unit_price: MoneyWire
+    list_price: MoneyWire | None
+    discount: MoneyWire
+    line_total: MoneyWire
+    reserved_quantity: int
+    backordered_quantity: int
+
+
+class OrderTotals(msgspec.Struct, kw_only=True):
+    subtotal: MoneyWire
+    discount_total: MoneyWire
+    shipping: MoneyWire
+    total: MoneyWire
+
+
+class OrderRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    number: str
+    status: OrderStatus
+    channel: Channel
+    channel_detail: str | None
+    external_ref: str | None
+    customer: dict[str, object]
+    ship_to: dict[str, object]
+    bill_to: dict[str, object] | None
+    currency: str
+    incoterm: str
+    requested_delivery_date: date | None
+    rush: bool
+    customization: bool
+    special_terms: str
+    discounts: list[dict[str, object]]
+    lines: list[LineRead]
+    totals: OrderTotals
+    findings: list[Finding]
+    backorder_eta: date | None
+    version: int
+    entered_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderSummary(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    number: str
+    status: str
+    channel: str
+    external_ref: str | None
+    customer_code: str
+    customer_name: str
+    total: MoneyWire
+    created_at: datetime
+
+
+class Decision(msgspec.Struct, kw_only=True):
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class OrderEventRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    at: datetime
+    actor: str
+    kind: str
+    payload: dict[str, object]
+
+
+class StockSet(msgspec.Struct, kw_only=True):
+    on_hand: int
+    incoming: int = 0
+    incoming_eta: date | None = None
+
+
+class StockRead(msgspec.Struct, kw_only=True):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    incoming: int
+    incoming_eta: date | None
+
+
+class ChangeRequestCreate(msgspec.Struct, kw_only=True):
+    kind: Literal["address", "quantity", "lines", "delivery_date", "cancel"]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    ship_to: AddressIn | None = None
+    lines: list[LineIn] | None = None
+    quantities: dict[str, int] | None = None
+    """For ``quantity``: line number (as a string) to the new quantity."""
+    requested_delivery_date: date | None = None
+
+
+class ChangeRequestRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    kind: str
+    reason: str
+    payload: dict[str, object]
+    status: str
+    requested_by: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    created_at: datetime

@@ -1,0 +1,214 @@
+"""Change requests: filed with a reason, decided by someone else, applied atomically with a new version.
+
+Kinds: ``address`` (new ship_to), ``quantity`` (line number -> quantity), ``lines`` (a new set of
+lines), ``delivery_date``, ``cancel``. Applying one re-prices the order, re-runs the review, and
+re-reserves stock; cancel releases it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from hub.core.database import tenant_tx
+from hub.core.errors import Conflict, FieldError, NotFound
+from hub.core.ids import new_id
+from hub.core.money import MoneyWire
+from hub.core.validation import raise_if
+from hub.orders import order_repository as repo
+from hub.orders import repository as catalog_repo
+from hub.orders import service
+from hub.orders.pricing import Discount, price_order
+from hub.orders.schemas import AddressIn, ChangeRequestCreate, ChangeRequestRead, CustomerIn, LineIn, OrderCreate
+from tenants.schemas import Principal
+
+
+def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any]:  # noqa: C901  (one branch per kind)
+    errors: list[FieldError] = []
+    payload: dict[str, Any] = {}
+    if data.kind == "address":
+        if data.ship_to is None:
+            errors.append(FieldError("ship_to", "required for an address change"))
+        else:
+            payload["ship_to"] = msgspec.to_builtins(data.ship_to)
+    elif data.kind == "quantity":
+        if not data.quantities:
+            errors.append(FieldError("quantities", 'required: line number to new quantity, e.g. {"1": 3}'))
+        else:
+            for key, quantity in data.quantities.items():
+                if not key.isdigit():
+                    errors.append(FieldError(f"quantities.{key}", "keys are line numbers"))
+                elif quantity <= 0:
+                    errors.append(FieldError(f"quantities.{key}", "must be > 0; remove a line with a lines change"))
+            payload["quantities"] = data.quantities
+    elif data.kind == "lines":
+        if not data.lines:
+            errors.append(FieldError("lines", "required: the full new set of lines"))
+        else:
+            payload["lines"] = msgspec.to_builtins(data.lines)
+    elif data.kind == "delivery_date":
+        if data.requested_delivery_date is None:
+            errors.append(FieldError("requested_delivery_date", "required for a delivery date change"))
+        else:
+            payload["requested_delivery_date"] = data.requested_delivery_date.isoformat()
+    raise_if(errors)
+    if order["status"] not in service.OPEN_STATUSES:
+        raise Conflict(f"an order in status {order['status']!r} cannot be changed", extra={"status": order["status"]})
+    return payload
+
+
+def _read(row: dict[str, Any]) -> ChangeRequestRead:
+    return ChangeRequestRead(
+        id=row["id"],
+        order_id=row["order_id"],
+        kind=row["kind"],
+        reason=row["reason"],
+        payload=service._decoded(row["payload"]),
+        status=row["status"],
+        requested_by=row["requested_by"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        decision_reason=row["decision_reason"],
+        created_at=row["created_at"],
+    )
+
+
+async def file(principal: Principal, order_id: uuid.UUID, data: ChangeRequestCreate) -> ChangeRequestRead:
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        order = await repo.get_order_row(tenant_id, order_id)
+        if order is None:
+            raise NotFound("no such order")
+        payload = _validate(data, order)
+        request_id = new_id()
+        await repo.insert_change_request(
+            tenant_id, request_id, order_id, data.kind, payload, data.reason, principal.actor
+        )
+        await repo.add_event(
+            tenant_id,
+            order_id,
+            principal.actor,
+            "change_request.filed",
+            {"change_request_id": str(request_id), "kind": data.kind, "reason": data.reason},
+        )
+        row = await repo.get_change_request(tenant_id, request_id)
+        assert row is not None
+        return _read(row)
+
+
+async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[ChangeRequestRead]:
+    async with tenant_tx(tenant_id):
+        if await repo.get_order_row(tenant_id, order_id) is None:
+            raise NotFound("no such order")
+        return [_read(row) for row in await repo.list_change_requests(tenant_id, order_id)]
+
+
+async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, reason: str) -> ChangeRequestRead:
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        request = await repo.get_change_request(tenant_id, request_id, lock=True)
+        if request is None:
+            raise NotFound("no such change request")
+        service.ensure_other_person(principal, request["requested_by"], "requested this change")
+        if request["status"] != "pending":
+            raise Conflict(f"the change request is already {request['status']}", extra={"status": request["status"]})
+        order_id = request["order_id"]
+        if approve:
+            await _apply(principal, order_id, request["kind"], service._decoded(request["payload"]), reason)
+        await repo.decide_change_request(
+            tenant_id, request_id, "applied" if approve else "rejected", principal.actor, reason
+        )
+        await repo.add_event(
+            tenant_id,
+            order_id,
+            principal.actor,
+            "change_request.applied" if approve else "change_request.rejected",
+            {"change_request_id": str(request_id), "kind": request["kind"], "reason": reason},
+        )
+        row = await repo.get_change_request(tenant_id, request_id)
+        assert row is not None
+        return _read(row)
+
+
+async def _apply(principal: Principal, order_id: uuid.UUID, kind: str, payload: dict[str, Any], reason: str) -> None:
+    tenant_id = principal.tenant_id
+    order = await repo.get_order_row(tenant_id, order_id, lock=True)
+    assert order is not None
+    if order["status"] not in service.OPEN_STATUSES:
+        raise Conflict(f"an order in status {order['status']!r} cannot be changed", extra={"status": order["status"]})
+    if kind == "cancel":
+        await service.cancel_in_tx(principal, order_id, reason)
+        return
+    changes: dict[str, Any] = {"version": order["version"] + 1}
+    if kind == "address":
+        errors: list[FieldError] = []
+        changes["ship_to"] = service._address(
+            "ship_to", msgspec.convert(payload["ship_to"], AddressIn), errors, required=True
+        )
+        raise_if(errors)
+    elif kind == "delivery_date":
+        changes["requested_delivery_date"] = date.fromisoformat(payload["requested_delivery_date"])
+    else:
+        await _replace_lines(principal, order, kind, payload, changes)
+    await repo.update_order(tenant_id, order_id, changes)
+    await service._review_and_route(principal, order_id, previous_status=order["status"])
+
+
+async def _replace_lines(
+    principal: Principal, order: dict[str, Any], kind: str, payload: dict[str, Any], changes: dict[str, Any]
+) -> None:
+    """New lines (or quantities), re-priced with the order's discounts; reservations are redone by review."""
+    tenant_id = principal.tenant_id
+    current = await repo.get_lines(tenant_id, order["id"])
+    if kind == "quantity":
+        quantities = {int(k): v for k, v in payload["quantities"].items()}
+        unknown = set(quantities) - {line["line_no"] for line in current}
+        if unknown:
+            raise_if([FieldError(f"quantities.{n}", "no such line") for n in sorted(unknown)])
+        lines_in = [
+            LineIn(
+                quantity=quantities.get(line["line_no"], line["quantity"]),
+                sku=line["sku"],
+                name=line["name"],
+                spec=line["spec"],
+                hs_code=line["hs_code"],
+                origin_country=line["origin_country"],
+                weight_kg=line["weight_kg"],
+                unit_price=MoneyWire(amount=service._plain(line["unit_price"]), currency=order["currency"]),
+            )
+            for line in current
+        ]
+    else:
+        lines_in = msgspec.convert(payload["lines"], list[LineIn])
+    draft = OrderCreate(
+        customer=msgspec.convert(service._decoded(order["customer"]), CustomerIn),
+        ship_to=msgspec.convert(service._decoded(order["ship_to"]), AddressIn),
+        currency=order["currency"],
+        lines=lines_in,
+    )
+    _, intake_lines, _, _ = service.validate_intake(draft)
+    catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln.data.sku for ln in intake_lines if ln.data.sku])
+    resolved, errors = service._resolve_lines(intake_lines, catalog, order["currency"])
+    discounts = [msgspec.convert(d, Discount) for d in service._decoded(order["discounts"])]
+    priced = price_order(
+        order["currency"],
+        [(ln["unit_price"], ln["quantity"], d) for ln, d in resolved],
+        discounts,
+        order["shipping"],
+        errors,
+    )
+    raise_if(errors)
+    assert priced is not None
+    await service.release_reservations(tenant_id, order["id"])
+    await repo.delete_lines(tenant_id, order["id"])
+    rows = [
+        {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
+        for (line, _), price in zip(resolved, priced.lines, strict=True)
+    ]
+    await repo.insert_lines(tenant_id, order["id"], rows)
+    changes.update(
+        subtotal=priced.subtotal, discount_total=priced.discount_total, shipping=priced.shipping, total=priced.total
+    )

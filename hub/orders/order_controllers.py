@@ -1,0 +1,178 @@
+"""HTTP handlers for orders, review decisions, change requests, stock and the timeline."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from hub.auth import principal_of, requires
+from hub.core.errors import NotFound
+from hub.core.idempotency import run_idempotent
+from hub.core.ids import parse_uuid
+from hub.core.pagination import Page
+from hub.orders import changes, service
+from hub.orders.schemas import (
+    ChangeRequestCreate,
+    ChangeRequestRead,
+    Decision,
+    Finding,
+    OrderCreate,
+    OrderEventRead,
+    OrderRead,
+    OrderSummary,
+    StockRead,
+    StockSet,
+)
+from tenants.roles import Permission
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+Query = Annotated[str | None, QueryParameter(max_length=200)]
+
+
+def order_id_of(raw: str) -> Any:
+    value = parse_uuid(raw)
+    if value is None:
+        raise NotFound("no such order")
+    return value
+
+
+class OrderController(Controller):
+    path = "/v1/orders"
+    tags = ["orders"]
+    guards = [requires(Permission.READ)]
+
+    @post(operation_id="CreateOrder", guards=[requires(Permission.WRITE)])
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[OrderCreate], idempotency_key: IdempotencyKey = None
+    ) -> OrderRead:
+        principal = principal_of(request)
+        return await run_idempotent(
+            principal.tenant_id,
+            idempotency_key,
+            "orders.create",
+            data,
+            OrderRead,
+            lambda: service.create_order(principal, data),
+        )
+
+    @get(operation_id="ListOrders")
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: Query = None,
+        status: Query = None,
+        channel: Query = None,
+        q: Query = None,
+        created_from: Annotated[date | None, QueryParameter()] = None,
+        created_to: Annotated[date | None, QueryParameter()] = None,
+    ) -> Page[OrderSummary]:
+        return await service.list_orders(
+            principal_of(request).tenant_id,
+            limit=limit,
+            cursor=cursor,
+            status=status,
+            channel=channel,
+            q=q,
+            created_from=created_from,
+            created_to=created_to,
+        )
+
+    @get("/{order_id:str}", operation_id="GetOrder")
+    async def show(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> OrderRead:
+        return await service.get_order(principal_of(request).tenant_id, order_id_of(order_id))
+
+    @get("/{order_id:str}/findings", operation_id="GetOrderFindings")
+    async def findings(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[Finding]:
+        return await service.findings(principal_of(request).tenant_id, order_id_of(order_id))
+
+    @get("/{order_id:str}/events", operation_id="ListOrderEvents")
+    async def events(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[OrderEventRead]:
+        return await service.list_events(principal_of(request).tenant_id, order_id_of(order_id))
+
+    @post(
+        "/{order_id:str}/approve",
+        operation_id="ApproveOrder",
+        guards=[requires(Permission.APPROVE)],
+        status_code=HTTP_200_OK,
+    )
+    async def approve(
+        self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
+    ) -> OrderRead:
+        return await service.approve(principal_of(request), order_id_of(order_id), data.reason)
+
+    @post(
+        "/{order_id:str}/reject",
+        operation_id="RejectOrder",
+        guards=[requires(Permission.APPROVE)],
+        status_code=HTTP_200_OK,
+    )
+    async def reject(
+        self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
+    ) -> OrderRead:
+        return await service.reject(principal_of(request), order_id_of(order_id), data.reason)
+
+    @post(
+        "/{order_id:str}/cancel",
+        operation_id="CancelOrder",
+        guards=[requires(Permission.WRITE)],
+        status_code=HTTP_200_OK,
+    )
+    async def cancel(
+        self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
+    ) -> OrderRead:
+        return await service.cancel(principal_of(request), order_id_of(order_id), data.reason)
+
+    @post("/{order_id:str}/change-requests", operation_id="FileChangeRequest", guards=[requires(Permission.WRITE)])
+    async def file_change(
+        self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[ChangeRequestCreate]
+    ) -> ChangeRequestRead:
+        return await changes.file(principal_of(request), order_id_of(order_id), data)
+
+    @get("/{order_id:str}/change-requests", operation_id="ListChangeRequests")
+    async def list_changes(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[ChangeRequestRead]:
+        return await changes.list_for_order(principal_of(request).tenant_id, order_id_of(order_id))
+
+
+class ChangeRequestController(Controller):
+    path = "/v1/change-requests"
+    tags = ["orders"]
+    guards = [requires(Permission.APPROVE)]
+
+    @post("/{request_id:str}/approve", operation_id="ApproveChangeRequest", status_code=HTTP_200_OK)
+    async def approve(
+        self, request: Request[Any, Any, Any], request_id: FromPath[str], data: JSONBody[Decision]
+    ) -> ChangeRequestRead:
+        parsed = parse_uuid(request_id)
+        if parsed is None:
+            raise NotFound("no such change request")
+        return await changes.decide(principal_of(request), parsed, approve=True, reason=data.reason)
+
+    @post("/{request_id:str}/reject", operation_id="RejectChangeRequest", status_code=HTTP_200_OK)
+    async def reject(
+        self, request: Request[Any, Any, Any], request_id: FromPath[str], data: JSONBody[Decision]
+    ) -> ChangeRequestRead:
+        parsed = parse_uuid(request_id)
+        if parsed is None:
+            raise NotFound("no such change request")
+        return await changes.decide(principal_of(request), parsed, approve=False, reason=data.reason)
+
+
+class StockController(Controller):
+    path = "/v1/stock"
+    tags = ["catalog"]
+    guards = [requires(Permission.READ)]
+
+    @put("/{sku:str}", operation_id="PutStock", guards=[requires(Permission.WRITE)])
+    async def put_stock(
+        self, request: Request[Any, Any, Any], sku: FromPath[str], data: JSONBody[StockSet]
+    ) -> StockRead:
+        return await service.put_stock(principal_of(request).tenant_id, sku, data)
+
+    @get("/{sku:str}", operation_id="GetStock")
+    async def get_stock(self, request: Request[Any, Any, Any], sku: FromPath[str]) -> StockRead:
+        return await service.get_stock(principal_of(request).tenant_id, sku)

@@ -1,0 +1,369 @@
+"""Data access for orders, customers, stock, timeline and change requests (SQL through Piccolo's engine).
+
+Plain SQL rather than the query builder here: these statements lean on row locks, partial unique
+indexes and ``ON CONFLICT`` that the builder does not express, and every one names ``tenant_id``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from hub.core.database import fetch
+from hub.core.ids import new_id
+
+
+def _json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def next_order_number(tenant_id: uuid.UUID) -> int:
+    """Allocate the next number; the row lock makes concurrent intakes queue, a rollback frees it."""
+    rows = await fetch(
+        """
+        INSERT INTO order_counters (tenant_id, last_number) VALUES ({}, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counters.last_number + 1
+        RETURNING last_number
+        """,
+        tenant_id,
+    )
+    return int(rows[0]["last_number"])
+
+
+async def find_by_external_ref(tenant_id: uuid.UUID, channel: str, external_ref: str) -> dict[str, Any] | None:
+    rows = await fetch(
+        "SELECT id, number FROM orders WHERE tenant_id = {} AND channel = {} AND external_ref = {}",
+        tenant_id,
+        channel,
+        external_ref,
+    )
+    return rows[0] if rows else None
+
+
+async def upsert_customer(
+    tenant_id: uuid.UUID, code: str, name: str, email: str | None, phone: str | None
+) -> uuid.UUID:
+    rows = await fetch(
+        """
+        INSERT INTO customers (tenant_id, id, code, name, email, phone) VALUES ({}, {}, {}, {}, {}, {})
+        ON CONFLICT (tenant_id, code) DO UPDATE SET
+            name = EXCLUDED.name,
+            email = coalesce(EXCLUDED.email, customers.email),
+            phone = coalesce(EXCLUDED.phone, customers.phone),
+            updated_at = now()
+        RETURNING id
+        """,
+        tenant_id,
+        new_id(),
+        code,
+        name,
+        email,
+        phone,
+    )
+    return rows[0]["id"]  # type: ignore[no-any-return]
+
+
+async def insert_order(tenant_id: uuid.UUID, order: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    await fetch(
+        """
+        INSERT INTO orders (tenant_id, id, number, channel, channel_detail, external_ref, status, customer_id,
+            customer, ship_to, bill_to, currency, incoterm, requested_delivery_date, rush, customization,
+            special_terms, discounts, subtotal, discount_total, shipping, total, findings, backorder_eta, entered_by)
+        VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {}, {}, {},
+            {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {})
+        """,
+        tenant_id,
+        order["id"],
+        order["number"],
+        order["channel"],
+        order["channel_detail"],
+        order["external_ref"],
+        order["status"],
+        order["customer_id"],
+        _json(order["customer"]),
+        _json(order["ship_to"]),
+        None if order["bill_to"] is None else _json(order["bill_to"]),
+        order["currency"],
+        order["incoterm"],
+        order["requested_delivery_date"],
+        order["rush"],
+        order["customization"],
+        order["special_terms"],
+        _json(order["discounts"]),
+        order["subtotal"],
+        order["discount_total"],
+        order["shipping"],
+        order["total"],
+        _json(order["findings"]),
+        order["backorder_eta"],
+        order["entered_by"],
+    )
+    await insert_lines(tenant_id, order["id"], lines)
+
+
+async def insert_lines(tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]) -> None:
+    for line in lines:
+        await fetch(
+            """
+            INSERT INTO order_lines (tenant_id, order_id, line_no, sku, product_id, name, spec, hs_code,
+                origin_country, weight_kg, quantity, unit_price, list_price, discount, line_total, reserved_qty)
+            VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+            """,
+            tenant_id,
+            order_id,
+            line["line_no"],
+            line["sku"],
+            line["product_id"],
+            line["name"],
+            line["spec"],
+            line["hs_code"],
+            line["origin_country"],
+            line["weight_kg"],
+            line["quantity"],
+            line["unit_price"],
+            line["list_price"],
+            line["discount"],
+            line["line_total"],
+            line["reserved_qty"],
+        )
+
+
+async def delete_lines(tenant_id: uuid.UUID, order_id: uuid.UUID) -> None:
+    await fetch("DELETE FROM order_lines WHERE tenant_id = {} AND order_id = {}", tenant_id, order_id)
+
+
+async def get_order_row(tenant_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
+    rows = await fetch(
+        "SELECT * FROM orders WHERE tenant_id = {} AND id = {}" + (" FOR UPDATE" if lock else ""),  # noqa: S608
+        tenant_id,
+        order_id,
+    )
+    return rows[0] if rows else None
+
+
+async def get_lines(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await fetch(
+        "SELECT * FROM order_lines WHERE tenant_id = {} AND order_id = {} ORDER BY line_no", tenant_id, order_id
+    )
+
+
+async def update_order(tenant_id: uuid.UUID, order_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    """Update the named columns (names come from code, never from clients); bumps ``updated_at``."""
+    jsonb = {"customer", "ship_to", "bill_to", "discounts", "findings"}
+    assignments = []
+    values: list[Any] = []
+    for column, value in changes.items():
+        if column in jsonb:
+            assignments.append(f"{column} = {{}}::jsonb")
+            values.append(None if value is None else _json(value))
+        else:
+            assignments.append(f"{column} = {{}}")
+            values.append(value)
+    assignments.append("updated_at = now()")
+    await fetch(
+        f"UPDATE orders SET {', '.join(assignments)} WHERE tenant_id = {{}} AND id = {{}}",  # noqa: S608
+        *values,
+        tenant_id,
+        order_id,
+    )
+
+
+async def lock_stock(tenant_id: uuid.UUID, skus: list[str]) -> dict[str, dict[str, Any]]:
+    """Lock the stock rows of ``skus`` in a fixed order (no deadlocks between orders)."""
+    if not skus:
+        return {}
+    rows = await fetch(
+        "SELECT sku, on_hand, reserved, incoming, incoming_eta FROM stock WHERE tenant_id = {} AND sku = ANY({}) "
+        "ORDER BY sku FOR UPDATE",
+        tenant_id,
+        sorted(set(skus)),
+    )
+    return {row["sku"]: row for row in rows}
+
+
+async def change_reserved(tenant_id: uuid.UUID, sku: str, delta: int) -> None:
+    await fetch(
+        "UPDATE stock SET reserved = reserved + {}, updated_at = now() WHERE tenant_id = {} AND sku = {}",
+        delta,
+        tenant_id,
+        sku,
+    )
+
+
+async def set_line_reserved(tenant_id: uuid.UUID, order_id: uuid.UUID, line_no: int, reserved: int) -> None:
+    await fetch(
+        "UPDATE order_lines SET reserved_qty = {} WHERE tenant_id = {} AND order_id = {} AND line_no = {}",
+        reserved,
+        tenant_id,
+        order_id,
+        line_no,
+    )
+
+
+async def put_stock(tenant_id: uuid.UUID, sku: str, on_hand: int, incoming: int, eta: date | None) -> dict[str, Any]:
+    rows = await fetch(
+        """
+        INSERT INTO stock (tenant_id, sku, on_hand, incoming, incoming_eta) VALUES ({}, {}, {}, {}, {})
+        ON CONFLICT (tenant_id, sku) DO UPDATE SET on_hand = EXCLUDED.on_hand, incoming = EXCLUDED.incoming,
+            incoming_eta = EXCLUDED.incoming_eta, updated_at = now()
+        RETURNING sku, on_hand, reserved, incoming, incoming_eta
+        """,
+        tenant_id,
+        sku,
+        on_hand,
+        incoming,
+        eta,
+    )
+    return rows[0]
+
+
+async def get_stock(tenant_id: uuid.UUID, sku: str) -> dict[str, Any] | None:
+    rows = await fetch(
+        "SELECT sku, on_hand, reserved, incoming, incoming_eta FROM stock WHERE tenant_id = {} AND sku = {}",
+        tenant_id,
+        sku,
+    )
+    return rows[0] if rows else None
+
+
+async def substitutes(tenant_id: uuid.UUID, hs_code: str, exclude_sku: str, needed: int) -> list[str]:
+    """Active products of the same HS heading (first 4 digits) with at least ``needed`` available."""
+    rows = await fetch(
+        """
+        SELECT p.sku FROM products p JOIN stock s ON s.tenant_id = p.tenant_id AND s.sku = p.sku
+        WHERE p.tenant_id = {} AND left(p.hs_code, 4) = {} AND p.sku <> {} AND p.active
+          AND s.on_hand - s.reserved >= {}
+        ORDER BY s.on_hand - s.reserved DESC LIMIT 3
+        """,
+        tenant_id,
+        hs_code[:4],
+        exclude_sku,
+        needed,
+    )
+    return [row["sku"] for row in rows]
+
+
+async def add_event(tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: str, payload: dict[str, Any]) -> None:
+    await fetch(
+        "INSERT INTO order_events (tenant_id, id, order_id, actor, kind, payload) "
+        "VALUES ({}, {}, {}, {}, {}, {}::jsonb)",
+        tenant_id,
+        new_id(),
+        order_id,
+        actor,
+        kind,
+        _json(payload),
+    )
+
+
+async def list_events(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await fetch(
+        "SELECT id, at, actor, kind, payload FROM order_events WHERE tenant_id = {} AND order_id = {} ORDER BY id",
+        tenant_id,
+        order_id,
+    )
+
+
+async def list_orders(
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    before: uuid.UUID | None,
+    status: str | None,
+    channel: str | None,
+    q: str | None,
+    created_from: date | None,
+    created_to: date | None,
+) -> list[dict[str, Any]]:
+    conditions = ["o.tenant_id = {}"]
+    values: list[Any] = [tenant_id]
+    if before is not None:
+        conditions.append("o.id < {}")
+        values.append(before)
+    if status:
+        conditions.append("o.status = ANY({})")
+        values.append(status.split(","))
+    if channel:
+        conditions.append("o.channel = {}")
+        values.append(channel)
+    if created_from:
+        conditions.append("o.created_at >= {}::date")
+        values.append(created_from)
+    if created_to:
+        conditions.append("o.created_at < {}::date + 1")
+        values.append(created_to)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            "(o.number::text = {} OR o.external_ref ILIKE {} OR o.customer->>'code' ILIKE {} "
+            "OR o.customer->>'name' ILIKE {} OR EXISTS (SELECT 1 FROM order_lines l WHERE l.tenant_id = o.tenant_id "
+            "AND l.order_id = o.id AND (l.sku ILIKE {} OR l.name ILIKE {})))"
+        )
+        values.extend([q.lstrip("#").lstrip("0") or "0", pattern, pattern, pattern, pattern, pattern])
+    values.append(limit + 1)
+    sql = (
+        "SELECT o.id, o.number, o.status, o.channel, o.external_ref, o.customer, o.total, o.currency, o.created_at "  # noqa: S608  (column names come from code)
+        f"FROM orders o WHERE {' AND '.join(conditions)} ORDER BY o.id DESC LIMIT {{}}"
+    )
+    return await fetch(sql, *values)
+
+
+async def insert_change_request(
+    tenant_id: uuid.UUID,
+    request_id: uuid.UUID,
+    order_id: uuid.UUID,
+    kind: str,
+    payload: dict[str, Any],
+    reason: str,
+    requested_by: str,
+) -> None:
+    await fetch(
+        "INSERT INTO change_requests (tenant_id, id, order_id, kind, payload, reason, requested_by) "
+        "VALUES ({}, {}, {}, {}, {}::jsonb, {}, {})",
+        tenant_id,
+        request_id,
+        order_id,
+        kind,
+        _json(payload),
+        reason,
+        requested_by,
+    )
+
+
+async def get_change_request(
+    tenant_id: uuid.UUID, request_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
+    rows = await fetch(
+        "SELECT * FROM change_requests WHERE tenant_id = {} AND id = {}" + (" FOR UPDATE" if lock else ""),  # noqa: S608  (column names come from code)
+        tenant_id,
+        request_id,
+    )
+    return rows[0] if rows else None
+
+
+async def decide_change_request(
+    tenant_id: uuid.UUID, request_id: uuid.UUID, status: str, decided_by: str, reason: str
+) -> None:
+    await fetch(
+        "UPDATE change_requests SET status = {}, decided_by = {}, decided_at = now(), decision_reason = {} "
+        "WHERE tenant_id = {} AND id = {}",
+        status,
+        decided_by,
+        reason,
+        tenant_id,
+        request_id,
+    )
+
+
+async def list_change_requests(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await fetch(
+        "SELECT * FROM change_requests WHERE tenant_id = {} AND order_id = {} ORDER BY id", tenant_id, order_id
+    )
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)

@@ -1,0 +1,670 @@
+"""Orders: intake from every channel, review, approvals (four-eyes), cancel, stock, timeline.
+
+Every write runs in one ``tenant_tx``: the order, its lines, the reservations, the timeline events
+and the outbox rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import phonenumbers
+
+from hub.core import outbox
+from hub.core.database import tenant_tx
+from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
+from hub.core.ids import new_id
+from hub.core.money import MoneyWire, is_known_currency, money_from_wire
+from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
+from hub.core.validation import country, decimal, hs_code, raise_if
+from hub.orders import order_repository as repo
+from hub.orders import repository as catalog_repo
+from hub.orders.pricing import Discount, parse_discount, price_order
+from hub.orders.review import DEFAULT_MAX_DISCOUNT_PERCENT, LineFacts, OrderFacts, review, status_for
+from hub.orders.schemas import (
+    AddressIn,
+    DiscountIn,
+    Finding,
+    LineIn,
+    LineRead,
+    OrderCreate,
+    OrderEventRead,
+    OrderRead,
+    OrderSummary,
+    OrderTotals,
+    ProductRead,
+    StockRead,
+    StockSet,
+)
+from tenants.schemas import Principal
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Statuses in which the order can still change or be cancelled without a return.
+OPEN_STATUSES = frozenset({"received", "in_review", "on_hold", "awaiting_approval", "backordered", "approved"})
+APPROVABLE = frozenset({"in_review", "awaiting_approval"})
+
+
+def format_number(number: int) -> str:
+    return f"SO-{number:06d}"
+
+
+# --- validation (pure) ---------------------------------------------------------------------------
+
+
+def _address(field: str, address: AddressIn, errors: list[FieldError], *, required: bool) -> dict[str, str]:
+    values = {k: v.strip() for k, v in msgspec.structs.asdict(address).items()}
+    code = country(f"{field}.country", values["country"], errors, required=required)
+    values["country"] = code or ""
+    return values
+
+
+def _phone(field: str, raw: str | None, region: str | None, errors: list[FieldError]) -> str | None:
+    if not raw:
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, region or None)
+    except phonenumbers.NumberParseException:
+        errors.append(
+            FieldError(field, f"{raw!r} is not a phone number; use international format, e.g. +49 30 1234567")
+        )
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        errors.append(FieldError(field, f"{raw!r} is not a valid phone number"))
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _discount(field: str, raw: DiscountIn | None, currency: str, errors: list[FieldError]) -> Discount | None:
+    if raw is None:
+        return None
+    if raw.type == "fixed" and raw.amount is not None and raw.amount.currency != currency:
+        errors.append(FieldError(f"{field}.amount.currency", f"must be the order currency {currency}"))
+        return None
+    amount = raw.amount.amount if raw.amount is not None else None
+    value = parse_discount(field, raw.type, raw.value, amount, currency, errors)
+    return None if value is None else Discount(kind=raw.type, value=value, code=raw.code)
+
+
+class IntakeLine(msgspec.Struct, kw_only=True):
+    index: int
+    data: LineIn
+    unit_price: Decimal | None
+    hs_code: str | None
+    origin_country: str | None
+    weight_kg: Decimal | None
+    discount: Discount | None
+
+
+def validate_intake(  # noqa: C901  (a flat list of field checks)
+    data: OrderCreate,
+) -> tuple[dict[str, Any], list[IntakeLine], list[Discount], Decimal]:
+    """Field-level checks of an intake; raises ValidationFailed listing every bad field."""
+    errors: list[FieldError] = []
+    currency = data.currency.strip().upper()
+    if not is_known_currency(currency):
+        errors.append(FieldError("currency", f"unknown currency {data.currency!r}: use an ISO 4217 code such as EUR"))
+    ship_to = _address("ship_to", data.ship_to, errors, required=False)
+    bill_to = _address("bill_to", data.bill_to, errors, required=False) if data.bill_to else None
+    email = (data.customer.email or "").strip() or None
+    if email and not _EMAIL.match(email):
+        errors.append(FieldError("customer.email", f"{email!r} is not an e-mail address"))
+    phone = _phone("customer.phone", data.customer.phone, ship_to.get("country"), errors)
+    if data.channel == "manual" and data.channel_detail is None:
+        errors.append(FieldError("channel_detail", "a manual order records how it came in: phone, email or in_person"))
+    lines: list[IntakeLine] = []
+    for index, line in enumerate(data.lines):
+        field = f"lines[{index}]"
+        if line.quantity <= 0:
+            errors.append(FieldError(f"{field}.quantity", "must be a whole number greater than 0"))
+        elif line.quantity > 1_000_000:
+            errors.append(FieldError(f"{field}.quantity", "must be at most 1000000"))
+        if not line.sku and not (line.name or "").strip():
+            errors.append(FieldError(f"{field}.sku", "a line names a catalog sku or carries its own name"))
+        unit_price = None
+        if line.unit_price is not None:
+            try:
+                price = money_from_wire(line.unit_price)
+            except ValueError as exc:
+                sub = "currency" if "currency" in str(exc) else "amount"
+                errors.append(FieldError(f"{field}.unit_price.{sub}", str(exc)))
+            else:
+                if price.currency.code != currency:
+                    errors.append(FieldError(f"{field}.unit_price.currency", f"must be the order currency {currency}"))
+                unit_price = price.amount
+        lines.append(
+            IntakeLine(
+                index=index,
+                data=line,
+                unit_price=unit_price,
+                hs_code=hs_code(f"{field}.hs_code", line.hs_code, errors),
+                origin_country=country(f"{field}.origin_country", line.origin_country, errors, required=False),
+                weight_kg=decimal(f"{field}.weight_kg", line.weight_kg, errors, max_places=3),
+                discount=_discount(f"{field}.discount", line.discount, currency, errors),
+            )
+        )
+    discounts = [
+        d for i, raw in enumerate(data.discounts) if (d := _discount(f"discounts[{i}]", raw, currency, errors))
+    ]
+    shipping = Decimal(0)
+    if data.shipping is not None:
+        try:
+            shipping_money = money_from_wire(data.shipping)
+        except ValueError as exc:
+            errors.append(FieldError("shipping.amount", str(exc)))
+        else:
+            if shipping_money.currency.code != currency:
+                errors.append(FieldError("shipping.currency", f"must be the order currency {currency}"))
+            shipping = shipping_money.amount
+    raise_if(errors)
+    header = {
+        "currency": currency,
+        "ship_to": ship_to,
+        "bill_to": bill_to,
+        "customer": {
+            "code": data.customer.code.strip(),
+            "name": data.customer.name.strip(),
+            "email": email,
+            "phone": phone,
+        },
+    }
+    return header, lines, discounts, shipping
+
+
+# --- intake --------------------------------------------------------------------------------------
+
+
+async def create_order(principal: Principal, data: OrderCreate) -> OrderRead:
+    """Validate, price, record, reserve and review a new order, all in one transaction."""
+    header, intake_lines, discounts, shipping = validate_intake(data)
+    currency = header["currency"]
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        # The counter lock queues concurrent intakes of this tenant, so the duplicate check below sees
+        # any order committed meanwhile: two identical requests at once make one order.
+        number = await repo.next_order_number(tenant_id)
+        if data.external_ref:
+            existing = await repo.find_by_external_ref(tenant_id, data.channel, data.external_ref)
+            if existing is not None:
+                raise Conflict(
+                    f"order {format_number(existing['number'])} already has {data.channel} reference "
+                    f"{data.external_ref!r}",
+                    extra={
+                        "existing_order_id": str(existing["id"]),
+                        "existing_order_number": format_number(existing["number"]),
+                    },
+                )
+        catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln.data.sku for ln in intake_lines if ln.data.sku])
+        lines, errors = _resolve_lines(intake_lines, catalog, currency)
+        priced = price_order(
+            currency, [(ln["unit_price"], ln["quantity"], d) for ln, d in lines], discounts, shipping, errors
+        )
+        raise_if(errors)
+        assert priced is not None
+        line_rows = []
+        for (line, _), price in zip(lines, priced.lines, strict=True):
+            line_rows.append({**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0})
+        customer = header["customer"]
+        customer_id = await repo.upsert_customer(
+            tenant_id, customer["code"], customer["name"], customer["email"], customer["phone"]
+        )
+        order_id = new_id()
+        order = {
+            "id": order_id,
+            "number": number,
+            "channel": data.channel,
+            "channel_detail": data.channel_detail,
+            "external_ref": data.external_ref,
+            "status": "received",
+            "customer_id": customer_id,
+            "customer": customer,
+            "ship_to": header["ship_to"],
+            "bill_to": header["bill_to"],
+            "currency": currency,
+            "incoterm": data.incoterm,
+            "requested_delivery_date": data.requested_delivery_date,
+            "rush": data.rush,
+            "customization": data.customization,
+            "special_terms": data.special_terms,
+            "discounts": [msgspec.to_builtins(d) for d in discounts],
+            "subtotal": priced.subtotal,
+            "discount_total": priced.discount_total,
+            "shipping": priced.shipping,
+            "total": priced.total,
+            "findings": [],
+            "backorder_eta": None,
+            "entered_by": principal.actor,
+        }
+        await repo.insert_order(tenant_id, order, line_rows)
+        await repo.add_event(
+            tenant_id,
+            order_id,
+            principal.actor,
+            "order.received",
+            {"channel": data.channel, "external_ref": data.external_ref, "number": format_number(number)},
+        )
+        await outbox.enqueue(tenant_id, "deliver_order_event", {"event": "order.created", "order_id": str(order_id)})
+        await _review_and_route(principal, order_id, previous_status="received")
+        return await _read(tenant_id, order_id)
+
+
+def _resolve_lines(
+    intake_lines: list[IntakeLine], catalog: dict[str, ProductRead], currency: str
+) -> tuple[list[tuple[dict[str, Any], Discount | None]], list[FieldError]]:
+    """Fill each line from the catalog where it names a known SKU; a free line must be complete."""
+    errors: list[FieldError] = []
+    resolved: list[tuple[dict[str, Any], Discount | None]] = []
+    for line in intake_lines:
+        field = f"lines[{line.index}]"
+        product = catalog.get(line.data.sku) if line.data.sku else None
+        list_price = None
+        unit_price = line.unit_price
+        if product is not None and product.unit_price.currency == currency:
+            list_price = Decimal(product.unit_price.amount)
+            if unit_price is None:
+                unit_price = list_price
+        if unit_price is None:
+            reason = "not in the catalog" if product is None else f"listed in {product.unit_price.currency}"
+            errors.append(FieldError(f"{field}.unit_price", f"required: sku is {reason}"))
+            unit_price = Decimal(0)
+        name = (line.data.name or "").strip() or (product.name if product else "") or (line.data.sku or "")
+        resolved.append(
+            (
+                {
+                    "line_no": line.index + 1,
+                    "sku": line.data.sku,
+                    "product_id": product.id if product else None,
+                    "name": name,
+                    "spec": line.data.spec or (product.spec if product else ""),
+                    "hs_code": line.hs_code or (product.hs_code if product else None),
+                    "origin_country": line.origin_country or (product.origin_country if product else None),
+                    "weight_kg": line.weight_kg
+                    if line.weight_kg is not None
+                    else (product.weight_kg if product else None),
+                    "quantity": line.data.quantity,
+                    "unit_price": unit_price,
+                    "list_price": list_price,
+                    "known_sku": product is not None,
+                },
+                line.discount,
+            )
+        )
+    return resolved, errors
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+async def _reserve(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]
+) -> dict[int, tuple[int, date | None]]:
+    """Release the order's reservations and reserve again; returns line_no -> (reserved, eta)."""
+    skus = [line["sku"] for line in lines if line["sku"]]
+    stock = await repo.lock_stock(tenant_id, skus)
+    for line in lines:
+        if line["reserved_qty"] and line["sku"] in stock:
+            await repo.change_reserved(tenant_id, line["sku"], -line["reserved_qty"])
+            stock[line["sku"]]["reserved"] -= line["reserved_qty"]
+    result: dict[int, tuple[int, date | None]] = {}
+    for line in lines:
+        row = stock.get(line["sku"]) if line["sku"] else None
+        if row is None:
+            await repo.set_line_reserved(tenant_id, order_id, line["line_no"], 0)
+            result[line["line_no"]] = (0, None)
+            continue
+        take = max(0, min(line["quantity"], row["on_hand"] - row["reserved"]))
+        if take:
+            await repo.change_reserved(tenant_id, line["sku"], take)
+            row["reserved"] += take
+        await repo.set_line_reserved(tenant_id, order_id, line["line_no"], take)
+        result[line["line_no"]] = (take, row["incoming_eta"])
+    return result
+
+
+async def release_reservations(tenant_id: uuid.UUID, order_id: uuid.UUID) -> None:
+    lines = await repo.get_lines(tenant_id, order_id)
+    await repo.lock_stock(tenant_id, [line["sku"] for line in lines if line["sku"]])
+    for line in lines:
+        if line["reserved_qty"]:
+            await repo.change_reserved(tenant_id, line["sku"], -line["reserved_qty"])
+            await repo.set_line_reserved(tenant_id, order_id, line["line_no"], 0)
+
+
+async def _review_and_route(principal: Principal, order_id: uuid.UUID, *, previous_status: str) -> str:
+    """Reserve stock, run the review, store findings and move the order; returns the new status."""
+    tenant_id = principal.tenant_id
+    order = await repo.get_order_row(tenant_id, order_id, lock=True)
+    assert order is not None
+    lines = await repo.get_lines(tenant_id, order_id)
+    reserved = await _reserve(tenant_id, order_id, lines)
+    known = await catalog_repo.get_products_by_sku(tenant_id, [ln["sku"] for ln in lines if ln["sku"]])
+    facts_lines = []
+    for line in lines:
+        take, eta = reserved[line["line_no"]]
+        product = known.get(line["sku"]) if line["sku"] else None
+        subs: tuple[str, ...] = ()
+        if product is not None and take < line["quantity"] and line["hs_code"]:
+            subs = tuple(await repo.substitutes(tenant_id, line["hs_code"], line["sku"], line["quantity"] - take))
+        facts_lines.append(
+            LineFacts(
+                line_no=line["line_no"],
+                sku=line["sku"],
+                known_sku=product is not None,
+                name=line["name"],
+                hs_code=line["hs_code"],
+                origin_country=line["origin_country"],
+                weight_kg=line["weight_kg"],
+                quantity=line["quantity"],
+                unit_net=Decimal(line["line_total"]) / line["quantity"],
+                list_price=Decimal(product.unit_price.amount) if product else None,
+                list_currency=product.unit_price.currency if product else None,
+                reserved=take,
+                eta=eta,
+                substitutes=subs,
+            )
+        )
+    customer = order["customer"] if isinstance(order["customer"], dict) else msgspec.json.decode(order["customer"])
+    ship_to = order["ship_to"] if isinstance(order["ship_to"], dict) else msgspec.json.decode(order["ship_to"])
+    policy = principal.settings.get("max_discount_percent")
+    findings = review(
+        OrderFacts(
+            currency=order["currency"],
+            origin_country=principal.origin_country,
+            customer_email=customer.get("email"),
+            customer_phone=customer.get("phone"),
+            ship_to=ship_to,
+            lines=facts_lines,
+            rush=order["rush"],
+            customization=order["customization"],
+            requested_delivery_date=order["requested_delivery_date"],
+            today=datetime.now(UTC).date(),
+            max_discount_percent=Decimal(str(policy)) if policy is not None else DEFAULT_MAX_DISCOUNT_PERCENT,
+        )
+    )
+    auto_approve = bool(principal.settings.get("auto_approve_clean_orders", True))
+    status = status_for(findings, auto_approve=auto_approve)
+    etas = [eta for ln in facts_lines if ln.reserved < ln.quantity and (eta := ln.eta) is not None]
+    await repo.update_order(
+        tenant_id,
+        order_id,
+        {"status": status, "findings": msgspec.to_builtins(findings), "backorder_eta": max(etas) if etas else None},
+    )
+    await repo.add_event(
+        tenant_id,
+        order_id,
+        "system:review",
+        "review.completed",
+        {"findings": [f.code for f in findings], "blocking": sum(f.severity == "blocking" for f in findings)},
+    )
+    await _status_changed(tenant_id, order_id, previous_status, status, "system:review")
+    return status
+
+
+async def _status_changed(tenant_id: uuid.UUID, order_id: uuid.UUID, old: str, new: str, actor: str) -> None:
+    if old == new:
+        return
+    await repo.add_event(tenant_id, order_id, actor, "order.status_changed", {"from": old, "to": new})
+    await outbox.enqueue(
+        tenant_id,
+        "deliver_order_event",
+        {"event": "order.status_changed", "order_id": str(order_id), "from": old, "to": new},
+    )
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _money(amount: Any, currency: str) -> MoneyWire:
+    value = Decimal(amount)
+    from hub.core.money import quantum  # noqa: PLC0415
+
+    return MoneyWire(amount=format(value.quantize(quantum(currency)), "f"), currency=currency)
+
+
+def _line_read(line: dict[str, Any], currency: str) -> LineRead:
+    return LineRead(
+        line_no=line["line_no"],
+        sku=line["sku"],
+        product_id=line["product_id"],
+        name=line["name"],
+        spec=line["spec"],
+        hs_code=line["hs_code"],
+        origin_country=line["origin_country"],
+        weight_kg=line["weight_kg"],
+        quantity=line["quantity"],
+        unit_price=MoneyWire(amount=_plain(line["unit_price"]), currency=currency),
+        list_price=None
+        if line["list_price"] is None
+        else MoneyWire(amount=_plain(line["list_price"]), currency=currency),
+        discount=_money(line["discount"], currency),
+        line_total=_money(line["line_total"], currency),
+        reserved_quantity=line["reserved_qty"],
+        backordered_quantity=line["quantity"] - line["reserved_qty"],
+    )
+
+
+def _plain(amount: Any) -> str:
+    value = Decimal(amount).normalize()
+    if value.as_tuple().exponent > 0:  # type: ignore[operator]
+        value = value.quantize(Decimal(1))
+    return format(value, "f")
+
+
+def _decoded(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+def order_read(order: dict[str, Any], lines: list[dict[str, Any]]) -> OrderRead:
+    currency = order["currency"]
+    return OrderRead(
+        id=order["id"],
+        number=format_number(order["number"]),
+        status=order["status"],
+        channel=order["channel"],
+        channel_detail=order["channel_detail"],
+        external_ref=order["external_ref"],
+        customer=_decoded(order["customer"]),
+        ship_to=_decoded(order["ship_to"]),
+        bill_to=_decoded(order["bill_to"]),
+        currency=currency,
+        incoterm=order["incoterm"],
+        requested_delivery_date=order["requested_delivery_date"],
+        rush=order["rush"],
+        customization=order["customization"],
+        special_terms=order["special_terms"],
+        discounts=_decoded(order["discounts"]),
+        lines=[_line_read(line, currency) for line in lines],
+        totals=OrderTotals(
+            subtotal=_money(order["subtotal"], currency),
+            discount_total=_money(order["discount_total"], currency),
+            shipping=_money(order["shipping"], currency),
+            total=_money(order["total"], currency),
+        ),
+        findings=msgspec.convert(_decoded(order["findings"]), list[Finding]),
+        backorder_eta=order["backorder_eta"],
+        version=order["version"],
+        entered_by=order["entered_by"],
+        created_at=order["created_at"],
+        updated_at=order["updated_at"],
+    )
+
+
+async def _read(tenant_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
+    order = await repo.get_order_row(tenant_id, order_id)
+    if order is None:
+        raise NotFound("no such order")
+    return order_read(order, await repo.get_lines(tenant_id, order_id))
+
+
+async def get_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
+    async with tenant_tx(tenant_id):
+        return await _read(tenant_id, order_id)
+
+
+async def list_orders(
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
+    channel: str | None,
+    q: str | None,
+    created_from: date | None,
+    created_to: date | None,
+) -> Page[OrderSummary]:
+    check_limit(limit)
+    before = decode_cursor(cursor)
+    async with tenant_tx(tenant_id):
+        rows = await repo.list_orders(
+            tenant_id,
+            limit=limit,
+            before=before,
+            status=status,
+            channel=channel,
+            q=q,
+            created_from=created_from,
+            created_to=created_to,
+        )
+    items = [
+        OrderSummary(
+            id=row["id"],
+            number=format_number(row["number"]),
+            status=row["status"],
+            channel=row["channel"],
+            external_ref=row["external_ref"],
+            customer_code=_decoded(row["customer"])["code"],
+            customer_name=_decoded(row["customer"])["name"],
+            total=_money(row["total"], row["currency"]),
+            created_at=row["created_at"],
+        )
+        for row in rows[:limit]
+    ]
+    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit and items else None)
+
+
+async def list_events(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[OrderEventRead]:
+    async with tenant_tx(tenant_id):
+        if await repo.get_order_row(tenant_id, order_id) is None:
+            raise NotFound("no such order")
+        rows = await repo.list_events(tenant_id, order_id)
+    return [
+        OrderEventRead(id=r["id"], at=r["at"], actor=r["actor"], kind=r["kind"], payload=_decoded(r["payload"]))
+        for r in rows
+    ]
+
+
+async def findings(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[Finding]:
+    return (await get_order(tenant_id, order_id)).findings
+
+
+# --- people: approve, reject, cancel -------------------------------------------------------------
+
+
+def ensure_other_person(principal: Principal, author: str, what: str) -> None:
+    """Four-eyes: whoever entered or requested something may not approve it."""
+    if principal.actor == author:
+        raise PermissionDenied(f"you {what}; another person must decide (four-eyes rule)")
+
+
+async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        order = await repo.get_order_row(tenant_id, order_id, lock=True)
+        if order is None:
+            raise NotFound("no such order")
+        ensure_other_person(principal, order["entered_by"], "entered this order")
+        if order["status"] not in APPROVABLE:
+            raise Conflict(
+                f"an order in status {order['status']!r} cannot be approved", extra={"status": order["status"]}
+            )
+        findings_now = msgspec.convert(_decoded(order["findings"]), list[Finding])
+        short = any(f.action == "wait" and f.severity == "blocking" for f in findings_now)
+        new_status = "backordered" if short else "approved"
+        await repo.update_order(tenant_id, order_id, {"status": new_status})
+        await repo.add_event(tenant_id, order_id, principal.actor, "order.approved", {"reason": reason})
+        await _status_changed(tenant_id, order_id, order["status"], new_status, principal.actor)
+        return await _read(tenant_id, order_id)
+
+
+async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        order = await repo.get_order_row(tenant_id, order_id, lock=True)
+        if order is None:
+            raise NotFound("no such order")
+        ensure_other_person(principal, order["entered_by"], "entered this order")
+        if order["status"] not in APPROVABLE | {"on_hold", "backordered"}:
+            raise Conflict(
+                f"an order in status {order['status']!r} cannot be rejected", extra={"status": order["status"]}
+            )
+        await release_reservations(tenant_id, order_id)
+        await repo.update_order(tenant_id, order_id, {"status": "rejected"})
+        await repo.add_event(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
+        await _status_changed(tenant_id, order_id, order["status"], "rejected", principal.actor)
+        return await _read(tenant_id, order_id)
+
+
+async def cancel_in_tx(principal: Principal, order_id: uuid.UUID, reason: str) -> None:
+    tenant_id = principal.tenant_id
+    order = await repo.get_order_row(tenant_id, order_id, lock=True)
+    if order is None:
+        raise NotFound("no such order")
+    if order["status"] not in OPEN_STATUSES:
+        raise Conflict(
+            f"an order in status {order['status']!r} cannot be cancelled; request a return instead",
+            extra={"status": order["status"]},
+        )
+    await release_reservations(tenant_id, order_id)
+    await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
+    await repo.add_event(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
+    await _status_changed(tenant_id, order_id, order["status"], "cancelled", principal.actor)
+
+
+async def cancel(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:
+    async with tenant_tx(principal.tenant_id):
+        await cancel_in_tx(principal, order_id, reason)
+        return await _read(principal.tenant_id, order_id)
+
+
+# --- stock ---------------------------------------------------------------------------------------
+
+
+def _stock_read(row: dict[str, Any]) -> StockRead:
+    return StockRead(
+        sku=row["sku"],
+        on_hand=row["on_hand"],
+        reserved=row["reserved"],
+        available=row["on_hand"] - row["reserved"],
+        incoming=row["incoming"],
+        incoming_eta=row["incoming_eta"],
+    )
+
+
+async def put_stock(tenant_id: uuid.UUID, sku: str, data: StockSet) -> StockRead:
+    errors: list[FieldError] = []
+    if data.on_hand < 0:
+        errors.append(FieldError("on_hand", "must be >= 0"))
+    if data.incoming < 0:
+        errors.append(FieldError("incoming", "must be >= 0"))
+    raise_if(errors)
+    async with tenant_tx(tenant_id):
+        current = await repo.get_stock(tenant_id, sku)
+        if current is not None and data.on_hand < current["reserved"]:
+            raise Conflict(
+                f"{current['reserved']} units of {sku} are reserved by orders; on_hand cannot drop below that",
+                extra={"field": "on_hand", "reserved": current["reserved"]},
+            )
+        return _stock_read(await repo.put_stock(tenant_id, sku, data.on_hand, data.incoming, data.incoming_eta))
+
+
+async def get_stock(tenant_id: uuid.UUID, sku: str) -> StockRead:
+    async with tenant_tx(tenant_id):
+        row = await repo.get_stock(tenant_id, sku)
+    if row is None:
+        raise NotFound(f"no stock record for {sku!r}")
+    return _stock_read(row)

@@ -1,0 +1,312 @@
+"""Orders: intake, duplicates, review findings and routing, stock, four-eyes, change requests, timeline."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import httpx
+
+from tenants.roles import Role
+from tests.conftest import TenantHandle
+
+ORDER: dict[str, Any] = {
+    "channel": "api",
+    "external_ref": "SHOP-1001",
+    "customer": {"code": "C-42", "name": "Anna Schmidt", "email": "a@example.de", "phone": "+49 30 1234567"},
+    "ship_to": {
+        "name": "Anna Schmidt",
+        "line1": "Hauptstr. 5",
+        "city": "Berlin",
+        "postal_code": "10115",
+        "country": "DE",
+    },
+    "currency": "EUR",
+    "incoterm": "DDP",
+    "requested_delivery_date": "2030-12-20",
+    "rush": False,
+    "special_terms": "",
+    "shipping": {"amount": "12.00", "currency": "EUR"},
+    "lines": [{"sku": "TS-RED-M", "quantity": 2, "unit_price": {"amount": "19.90", "currency": "EUR"}}],
+}
+
+
+async def _catalog(client: httpx.AsyncClient, tenant: TenantHandle, on_hand: int = 10) -> None:
+    product = {
+        "sku": "TS-RED-M",
+        "name": "T-shirt red M",
+        "hs_code": "610910",
+        "origin_country": "CN",
+        "unit_price": {"amount": "19.90", "currency": "EUR"},
+        "weight_kg": "0.2",
+    }
+    assert (await client.post("/v1/products", json=product, headers=tenant.headers())).status_code == 201
+    stock = await client.put(
+        "/v1/stock/TS-RED-M",
+        json={"on_hand": on_hand, "incoming": 20, "incoming_eta": "2030-12-10"},
+        headers=tenant.headers(),
+    )
+    assert stock.status_code == 200, stock.text
+
+
+def _order(**changes: Any) -> dict[str, Any]:
+    body = copy.deepcopy(ORDER)
+    body.update(changes)
+    return body
+
+
+async def test_clean_order_is_approved_with_exact_totals(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    response = await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["number"] == "SO-000001"
+    assert order["status"] == "approved"
+    assert order["totals"] == {
+        "subtotal": {"amount": "39.80", "currency": "EUR"},
+        "discount_total": {"amount": "0.00", "currency": "EUR"},
+        "shipping": {"amount": "12.00", "currency": "EUR"},
+        "total": {"amount": "51.80", "currency": "EUR"},
+    }
+    assert order["lines"][0]["hs_code"] == "610910"  # filled from the catalog
+    assert order["lines"][0]["reserved_quantity"] == 2
+    assert order["customer"]["phone"] == "+49301234567"
+    stock = (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()
+    assert stock["reserved"] == 2
+    assert stock["available"] == 8
+    events = (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers(Role.VIEWER))).json()
+    kinds = [e["kind"] for e in events]
+    assert kinds[:2] == ["order.received", "review.completed"]
+    assert "order.status_changed" in kinds
+
+
+async def test_duplicate_external_ref_is_409_naming_the_order(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    first = await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    again = await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    assert again.status_code == 409
+    assert again.json()["existing_order_id"] == first.json()["id"]
+
+
+async def test_concurrent_duplicates_make_one_order(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    results = await asyncio.gather(
+        *[client.post("/v1/orders", json=_order(external_ref="SAME-1"), headers=tenant.headers()) for _ in range(4)]
+    )
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 409, 409, 409]
+    listing = (await client.get("/v1/orders", params={"q": "SAME-1"}, headers=tenant.headers())).json()
+    assert len(listing["items"]) == 1
+
+
+async def test_numbers_have_no_gaps_after_a_rejected_intake(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    assert (await client.post("/v1/orders", json=_order(external_ref="A"), headers=tenant.headers())).status_code == 201
+    assert (await client.post("/v1/orders", json=_order(external_ref="A"), headers=tenant.headers())).status_code == 409
+    third = await client.post("/v1/orders", json=_order(external_ref="B"), headers=tenant.headers())
+    assert third.json()["number"] == "SO-000002"
+
+
+async def test_short_stock_backorders_with_eta_and_reserves_what_exists(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    await _catalog(client, tenant, on_hand=1)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+    assert order["status"] == "backordered"
+    assert order["backorder_eta"] == "2030-12-10"
+    assert order["lines"][0]["reserved_quantity"] == 1
+    assert order["lines"][0]["backordered_quantity"] == 1
+    codes = [f["code"] for f in order["findings"]]
+    assert "stock_short" in codes
+    stock = (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()
+    assert stock["available"] == 0
+    # Stock can never be set below what is reserved.
+    lowered = await client.put("/v1/stock/TS-RED-M", json={"on_hand": 0}, headers=tenant.headers())
+    assert lowered.status_code == 409
+
+
+async def test_price_below_policy_needs_an_approver_who_did_not_enter_it(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    await _catalog(client, tenant)
+    cheap = _order(lines=[{"sku": "TS-RED-M", "quantity": 1, "unit_price": {"amount": "15.00", "currency": "EUR"}}])
+    order = (await client.post("/v1/orders", json=cheap, headers=tenant.headers(Role.CLERK))).json()
+    assert order["status"] == "awaiting_approval"
+    assert any(f["code"] == "price_below_policy" for f in order["findings"])
+    # The clerk who entered it cannot approve (role), and neither can an approver key that entered an order.
+    clerk_try = await client.post(
+        f"/v1/orders/{order['id']}/approve", json={"reason": "ok"}, headers=tenant.headers(Role.CLERK)
+    )
+    assert clerk_try.status_code == 403
+    approved = await client.post(
+        f"/v1/orders/{order['id']}/approve", json={"reason": "loyal customer"}, headers=tenant.headers(Role.APPROVER)
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+
+
+async def test_four_eyes_same_key_cannot_approve_its_own_order(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    rush = await client.post("/v1/orders", json=_order(rush=True), headers=tenant.headers(Role.OWNER))
+    assert rush.json()["status"] == "awaiting_approval"
+    own = await client.post(
+        f"/v1/orders/{rush.json()['id']}/approve", json={"reason": "mine"}, headers=tenant.headers()
+    )
+    assert own.status_code == 403
+    assert "four-eyes" in own.json()["detail"]
+    other = await client.post(
+        f"/v1/orders/{rush.json()['id']}/approve", json={"reason": "fine"}, headers=tenant.headers(Role.ADMIN)
+    )
+    assert other.status_code == 200
+
+
+async def test_incomplete_order_is_on_hold_with_findings(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    body = _order(
+        external_ref="FREE-1",
+        customer={"code": "C-9", "name": "No Contact"},
+        ship_to={"name": "X", "line1": "Street 1", "city": "Paris", "country": "FR"},
+        lines=[{"name": "Handmade vase", "quantity": 1, "unit_price": {"amount": "30.00", "currency": "EUR"}}],
+    )
+    order = (await client.post("/v1/orders", json=body, headers=tenant.headers())).json()
+    assert order["status"] == "on_hold"
+    fields = {f["field"] for f in order["findings"]}
+    assert {"customer", "ship_to.postal_code", "lines[0].hs_code", "lines[0].origin_country"} <= fields
+    findings = await client.get(f"/v1/orders/{order['id']}/findings", headers=tenant.headers())
+    assert findings.json() == order["findings"]
+
+
+async def test_discounts_are_exact_and_allocated(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    body = _order(
+        external_ref="DISC-1",
+        lines=[
+            {
+                "sku": "TS-RED-M",
+                "quantity": 3,
+                "unit_price": {"amount": "19.90", "currency": "EUR"},
+                "discount": {"type": "percent", "value": "5"},
+            },
+            {
+                "name": "Gift wrap",
+                "hs_code": "482390",
+                "origin_country": "CN",
+                "weight_kg": "0.05",
+                "quantity": 1,
+                "unit_price": {"amount": "3.33", "currency": "EUR"},
+            },
+        ],
+        discounts=[{"type": "fixed", "amount": {"amount": "1.00", "currency": "EUR"}, "code": "WELCOME1"}],
+    )
+    order = (await client.post("/v1/orders", json=body, headers=tenant.headers())).json()
+    totals = order["totals"]
+    # 59.70 - 2.99 (5 % of 59.70 = 2.985, half-up) = 56.71; + 3.33 = 60.04; - 1.00 = 59.04; + 12.00 shipping
+    assert totals["subtotal"]["amount"] == "63.03"
+    assert totals["discount_total"]["amount"] == "3.99"
+    assert totals["total"]["amount"] == "71.04"
+    line_sum = sum(float(line["line_total"]["amount"]) * 100 for line in order["lines"])
+    assert round(line_sum) == 5904
+
+
+async def test_bad_inputs_are_precise_and_store_nothing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    cases = [
+        (
+            _order(lines=[{"sku": "X", "quantity": -1, "unit_price": {"amount": "1", "currency": "EUR"}}]),
+            "lines[0].quantity",
+        ),
+        (_order(currency="XYZ"), "currency"),
+        (_order(customer={"code": "C", "name": "N", "phone": "12"}), "customer.phone"),
+        (_order(customer={"code": "C", "name": "N", "email": "nope"}), "customer.email"),
+        (_order(ship_to={"name": "A", "line1": "B", "city": "C", "country": "ZZ"}), "ship_to.country"),
+        (
+            _order(lines=[{"sku": "X", "quantity": 1, "unit_price": {"amount": "-5", "currency": "EUR"}}]),
+            "lines[0].unit_price.amount",
+        ),
+        (
+            _order(lines=[{"sku": "X", "quantity": 1, "unit_price": {"amount": "5", "currency": "USD"}}]),
+            "lines[0].unit_price.currency",
+        ),
+        (_order(incoterm="XXX"), "incoterm"),
+        (_order(channel="manual"), "channel_detail"),
+        (
+            _order(
+                lines=[
+                    {"name": "thing", "quantity": 1, "hs_code": "12", "unit_price": {"amount": "5", "currency": "EUR"}}
+                ]
+            ),
+            "lines[0].hs_code",
+        ),
+    ]
+    for body, field in cases:
+        response = await client.post("/v1/orders", json=body, headers=tenant.headers())
+        assert response.status_code in (400, 422), (field, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert field in [e["field"] for e in response.json()["errors"]], (field, response.json())
+    listing = (await client.get("/v1/orders", headers=tenant.headers())).json()
+    assert listing["items"] == []
+
+
+async def test_change_request_quantity_applies_atomically(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
+    filed = await client.post(
+        f"/v1/orders/{order['id']}/change-requests",
+        json={"kind": "quantity", "reason": "customer wants 5", "quantities": {"1": 5}},
+        headers=tenant.headers(Role.CLERK),
+    )
+    assert filed.status_code == 201, filed.text
+    own = await client.post(
+        f"/v1/change-requests/{filed.json()['id']}/approve", json={"reason": "x"}, headers=tenant.headers(Role.CLERK)
+    )
+    assert own.status_code == 403
+    decided = await client.post(
+        f"/v1/change-requests/{filed.json()['id']}/approve",
+        json={"reason": "ok"},
+        headers=tenant.headers(Role.APPROVER),
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "applied"
+    after = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert after["version"] == 2
+    assert after["lines"][0]["quantity"] == 5
+    assert after["totals"]["total"]["amount"] == "111.50"
+    assert (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()["reserved"] == 5
+    again = await client.post(
+        f"/v1/change-requests/{filed.json()['id']}/reject",
+        json={"reason": "late"},
+        headers=tenant.headers(Role.APPROVER),
+    )
+    assert again.status_code == 409
+
+
+async def test_cancel_releases_stock_and_closes_changes(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
+    filed = (
+        await client.post(
+            f"/v1/orders/{order['id']}/change-requests",
+            json={"kind": "cancel", "reason": "no longer needed"},
+            headers=tenant.headers(Role.CLERK),
+        )
+    ).json()
+    decided = await client.post(
+        f"/v1/change-requests/{filed['id']}/approve", json={"reason": "ok"}, headers=tenant.headers(Role.APPROVER)
+    )
+    assert decided.status_code == 200, decided.text
+    after = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert after["status"] == "cancelled"
+    assert (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()["reserved"] == 0
+    again = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "twice"}, headers=tenant.headers())
+    assert again.status_code == 409
+
+
+async def test_other_tenant_sees_nothing(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+    for path in (f"/v1/orders/{order['id']}", f"/v1/orders/{order['id']}/events", f"/v1/orders/{order['id']}/findings"):
+        assert (await client.get(path, headers=other_tenant.headers())).status_code == 404
+    cancel = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "x"}, headers=other_tenant.headers())
+    assert cancel.status_code == 404
+    assert (await client.get("/v1/orders", headers=other_tenant.headers())).json()["items"] == []
