@@ -14,7 +14,12 @@ from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
 from hub.orders import catalog
-from hub.orders.order_controllers import ChangeRequestController, OrderController, StockController
+from hub.orders.order_controllers import (
+    ChangeRequestController,
+    OrderController,
+    StockController,
+    WebhookEndpointController,
+)
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 from tenants.roles import Permission
 
@@ -68,4 +73,10 @@ class ProductController(Controller):
         return await catalog.update_product(principal_of(request).tenant_id, _id(product_id, "product"), data)
 
 
-ROUTES: list[ControllerRouterHandler] = [ProductController, OrderController, ChangeRequestController, StockController]
+ROUTES: list[ControllerRouterHandler] = [
+    ProductController,
+    OrderController,
+    ChangeRequestController,
+    StockController,
+    WebhookEndpointController,
+]

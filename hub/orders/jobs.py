@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from arq.worker import Function
+from arq.worker import Function, func
 
-JOBS: list[Function] = []
+from hub.core.outbox import outbox_job
+from hub.orders.webhooks import deliver_webhook, fan_out
+
+JOBS: list[Function] = [
+    func(outbox_job(fan_out, name="deliver_order_event"), name="deliver_order_event", max_tries=5),
+    func(deliver_webhook, name="deliver_webhook", max_tries=10),
+]

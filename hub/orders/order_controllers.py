@@ -14,7 +14,7 @@ from hub.core.errors import NotFound
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import changes, service
+from hub.orders import changes, service, webhooks
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -176,3 +176,28 @@ class StockController(Controller):
     @get("/{sku:str}", operation_id="GetStock")
     async def get_stock(self, request: Request[Any, Any, Any], sku: FromPath[str]) -> StockRead:
         return await service.get_stock(principal_of(request).tenant_id, sku)
+
+
+class WebhookEndpointController(Controller):
+    path = "/v1/webhook-endpoints"
+    tags = ["webhooks"]
+    guards = [requires(Permission.MANAGE)]
+
+    @post(operation_id="CreateWebhookEndpoint")
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[webhooks.EndpointCreate]
+    ) -> webhooks.EndpointRead:
+        return await webhooks.create_endpoint(principal_of(request).tenant_id, data)
+
+    @get(operation_id="ListWebhookEndpoints")
+    async def index(self, request: Request[Any, Any, Any]) -> list[webhooks.EndpointRead]:
+        return await webhooks.list_endpoints(principal_of(request).tenant_id)
+
+    @get("/{endpoint_id:str}/deliveries", operation_id="ListWebhookDeliveries")
+    async def deliveries(
+        self, request: Request[Any, Any, Any], endpoint_id: FromPath[str]
+    ) -> list[webhooks.DeliveryRead]:
+        parsed = parse_uuid(endpoint_id)
+        if parsed is None:
+            raise NotFound("no such endpoint")
+        return await webhooks.list_deliveries(principal_of(request).tenant_id, parsed)

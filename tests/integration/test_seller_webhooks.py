@@ -1,0 +1,117 @@
+"""Outbound seller webhooks: fan-out from the outbox, signed delivery, attempts logged, backoff."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from arq import Retry
+
+from carriers.signatures import verify_hub
+from hub.core.database import fetch, tenant_tx
+from hub.core.outbox import outbox_job
+from hub.orders.webhooks import deliver_webhook, fan_out
+from tenants.roles import Role
+from tests.api.test_orders import _catalog, _order
+from tests.conftest import TenantHandle
+
+SECRET = "whsec_0123456789abcdef"
+
+
+async def _pending_outbox(tenant_id: uuid.UUID, job: str) -> list[dict[str, Any]]:
+    async with tenant_tx(tenant_id):
+        return await fetch(
+            "SELECT id, payload FROM outbox WHERE tenant_id = {} AND job = {} AND completed_at IS NULL ORDER BY id",
+            tenant_id,
+            job,
+        )
+
+
+async def test_order_created_is_delivered_signed(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    endpoint = await client.post(
+        "/v1/webhook-endpoints",
+        json={"url": "https://seller.example/hooks", "secret": SECRET},
+        headers=tenant.headers(),
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    assert "secret" not in endpoint.json()
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+
+    rows = await _pending_outbox(tenant.id, "deliver_order_event")
+    assert len(rows) == 2  # order.created and the status change to approved
+    run = outbox_job(fan_out, name="deliver_order_event")
+    for row in rows:
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        assert await run({"redis": None}, str(tenant.id), str(row["id"]), payload) == "done"
+        # arq may run a job twice: the second run does nothing.
+        assert await run({"redis": None}, str(tenant.id), str(row["id"]), payload) == "already done"
+
+    deliveries = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint.json()['id']}/deliveries", headers=tenant.headers())
+    ).json()
+    assert {d["event"] for d in deliveries} == {"order.created", "order.status_changed"}
+
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    for delivery in deliveries:
+        result = await deliver_webhook(
+            {"webhook_transport": httpx.MockTransport(seller)}, str(tenant.id), delivery["id"]
+        )
+        assert result == "delivered"
+    assert len(received) == 2
+    for request in received:
+        assert verify_hub(request.headers["Hub-Signature"], request.content, SECRET)
+        assert order["id"].encode() in request.content
+    again = await deliver_webhook(
+        {"webhook_transport": httpx.MockTransport(seller)}, str(tenant.id), deliveries[0]["id"]
+    )
+    assert again == "nothing to do"
+
+
+async def test_failed_delivery_is_logged_and_retried(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/down", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    deliveries = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
+    ).json()
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503)
+
+    with pytest.raises(Retry):
+        await deliver_webhook({"webhook_transport": httpx.MockTransport(down)}, str(tenant.id), deliveries[0]["id"])
+    after = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())).json()
+    failed = next(d for d in after if d["id"] == deliveries[0]["id"])
+    assert failed["attempts"] == 1
+    assert failed["last_status"] == 503
+    assert failed["delivered_at"] is None
+
+
+async def test_webhook_endpoint_needs_a_real_url(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    bad = await client.post(
+        "/v1/webhook-endpoints", json={"url": "ftp://x", "secret": SECRET}, headers=tenant.headers()
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "url"
+    clerk = await client.post(
+        "/v1/webhook-endpoints", json={"url": "https://a.example", "secret": SECRET}, headers=tenant.headers(Role.CLERK)
+    )
+    assert clerk.status_code == 403
