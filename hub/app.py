@@ -16,6 +16,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from carriers.controllers import ROUTES as CARRIER_ROUTES
 from customs.controllers import ROUTES as CUSTOMS_ROUTES
 from hub.auth import UsageRecorder, auth_middleware
+from hub.console import ROUTES as CONSOLE_ROUTES
+from hub.console import template_config
 from hub.core import database
 from hub.core.bootstrap import Services, resolve_services
 from hub.core.settings import Settings, get_settings
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ),
             security=[{"apiKey": []}],
         ),
+        template_config=template_config(),
         debug=False,
         logging_config=None,
         signature_namespace={"Any": Any},
