@@ -1,7 +1,181 @@
-"""HTTP handlers of the customs package (registered by hub.app through ROUTES)."""
+"""HTTP handlers of the customs package (registered by hub.app through ROUTES).
+
+Bodies are read raw and decoded with the engine's own types, so a bad field is named by its JSON
+path (``lines[0].hs_code``, ``[3].rate``) and a float where money belongs is refused, never rounded.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from customs import quotes, tenant_data
+from customs.schemas import (
+    EcbImportResult,
+    FxRateCreate,
+    FxRateRead,
+    StoredQuote,
+    TariffRowRead,
+    TariffRowsLoaded,
+    decode_quote_request,
+)
+from hub.auth import principal_of, requires
+from hub.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from hub.core.idempotency import run_idempotent
+from hub.core.ids import parse_uuid
+from hub.core.pagination import Page
+from tenants.roles import Permission
+from tenants.schemas import Principal
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Cursor = Annotated[str | None, QueryParameter(max_length=200)]
+CurrencyFilter = Annotated[str | None, QueryParameter(min_length=3, max_length=3)]
+
+ECB_MAX_BYTES = 1_048_576
+"""An ECB eurofxref document: the daily and 90-day files are far smaller; the full history is not taken."""
+
+T = TypeVar("T")
+
+
+def actor_of(principal: Principal) -> str:
+    """Who did it, as stored with a quote: the user behind the key if any, else the key."""
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    return f"api-key:{principal.key_id}"
+
+
+def _decode(body: bytes, type_: type[T]) -> T:
+    """Decode a JSON body into ``type_``; msgspec's "... - at `$.rate`" becomes a FieldError on ``rate``."""
+    try:
+        return msgspec.json.decode(body, type=type_)
+    except msgspec.ValidationError as exc:
+        text, _, path = str(exc).partition(" - at `$")
+        field = path.rstrip("`").lstrip(".") or "body"
+        raise ValidationFailed(f"{field}: {text}", errors=[FieldError(field, text)]) from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(
+            f"body: not valid JSON: {exc}", errors=[FieldError("body", f"not valid JSON: {exc}")]
+        ) from None
+
+
+class LandedCostQuoteController(Controller):
+    path = "/v1/landed-cost/quotes"
+    tags = ["landed cost"]
+    guards = [requires(Permission.READ)]
+
+    @post(operation_id="CreateLandedCostQuote", guards=[requires(Permission.WRITE)], status_code=201)
+    async def create(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> StoredQuote:
+        """Price duties, import taxes and fees (API.md "Landed cost quote") and store the quote.
+
+        The body is the documented quote request; the answer is the documented response plus ``id``.
+        """
+        principal = principal_of(request)
+        quote_request = decode_quote_request(await request.body())
+        return await run_idempotent(
+            principal.tenant_id,
+            idempotency_key,
+            "landed-cost.quotes.create",
+            quote_request,
+            StoredQuote,
+            lambda: quotes.create_stored_quote(
+                principal.tenant_id, quote_request, order_id=None, actor=actor_of(principal)
+            ),
+        )
+
+    @get("/{quote_id:str}", operation_id="GetLandedCostQuote")
+    async def get(self, request: Request[Any, Any, Any], quote_id: FromPath[str]) -> StoredQuote:
+        parsed = parse_uuid(quote_id)
+        if parsed is None:
+            raise NotFound("no such landed-cost quote")
+        return await quotes.get_stored_quote(principal_of(request).tenant_id, parsed)
+
+
+class TariffRowController(Controller):
+    path = "/v1/tariff-rows"
+    tags = ["landed cost"]
+    guards = [requires(Permission.READ)]
+
+    @post(operation_id="LoadTariffRows", guards=[requires(Permission.MANAGE)], status_code=201)
+    async def load(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> TariffRowsLoaded:
+        """Load the tenant's own schedule: a JSON list of tagged rows (``{"type": "duty", ...}``) laid
+        over the starter tables; a row whose ``id`` exists (the tenant's or a starter row) is replaced."""
+        principal = principal_of(request)
+        rows = tenant_data.parse_tariff_rows(await request.body())
+        return await run_idempotent(
+            principal.tenant_id,
+            idempotency_key,
+            "customs.tariff-rows.load",
+            rows,
+            TariffRowsLoaded,
+            lambda: tenant_data.load_tariff_rows(principal.tenant_id, rows),
+        )
+
+    @get(operation_id="ListTariffRows")
+    async def list(
+        self, request: Request[Any, Any, Any], limit: Limit = 50, cursor: Cursor = None
+    ) -> Page[TariffRowRead]:
+        return await tenant_data.list_tariff_rows(principal_of(request).tenant_id, limit=limit, cursor=cursor)
+
+
+class FxRateController(Controller):
+    path = "/v1/fx-rates"
+    tags = ["landed cost"]
+    guards = [requires(Permission.READ)]
+
+    @post(operation_id="CreateFxRate", guards=[requires(Permission.MANAGE)], status_code=201)
+    async def create(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> FxRateRead:
+        """A keyed-in rate: ``{"base": "USD", "quote": "AUD", "rate": "1.52", "date": "2026-11-27",
+        "source": "broker"}``; the same pair, date and source replaces the earlier figure."""
+        principal = principal_of(request)
+        data = _decode(await request.body(), FxRateCreate)
+        return await run_idempotent(
+            principal.tenant_id,
+            idempotency_key,
+            "customs.fx-rates.create",
+            data,
+            FxRateRead,
+            lambda: tenant_data.add_fx_rate(principal.tenant_id, data),
+        )
+
+    @post(
+        "/ecb",
+        operation_id="ImportEcbRates",
+        guards=[requires(Permission.MANAGE)],
+        status_code=201,
+        request_max_body_size=ECB_MAX_BYTES,
+    )
+    async def import_ecb(
+        self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
+    ) -> EcbImportResult:
+        """The body is an ECB euro reference-rate XML document (``eurofxref-daily.xml`` or ``-hist-90d``)."""
+        principal = principal_of(request)
+        body = await request.body()
+        return await run_idempotent(
+            principal.tenant_id,
+            idempotency_key,
+            "customs.fx-rates.ecb",
+            body,
+            EcbImportResult,
+            lambda: tenant_data.import_ecb_rates(principal.tenant_id, body),
+        )
+
+    @get(operation_id="ListFxRates")
+    async def list(
+        self,
+        request: Request[Any, Any, Any],
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        base: CurrencyFilter = None,
+        quote: CurrencyFilter = None,
+    ) -> Page[FxRateRead]:
+        return await tenant_data.list_fx_rates(
+            principal_of(request).tenant_id, limit=limit, cursor=cursor, base=base, quote=quote
+        )
+
+
+ROUTES: list[ControllerRouterHandler] = [LandedCostQuoteController, TariffRowController, FxRateController]

@@ -9,21 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
+from typing import Any
 
 import msgspec
 
-from hub.core.errors import FieldError, ValidationFailed
+from hub.core.errors import BadRequest, FieldError, ValidationFailed
 from hub.core.money import MoneyWire
 
 __all__ = [
     "DeMinimisWire",
+    "EcbImportResult",
     "FeeWire",
+    "FxRateCreate",
+    "FxRateRead",
     "FxUsedWire",
     "LocalChargeIn",
     "QuoteLineIn",
     "QuoteLineOut",
     "QuoteRequest",
     "QuoteResponse",
+    "StoredQuote",
+    "TariffRowRead",
+    "TariffRowsLoaded",
     "TaxWire",
     "decode_quote_request",
 ]
@@ -144,6 +152,61 @@ class QuoteResponse(msgspec.Struct, kw_only=True):
     fx: list[FxUsedWire] = msgspec.field(default_factory=list)
 
 
+class StoredQuote(QuoteResponse, kw_only=True):
+    """A quote as stored (immutable): the documented response plus its ``id`` and provenance."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID | None = None
+    created_at: dt.datetime
+    created_by: str
+
+
+class TariffRowRead(msgspec.Struct, kw_only=True):
+    """One of a tenant's tariff rows: ``row`` is the tagged row as it is applied (``status`` "tenant")."""
+
+    id: uuid.UUID
+    row_id: str
+    kind: str
+    row: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TariffRowsLoaded(msgspec.Struct, kw_only=True):
+    """``POST /v1/tariff-rows`` answer: the rows now stored and the tenant's new ``rules_version``."""
+
+    items: list[TariffRowRead]
+    rules_version: str
+
+
+class FxRateCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /v1/fx-rates``: ``rate`` units of ``quote`` for one ``base`` (a decimal string)."""
+
+    base: str
+    quote: str
+    rate: str
+    date: dt.date
+    source: str = "manual entry"
+
+
+class FxRateRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    base: str
+    quote: str
+    rate: str
+    date: dt.date
+    source: str
+    created_at: dt.datetime
+
+
+class EcbImportResult(msgspec.Struct, kw_only=True):
+    """``POST /v1/fx-rates/ecb`` answer: how many EUR/XXX rates were stored, for which dates."""
+
+    imported: int
+    dates: list[dt.date]
+    source: str
+
+
 _PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
 
 
@@ -152,6 +215,7 @@ def decode_quote_request(body: bytes | str) -> QuoteRequest:
 
     Raises:
         ValidationFailed: naming the JSON path msgspec reports (``lines[0].unit_price``).
+        BadRequest: the body is not JSON at all (field ``body``).
     """
     try:
         return msgspec.json.decode(body, type=QuoteRequest)
@@ -162,4 +226,6 @@ def decode_quote_request(body: bytes | str) -> QuoteRequest:
         text = message[: match.start()].rstrip(" -") if match else message
         raise ValidationFailed(message, errors=[FieldError(field or "body", text)]) from None
     except msgspec.DecodeError as exc:
-        raise ValidationFailed.single("body", f"not valid JSON: {exc}") from None
+        raise BadRequest(
+            f"body: not valid JSON: {exc}", errors=[FieldError("body", f"not valid JSON: {exc}")]
+        ) from None

@@ -1,0 +1,213 @@
+"""Data access of the customs package; the only importer of ``customs.tables``.
+
+Every function runs inside the caller's tenant transaction and takes the tenant explicitly. The hot
+path (storing a quote) is one raw statement; bulk loads insert with ``unnest`` in one round trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from customs.tables import CustomsDataRevision, FxRateRecord, LandedCostQuote, TariffRowRecord
+from hub.core.database import fetch
+
+QUOTE_COLUMNS = (
+    LandedCostQuote.id,
+    LandedCostQuote.order_id,
+    LandedCostQuote.response,
+    LandedCostQuote.created_at,
+    LandedCostQuote.created_by,
+)
+
+
+async def insert_quote(
+    tenant_id: uuid.UUID,
+    quote_id: uuid.UUID,
+    *,
+    order_id: uuid.UUID | None,
+    request_json: str,
+    response_json: str,
+    rules_version: str,
+    destination_country: str,
+    currency: str,
+    landed_cost_total: Decimal,
+    created_by: str,
+    expected_revision: int | None,
+) -> dt.datetime | None:
+    """Store a quote; ``created_at``, or None when the tenant's data revision is no longer
+    ``expected_revision`` (the tables the quote was computed with are stale: nothing is stored)."""
+    rows = await fetch(
+        """
+        INSERT INTO landed_cost_quotes (tenant_id, id, order_id, request, response, rules_version,
+                                        destination_country, currency, landed_cost_total, created_by)
+        SELECT {}::uuid, {}::uuid, {}::uuid, {}::jsonb, {}::jsonb, {}::text, {}::varchar, {}::varchar,
+               {}::numeric, {}::text
+        WHERE {}::bigint IS NULL
+           OR coalesce((SELECT revision FROM customs_data_revisions WHERE tenant_id = {}::uuid), 0) = {}::bigint
+        RETURNING created_at
+        """,
+        tenant_id,
+        quote_id,
+        order_id,
+        request_json,
+        response_json,
+        rules_version,
+        destination_country,
+        currency,
+        landed_cost_total,
+        created_by,
+        expected_revision,
+        tenant_id,
+        expected_revision,
+    )
+    return rows[0]["created_at"] if rows else None
+
+
+async def get_quote(tenant_id: uuid.UUID, quote_id: uuid.UUID) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = await (
+        LandedCostQuote.select(*QUOTE_COLUMNS)
+        .where((LandedCostQuote.tenant_id == tenant_id) & (LandedCostQuote.id == quote_id))
+        .first()
+    )
+    return row
+
+
+async def list_quotes_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await (
+        LandedCostQuote.select(*QUOTE_COLUMNS)
+        .where((LandedCostQuote.tenant_id == tenant_id) & (LandedCostQuote.order_id == order_id))
+        .order_by(LandedCostQuote.id)
+    )
+    return rows
+
+
+# -- tenant data: revision, tariff rows, FX rates ------------------------------------------------
+
+
+async def get_revision(tenant_id: uuid.UUID) -> int:
+    row = (
+        await CustomsDataRevision.select(CustomsDataRevision.revision)
+        .where(CustomsDataRevision.tenant_id == tenant_id)
+        .first()
+    )
+    return int(row["revision"]) if row else 0
+
+
+async def bump_revision(tenant_id: uuid.UUID) -> int:
+    """Increment the tenant's data revision (the row lock orders concurrent loads)."""
+    rows = await fetch(
+        """
+        INSERT INTO customs_data_revisions (tenant_id, revision) VALUES ({}, 1)
+        ON CONFLICT (tenant_id) DO UPDATE SET revision = customs_data_revisions.revision + 1
+        RETURNING revision
+        """,
+        tenant_id,
+    )
+    return int(rows[0]["revision"])
+
+
+async def upsert_tariff_rows(tenant_id: uuid.UUID, rows: list[tuple[uuid.UUID, str, str, str]]) -> list[dict[str, Any]]:
+    """Insert or replace (by ``row_id``) rows given as ``(id, row_id, kind, row_json)``."""
+    if not rows:
+        return []
+    ids, row_ids, kinds, bodies = (list(column) for column in zip(*rows, strict=True))
+    result: list[dict[str, Any]] = await fetch(
+        """
+        INSERT INTO tariff_rows (tenant_id, id, row_id, kind, row)
+        SELECT {}::uuid, r.id, r.row_id, r.kind, r.body::jsonb
+        FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[]) AS r (id, row_id, kind, body)
+        ON CONFLICT (tenant_id, row_id) DO UPDATE
+            SET kind = excluded.kind, row = excluded.row, updated_at = now()
+        RETURNING id, row_id, kind, row, created_at, updated_at
+        """,
+        tenant_id,
+        ids,
+        row_ids,
+        kinds,
+        bodies,
+    )
+    return result
+
+
+async def tariff_row_bodies(tenant_id: uuid.UUID) -> list[str]:
+    """Every stored row's JSON, oldest first (a later row with the same id never exists: upsert)."""
+    rows = (
+        await TariffRowRecord.select(TariffRowRecord.row)
+        .where(TariffRowRecord.tenant_id == tenant_id)
+        .order_by(TariffRowRecord.id)
+    )
+    return [row["row"] for row in rows]
+
+
+async def list_tariff_rows(tenant_id: uuid.UUID, *, limit: int, before: uuid.UUID | None) -> list[dict[str, Any]]:
+    query = TariffRowRecord.select(
+        TariffRowRecord.id,
+        TariffRowRecord.row_id,
+        TariffRowRecord.kind,
+        TariffRowRecord.row,
+        TariffRowRecord.created_at,
+        TariffRowRecord.updated_at,
+    ).where(TariffRowRecord.tenant_id == tenant_id)
+    if before is not None:
+        query = query.where(TariffRowRecord.id < before)
+    rows: list[dict[str, Any]] = await query.order_by(TariffRowRecord.id, ascending=False).limit(limit + 1)
+    return rows
+
+
+async def upsert_fx_rates(
+    tenant_id: uuid.UUID, rates: list[tuple[uuid.UUID, str, str, Decimal, dt.date, str]]
+) -> list[dict[str, Any]]:
+    """Insert rates ``(id, base, quote, rate, date, source)``; the same pair, date and source replaces."""
+    if not rates:
+        return []
+    ids, bases, quotes, values, dates, sources = (list(column) for column in zip(*rates, strict=True))
+    result: list[dict[str, Any]] = await fetch(
+        """
+        INSERT INTO fx_rates (tenant_id, id, base, quote, rate, rate_date, source)
+        SELECT {}::uuid, r.id, r.base, r.quote, r.rate, r.rate_date, r.source
+        FROM unnest({}::uuid[], {}::text[], {}::text[], {}::numeric[], {}::date[], {}::text[])
+            AS r (id, base, quote, rate, rate_date, source)
+        ON CONFLICT (tenant_id, base, quote, rate_date, source) DO UPDATE SET rate = excluded.rate
+        RETURNING id, base, quote, rate, rate_date, source, created_at
+        """,
+        tenant_id,
+        ids,
+        bases,
+        quotes,
+        values,
+        dates,
+        sources,
+    )
+    return result
+
+
+async def all_fx_rates(tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await FxRateRecord.select(
+        FxRateRecord.base, FxRateRecord.quote, FxRateRecord.rate, FxRateRecord.rate_date, FxRateRecord.source
+    ).where(FxRateRecord.tenant_id == tenant_id)
+    return rows
+
+
+async def list_fx_rates(
+    tenant_id: uuid.UUID, *, limit: int, before: uuid.UUID | None, base: str | None, quote: str | None
+) -> list[dict[str, Any]]:
+    query = FxRateRecord.select(
+        FxRateRecord.id,
+        FxRateRecord.base,
+        FxRateRecord.quote,
+        FxRateRecord.rate,
+        FxRateRecord.rate_date,
+        FxRateRecord.source,
+        FxRateRecord.created_at,
+    ).where(FxRateRecord.tenant_id == tenant_id)
+    if before is not None:
+        query = query.where(FxRateRecord.id < before)
+    if base is not None:
+        query = query.where(FxRateRecord.base == base)
+    if quote is not None:
+        query = query.where(FxRateRecord.quote == quote)
+    rows: list[dict[str, Any]] = await query.order_by(FxRateRecord.id, ascending=False).limit(limit + 1)
+    return rows

@@ -1,0 +1,364 @@
+"""Landed-cost quotes over HTTP: published examples, storage, tenancy, roles, tenant data, bad input."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from customs.fx import ECB_SOURCE
+from hub.core.database import fetch, tenant_tx
+from tenants.roles import Role
+from tests.conftest import TenantHandle
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "customs"
+QUOTES = "/v1/landed-cost/quotes"
+LINE = {"hs_code": "610910", "quantity": 1, "unit_price": "100.00"}
+
+
+def body(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "origin_country": "CN",
+        "ship_from_country": "CN",
+        "destination_country": "DE",
+        "destination_region": None,
+        "currency": "EUR",
+        "incoterm": "DAP",
+        "transport_mode": "courier",
+        "date": "2026-11-27",
+        "shipping": "0",
+        "insurance": "0",
+        "lines": [LINE],
+    }
+    base.update(fields)
+    return base
+
+
+E1 = body(
+    destination_country="AU",
+    origin_country="US",
+    ship_from_country="US",
+    currency="USD",
+    shipping="118.30",
+    fx_rates={"AUD/USD": "0.9100"},
+    lines=[{"description": "Electric sound amplifier", "hs_code": "851840", "unit_price": "1274.00", "duty_rate": "5"}],
+)
+E8 = body(
+    destination_country="US",
+    currency="USD",
+    shipping="200",
+    insurance="10",
+    lines=[{"description": "Set of golf clubs", "hs_code": "950631", "quantity": 1, "unit_price": "600"}],
+)
+E8_MPF_ROW = {
+    "type": "fee",
+    "id": "tenant-us-express-mpf",
+    "destination": "US",
+    "code": "MPF",
+    "kind": "flat",
+    "currency": "USD",
+    "amount": "1.00",
+    "entry": "informal",
+    "transport_modes": ["courier"],
+    "valid_from": "2026-10-01",
+    "source": "DutyCalculator Help Center Example 1 (pre-2025)",
+}
+
+
+async def post_quote(
+    client: httpx.AsyncClient, tenant: TenantHandle, payload: Any, role: Role = Role.CLERK, **headers: str
+) -> httpx.Response:
+    return await client.post(QUOTES, json=payload, headers=tenant.headers(role, **headers))
+
+
+def problem_fields(response: httpx.Response) -> list[str]:
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    return [e["field"] for e in response.json().get("errors", [])]
+
+
+# -- CUSTOMS-RULES.md section 2, through the route ------------------------------------------------
+
+
+async def test_e1_australia_amplifier(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    response = await post_quote(client, tenant, E1)
+    assert response.status_code == 201, response.text
+    quote = response.json()
+    uuid.UUID(quote["id"])
+    assert quote["destination_country"] == "AU"
+    assert quote["currency"] == "AUD"
+    assert quote["customs_value"] == {"amount": "1400.00", "currency": "AUD"}
+    assert quote["duty_total"]["amount"] == "70.00"
+    assert [(t["code"], t["rate"], t["base"]["amount"], t["amount"]["amount"]) for t in quote["taxes"]] == [
+        ("GST", "10", "1600.00", "160.00")
+    ]
+    assert Decimal(quote["duty_total"]["amount"]) + Decimal(quote["tax_total"]["amount"]) == Decimal("230.00")
+    assert quote["lines"][0]["hs_code"] == "851840"
+    assert quote["payer"] == "buyer"
+    assert quote["rules_version"].startswith("starter-")
+    assert quote["explanation"]
+
+
+async def test_e5_canada_cbsa(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    payload = body(
+        destination_country="CA",
+        destination_region="AB",
+        currency="USD",
+        fx_rates={"USD/CAD": "1.15"},
+        lines=[{"hs_code": "950631", "quantity": 1, "unit_price": "100", "duty_rate": "4"}],
+    )
+    response = await post_quote(client, tenant, payload)
+    assert response.status_code == 201, response.text
+    quote = response.json()
+    assert quote["customs_value"]["amount"] == "115.00"
+    assert quote["duty_total"]["amount"] == "4.60"
+    assert [(t["code"], t["base"]["amount"], t["amount"]["amount"]) for t in quote["taxes"]] == [
+        ("GST", "119.60", "5.98")
+    ]
+
+
+async def test_e8_us_golf_clubs_with_tenant_fee_row_for_that_tenant_only(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    loaded = await client.post("/v1/tariff-rows", json=[E8_MPF_ROW], headers=tenant.headers(Role.ADMIN))
+    assert loaded.status_code == 201, loaded.text
+    assert loaded.json()["items"][0]["row"]["status"] == "tenant"
+    assert "+tenant-" in loaded.json()["rules_version"]
+
+    response = await post_quote(client, tenant, E8)
+    assert response.status_code == 201, response.text
+    quote = response.json()
+    assert quote["customs_value"]["amount"] == "600.00"
+    assert quote["lines"][0]["duty_rate"] == "4.4"
+    assert quote["duty_total"]["amount"] == "26.40"
+    assert [(f["code"], f["amount"]["amount"]) for f in quote["fees"]] == [("MPF", "1.00")]
+    assert quote["landed_cost_total"] == {"amount": "837.40", "currency": "USD"}
+    assert quote["rules_version"] == loaded.json()["rules_version"]
+
+    other = (await post_quote(client, other_tenant, E8)).json()
+    assert [(f["code"], f["amount"]["amount"]) for f in other["fees"]] == [("MPF", "1.34")]
+    assert other["rules_version"].startswith("starter-")
+    assert "+tenant-" not in other["rules_version"]
+
+    listed = await client.get("/v1/tariff-rows", headers=tenant.headers(Role.VIEWER))
+    assert [item["row_id"] for item in listed.json()["items"]] == ["tenant-us-express-mpf"]
+    assert (await client.get("/v1/tariff-rows", headers=other_tenant.headers())).json()["items"] == []
+
+
+async def test_tenant_duty_override_replaces_a_starter_rate(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """A tenant row for an HS code the starter set lacks turns a 422 into a quote, for that tenant only."""
+    payload = body(lines=[{"hs_code": "999999", "quantity": 1, "unit_price": "200"}])
+    before = await post_quote(client, tenant, payload)
+    assert before.status_code == 422
+    assert problem_fields(before) == ["lines[0].hs_code"]
+    row = {
+        "type": "duty",
+        "id": "ruling-999999",
+        "destination": "EU",
+        "hs_prefix": "999999",
+        "kind": "ad_valorem",
+        "rate": "7.5",
+        "valid_from": "2026-01-01",
+        "source": "BTI DE-1234/26",
+    }
+    assert (await client.post("/v1/tariff-rows", json=[row], headers=tenant.headers())).status_code == 201
+    after = await post_quote(client, tenant, payload)
+    assert after.status_code == 201, after.text
+    assert after.json()["lines"][0]["duty_rate"] == "7.5"
+    assert after.json()["duty_total"]["amount"] == "15.00"
+
+
+# -- storage, tenancy, roles -----------------------------------------------------------------------
+
+
+async def test_stored_quote_is_readable_and_immutable(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    created = (await post_quote(client, tenant, E1)).json()
+    fetched = await client.get(f"{QUOTES}/{created['id']}", headers=tenant.headers(Role.VIEWER))
+    assert fetched.status_code == 200
+    assert fetched.json() == created
+    assert created["created_by"].startswith("api-key:")
+
+    async with tenant_tx(tenant.id):
+        rows = await fetch(
+            "SELECT request, landed_cost_total, rules_version FROM landed_cost_quotes WHERE id = {}",
+            uuid.UUID(created["id"]),
+        )
+    assert rows[0]["landed_cost_total"] == Decimal(created["landed_cost_total"]["amount"])
+    assert '"851840"' in rows[0]["request"]
+
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with tenant_tx(tenant.id):
+            await fetch("UPDATE landed_cost_quotes SET landed_cost_total = 0 WHERE id = {}", uuid.UUID(created["id"]))
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with tenant_tx(tenant.id):
+            await fetch("DELETE FROM landed_cost_quotes WHERE id = {}", uuid.UUID(created["id"]))
+    again = await client.get(f"{QUOTES}/{created['id']}", headers=tenant.headers())
+    assert again.json()["landed_cost_total"] == created["landed_cost_total"]
+
+
+async def test_other_tenant_gets_404(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    created = (await post_quote(client, tenant, E1)).json()
+    response = await client.get(f"{QUOTES}/{created['id']}", headers=other_tenant.headers())
+    assert response.status_code == 404
+    assert problem_fields(response) == []
+    assert (await client.get(f"{QUOTES}/not-a-uuid", headers=tenant.headers())).status_code == 404
+    assert (await client.get(f"{QUOTES}/{uuid.uuid4()}", headers=tenant.headers())).status_code == 404
+
+
+async def test_roles(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    assert (await post_quote(client, tenant, E1, Role.VIEWER)).status_code == 403
+    assert (await post_quote(client, tenant, E1, Role.APPROVER)).status_code == 403
+    assert (await client.post(QUOTES, json=E1)).status_code == 401
+    clerk_row = await client.post("/v1/tariff-rows", json=[E8_MPF_ROW], headers=tenant.headers(Role.CLERK))
+    assert clerk_row.status_code == 403
+    rate = {"base": "USD", "quote": "AUD", "rate": "1.5", "date": "2026-11-27"}
+    assert (await client.post("/v1/fx-rates", json=rate, headers=tenant.headers(Role.CLERK))).status_code == 403
+    assert (await client.get("/v1/fx-rates", headers=tenant.headers(Role.VIEWER))).status_code == 200
+
+
+async def test_idempotency_key_replays_and_refuses_another_body(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    first = await post_quote(client, tenant, E1, **{"Idempotency-Key": "q-1"})
+    second = await post_quote(client, tenant, E1, **{"Idempotency-Key": "q-1"})
+    assert first.status_code == second.status_code == 201
+    assert second.json()["id"] == first.json()["id"]
+    other = await post_quote(client, tenant, {**E1, "shipping": "1.00"}, **{"Idempotency-Key": "q-1"})
+    assert other.status_code == 409
+
+
+# -- FX: manual and ECB ----------------------------------------------------------------------------
+
+
+async def test_manual_fx_rate_is_used(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    payload = {**E1, "fx_rates": None}
+    missing = await post_quote(client, tenant, payload)
+    assert missing.status_code == 422
+    assert problem_fields(missing) == ["fx_rates"]
+
+    rate = {"base": "AUD", "quote": "USD", "rate": "0.9100", "date": "2026-11-25", "source": "broker sheet 25 Nov"}
+    stored = await client.post("/v1/fx-rates", json=rate, headers=tenant.headers())
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["rate"] == "0.9100"
+
+    response = await post_quote(client, tenant, payload)
+    assert response.status_code == 201, response.text
+    quote = response.json()
+    assert quote["customs_value"]["amount"] == "1400.00"
+    assert [(f["pair"], f["rate"], f["as_of"], f["source"]) for f in quote["fx"]] == [
+        ("AUD/USD", "0.9100", "2026-11-25", "broker sheet 25 Nov")
+    ]
+    listed = (await client.get("/v1/fx-rates", params={"base": "AUD"}, headers=tenant.headers())).json()
+    assert [item["quote"] for item in listed["items"]] == ["USD"]
+
+
+async def test_ecb_import_is_used(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    xml = (FIXTURES / "ecb_eurofxref_daily.xml").read_bytes()
+    imported = await client.post(
+        "/v1/fx-rates/ecb", content=xml, headers=tenant.headers(**{"Content-Type": "application/xml"})
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["dates"] == ["2026-11-18"]
+    assert imported.json()["imported"] >= 6
+
+    payload = body(
+        destination_country="AU",
+        currency="EUR",
+        date="2026-11-20",
+        lines=[{"hs_code": "851840", "quantity": 1, "unit_price": "500.00"}],
+    )
+    response = await post_quote(client, tenant, payload)
+    assert response.status_code == 201, response.text
+    quote = response.json()
+    assert quote["goods_total"]["amount"] == "800.00"  # 500 x 1.6000
+    assert quote["fx"][0]["source"] == ECB_SOURCE
+    assert quote["fx"][0]["as_of"] == "2026-11-18"
+
+
+async def test_bad_fx_input(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    bad_rate = {"base": "USD", "quote": "AUD", "rate": 1.5, "date": "2026-11-27"}
+    response = await client.post("/v1/fx-rates", json=bad_rate, headers=tenant.headers())
+    assert response.status_code == 422
+    assert problem_fields(response) == ["rate"]
+    unknown = {"base": "USX", "quote": "AUD", "rate": "-1", "date": "2026-11-27"}
+    response = await client.post("/v1/fx-rates", json=unknown, headers=tenant.headers())
+    assert set(problem_fields(response)) == {"base", "rate"}
+    response = await client.post("/v1/fx-rates/ecb", content=b"<not-xml", headers=tenant.headers())
+    assert response.status_code == 422
+    assert problem_fields(response) == ["body"]
+    doctype = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'
+    assert (await client.post("/v1/fx-rates/ecb", content=doctype, headers=tenant.headers())).status_code == 422
+    huge = b"<x>" + b" " * 1_100_000 + b"</x>"
+    response = await client.post("/v1/fx-rates/ecb", content=huge, headers=tenant.headers())
+    assert response.status_code == 413
+
+
+async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    cases: list[tuple[Any, str]] = [
+        ([{**E8_MPF_ROW, "amount": "abc"}], "[0].amount"),
+        ([E8_MPF_ROW, {**E8_MPF_ROW, "type": "nonsense"}], "[1].type"),
+        ([E8_MPF_ROW, {**E8_MPF_ROW, "currency": "XYZ", "id": "x2"}], "[1].currency"),
+        ([{**E8_MPF_ROW, "valid_to": "2026-01-01"}], "[0].valid_to"),
+        ([E8_MPF_ROW, E8_MPF_ROW], "[1].id"),
+        ([], "body"),
+        ({"rows": []}, "body"),
+    ]
+    for payload, field in cases:
+        response = await client.post("/v1/tariff-rows", json=payload, headers=tenant.headers())
+        assert response.status_code == 422, (payload, response.text)
+        assert field in problem_fields(response), (field, response.json())
+    malformed = await client.post("/v1/tariff-rows", content=b"[{", headers=tenant.headers())
+    assert malformed.status_code == 400
+
+
+# -- bad quote input: precise problems, never a 500 ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "field"),
+    [
+        (body(lines=[{**LINE, "hs_code": "999999", "unit_price": "200"}]), 422, "lines[0].hs_code"),
+        (body(lines=[LINE, {**LINE, "hs_code": "12AB"}]), 422, "lines[1].hs_code"),
+        (body(destination_country="XX"), 422, "destination_country"),
+        (body(destination_country="BR"), 422, "destination_country"),
+        (body(lines=[{**LINE, "origin_country": "QQ"}]), 422, "lines[0].origin_country"),
+        (body(currency="USD"), 422, "fx_rates"),
+        (body(currency="EUX"), 422, "currency"),
+        (body(date="2019-06-01"), 422, "date"),
+        (body(date="2026-13-40"), 422, "date"),
+        (body(lines=[{**LINE, "unit_price": 9.99}]), 422, "lines[0].unit_price"),
+        (body(shipping=12.5), 422, "shipping"),
+        (body(lines=[{**LINE, "quantity": "two"}]), 422, "lines[0].quantity"),
+        (body(lines=[{**LINE, "quantity": 0}]), 422, "lines[0].quantity"),
+        (body(lines=[LINE] * 1001), 422, "lines"),
+        (body(lines=[]), 422, "lines"),
+        ({"currency": "EUR"}, 422, ""),
+        ([1, 2], 422, "body"),
+    ],
+)
+async def test_bad_quote_input_is_named(
+    client: httpx.AsyncClient, tenant: TenantHandle, payload: Any, status: int, field: str
+) -> None:
+    response = await post_quote(client, tenant, payload)
+    assert response.status_code == status, response.text
+    fields = problem_fields(response)
+    assert fields, response.json()
+    if field:
+        assert field in fields, response.json()
+
+
+async def test_ten_thousand_lines_and_malformed_json(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    huge = await post_quote(client, tenant, body(lines=[LINE] * 10_000))
+    assert huge.status_code == 413
+    assert huge.headers["content-type"].startswith("application/problem+json")
+    malformed = await client.post(QUOTES, content=b'{"lines": [', headers=tenant.headers(Role.CLERK))
+    assert malformed.status_code == 400
+    assert problem_fields(malformed) == ["body"]
+    async with tenant_tx(tenant.id):
+        assert (await fetch("SELECT count(*) AS n FROM landed_cost_quotes"))[0]["n"] == 0
