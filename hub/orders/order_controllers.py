@@ -6,15 +6,17 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from hub.auth import principal_of, requires
-from hub.core.errors import NotFound
+from hub.core.errors import NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import changes, service, webhooks
+from hub.orders import changes, imports, service, webhooks
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -29,6 +31,7 @@ from hub.orders.schemas import (
 )
 from tenants.roles import Permission
 
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 Query = Annotated[str | None, QueryParameter(max_length=200)]
 
@@ -58,6 +61,24 @@ class OrderController(Controller):
             OrderRead,
             lambda: service.create_order(principal, data),
         )
+
+    @post(
+        "/imports",
+        operation_id="ImportOrders",
+        guards=[requires(Permission.WRITE)],
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        status_code=HTTP_200_OK,
+    )
+    async def import_file(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> imports.ImportReport:
+        """CSV or XLSX (first sheet), one row per line; the report names each rejected row's column and reason."""
+        content = await data.read()
+        if not content:
+            raise ValidationFailed.single("file", "the upload is empty")
+        return await imports.import_orders(principal_of(request), data.filename or "upload.csv", content)
 
     @get(operation_id="ListOrders")
     async def index(

@@ -1,0 +1,242 @@
+"""Bulk import of orders from CSV or XLSX (first sheet): one row per line, rows sharing ``external_ref``
+form one order. Valid orders go in; every bad row is reported with its row number, column and reason,
+and a bad row rejects its whole order, never half of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any, Literal
+
+import msgspec
+
+from hub.core.errors import AppError, Conflict, ValidationFailed
+from hub.orders import service
+from hub.orders.schemas import OrderCreate
+from tenants.schemas import Principal
+
+REQUIRED = (
+    "external_ref",
+    "customer_code",
+    "customer_name",
+    "ship_to_name",
+    "line1",
+    "city",
+    "country",
+    "currency",
+    "quantity",
+    "unit_price",
+)
+OPTIONAL = (
+    "customer_email",
+    "customer_phone",
+    "line2",
+    "region",
+    "postal_code",
+    "incoterm",
+    "sku",
+    "name",
+    "hs_code",
+    "origin_country",
+    "weight_kg",
+    "spec",
+)
+MAX_ROWS = 10_000
+
+# Where a field of the order body came from, to name the column in a row error.
+FIELD_TO_COLUMN = {
+    "customer.code": "customer_code",
+    "customer.name": "customer_name",
+    "customer.email": "customer_email",
+    "customer.phone": "customer_phone",
+    "ship_to.name": "ship_to_name",
+    "ship_to.line1": "line1",
+    "ship_to.line2": "line2",
+    "ship_to.city": "city",
+    "ship_to.region": "region",
+    "ship_to.postal_code": "postal_code",
+    "ship_to.country": "country",
+    "currency": "currency",
+    "incoterm": "incoterm",
+}
+LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.([a-z_]+)")
+
+
+class RowError(msgspec.Struct, kw_only=True):
+    row: int
+    column: str
+    reason: str
+    external_ref: str | None = None
+
+
+class ImportedOrder(msgspec.Struct, kw_only=True):
+    external_ref: str
+    order_id: str
+    number: str
+    status: str
+    rows: list[int]
+
+
+class ImportReport(msgspec.Struct, kw_only=True):
+    channel: Literal["csv", "xlsx"]
+    rows: int
+    created: list[ImportedOrder]
+    rejected: list[RowError]
+
+
+def _csv_rows(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = [{k: (v or "").strip() for k, v in row.items() if isinstance(k, str)} for row in reader]
+        return [name.strip() for name in reader.fieldnames or []], rows
+    raise ValidationFailed.single("file", "the CSV is neither UTF-8 nor GB18030 text")
+
+
+def _xlsx_rows(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    import openpyxl  # noqa: PLC0415  (only for XLSX uploads)
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ValidationFailed.single("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
+    records = [
+        {name: "" if cell is None else str(cell).strip() for name, cell in zip(header, values, strict=False)}
+        for values in rows
+        if any(cell is not None for cell in values)
+    ]
+    workbook.close()
+    return header, records
+
+
+def read_rows(filename: str, content: bytes) -> tuple[Literal["csv", "xlsx"], list[dict[str, str]]]:
+    is_xlsx = filename.lower().endswith(".xlsx") or content[:2] == b"PK"
+    channel: Literal["csv", "xlsx"] = "xlsx" if is_xlsx else "csv"
+    try:
+        header, rows = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
+    except csv.Error as exc:
+        raise ValidationFailed.single("file", f"malformed CSV: {exc}") from None
+    if len(rows) > MAX_ROWS:
+        raise ValidationFailed.single("file", f"at most {MAX_ROWS} rows per import; split the file")
+    missing = [column for column in REQUIRED if column not in header]
+    if not rows:
+        raise ValidationFailed.single("file", "the file has a header but no rows" if header else "the file is empty")
+    if missing:
+        raise ValidationFailed.single("file", f"missing required columns: {', '.join(missing)}")
+    return channel, rows
+
+
+def _order_body(
+    channel: str, ref: str, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[dict[str, Any], list[RowError]]:
+    first = rows[0][1]
+    errors: list[RowError] = []
+    for number, row in rows:
+        for column in REQUIRED:
+            if not (row.get(column) or "").strip():
+                errors.append(RowError(row=number, column=column, reason="required", external_ref=ref))
+        quantity = (row.get("quantity") or "").strip()
+        if quantity and not re.fullmatch(r"\d+", quantity):
+            errors.append(RowError(row=number, column="quantity", reason="a whole number", external_ref=ref))
+    body = {
+        "channel": channel,
+        "external_ref": ref,
+        "customer": {
+            "code": first.get("customer_code", ""),
+            "name": first.get("customer_name", ""),
+            "email": first.get("customer_email") or None,
+            "phone": first.get("customer_phone") or None,
+        },
+        "ship_to": {
+            k: first.get(c, "") or ""
+            for k, c in (
+                ("name", "ship_to_name"),
+                ("line1", "line1"),
+                ("line2", "line2"),
+                ("city", "city"),
+                ("region", "region"),
+                ("postal_code", "postal_code"),
+                ("country", "country"),
+            )
+        },
+        "currency": first.get("currency", ""),
+        "incoterm": first.get("incoterm") or "DAP",
+        "lines": [
+            {
+                "sku": row.get("sku") or None,
+                "name": row.get("name") or None,
+                "spec": row.get("spec") or "",
+                "quantity": int(row["quantity"]) if re.fullmatch(r"\d+", row.get("quantity") or "") else 0,
+                "unit_price": {"amount": row.get("unit_price") or "0", "currency": first.get("currency", "")},
+                "hs_code": row.get("hs_code") or None,
+                "origin_country": row.get("origin_country") or None,
+                "weight_kg": row.get("weight_kg") or None,
+            }
+            for _, row in rows
+        ],
+    }
+    return body, errors
+
+
+def _row_errors(error: AppError, rows: list[tuple[int, dict[str, str]]], ref: str) -> list[RowError]:
+    found: list[RowError] = []
+    for field_error in error.errors or []:
+        match = LINE_FIELD.match(field_error.field)
+        if match:
+            index, name = int(match.group(1)), match.group(2)
+            row_number = rows[min(index, len(rows) - 1)][0]
+            column = {"unit_price": "unit_price", "discount": "unit_price"}.get(name, name)
+        else:
+            row_number = rows[0][0]
+            column = FIELD_TO_COLUMN.get(field_error.field, field_error.field)
+        found.append(RowError(row=row_number, column=column, reason=field_error.message, external_ref=ref))
+    if not found:
+        found.append(RowError(row=rows[0][0], column="external_ref", reason=error.detail, external_ref=ref))
+    return found
+
+
+async def import_orders(principal: Principal, filename: str, content: bytes) -> ImportReport:
+    channel, rows = read_rows(filename, content)
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    rejected: list[RowError] = []
+    for offset, row in enumerate(rows):
+        number = offset + 2  # row 1 is the header
+        ref = (row.get("external_ref") or "").strip()
+        if not ref:
+            rejected.append(RowError(row=number, column="external_ref", reason="required"))
+            continue
+        groups.setdefault(ref, []).append((number, row))
+    created: list[ImportedOrder] = []
+    for ref, group in groups.items():
+        body, errors = _order_body(channel, ref, group)
+        if errors:
+            rejected.extend(errors)
+            continue
+        try:
+            data = msgspec.convert(body, OrderCreate)
+        except msgspec.ValidationError as exc:
+            rejected.append(RowError(row=group[0][0], column="external_ref", reason=str(exc), external_ref=ref))
+            continue
+        try:
+            order = await service.create_order(principal, data)
+        except (ValidationFailed, Conflict) as exc:
+            rejected.extend(_row_errors(exc, group, ref))
+            continue
+        created.append(
+            ImportedOrder(
+                external_ref=ref,
+                order_id=str(order.id),
+                number=order.number,
+                status=order.status,
+                rows=[n for n, _ in group],
+            )
+        )
+    return ImportReport(channel=channel, rows=len(rows), created=created, rejected=rejected)
