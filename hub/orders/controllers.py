@@ -17,8 +17,10 @@ from hub.orders import catalog
 from hub.orders.order_controllers import (
     ChangeRequestController,
     OrderController,
+    ShopifyConnectionController,
     StockController,
     WebhookEndpointController,
+    shopify_webhook,
 )
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 from tenants.roles import Permission
@@ -79,4 +81,6 @@ ROUTES: list[ControllerRouterHandler] = [
     ChangeRequestController,
     StockController,
     WebhookEndpointController,
+    ShopifyConnectionController,
+    shopify_webhook,
 ]

@@ -16,7 +16,7 @@ from hub.core.errors import NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import changes, imports, service, webhooks
+from hub.orders import changes, imports, service, shopify, webhooks
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -222,3 +222,28 @@ class WebhookEndpointController(Controller):
         if parsed is None:
             raise NotFound("no such endpoint")
         return await webhooks.list_deliveries(principal_of(request).tenant_id, parsed)
+
+
+class ShopifyConnectionController(Controller):
+    path = "/v1/shopify-connections"
+    tags = ["channels"]
+    guards = [requires(Permission.MANAGE)]
+
+    @post(operation_id="CreateShopifyConnection")
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[shopify.ConnectionCreate]
+    ) -> shopify.ConnectionRead:
+        return await shopify.create_connection(principal_of(request).tenant_id, data)
+
+
+@post(
+    "/webhooks/shopify/{token:str}",
+    operation_id="ShopifyOrderWebhook",
+    tags=["webhooks"],
+    status_code=HTTP_200_OK,
+    request_max_body_size=shopify.MAX_BODY,
+)
+async def shopify_webhook(request: Request[Any, Any, Any], token: FromPath[str]) -> shopify.WebhookResult:
+    """Shopify ``orders/create``: HMAC-verified against the connection's secret; a redelivery is answered 200."""
+    body = await request.body()
+    return await shopify.receive(token, body, request.headers.get("x-shopify-hmac-sha256"))

@@ -179,8 +179,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
 # --- intake --------------------------------------------------------------------------------------
 
 
-async def create_order(principal: Principal, data: OrderCreate) -> OrderRead:
-    """Validate, price, record, reserve and review a new order, all in one transaction."""
+async def create_order(principal: Principal, data: OrderCreate, *, actor: str | None = None) -> OrderRead:
+    """Validate, price, record, reserve and review a new order, all in one transaction.
+
+    ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``).
+    """
     header, intake_lines, discounts, shipping = validate_intake(data)
     currency = header["currency"]
     tenant_id = principal.tenant_id
@@ -238,13 +241,13 @@ async def create_order(principal: Principal, data: OrderCreate) -> OrderRead:
             "total": priced.total,
             "findings": [],
             "backorder_eta": None,
-            "entered_by": principal.actor,
+            "entered_by": actor or principal.actor,
         }
         await repo.insert_order(tenant_id, order, line_rows)
         await repo.add_event(
             tenant_id,
             order_id,
-            principal.actor,
+            actor or principal.actor,
             "order.received",
             {"channel": data.channel, "external_ref": data.external_ref, "number": format_number(number)},
         )

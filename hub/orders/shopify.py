@@ -1,0 +1,192 @@
+"""Shopify ``orders/create`` webhooks, verified by ``X-Shopify-Hmac-Sha256`` and mapped to our order.
+
+Shopify signs the raw body with the app's secret: base64(HMAC-SHA256(secret, body)). It retries a
+delivery until it gets a 2xx, so a repeat (same order id) answers 200 with the existing order
+instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from hub.core.crypto import decrypt, encrypt
+from hub.core.database import fetch, system_tx, tenant_tx
+from hub.core.errors import BadRequest, Conflict, NotFound, Unauthenticated, ValidationFailed
+from hub.core.ids import new_id
+from hub.core.settings import get_settings
+from hub.core.system import SystemPath
+from hub.orders import service
+from hub.orders.schemas import OrderCreate, OrderRead
+from tenants import service as tenant_service
+from tenants.roles import Role
+from tenants.schemas import Principal
+
+PURPOSE = "shopify-webhook-secret"
+MAX_BODY = 512 * 1024
+
+
+class ConnectionCreate(msgspec.Struct, kw_only=True):
+    shop_domain: str
+    webhook_secret: str
+
+
+class ConnectionRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    shop_domain: str
+    webhook_url: str
+    created_at: datetime
+
+
+class WebhookResult(msgspec.Struct, kw_only=True):
+    order_id: uuid.UUID
+    number: str
+    status: str
+    duplicate: bool
+
+
+def _url(token: str) -> str:
+    return f"{get_settings().public_base_url}/webhooks/shopify/{token}"
+
+
+async def create_connection(tenant_id: uuid.UUID, data: ConnectionCreate) -> ConnectionRead:
+    domain = data.shop_domain.strip().lower()
+    if not domain.endswith(".myshopify.com") or len(domain) > 255:
+        raise ValidationFailed.single("shop_domain", "the shop's myshopify.com domain, e.g. acme.myshopify.com")
+    if len(data.webhook_secret) < 16:
+        raise ValidationFailed.single("webhook_secret", "at least 16 characters")
+    token = secrets.token_urlsafe(32)
+    secret = encrypt(data.webhook_secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "INSERT INTO shopify_connections (tenant_id, id, shop_domain, secret_encrypted, endpoint_token) "
+            "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (tenant_id, shop_domain) DO NOTHING RETURNING id, created_at",
+            tenant_id,
+            new_id(),
+            domain,
+            secret,
+            token,
+        )
+    if not rows:
+        raise Conflict(f"{domain} is connected already", extra={"field": "shop_domain"})
+    return ConnectionRead(
+        id=rows[0]["id"], shop_domain=domain, webhook_url=_url(token), created_at=rows[0]["created_at"]
+    )
+
+
+def verify(secret: str, body: bytes, header: str | None) -> bool:
+    if not header:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, header.strip())
+
+
+def _money(value: Any, currency: str) -> dict[str, str]:
+    return {"amount": str(Decimal(str(value))) if value not in (None, "") else "0", "currency": currency}
+
+
+def to_order(payload: dict[str, Any]) -> OrderCreate:
+    """Map Shopify's order JSON (REST Admin API shape) to our intake body."""
+    currency = str(payload.get("currency") or payload.get("presentment_currency") or "")
+    customer = payload.get("customer") or {}
+    address = payload.get("shipping_address") or payload.get("billing_address") or {}
+    name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p) or address.get("name") or ""
+    customer_name = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p) or name
+    shipping = sum((Decimal(str(line.get("price") or 0)) for line in payload.get("shipping_lines") or []), Decimal(0))
+    body = {
+        "channel": "shopify",
+        "external_ref": str(payload.get("id") or ""),
+        "customer": {
+            "code": f"shopify-{customer.get('id')}"
+            if customer.get("id")
+            else f"shopify-{payload.get('email') or 'guest'}",
+            "name": customer_name or "Shopify customer",
+            "email": payload.get("email") or customer.get("email") or None,
+            "phone": payload.get("phone") or address.get("phone") or None,
+        },
+        "ship_to": {
+            "name": name,
+            "company": address.get("company") or "",
+            "line1": address.get("address1") or "",
+            "line2": address.get("address2") or "",
+            "city": address.get("city") or "",
+            "region": address.get("province_code") or "",
+            "postal_code": address.get("zip") or "",
+            "country": address.get("country_code") or "",
+            "phone": address.get("phone") or "",
+        },
+        "currency": currency,
+        "shipping": _money(shipping, currency),
+        "special_terms": payload.get("note") or "",
+        "lines": [
+            {
+                "sku": item.get("sku") or None,
+                "name": item.get("title") or item.get("name") or None,
+                "spec": item.get("variant_title") or "",
+                "quantity": item.get("quantity") or 0,
+                "unit_price": _money(item.get("price"), currency),
+                **(
+                    {"discount": {"type": "fixed", "amount": _money(item["total_discount"], currency)}}
+                    if Decimal(str(item.get("total_discount") or 0)) > 0
+                    else {}
+                ),
+            }
+            for item in payload.get("line_items") or []
+        ],
+    }
+    try:
+        return msgspec.convert(body, OrderCreate)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed.single("body", f"not a Shopify order this hub can read: {exc}") from None
+
+
+async def receive(token: str, body: bytes, hmac_header: str | None) -> WebhookResult:
+    async with system_tx(SystemPath.WEBHOOK_ENDPOINT):
+        rows = await fetch(
+            "SELECT tenant_id, secret_encrypted FROM shopify_connections WHERE endpoint_token = {} "
+            "AND disabled_at IS NULL",
+            token,
+        )
+    if not rows:
+        raise NotFound("unknown webhook endpoint")
+    secret = decrypt(rows[0]["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
+    if not verify(secret, body, hmac_header):
+        raise Unauthenticated("X-Shopify-Hmac-Sha256 does not match the body")
+    try:
+        payload = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        raise BadRequest("the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("the body is not a Shopify order object")
+    tenant = await tenant_service.get_tenant(rows[0]["tenant_id"])
+    principal = Principal(
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        key_id=None,
+        user_id=None,
+        role=Role.CLERK,
+        locale=tenant.default_locale,
+        base_currency=tenant.base_currency,
+        origin_country=tenant.origin_country,
+        timezone=tenant.timezone,
+        settings=tenant.settings,
+    )
+    data = to_order(payload)
+    try:
+        order: OrderRead = await service.create_order(principal, data, actor="channel:shopify")
+    except Conflict as exc:
+        existing = exc.extra.get("existing_order_id")
+        if existing is None:
+            raise
+        order = await service.get_order(tenant.id, uuid.UUID(existing))
+        return WebhookResult(order_id=order.id, number=order.number, status=order.status, duplicate=True)
+    return WebhookResult(order_id=order.id, number=order.number, status=order.status, duplicate=False)

@@ -1,0 +1,86 @@
+"""Shopify orders/create webhooks: HMAC verified per tenant, mapped, redeliveries answered without duplicates.
+
+The payload follows the order object of Shopify's REST Admin API documentation (trimmed).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from pathlib import Path
+
+import httpx
+
+from tests.api.test_orders import _catalog
+from tests.conftest import TenantHandle
+
+PAYLOAD = (Path(__file__).parent.parent / "fixtures" / "shopify" / "orders_create.json").read_bytes()
+SECRET = "shpss_0123456789abcdef0123"
+
+
+def _sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+async def _connect(client: httpx.AsyncClient, tenant: TenantHandle) -> str:
+    response = await client.post(
+        "/v1/shopify-connections",
+        json={"shop_domain": "acme.myshopify.com", "webhook_secret": SECRET},
+        headers=tenant.headers(),
+    )
+    assert response.status_code == 201, response.text
+    assert SECRET not in response.text
+    return "/" + response.json()["webhook_url"].split("/", 3)[3]
+
+
+async def test_signed_order_is_taken_in_once(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    path = await _connect(client, tenant)
+    headers = {"X-Shopify-Hmac-Sha256": _sign(PAYLOAD), "Content-Type": "application/json"}
+    first = await client.post(path, content=PAYLOAD, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["duplicate"] is False
+    order = (await client.get(f"/v1/orders/{first.json()['order_id']}", headers=tenant.headers())).json()
+    assert order["channel"] == "shopify"
+    assert order["external_ref"] == "820982911946154508"
+    assert order["entered_by"] == "channel:shopify"
+    assert order["ship_to"]["country"] == "DE"
+    # 19.90 + 2 x 5.00 - 1.00 discount + 10.00 shipping
+    assert order["totals"]["total"]["amount"] == "38.90"
+    again = await client.post(path, content=PAYLOAD, headers=headers)
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "duplicate": True}
+    listing = (await client.get("/v1/orders", params={"channel": "shopify"}, headers=tenant.headers())).json()
+    assert len(listing["items"]) == 1
+
+
+async def test_wrong_or_missing_hmac_stores_nothing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    path = await _connect(client, tenant)
+    forged = await client.post(path, content=PAYLOAD, headers={"X-Shopify-Hmac-Sha256": _sign(PAYLOAD, "wrong-secret")})
+    assert forged.status_code == 401
+    assert forged.headers["content-type"].startswith("application/problem+json")
+    missing = await client.post(path, content=PAYLOAD)
+    assert missing.status_code == 401
+    tampered = await client.post(
+        path, content=PAYLOAD.replace(b"19.90", b"0.01"), headers={"X-Shopify-Hmac-Sha256": _sign(PAYLOAD)}
+    )
+    assert tampered.status_code == 401
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
+
+
+async def test_unknown_endpoint_and_bad_bodies(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    path = await _connect(client, tenant)
+    unknown = await client.post(
+        "/webhooks/shopify/not-a-token", content=PAYLOAD, headers={"X-Shopify-Hmac-Sha256": _sign(PAYLOAD)}
+    )
+    assert unknown.status_code == 404
+    junk = b"{not json"
+    bad = await client.post(path, content=junk, headers={"X-Shopify-Hmac-Sha256": _sign(junk)})
+    assert bad.status_code == 400
+    huge = b"{" + b" " * (600 * 1024) + b"}"
+    too_big = await client.post(path, content=huge, headers={"X-Shopify-Hmac-Sha256": _sign(huge)})
+    assert too_big.status_code == 413
+    no_lines = b'{"id": 1, "currency": "EUR", "line_items": []}'
+    empty = await client.post(path, content=no_lines, headers={"X-Shopify-Hmac-Sha256": _sign(no_lines)})
+    assert empty.status_code == 422
