@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *ORDER_ROUTES,
             *CUSTOMS_ROUTES,
             *CARRIER_ROUTES,
+            *CONSOLE_ROUTES,
         ],
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, auth_middleware()],
