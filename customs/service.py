@@ -12,6 +12,7 @@ destination's rule module value, exempt, tax and round, and finally render the w
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -54,6 +55,9 @@ def freight_payer_for(incoterm: str) -> str:
     return "buyer" if incoterm in _BUYER_CARRIAGE else "seller"
 
 
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,8})?")
+
+
 @lru_cache(maxsize=512)
 def _known_country(code: str) -> bool:
     return len(code) == 2 and code.isalpha() and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
@@ -67,6 +71,11 @@ class _Errors:
         self.items.append(FieldError(field, message))
 
     def amount(self, field: str, raw: object, *, allow_zero: bool = True) -> Decimal | None:
+        if type(raw) is str and _PLAIN_AMOUNT.fullmatch(raw):
+            # The common case, exactly what parse_amount accepts: unsigned, finite, <= 8 places, < 1e15.
+            value = Decimal(raw)
+            if allow_zero or value:
+                return value
         try:
             value = parse_amount(raw)
         except ValueError as exc:
@@ -311,9 +320,11 @@ def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | Non
 
 def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict[str, Conversion]) -> QuoteResponse:
     ccy = q.currency
+    unit = q.unit
 
     def wire(amount: Decimal) -> MoneyWire:
-        return MoneyWire(amount=format(q.q(amount) + 0, "f"), currency=ccy)
+        # Half-up to the minor unit; "+ ZERO" turns a negative zero into "0.00".
+        return MoneyWire(amount=format(amount.quantize(unit, ROUND_HALF_UP) + ZERO, "f"), currency=ccy)
 
     duty_total = q.duty_total()
     tax_total = sum((t.amount for t in q.taxes), ZERO)

@@ -166,6 +166,7 @@ DATA_FILES = (
     "notices.json",
 )
 STARTER_VERSION = "starter-2026-11-27"
+_MEMO_LIMIT = 50_000
 
 
 def normalize_hs(raw: str) -> str:
@@ -186,6 +187,13 @@ class TariffTables:
     fees: dict[str, tuple[Fee, ...]] = field(default_factory=dict)
     notices: dict[str, tuple[Notice, ...]] = field(default_factory=dict)
     nomenclature: frozenset[str] | None = None
+    # Lookups already answered (the tables are immutable, so an answer never goes stale).
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
+
+    def remember(self, key: tuple[object, ...], value: object) -> None:
+        if len(self.memo) >= _MEMO_LIMIT:
+            self.memo.clear()
+        self.memo[key] = value
 
     @classmethod
     def build(cls, rows: Iterable[TariffRow], version: str, nomenclature: frozenset[str] | None = None) -> TariffTables:
@@ -239,6 +247,14 @@ class TariffTables:
 
     def duty_measures(self, destination: str, hs: str, day: dt.date, origin: str | None) -> list[DutyMeasure]:
         """Base measure (longest prefix, then origin-specific, then priority) followed by additional layers."""
+        key = ("duty", destination, hs, day, origin)
+        hit = self.memo.get(key)
+        if not isinstance(hit, list):
+            hit = self._duty_measures(destination, hs, day, origin)
+            self.remember(key, hit)
+        return list(hit)
+
+    def _duty_measures(self, destination: str, hs: str, day: dt.date, origin: str | None) -> list[DutyMeasure]:
         by_prefix = self.duties.get(destination)
         if not by_prefix:
             return []

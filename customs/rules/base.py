@@ -40,6 +40,7 @@ __all__ = [
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+_UNITS = {exponent: Decimal(1).scaleb(-exponent) for exponent in range(5)}
 CollectedAt = Literal["border", "checkout"]
 
 
@@ -129,10 +130,10 @@ class Quote:
 
     @property
     def unit(self) -> Decimal:
-        return Decimal(1).scaleb(-self.exponent)
+        return _UNITS.get(self.exponent) or Decimal(1).scaleb(-self.exponent)
 
     def q(self, amount: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
-        return amount.quantize(self.unit, rounding=rounding)
+        return amount.quantize(_UNITS.get(self.exponent) or Decimal(1).scaleb(-self.exponent), rounding=rounding)
 
     def say(self, text: str) -> None:
         self.explanation.append(text)
@@ -313,6 +314,10 @@ def tax_rate_for(quote: Quote, code: str | None, category: str, field_path: str)
     Raises:
         ValidationFailed: naming ``field_path`` when the tables have no such rate.
     """
+    key = ("tax_rate_for", quote.country, quote.day, quote.region, code, category)
+    hit = quote.tables.memo.get(key)
+    if isinstance(hit, TaxRate):
+        return hit
     rows = [
         r
         for r in quote.tables.tax_rates(quote.country, quote.day)
@@ -321,13 +326,15 @@ def tax_rate_for(quote: Quote, code: str | None, category: str, field_path: str)
     regional = [r for r in rows if r.region is not None and r.region == quote.region]
     national = [r for r in rows if r.region is None]
     pick = regional or national
-    if not pick:
-        known = sorted({r.category for r in quote.tables.tax_rates(quote.country, quote.day)})
-        raise ValidationFailed.single(
-            field_path,
-            f"no {code or 'VAT'} rate '{category}' for {quote.country} on {quote.day.isoformat()}; known: {known}",
-        )
-    return max(pick, key=lambda r: (r.priority, r.valid_from))
+    if pick:
+        best = max(pick, key=lambda r: (r.priority, r.valid_from))
+        quote.tables.remember(key, best)
+        return best
+    known = sorted({r.category for r in quote.tables.tax_rates(quote.country, quote.day)})
+    raise ValidationFailed.single(
+        field_path,
+        f"no {code or 'VAT'} rate '{category}' for {quote.country} on {quote.day.isoformat()}; known: {known}",
+    )
 
 
 def add_tax(

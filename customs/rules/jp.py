@@ -43,8 +43,11 @@ def fx_reference_date(day: dt.date) -> dt.date:
     return day
 
 
+_ONE = Decimal(1)
+
+
 def _trunc(amount: Decimal, unit: int) -> Decimal:
-    return (amount / unit).quantize(Decimal(1), rounding=ROUND_DOWN) * unit
+    return (amount / unit).quantize(_ONE, rounding=ROUND_DOWN) * unit
 
 
 def compute(q: Quote) -> None:
