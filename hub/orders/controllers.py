@@ -15,6 +15,7 @@ from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
 from hub.orders import catalog
 from hub.orders.order_controllers import (
+    AttachmentController,
     ChangeRequestController,
     OrderController,
     ShopifyConnectionController,
@@ -83,4 +84,5 @@ ROUTES: list[ControllerRouterHandler] = [
     WebhookEndpointController,
     ShopifyConnectionController,
     shopify_webhook,
+    AttachmentController,
 ]

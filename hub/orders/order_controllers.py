@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import File
 from litestar.status_codes import HTTP_200_OK
 
 from hub.auth import principal_of, requires
@@ -16,7 +17,7 @@ from hub.core.errors import NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import changes, imports, service, shopify, webhooks
+from hub.orders import attachments, changes, imports, service, shopify, webhooks
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -247,3 +248,56 @@ async def shopify_webhook(request: Request[Any, Any, Any], token: FromPath[str])
     """Shopify ``orders/create``: HMAC-verified against the connection's secret; a redelivery is answered 200."""
     body = await request.body()
     return await shopify.receive(token, body, request.headers.get("x-shopify-hmac-sha256"))
+
+
+class AttachmentController(Controller):
+    path = "/v1"
+    tags = ["attachments"]
+    guards = [requires(Permission.READ)]
+
+    @post(
+        "/orders/{order_id:str}/attachments",
+        operation_id="AddAttachment",
+        guards=[requires(Permission.WRITE)],
+        request_max_body_size=MAX_UPLOAD_BYTES,
+    )
+    async def add(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: FromPath[str],
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        kind: Annotated[str, QueryParameter(max_length=20)] = "other",
+    ) -> attachments.AttachmentRead:
+        principal = principal_of(request)
+        settings = request.app.state.settings
+        return await attachments.add(
+            principal.tenant_id,
+            order_id_of(order_id),
+            filename=data.filename or "attachment",
+            content=await data.read(),
+            kind=kind,
+            actor=principal.actor,
+            data_dir=settings.data_dir,
+            max_bytes=settings.max_upload_bytes,
+        )
+
+    @get("/orders/{order_id:str}/attachments", operation_id="ListAttachments")
+    async def index(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[attachments.AttachmentRead]:
+        return await attachments.list_for_order(principal_of(request).tenant_id, order_id_of(order_id))
+
+    @get("/attachments/{attachment_id:str}", operation_id="GetAttachment")
+    async def show(self, request: Request[Any, Any, Any], attachment_id: FromPath[str]) -> attachments.AttachmentRead:
+        parsed = parse_uuid(attachment_id)
+        if parsed is None:
+            raise NotFound("no such attachment")
+        return await attachments.get(principal_of(request).tenant_id, parsed)
+
+    @get("/attachments/{attachment_id:str}/file", operation_id="DownloadAttachment")
+    async def download(self, request: Request[Any, Any, Any], attachment_id: FromPath[str]) -> File:
+        parsed = parse_uuid(attachment_id)
+        if parsed is None:
+            raise NotFound("no such attachment")
+        tenant_id = principal_of(request).tenant_id
+        found = await attachments.get(tenant_id, parsed)
+        path = attachments.file_path(request.app.state.settings.data_dir, tenant_id, found)
+        return File(path=path, filename=found.filename, media_type=found.content_type)
