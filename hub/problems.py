@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from hub.core.errors import (
@@ -50,6 +50,7 @@ _BY_STATUS: dict[int, type[AppError]] = {
 }
 
 _MSGSPEC_PATH = re.compile(r"\s*-\s*at\s*`\$(?P<path>[^`]*)`")
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
 
 
 def request_locale(request: Request[Any, Any, Any]) -> str:
@@ -64,6 +65,10 @@ def field_errors_from_msgspec(message: str, *, prefix: str = "") -> list[FieldEr
     match = _MSGSPEC_PATH.search(message)
     text = _MSGSPEC_PATH.sub("", message).strip()
     path = match.group("path").lstrip(".") if match else ""
+    unknown = _UNKNOWN_FIELD.match(text)
+    if unknown:
+        # The path points at the object; the bad field is the unknown key inside it.
+        path = ".".join(part for part in (path, unknown.group("name")) if part)
     field = ".".join(part for part in (prefix, path) if part) or "body"
     return [FieldError(field=field, message=text)]
 
@@ -113,7 +118,10 @@ def to_app_error(exc: Exception) -> AppError:
     if isinstance(exc, ValidationException):
         return _from_validation(exc)
     if isinstance(exc, HTTPException):
-        if exc.status_code == 400 and "malformed" in str(exc.detail).lower():
+        # Litestar turns a body msgspec cannot decode into a bare 400 whose cause is the decode error
+        # ("Input data was truncated", "JSON is malformed: ..."): name the body as the bad field.
+        unreadable = isinstance(exc.__cause__, SerializationException) or "malformed" in str(exc.detail).lower()
+        if exc.status_code == 400 and unreadable:
             return BadRequest("The body is not valid JSON", errors=[FieldError("body", str(exc.detail))])
         cls = _BY_STATUS.get(exc.status_code)
         if cls is not None:
