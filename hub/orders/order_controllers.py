@@ -12,12 +12,13 @@ from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryPara
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK
 
+from customs.schemas import StoredQuote
 from hub.auth import principal_of, requires
 from hub.core.errors import NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import attachments, changes, imports, service, shopify, webhooks
+from hub.orders import attachments, changes, imports, landed_cost, service, shopify, webhooks
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -148,6 +149,17 @@ class OrderController(Controller):
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
         return await service.cancel(principal_of(request), order_id_of(order_id), data.reason)
+
+    @post("/{order_id:str}/landed-cost", operation_id="QuoteOrderLandedCost", guards=[requires(Permission.WRITE)])
+    async def landed_cost(
+        self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[landed_cost.OrderQuoteOptions]
+    ) -> StoredQuote:
+        """Duties, taxes and fees for this order now; stored immutably in the order's quote history."""
+        return await landed_cost.quote_order(principal_of(request), order_id_of(order_id), data)
+
+    @get("/{order_id:str}/landed-cost", operation_id="ListOrderLandedCost")
+    async def landed_cost_history(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[StoredQuote]:
+        return await landed_cost.history(principal_of(request).tenant_id, order_id_of(order_id))
 
     @post("/{order_id:str}/change-requests", operation_id="FileChangeRequest", guards=[requires(Permission.WRITE)])
     async def file_change(
