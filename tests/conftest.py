@@ -130,3 +130,29 @@ async def tenant(client: httpx.AsyncClient) -> TenantHandle:
 async def other_tenant(client: httpx.AsyncClient) -> TenantHandle:
     del client
     return await make_tenant()
+
+
+async def run_outbox_jobs(tenant_id: uuid.UUID, *, only: str | None = None) -> list[str]:
+    """Run this tenant's pending outbox jobs in-process through the worker's own registered functions.
+
+    The same code the arq worker runs, minus the Redis hop (tests of that hop live in
+    tests/integration/test_outbox_and_worker.py). Returns the job names run.
+    """
+    import msgspec  # noqa: PLC0415
+
+    from hub.core.database import fetch, tenant_tx  # noqa: PLC0415
+    from hub.worker import JOBS  # noqa: PLC0415
+
+    functions = {job.name: job.coroutine for job in JOBS}
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "SELECT id, job, payload FROM outbox WHERE tenant_id = {} AND completed_at IS NULL ORDER BY id", tenant_id
+        )
+    ran = []
+    for row in rows:
+        if only is not None and row["job"] != only:
+            continue
+        payload = row["payload"] if isinstance(row["payload"], dict) else msgspec.json.decode(row["payload"])
+        await functions[row["job"]]({"redis": None}, str(tenant_id), str(row["id"]), payload)
+        ran.append(row["job"])
+    return ran

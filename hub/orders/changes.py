@@ -18,9 +18,9 @@ from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire
 from hub.core.validation import raise_if
+from hub.orders import documents, service
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
-from hub.orders import service
 from hub.orders.pricing import Discount, price_order
 from hub.orders.schemas import AddressIn, ChangeRequestCreate, ChangeRequestRead, CustomerIn, LineIn, OrderCreate
 from tenants.schemas import Principal
@@ -154,6 +154,7 @@ async def _apply(principal: Principal, order_id: uuid.UUID, kind: str, payload: 
     else:
         await _replace_lines(principal, order, kind, payload, changes)
     await repo.update_order(tenant_id, order_id, changes)
+    await documents.supersede_for_order(tenant_id, order_id)
     await service._review_and_route(principal, order_id, previous_status=order["status"])
 
 

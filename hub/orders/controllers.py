@@ -17,6 +17,7 @@ from hub.orders import catalog
 from hub.orders.order_controllers import (
     AttachmentController,
     ChangeRequestController,
+    DocumentController,
     OrderController,
     ShopifyConnectionController,
     StockController,
@@ -85,4 +86,5 @@ ROUTES: list[ControllerRouterHandler] = [
     ShopifyConnectionController,
     shopify_webhook,
     AttachmentController,
+    DocumentController,
 ]

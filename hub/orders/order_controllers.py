@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import File
-from litestar.status_codes import HTTP_200_OK
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from customs.schemas import StoredQuote
 from hub.auth import principal_of, requires
@@ -18,7 +18,7 @@ from hub.core.errors import NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import attachments, changes, imports, landed_cost, service, shopify, webhooks
+from hub.orders import attachments, changes, documents, imports, landed_cost, service, shopify, webhooks
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -160,6 +160,24 @@ class OrderController(Controller):
     @get("/{order_id:str}/landed-cost", operation_id="ListOrderLandedCost")
     async def landed_cost_history(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[StoredQuote]:
         return await landed_cost.history(principal_of(request).tenant_id, order_id_of(order_id))
+
+    @post(
+        "/{order_id:str}/documents",
+        operation_id="RequestDocument",
+        guards=[requires(Permission.WRITE)],
+        status_code=HTTP_202_ACCEPTED,
+    )
+    async def request_document(
+        self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[documents.DocumentRequest]
+    ) -> documents.DocumentRead:
+        """Pre-flight now (409 with the findings if anything blocks); the PDF is rendered by a job."""
+        return await documents.request_document(principal_of(request), order_id_of(order_id), data)
+
+    @get("/{order_id:str}/documents", operation_id="ListOrderDocuments")
+    async def list_documents(
+        self, request: Request[Any, Any, Any], order_id: FromPath[str]
+    ) -> list[documents.DocumentRead]:
+        return await documents.list_for_order(principal_of(request).tenant_id, order_id_of(order_id))
 
     @post("/{order_id:str}/change-requests", operation_id="FileChangeRequest", guards=[requires(Permission.WRITE)])
     async def file_change(
@@ -313,3 +331,26 @@ class AttachmentController(Controller):
         found = await attachments.get(tenant_id, parsed)
         path = attachments.file_path(request.app.state.settings.data_dir, tenant_id, found)
         return File(path=path, filename=found.filename, media_type=found.content_type)
+
+
+class DocumentController(Controller):
+    path = "/v1/documents"
+    tags = ["documents"]
+    guards = [requires(Permission.READ)]
+
+    @get("/{document_id:str}", operation_id="GetDocument")
+    async def show(self, request: Request[Any, Any, Any], document_id: FromPath[str]) -> documents.DocumentRead:
+        parsed = parse_uuid(document_id)
+        if parsed is None:
+            raise NotFound("no such document")
+        return await documents.get_document(principal_of(request).tenant_id, parsed)
+
+    @get("/{document_id:str}/file", operation_id="DownloadDocument", media_type="application/pdf")
+    async def file(self, request: Request[Any, Any, Any], document_id: FromPath[str]) -> Response[bytes]:
+        parsed = parse_uuid(document_id)
+        if parsed is None:
+            raise NotFound("no such document")
+        pdf, name = await documents.document_pdf(principal_of(request).tenant_id, parsed)
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
