@@ -362,3 +362,10 @@ async def test_ten_thousand_lines_and_malformed_json(client: httpx.AsyncClient, 
     assert problem_fields(malformed) == ["body"]
     async with tenant_tx(tenant.id):
         assert (await fetch("SELECT count(*) AS n FROM landed_cost_quotes"))[0]["n"] == 0
+
+
+async def test_routes_are_in_the_openapi_document(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    for path in ("/v1/landed-cost/quotes", "/v1/landed-cost/quotes/{quote_id}", "/v1/tariff-rows", "/v1/fx-rates"):
+        assert path in document["paths"], path
+    assert "/v1/fx-rates/ecb" in document["paths"]

@@ -1,0 +1,265 @@
+"""HTTP benchmark: landed-cost quotes per second against /health throughput, in the same run.
+
+Run: ``DATABASE_URL=... REDIS_URL=... uv run python tests/benchmarks/bench_quotes_http.py [--lines 5 50]``
+
+A throw-away database is created on the configured PostgreSQL (the embedded one when DATABASE_URL is
+unset), migrated, given one tenant, and dropped at the end. The API runs in a child process under
+uvicorn on a free port of 127.0.0.1 (one worker, as ``orderhub serve``); this process is the client:
+httpx at concurrency 16 for a bounded number of requests. It prints figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from hub.core import database, embedded  # noqa: E402
+from hub.core.bootstrap import Services, migrate  # noqa: E402
+from hub.core.settings import APP_DB_ROLE, Settings  # noqa: E402
+from tenants import service as tenant_service  # noqa: E402
+from tenants.roles import Role  # noqa: E402
+from tenants.schemas import TenantCreate  # noqa: E402
+
+CONCURRENCY = 16
+CODES = ["610910", "851840", "847130", "851830", "950631", "640399", "330499", "920790", "850819"]
+
+
+def quote_body(lines: int) -> dict[str, Any]:
+    return {
+        "origin_country": "CN",
+        "ship_from_country": "CN",
+        "destination_country": "DE",
+        "currency": "USD",
+        "incoterm": "DDP",
+        "transport_mode": "courier",
+        "date": "2026-11-27",
+        "shipping": "85.00",
+        "insurance": "12.50",
+        "fx_rates": {"EUR/USD": "1.05"},
+        "lines": [
+            {
+                "description": f"item {i}",
+                "hs_code": CODES[i % len(CODES)],
+                "origin_country": "CN",
+                "quantity": 1 + i % 3,
+                "unit_price": f"{10 + i * 7}.{i % 100:02d}",
+                "weight_kg": "0.4",
+            }
+            for i in range(lines)
+        ],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _replace_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+def _settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=None,
+        app_database_url=None,
+        redis_url=None,
+        secret_key="bench-secret-key-not-for-production-0123456789",
+        max_body_bytes=1_048_576,
+        max_upload_bytes=1_048_576,
+        log_level="WARNING",
+    )
+
+
+def _serve(services: Services, port: int, data_dir: str) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    from hub.app import create_app  # noqa: PLC0415
+
+    app = create_app(_settings(Path(data_dir)), services)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", log_level="warning")
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _make_tenant(services: Services) -> str:
+    database.configure(services.app_database_url)
+    await database.start_pool(2)
+    try:
+        tenant, _owner_key = await tenant_service.create_tenant(
+            TenantCreate(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench", base_currency="EUR", origin_country="CN")
+        )
+        return (await tenant_service.create_api_key(tenant.id, Role.CLERK, "bench")).api_key
+    finally:
+        await database.close_pool()
+
+
+async def _wait_ready(base_url: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/health")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the API did not come up")
+
+
+class _Connection:
+    """A minimal HTTP/1.1 keep-alive client connection: the load generator must cost less than the
+    server it measures (httpx spends more CPU per request than /health does), and both share the box."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> _Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _run(connections: list[_Connection], count: int, raw: bytes) -> tuple[float, list[float]]:
+    """``count`` requests over ``CONCURRENCY`` connections; (requests per second, latencies in seconds)."""
+    latencies: list[float] = []
+    remaining = count
+
+    async def worker(connection: _Connection) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            status, body = await connection.send(raw)
+            latencies.append(time.perf_counter() - started)
+            if status not in (200, 201):
+                raise RuntimeError(f"{status}: {body[:300]!r}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    return count / (time.perf_counter() - started), latencies
+
+
+def _p(latencies: list[float], q: float) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+async def _measure(port: int, api_key: str, line_counts: list[int], count: int) -> None:
+    connections = [await _Connection.open(port) for _ in range(CONCURRENCY)]
+    try:
+        health = _request("GET", "/health", {})
+        await _run(connections, 200, health)  # warm up
+        health_rps, health_lat = await _run(connections, count, health)
+        print(f"/health: {health_rps:,.0f} req/s, p50 {_p(health_lat, 0.5):.2f} ms, p99 {_p(health_lat, 0.99):.2f} ms")
+        auth = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        first = _request("POST", "/v1/landed-cost/quotes", auth, json.dumps(quote_body(1)).encode())
+        _, body = await connections[0].send(first)
+        quote_id = json.loads(body)["id"]
+        # Reference: an authenticated read of one stored quote (API-key lookup + one tenant transaction).
+        read = _request("GET", f"/v1/landed-cost/quotes/{quote_id}", {"Authorization": f"Bearer {api_key}"})
+        await _run(connections, 50, read)
+        rps, lat = await _run(connections, count, read)
+        print(
+            f"GET /v1/landed-cost/quotes/{{id}} (reference: auth + one read): {rps:,.0f} req/s, "
+            f"p50 {_p(lat, 0.5):.2f} ms, p99 {_p(lat, 0.99):.2f} ms; ratio to /health {rps / health_rps:.2f}"
+        )
+        for lines in line_counts:
+            raw = _request("POST", "/v1/landed-cost/quotes", auth, json.dumps(quote_body(lines)).encode())
+            await _run(connections, 50, raw)  # warm the tenant's tables and the pool
+            rps, lat = await _run(connections, count, raw)
+            print(
+                f"POST /v1/landed-cost/quotes ({lines} lines, stored): {rps:,.0f} quotes/s, "
+                f"p50 {_p(lat, 0.5):.2f} ms, p99 {_p(lat, 0.99):.2f} ms, "
+                f"mean {statistics.fmean(lat) * 1000:.2f} ms; ratio to /health {rps / health_rps:.2f} (target >= 0.4)"
+            )
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, nargs="+", default=[5, 50], help="lines per quote")
+    parser.add_argument("--count", type=int, default=2000, help="requests per measurement")
+    args = parser.parse_args()
+
+    data_dir = ROOT / "var" / "bench"
+    server_url = os.environ.get("DATABASE_URL") or embedded.start_postgres(data_dir)
+    redis_url = os.environ.get("REDIS_URL") or embedded.start_redis(data_dir)
+    name = f"orderhub_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    owner_url = _replace_database(server_url, name)
+    process: multiprocessing.Process | None = None
+    try:
+        asyncio.run(migrate(owner_url, quiet=True))
+        services = Services(
+            owner_database_url=owner_url,
+            app_database_url=embedded.app_url_for(owner_url, APP_DB_ROLE),
+            redis_url=redis_url,
+            embedded_database="DATABASE_URL" not in os.environ,
+            embedded_redis="REDIS_URL" not in os.environ,
+        )
+        api_key = asyncio.run(_make_tenant(services))
+        port = _free_port()
+        process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(services, port, str(data_dir)), daemon=True
+        )
+        process.start()
+        base_url = f"http://127.0.0.1:{port}"
+        asyncio.run(_wait_ready(base_url))
+        print(f"API at {base_url} (one uvicorn worker), client concurrency {CONCURRENCY}, {args.count} requests each")
+        asyncio.run(_measure(port, api_key, args.lines, args.count))
+    finally:
+        if process is not None:
+            process.terminate()
+            process.join(10)
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
