@@ -17,6 +17,7 @@ from hub.orders import catalog
 from hub.orders.order_controllers import (
     AttachmentController,
     ChangeRequestController,
+    CustomerController,
     DocumentController,
     OrderController,
     ShopifyConnectionController,
@@ -87,4 +88,5 @@ ROUTES: list[ControllerRouterHandler] = [
     shopify_webhook,
     AttachmentController,
     DocumentController,
+    CustomerController,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -18,7 +18,7 @@ from hub.core.errors import NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import attachments, changes, documents, imports, landed_cost, service, shopify, webhooks
+from hub.orders import attachments, changes, customers, documents, imports, landed_cost, service, shopify, webhooks
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -354,3 +354,41 @@ class DocumentController(Controller):
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
+
+
+class CustomerController(Controller):
+    path = "/v1/customers"
+    tags = ["customers"]
+    guards = [requires(Permission.READ)]
+
+    @post(operation_id="CreateCustomer", guards=[requires(Permission.WRITE)])
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[customers.CustomerCreate]
+    ) -> customers.CustomerRead:
+        return await customers.create(principal_of(request).tenant_id, data)
+
+    @get(operation_id="ListCustomers")
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: Query = None,
+        q: Query = None,
+    ) -> Page[customers.CustomerRead]:
+        return await customers.list_customers(principal_of(request).tenant_id, limit=limit, cursor=cursor, q=q)
+
+    @get("/{customer_id:str}", operation_id="GetCustomer")
+    async def show(self, request: Request[Any, Any, Any], customer_id: FromPath[str]) -> customers.CustomerRead:
+        parsed = parse_uuid(customer_id)
+        if parsed is None:
+            raise NotFound("no such customer")
+        return await customers.get(principal_of(request).tenant_id, parsed)
+
+    @patch("/{customer_id:str}", operation_id="UpdateCustomer", guards=[requires(Permission.WRITE)])
+    async def update(
+        self, request: Request[Any, Any, Any], customer_id: FromPath[str], data: JSONBody[customers.CustomerUpdate]
+    ) -> customers.CustomerRead:
+        parsed = parse_uuid(customer_id)
+        if parsed is None:
+            raise NotFound("no such customer")
+        return await customers.update(principal_of(request).tenant_id, parsed, data)
