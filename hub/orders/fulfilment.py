@@ -1,0 +1,64 @@
+"""The order follows its shipments: carriers report a shipment's new status through the outbox
+(``shipment_status_changed``), and the order moves forward: ``booked``, ``in_transit``, ``delivered``,
+``exception``, ``returned``. It never moves back because a late event arrives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from hub.orders import order_repository as repo
+from hub.orders.service import _status_changed
+
+# Shipment status -> order status.
+FOLLOW = {
+    "booked": "booked",
+    "in_transit": "in_transit",
+    "out_for_delivery": "in_transit",
+    "delivered": "delivered",
+    "exception": "exception",
+    "returned": "returned",
+}
+# Order statuses in the order they are reached; an exception can be left by later progress.
+PROGRESS = ["approved", "documents_ready", "booked", "in_transit", "delivered", "closed"]
+FINAL = frozenset({"cancelled", "rejected", "closed", "returned"})
+
+
+def next_order_status(current: str, shipment_status: str) -> str | None:
+    """The order's new status, or None when the shipment's status does not move it."""
+    target = FOLLOW.get(shipment_status)
+    if target is None or current in FINAL or target == current:
+        return None
+    if target in ("exception", "returned"):
+        return target
+    if current == "exception":
+        return target
+    if current in PROGRESS and PROGRESS.index(target) > PROGRESS.index(current):
+        return target
+    if current not in PROGRESS:
+        return target if current in ("return_requested",) and target == "delivered" else None
+    return None
+
+
+async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    """Outbox job body (runs in the tenant transaction that marks the outbox row done)."""
+    del ctx
+    order_id = payload.get("order_id")
+    if not order_id:
+        return
+    order = await repo.get_order_row(tenant_id, uuid.UUID(order_id), lock=True)
+    if order is None:
+        return
+    new = next_order_status(order["status"], str(payload.get("status")))
+    if new is None:
+        return
+    await repo.update_order(tenant_id, order["id"], {"status": new})
+    await repo.add_event(
+        tenant_id,
+        order["id"],
+        "system:carriers",
+        "shipment.status",
+        {"shipment_id": payload.get("shipment_id"), "status": payload.get("status"), "reason": payload.get("reason")},
+    )
+    await _status_changed(tenant_id, order["id"], order["status"], new, "system:carriers")
