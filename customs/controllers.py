@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.openapi.spec import Operation
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
@@ -18,11 +19,13 @@ from customs.schemas import (
     EcbImportResult,
     FxRateCreate,
     FxRateRead,
+    QuoteRequest,
     StoredQuote,
     TariffRowRead,
     TariffRowsLoaded,
     decode_quote_request,
 )
+from customs.tariffs import TariffRow
 from hub.auth import principal_of, requires
 from hub.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
@@ -63,12 +66,52 @@ def _decode(body: bytes, type_: type[T]) -> T:
         ) from None
 
 
+def _inline_schema(type_: Any) -> dict[str, Any]:
+    """msgspec's JSON Schema of ``type_`` with its ``$defs`` inlined (the types here are not recursive)."""
+    (schema,), defs = msgspec.json.schema_components([type_], ref_template="{name}")
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result
+
+
+def _body_operation(content_type: str, schema: dict[str, Any]) -> type[Operation]:
+    """An OpenAPI operation documenting a body the handler reads raw (to name bad fields itself)."""
+
+    class BodyOperation(Operation):
+        def to_schema(self) -> dict[str, Any]:
+            document = super().to_schema()
+            document["requestBody"] = {"required": True, "content": {content_type: {"schema": schema}}}
+            return document
+
+    return BodyOperation
+
+
+_QUOTE_OPERATION = _body_operation("application/json", _inline_schema(QuoteRequest))
+_ROWS_OPERATION = _body_operation("application/json", _inline_schema(list[TariffRow]))
+_FX_OPERATION = _body_operation("application/json", _inline_schema(FxRateCreate))
+_ECB_OPERATION = _body_operation("application/xml", {"type": "string", "description": "ECB eurofxref XML"})
+
+
 class LandedCostQuoteController(Controller):
     path = "/v1/landed-cost/quotes"
     tags = ["landed cost"]
     guards = [requires(Permission.READ)]
 
-    @post(operation_id="CreateLandedCostQuote", guards=[requires(Permission.WRITE)], status_code=201)
+    @post(
+        operation_id="CreateLandedCostQuote",
+        guards=[requires(Permission.WRITE)],
+        status_code=201,
+        operation_class=_QUOTE_OPERATION,
+    )
     async def create(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> StoredQuote:
         """Price duties, import taxes and fees (API.md "Landed cost quote") and store the quote.
 
@@ -100,7 +143,12 @@ class TariffRowController(Controller):
     tags = ["landed cost"]
     guards = [requires(Permission.READ)]
 
-    @post(operation_id="LoadTariffRows", guards=[requires(Permission.MANAGE)], status_code=201)
+    @post(
+        operation_id="LoadTariffRows",
+        guards=[requires(Permission.MANAGE)],
+        status_code=201,
+        operation_class=_ROWS_OPERATION,
+    )
     async def load(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> TariffRowsLoaded:
         """Load the tenant's own schedule: a JSON list of tagged rows (``{"type": "duty", ...}``) laid
         over the starter tables; a row whose ``id`` exists (the tenant's or a starter row) is replaced."""
@@ -127,7 +175,12 @@ class FxRateController(Controller):
     tags = ["landed cost"]
     guards = [requires(Permission.READ)]
 
-    @post(operation_id="CreateFxRate", guards=[requires(Permission.MANAGE)], status_code=201)
+    @post(
+        operation_id="CreateFxRate",
+        guards=[requires(Permission.MANAGE)],
+        status_code=201,
+        operation_class=_FX_OPERATION,
+    )
     async def create(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> FxRateRead:
         """A keyed-in rate: ``{"base": "USD", "quote": "AUD", "rate": "1.52", "date": "2026-11-27",
         "source": "broker"}``; the same pair, date and source replaces the earlier figure."""
@@ -148,6 +201,7 @@ class FxRateController(Controller):
         guards=[requires(Permission.MANAGE)],
         status_code=201,
         request_max_body_size=ECB_MAX_BYTES,
+        operation_class=_ECB_OPERATION,
     )
     async def import_ecb(
         self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None

@@ -369,3 +369,6 @@ async def test_routes_are_in_the_openapi_document(client: httpx.AsyncClient) -> 
     for path in ("/v1/landed-cost/quotes", "/v1/landed-cost/quotes/{quote_id}", "/v1/tariff-rows", "/v1/fx-rates"):
         assert path in document["paths"], path
     assert "/v1/fx-rates/ecb" in document["paths"]
+    quote_body = document["paths"]["/v1/landed-cost/quotes"]["post"]["requestBody"]["content"]["application/json"]
+    assert "lines" in quote_body["schema"]["required"]
+    assert quote_body["schema"]["properties"]["lines"]["items"]["properties"]["hs_code"]["type"] == "string"
