@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from arq.connections import ArqRedis
+from arq.constants import default_queue_name
 from arq.worker import Function, Worker, func
 
 from carriers.jobs import JOBS as CARRIER_JOBS
@@ -44,15 +45,28 @@ async def relay_forever(pool: ArqRedis, interval: float = RELAY_INTERVAL_SECONDS
             await asyncio.sleep(interval)
 
 
-def build_worker(services: Services, *, burst: bool = False, start_relay: bool = True) -> Worker:
-    """An arq Worker over ``services`` with the relay running beside it."""
+def build_worker(
+    services: Services,
+    *,
+    burst: bool = False,
+    start_relay: bool = True,
+    manage_pool: bool = True,
+    queue_name: str = default_queue_name,
+) -> Worker:
+    """An arq Worker over ``services`` with the relay running beside it.
+
+    ``manage_pool=False`` leaves the database pool to the caller (a process that already runs the
+    API's pool, or a test); ``queue_name`` keeps workers that share one Redis apart.
+    """
     relay_task: dict[str, asyncio.Task[None]] = {}
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        database.configure(services.app_database_url)
-        await database.start_pool(size=5)
+        if manage_pool:
+            database.configure(services.app_database_url)
+            await database.start_pool(size=5)
         if start_relay:
             relay_pool = await open_pool(services.redis_url)
+            relay_pool.default_queue_name = queue_name
             ctx["relay_pool"] = relay_pool
             relay_task["task"] = asyncio.create_task(relay_forever(relay_pool))
 
@@ -64,10 +78,12 @@ def build_worker(services: Services, *, burst: bool = False, start_relay: bool =
                 await task
         if "relay_pool" in ctx:
             await ctx["relay_pool"].aclose()
-        await database.close_pool()
+        if manage_pool:
+            await database.close_pool()
 
     return Worker(
         functions=JOBS,
+        queue_name=queue_name,
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
