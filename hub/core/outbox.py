@@ -51,6 +51,23 @@ async def enqueue(
     return outbox_id
 
 
+async def enqueue_many(tenant_id: uuid.UUID, jobs: list[tuple[str, dict[str, Any]]]) -> list[uuid.UUID]:
+    """Several job requests in one statement (call inside ``tenant_tx``)."""
+    if not jobs:
+        return []
+    ids = [new_id() for _ in jobs]
+    await fetch(
+        "INSERT INTO outbox (tenant_id, id, job, payload) "
+        "SELECT {}, j.id, j.job, j.payload::jsonb "
+        "FROM unnest({}::uuid[], {}::text[], {}::text[]) AS j(id, job, payload)",
+        tenant_id,
+        ids,
+        [job for job, _ in jobs],
+        [msgspec.json.encode(payload).decode() for _, payload in jobs],
+    )
+    return ids
+
+
 async def relay_once(queue: JobQueue, *, batch: int = 200) -> int:
     """Dispatch due outbox rows to arq; returns how many were dispatched.
 

@@ -21,19 +21,6 @@ def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def next_order_number(tenant_id: uuid.UUID) -> int:
-    """Allocate the next number; the row lock makes concurrent intakes queue, a rollback frees it."""
-    rows = await fetch(
-        """
-        INSERT INTO order_counters (tenant_id, last_number) VALUES ({}, 1)
-        ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counters.last_number + 1
-        RETURNING last_number
-        """,
-        tenant_id,
-    )
-    return int(rows[0]["last_number"])
-
-
 async def find_by_external_ref(tenant_id: uuid.UUID, channel: str, external_ref: str) -> dict[str, Any] | None:
     rows = await fetch(
         "SELECT id, number FROM orders WHERE tenant_id = {} AND channel = {} AND external_ref = {}",
@@ -67,18 +54,31 @@ async def upsert_customer(
     return rows[0]["id"]  # type: ignore[no-any-return]
 
 
-async def insert_order(tenant_id: uuid.UUID, order: dict[str, Any], lines: list[dict[str, Any]]) -> None:
-    await fetch(
+async def insert_order(tenant_id: uuid.UUID, order: dict[str, Any], lines: list[dict[str, Any]]) -> int | None:
+    """Insert the order under the next gapless number and its lines; None if (channel, external_ref) exists.
+
+    The number is allocated in the same statement as the insert, so the tenant's counter row stays
+    locked only from here to the commit, a few statements later, not for the whole intake.
+    """
+    rows = await fetch(
         """
+        WITH next AS (
+            INSERT INTO order_counters (tenant_id, last_number) VALUES ({}, 1)
+            ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counters.last_number + 1
+            RETURNING last_number
+        )
         INSERT INTO orders (tenant_id, id, number, channel, channel_detail, external_ref, status, customer_id,
             customer, ship_to, bill_to, currency, incoterm, requested_delivery_date, rush, customization,
             special_terms, discounts, subtotal, discount_total, shipping, total, findings, backorder_eta, entered_by)
-        VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {}, {}, {},
-            {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {})
+        SELECT {}, {}, next.last_number, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {}, {}, {},
+            {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
+        FROM next
+        ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
+        RETURNING number
         """,
         tenant_id,
+        tenant_id,
         order["id"],
-        order["number"],
         order["channel"],
         order["channel_detail"],
         order["external_ref"],
@@ -102,34 +102,42 @@ async def insert_order(tenant_id: uuid.UUID, order: dict[str, Any], lines: list[
         order["backorder_eta"],
         order["entered_by"],
     )
+    if not rows:
+        return None
     await insert_lines(tenant_id, order["id"], lines)
+    return int(rows[0]["number"])
 
 
 async def insert_lines(tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]) -> None:
-    for line in lines:
-        await fetch(
-            """
-            INSERT INTO order_lines (tenant_id, order_id, line_no, sku, product_id, name, spec, hs_code,
-                origin_country, weight_kg, quantity, unit_price, list_price, discount, line_total, reserved_qty)
-            VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
-            """,
-            tenant_id,
-            order_id,
-            line["line_no"],
-            line["sku"],
-            line["product_id"],
-            line["name"],
-            line["spec"],
-            line["hs_code"],
-            line["origin_country"],
-            line["weight_kg"],
-            line["quantity"],
-            line["unit_price"],
-            line["list_price"],
-            line["discount"],
-            line["line_total"],
-            line["reserved_qty"],
-        )
+    """All lines in one statement."""
+
+    def column(name: str) -> list[Any]:
+        return [line[name] for line in lines]
+
+    await fetch(
+        """
+        INSERT INTO order_lines (tenant_id, order_id, line_no, sku, product_id, name, spec, hs_code, origin_country,
+            weight_kg, quantity, unit_price, list_price, discount, line_total, reserved_qty)
+        SELECT {}, {}, * FROM unnest({}::int[], {}::text[], {}::uuid[], {}::text[], {}::text[], {}::text[],
+            {}::text[], {}::numeric[], {}::int[], {}::numeric[], {}::numeric[], {}::numeric[], {}::numeric[], {}::int[])
+        """,
+        tenant_id,
+        order_id,
+        column("line_no"),
+        column("sku"),
+        column("product_id"),
+        column("name"),
+        column("spec"),
+        column("hs_code"),
+        column("origin_country"),
+        column("weight_kg"),
+        column("quantity"),
+        column("unit_price"),
+        column("list_price"),
+        column("discount"),
+        column("line_total"),
+        column("reserved_qty"),
+    )
 
 
 async def delete_lines(tenant_id: uuid.UUID, order_id: uuid.UUID) -> None:
@@ -185,22 +193,33 @@ async def lock_stock(tenant_id: uuid.UUID, skus: list[str]) -> dict[str, dict[st
     return {row["sku"]: row for row in rows}
 
 
-async def change_reserved(tenant_id: uuid.UUID, sku: str, delta: int) -> None:
+async def apply_reservation_deltas(tenant_id: uuid.UUID, deltas: dict[str, int]) -> None:
+    """Change ``reserved`` of several SKUs at once (rows already locked by :func:`lock_stock`)."""
+    changed = {sku: delta for sku, delta in deltas.items() if delta}
+    if not changed:
+        return
     await fetch(
-        "UPDATE stock SET reserved = reserved + {}, updated_at = now() WHERE tenant_id = {} AND sku = {}",
-        delta,
+        """
+        UPDATE stock s SET reserved = s.reserved + d.delta, updated_at = now()
+        FROM unnest({}::text[], {}::int[]) AS d(sku, delta)
+        WHERE s.tenant_id = {} AND s.sku = d.sku
+        """,
+        list(changed),
+        list(changed.values()),
         tenant_id,
-        sku,
     )
 
 
-async def set_line_reserved(tenant_id: uuid.UUID, order_id: uuid.UUID, line_no: int, reserved: int) -> None:
+async def set_lines_reserved(tenant_id: uuid.UUID, order_id: uuid.UUID, reserved: dict[int, int]) -> None:
     await fetch(
-        "UPDATE order_lines SET reserved_qty = {} WHERE tenant_id = {} AND order_id = {} AND line_no = {}",
-        reserved,
+        """
+        UPDATE order_lines l SET reserved_qty = r.qty FROM unnest({}::int[], {}::int[]) AS r(line_no, qty)
+        WHERE l.tenant_id = {} AND l.order_id = {} AND l.line_no = r.line_no
+        """,
+        list(reserved),
+        list(reserved.values()),
         tenant_id,
         order_id,
-        line_no,
     )
 
 
@@ -248,15 +267,25 @@ async def substitutes(tenant_id: uuid.UUID, hs_code: str, exclude_sku: str, need
 
 
 async def add_event(tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: str, payload: dict[str, Any]) -> None:
+    await add_events(tenant_id, order_id, [(actor, kind, payload)])
+
+
+async def add_events(tenant_id: uuid.UUID, order_id: uuid.UUID, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Append several timeline events in one statement; their UUIDv7 ids keep them in order."""
+    if not events:
+        return
     await fetch(
-        "INSERT INTO order_events (tenant_id, id, order_id, actor, kind, payload) "
-        "VALUES ({}, {}, {}, {}, {}, {}::jsonb)",
+        """
+        INSERT INTO order_events (tenant_id, id, order_id, actor, kind, payload)
+        SELECT {}, e.id, {}, e.actor, e.kind, e.payload::jsonb
+        FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[]) AS e(id, actor, kind, payload)
+        """,
         tenant_id,
-        new_id(),
         order_id,
-        actor,
-        kind,
-        _json(payload),
+        [new_id() for _ in events],
+        [e[0] for e in events],
+        [e[1] for e in events],
+        [_json(e[2]) for e in events],
     )
 
 

@@ -180,28 +180,18 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
 
 
 async def create_order(principal: Principal, data: OrderCreate, *, actor: str | None = None) -> OrderRead:
-    """Validate, price, record, reserve and review a new order, all in one transaction.
+    """Validate, price, reserve, review and record a new order, all in one transaction.
 
-    ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``).
+    ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``). The work is
+    ordered so the contended rows are held briefly: stock rows from the reservation to the commit,
+    the tenant's number counter only from the order's insert to the commit. A second order with the
+    same ``(channel, external_ref)`` waits on the unique index and is refused with the first one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
     currency = header["currency"]
     tenant_id = principal.tenant_id
+    actor = actor or principal.actor
     async with tenant_tx(tenant_id):
-        # The counter lock queues concurrent intakes of this tenant, so the duplicate check below sees
-        # any order committed meanwhile: two identical requests at once make one order.
-        number = await repo.next_order_number(tenant_id)
-        if data.external_ref:
-            existing = await repo.find_by_external_ref(tenant_id, data.channel, data.external_ref)
-            if existing is not None:
-                raise Conflict(
-                    f"order {format_number(existing['number'])} already has {data.channel} reference "
-                    f"{data.external_ref!r}",
-                    extra={
-                        "existing_order_id": str(existing["id"]),
-                        "existing_order_number": format_number(existing["number"]),
-                    },
-                )
         catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln.data.sku for ln in intake_lines if ln.data.sku])
         lines, errors = _resolve_lines(intake_lines, catalog, currency)
         priced = price_order(
@@ -209,21 +199,36 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         )
         raise_if(errors)
         assert priced is not None
-        line_rows = []
-        for (line, _), price in zip(lines, priced.lines, strict=True):
-            line_rows.append({**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0})
+        line_rows = [
+            {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
+            for (line, _), price in zip(lines, priced.lines, strict=True)
+        ]
         customer = header["customer"]
         customer_id = await repo.upsert_customer(
             tenant_id, customer["code"], customer["name"], customer["email"], customer["phone"]
         )
+        reserved = await _reserve_lines(tenant_id, line_rows)
+        for line in line_rows:
+            line["reserved_qty"] = reserved[line["line_no"]][0]
+        findings, status, eta = await _assess(
+            principal,
+            currency=currency,
+            customer=customer,
+            ship_to=header["ship_to"],
+            rush=data.rush,
+            customization=data.customization,
+            requested_delivery_date=data.requested_delivery_date,
+            lines=line_rows,
+            reserved=reserved,
+            catalog=catalog,
+        )
         order_id = new_id()
         order = {
             "id": order_id,
-            "number": number,
             "channel": data.channel,
             "channel_detail": data.channel_detail,
             "external_ref": data.external_ref,
-            "status": "received",
+            "status": status,
             "customer_id": customer_id,
             "customer": customer,
             "ship_to": header["ship_to"],
@@ -239,21 +244,51 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             "discount_total": priced.discount_total,
             "shipping": priced.shipping,
             "total": priced.total,
-            "findings": [],
-            "backorder_eta": None,
-            "entered_by": actor or principal.actor,
+            "findings": msgspec.to_builtins(findings),
+            "backorder_eta": eta,
+            "entered_by": actor,
         }
-        await repo.insert_order(tenant_id, order, line_rows)
-        await repo.add_event(
+        number = await repo.insert_order(tenant_id, order, line_rows)
+        if number is None:
+            existing = await repo.find_by_external_ref(tenant_id, data.channel, data.external_ref or "")
+            assert existing is not None
+            raise Conflict(
+                f"order {format_number(existing['number'])} already has {data.channel} reference {data.external_ref!r}",
+                extra={
+                    "existing_order_id": str(existing["id"]),
+                    "existing_order_number": format_number(existing["number"]),
+                },
+            )
+        await repo.add_events(
             tenant_id,
             order_id,
-            actor or principal.actor,
-            "order.received",
-            {"channel": data.channel, "external_ref": data.external_ref, "number": format_number(number)},
+            [
+                (
+                    actor,
+                    "order.received",
+                    {"channel": data.channel, "external_ref": data.external_ref, "number": format_number(number)},
+                ),
+                ("system:review", "review.completed", _review_summary(findings)),
+                ("system:review", "order.status_changed", {"from": "received", "to": status}),
+            ],
         )
-        await outbox.enqueue(tenant_id, "deliver_order_event", {"event": "order.created", "order_id": str(order_id)})
-        await _review_and_route(principal, order_id, previous_status="received")
-        return await _read(tenant_id, order_id)
+        await outbox.enqueue_many(
+            tenant_id,
+            [
+                ("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}),
+                (
+                    "deliver_order_event",
+                    {"event": "order.status_changed", "order_id": str(order_id), "from": "received", "to": status},
+                ),
+            ],
+        )
+        order["number"] = number
+        now = datetime.now(UTC)
+        return order_read({**order, "version": 1, "created_at": now, "updated_at": now}, line_rows)
+
+
+def _review_summary(findings: list[Finding]) -> dict[str, Any]:
+    return {"findings": [f.code for f in findings], "blocking": sum(f.severity == "blocking" for f in findings)}
 
 
 def _resolve_lines(
@@ -303,53 +338,65 @@ def _resolve_lines(
 # --- review --------------------------------------------------------------------------------------
 
 
-async def _reserve(
-    tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]
-) -> dict[int, tuple[int, date | None]]:
-    """Release the order's reservations and reserve again; returns line_no -> (reserved, eta)."""
-    skus = [line["sku"] for line in lines if line["sku"]]
-    stock = await repo.lock_stock(tenant_id, skus)
+async def _reserve_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> dict[int, tuple[int, date | None]]:
+    """Reserve what stock allows for each line, first line first; returns line_no -> (reserved, eta).
+
+    ``reserved_qty`` on a line is what it holds now (0 for a new order); it is released and taken again,
+    and only the net change per SKU is written, in one statement, under the stock rows' locks.
+    """
+    stock = await repo.lock_stock(tenant_id, [line["sku"] for line in lines if line["sku"]])
+    available = {sku: row["on_hand"] - row["reserved"] for sku, row in stock.items()}
+    delta = dict.fromkeys(stock, 0)
     for line in lines:
-        if line["reserved_qty"] and line["sku"] in stock:
-            await repo.change_reserved(tenant_id, line["sku"], -line["reserved_qty"])
-            stock[line["sku"]]["reserved"] -= line["reserved_qty"]
+        if line["sku"] in stock:
+            available[line["sku"]] += line["reserved_qty"]
+            delta[line["sku"]] -= line["reserved_qty"]
     result: dict[int, tuple[int, date | None]] = {}
     for line in lines:
         row = stock.get(line["sku"]) if line["sku"] else None
         if row is None:
-            await repo.set_line_reserved(tenant_id, order_id, line["line_no"], 0)
             result[line["line_no"]] = (0, None)
             continue
-        take = max(0, min(line["quantity"], row["on_hand"] - row["reserved"]))
-        if take:
-            await repo.change_reserved(tenant_id, line["sku"], take)
-            row["reserved"] += take
-        await repo.set_line_reserved(tenant_id, order_id, line["line_no"], take)
+        take = max(0, min(line["quantity"], available[line["sku"]]))
+        available[line["sku"]] -= take
+        delta[line["sku"]] += take
         result[line["line_no"]] = (take, row["incoming_eta"])
+    await repo.apply_reservation_deltas(tenant_id, delta)
     return result
 
 
 async def release_reservations(tenant_id: uuid.UUID, order_id: uuid.UUID) -> None:
     lines = await repo.get_lines(tenant_id, order_id)
-    await repo.lock_stock(tenant_id, [line["sku"] for line in lines if line["sku"]])
-    for line in lines:
-        if line["reserved_qty"]:
-            await repo.change_reserved(tenant_id, line["sku"], -line["reserved_qty"])
-            await repo.set_line_reserved(tenant_id, order_id, line["line_no"], 0)
+    held = [line for line in lines if line["reserved_qty"] and line["sku"]]
+    if not held:
+        return
+    await repo.lock_stock(tenant_id, [line["sku"] for line in held])
+    deltas: dict[str, int] = {}
+    for line in held:
+        deltas[line["sku"]] = deltas.get(line["sku"], 0) - line["reserved_qty"]
+    await repo.apply_reservation_deltas(tenant_id, deltas)
+    await repo.set_lines_reserved(tenant_id, order_id, {line["line_no"]: 0 for line in held})
 
 
-async def _review_and_route(principal: Principal, order_id: uuid.UUID, *, previous_status: str) -> str:
-    """Reserve stock, run the review, store findings and move the order; returns the new status."""
+async def _assess(
+    principal: Principal,
+    *,
+    currency: str,
+    customer: dict[str, Any],
+    ship_to: dict[str, Any],
+    rush: bool,
+    customization: bool,
+    requested_delivery_date: date | None,
+    lines: list[dict[str, Any]],
+    reserved: dict[int, tuple[int, date | None]],
+    catalog: dict[str, ProductRead],
+) -> tuple[list[Finding], str, date | None]:
+    """Run the review over the order as it is in memory: (findings, status, backorder ETA)."""
     tenant_id = principal.tenant_id
-    order = await repo.get_order_row(tenant_id, order_id, lock=True)
-    assert order is not None
-    lines = await repo.get_lines(tenant_id, order_id)
-    reserved = await _reserve(tenant_id, order_id, lines)
-    known = await catalog_repo.get_products_by_sku(tenant_id, [ln["sku"] for ln in lines if ln["sku"]])
     facts_lines = []
     for line in lines:
         take, eta = reserved[line["line_no"]]
-        product = known.get(line["sku"]) if line["sku"] else None
+        product = catalog.get(line["sku"]) if line["sku"] else None
         subs: tuple[str, ...] = ()
         if product is not None and take < line["quantity"] and line["hs_code"]:
             subs = tuple(await repo.substitutes(tenant_id, line["hs_code"], line["sku"], line["quantity"] - take))
@@ -371,39 +418,52 @@ async def _review_and_route(principal: Principal, order_id: uuid.UUID, *, previo
                 substitutes=subs,
             )
         )
-    customer = order["customer"] if isinstance(order["customer"], dict) else msgspec.json.decode(order["customer"])
-    ship_to = order["ship_to"] if isinstance(order["ship_to"], dict) else msgspec.json.decode(order["ship_to"])
     policy = principal.settings.get("max_discount_percent")
     findings = review(
         OrderFacts(
-            currency=order["currency"],
+            currency=currency,
             origin_country=principal.origin_country,
             customer_email=customer.get("email"),
             customer_phone=customer.get("phone"),
             ship_to=ship_to,
             lines=facts_lines,
-            rush=order["rush"],
-            customization=order["customization"],
-            requested_delivery_date=order["requested_delivery_date"],
+            rush=rush,
+            customization=customization,
+            requested_delivery_date=requested_delivery_date,
             today=datetime.now(UTC).date(),
             max_discount_percent=Decimal(str(policy)) if policy is not None else DEFAULT_MAX_DISCOUNT_PERCENT,
         )
     )
-    auto_approve = bool(principal.settings.get("auto_approve_clean_orders", True))
-    status = status_for(findings, auto_approve=auto_approve)
+    status = status_for(findings, auto_approve=bool(principal.settings.get("auto_approve_clean_orders", True)))
     etas = [eta for ln in facts_lines if ln.reserved < ln.quantity and (eta := ln.eta) is not None]
+    return findings, status, max(etas) if etas else None
+
+
+async def _review_and_route(principal: Principal, order_id: uuid.UUID, *, previous_status: str) -> str:
+    """Re-reserve stock, re-run the review over the stored order and move it; returns the new status."""
+    tenant_id = principal.tenant_id
+    order = await repo.get_order_row(tenant_id, order_id, lock=True)
+    assert order is not None
+    lines = await repo.get_lines(tenant_id, order_id)
+    reserved = await _reserve_lines(tenant_id, lines)
+    await repo.set_lines_reserved(tenant_id, order_id, {n: take for n, (take, _) in reserved.items()})
+    catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln["sku"] for ln in lines if ln["sku"]])
+    findings, status, eta = await _assess(
+        principal,
+        currency=order["currency"],
+        customer=_decoded(order["customer"]),
+        ship_to=_decoded(order["ship_to"]),
+        rush=order["rush"],
+        customization=order["customization"],
+        requested_delivery_date=order["requested_delivery_date"],
+        lines=lines,
+        reserved=reserved,
+        catalog=catalog,
+    )
     await repo.update_order(
-        tenant_id,
-        order_id,
-        {"status": status, "findings": msgspec.to_builtins(findings), "backorder_eta": max(etas) if etas else None},
+        tenant_id, order_id, {"status": status, "findings": msgspec.to_builtins(findings), "backorder_eta": eta}
     )
-    await repo.add_event(
-        tenant_id,
-        order_id,
-        "system:review",
-        "review.completed",
-        {"findings": [f.code for f in findings], "blocking": sum(f.severity == "blocking" for f in findings)},
-    )
+    await repo.add_event(tenant_id, order_id, "system:review", "review.completed", _review_summary(findings))
     await _status_changed(tenant_id, order_id, previous_status, status, "system:review")
     return status
 
