@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
@@ -112,9 +113,27 @@ def _from_validation(exc: ValidationException) -> ValidationFailed:
     return ValidationFailed(detail, errors=errors)
 
 
+# Values PostgreSQL refuses that only a client can have sent: a NUL character in any text (path,
+# query or body), a number or text beyond a column's precision. A safety net, not validation: the
+# services still check fields and name them; this only keeps such input from becoming a 500.
+_REFUSED_VALUES: tuple[tuple[type[Exception], str], ...] = (
+    (asyncpg.exceptions.CharacterNotInRepertoireError, "text must not contain the NUL character (\\u0000)"),
+    (asyncpg.exceptions.UntranslatableCharacterError, "text must not contain the NUL character (\\u0000)"),
+    (asyncpg.exceptions.NumericValueOutOfRangeError, "a number is too large"),
+    (asyncpg.exceptions.StringDataRightTruncationError, "a text value is too long"),
+    (asyncpg.exceptions.DatetimeFieldOverflowError, "a date or time is out of range"),
+)
+
+
 def to_app_error(exc: Exception) -> AppError:
     if isinstance(exc, AppError):
         return exc
+    for refused, message in _REFUSED_VALUES:
+        if isinstance(exc, refused):
+            return BadRequest(message)
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):
+        # msgspec gives up on a body nested thousands of levels deep.
+        return BadRequest("The body is nested too deeply", errors=[FieldError("body", "nested too deeply")])
     if isinstance(exc, ValidationException):
         return _from_validation(exc)
     if isinstance(exc, HTTPException):
