@@ -387,3 +387,35 @@ async def test_openapi_document_lists_the_routes(client: httpx.AsyncClient) -> N
     assert "/v1/products/{product_id}" in document["paths"]
     assert "/v1/api-keys" in document["paths"]
     assert "apiKey" in document["components"]["securitySchemes"]
+
+
+# --- no 500 for anything a client can send ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("POST", "/v1/products", {"json": product(sku="NUL\u0000SKU")}),
+        ("POST", "/v1/products", {"json": product(name="name\u0000")}),
+        ("POST", "/v1/products", {"json": product(weight_kg="9" * 20)}),
+        ("POST", "/v1/products", {"json": product(unit_price={"amount": "1" * 30, "currency": "EUR"})}),
+        ("POST", "/v1/products", {"content": b"[" * 100_000 + b"]" * 100_000}),
+        ("POST", "/v1/products", {"content": b'{"sku": "\\ud800"}'}),
+        ("POST", "/v1/api-keys", {"json": {"role": "viewer", "name": "key\u0000"}}),
+        ("GET", "/v1/products?q=%00", {}),
+        ("GET", "/v1/products?cursor=%00", {}),
+        ("GET", "/v1/stock/A%00B", {}),
+        ("PUT", "/v1/stock/A%00B", {"json": {"on_hand": 1}}),
+        ("GET", "/v1/customers?q=%00", {}),
+        ("GET", "/v1/orders?q=%00", {}),
+        ("GET", "/v1/orders?status=%00", {}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+async def test_hostile_input_is_a_client_error_not_a_500(
+    client: httpx.AsyncClient, tenant: TenantHandle, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    headers = tenant.headers(**{"Content-Type": "application/json"} if "content" in kwargs else {})
+    response = await client.request(method, path, headers=headers, **kwargs)
+    assert 400 <= response.status_code < 500, response.text
+    assert_problem(response, response.status_code)
