@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 import zoneinfo
 from datetime import datetime
@@ -109,6 +110,7 @@ async def revoke_api_key(tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
     async with tenant_tx(tenant_id):
         if not await repository.revoke_api_key(tenant_id, key_id):
             raise NotFound("no such API key")
+    forget_cached_principals(tenant_id, key_id)
 
 
 async def get_tenant(tenant_id: uuid.UUID) -> TenantRead:
@@ -119,12 +121,43 @@ async def get_tenant(tenant_id: uuid.UUID) -> TenantRead:
     return tenant
 
 
+# Authenticated keys are remembered briefly per process: the lookup is a transaction of its own on
+# every request otherwise. A revocation clears this process's entry at once; other API processes
+# stop accepting the key within AUTH_CACHE_SECONDS.
+AUTH_CACHE_SECONDS = 5.0
+_AUTH_CACHE_MAX = 10_000
+_auth_cache: dict[bytes, tuple[float, Principal]] = {}
+
+
+def forget_cached_principals(tenant_id: uuid.UUID, key_id: uuid.UUID | None = None) -> None:
+    """Drop cached principals of a tenant (or of one key), after a revocation or a settings change."""
+    for digest, (_, principal) in list(_auth_cache.items()):
+        if principal.tenant_id == tenant_id and (key_id is None or principal.key_id == key_id):
+            _auth_cache.pop(digest, None)
+
+
 async def authenticate(token: str) -> Principal | None:
     """The principal behind a bearer token, or None for an unknown, revoked or disabled key."""
     if not token.startswith(KEY_PREFIX) or len(token) > 100:
         return None
+    digest = hash_key(token)
+    cached = _auth_cache.get(digest)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    principal = await _lookup(digest)
+    if principal is None:
+        _auth_cache.pop(digest, None)
+        return None
+    if len(_auth_cache) >= _AUTH_CACHE_MAX:
+        _auth_cache.clear()
+    _auth_cache[digest] = (now + AUTH_CACHE_SECONDS, principal)
+    return principal
+
+
+async def _lookup(digest: bytes) -> Principal | None:
     async with system_tx(SystemPath.AUTHENTICATE):
-        row = await repository.principal_row_by_key_hash(hash_key(token))
+        row = await repository.principal_row_by_key_hash(digest)
     if row is None or row["revoked_at"] is not None or row["user_disabled_at"] is not None:
         return None
     settings = row["settings"]
