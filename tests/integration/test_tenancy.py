@@ -217,6 +217,9 @@ NO_FACTORY_YET: dict[str, str] = {
     "/v1/landed-cost/quotes/{quote_id}": "stored-quote factory pending (customs quotes land with issue 4)",
     "/v1/documents/{document_id}": "document factory pending (customs documents are landing now)",
     "/v1/documents/{document_id}/file": "document factory pending (customs documents are landing now)",
+    "/v1/shipments/{shipment_id}": "shipment factory pending (carrier booking is landing now)",
+    "/v1/shipments/{shipment_id}/events": "shipment factory pending (carrier booking is landing now)",
+    "/v1/shipments/{shipment_id}/label": "shipment factory pending (carrier booking is landing now)",
 }
 
 NOT_404: dict[tuple[str, str], str] = {
