@@ -184,3 +184,18 @@ async def request_key_use_record(principal: Principal, used_at: datetime, uses: 
             "record_api_key_use",
             {"key_id": str(principal.key_id), "used_at": used_at.isoformat(), "uses": uses},
         )
+
+
+async def update_settings(tenant_id: uuid.UUID, changes: dict[str, object]) -> TenantRead:
+    """Merge ``changes`` into the tenant's settings (a key set to None is removed)."""
+    async with tenant_tx(tenant_id):
+        tenant = await repository.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFound("no such tenant")
+        merged = {**tenant.settings, **changes}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        await repository.update_tenant_settings(tenant_id, merged)
+        updated = await repository.get_tenant(tenant_id)
+    forget_cached_principals(tenant_id)
+    assert updated is not None
+    return updated

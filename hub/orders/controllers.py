@@ -24,6 +24,7 @@ from hub.orders.order_controllers import (
     StockController,
     WebhookEndpointController,
     shopify_webhook,
+    update_tenant_settings,
 )
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 from tenants.roles import Permission
@@ -89,4 +90,5 @@ ROUTES: list[ControllerRouterHandler] = [
     AttachmentController,
     DocumentController,
     CustomerController,
+    update_tenant_settings,
 ]

@@ -18,7 +18,18 @@ from hub.core.errors import NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
-from hub.orders import attachments, changes, customers, documents, imports, landed_cost, service, shopify, webhooks
+from hub.orders import (
+    attachments,
+    changes,
+    customers,
+    documents,
+    imports,
+    landed_cost,
+    service,
+    settings,
+    shopify,
+    webhooks,
+)
 from hub.orders.schemas import (
     ChangeRequestCreate,
     ChangeRequestRead,
@@ -32,6 +43,7 @@ from hub.orders.schemas import (
     StockSet,
 )
 from tenants.roles import Permission
+from tenants.schemas import TenantRead
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
@@ -392,3 +404,13 @@ class CustomerController(Controller):
         if parsed is None:
             raise NotFound("no such customer")
         return await customers.update(principal_of(request).tenant_id, parsed, data)
+
+
+@patch(
+    "/v1/tenant/settings", operation_id="UpdateTenantSettings", tags=["tenant"], guards=[requires(Permission.MANAGE)]
+)
+async def update_tenant_settings(
+    request: Request[Any, Any, Any], data: JSONBody[settings.SettingsUpdate]
+) -> TenantRead:
+    """Price policy, auto-approval of clean orders, and the exporter printed on customs documents."""
+    return await settings.update(principal_of(request).tenant_id, data)
