@@ -6,6 +6,8 @@ and the outbox rows commit together or not at all.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from datetime import UTC, date, datetime
@@ -608,6 +610,67 @@ async def list_orders(
         for row in rows[:limit]
     ]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit and items else None)
+
+
+EXPORT_LIMIT = 10_000
+
+
+async def export_csv(
+    tenant_id: uuid.UUID,
+    *,
+    status: str | None,
+    channel: str | None,
+    q: str | None,
+    created_from: date | None,
+    created_to: date | None,
+) -> bytes:
+    async with tenant_tx(tenant_id):
+        rows = await repo.list_orders(
+            tenant_id,
+            limit=EXPORT_LIMIT,
+            before=None,
+            status=status,
+            channel=channel,
+            q=q,
+            created_from=created_from,
+            created_to=created_to,
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "number",
+            "status",
+            "channel",
+            "external_ref",
+            "customer_code",
+            "customer_name",
+            "total",
+            "currency",
+            "created_at",
+        ]
+    )
+    for row in rows[:EXPORT_LIMIT]:
+        customer = _decoded(row["customer"])
+        writer.writerow(
+            [
+                format_number(row["number"]),
+                row["status"],
+                row["channel"],
+                row["external_ref"] or "",
+                _csv_safe(customer["code"]),
+                _csv_safe(customer["name"]),
+                _money(row["total"], row["currency"]).amount,
+                row["currency"],
+                row["created_at"].isoformat(),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def _csv_safe(value: str) -> str:
+    """Defuse spreadsheet formula injection: a cell may not start with = + - @ (OWASP CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 async def list_events(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[OrderEventRead]:

@@ -310,3 +310,18 @@ async def test_other_tenant_sees_nothing(
     cancel = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "x"}, headers=other_tenant.headers())
     assert cancel.status_code == 404
     assert (await client.get("/v1/orders", headers=other_tenant.headers())).json()["items"] == []
+
+
+async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(external_ref="EXP-1"), headers=tenant.headers())
+    formula = _order(external_ref="EXP-2", customer={"code": "=HYPERLINK(1)", "name": "王芳", "email": "w@example.cn"})
+    await client.post("/v1/orders", json=formula, headers=tenant.headers())
+    response = await client.get("/v1/orders/export.csv", params={"q": "EXP-"}, headers=tenant.headers(Role.VIEWER))
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("number,status,channel")
+    assert len(lines) == 3
+    assert "王芳" in text
+    assert "'=HYPERLINK(1)" in text
