@@ -7,9 +7,13 @@ import uuid
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
+from arq.connections import ArqRedis
+from litestar.datastructures import State
 
 from hub.core.settings import Settings
+from hub.health import ready
 from tenants.roles import Role
 from tests.conftest import TenantHandle
 
@@ -419,3 +423,22 @@ async def test_hostile_input_is_a_client_error_not_a_500(
     response = await client.request(method, path, headers=headers, **kwargs)
     assert 400 <= response.status_code < 500, response.text
     assert_problem(response, response.status_code)
+
+
+async def test_ready_is_503_when_redis_is_unreachable(client: httpx.AsyncClient) -> None:
+    """The readiness handler itself, with no arq pool and with one on a dead port."""
+    del client  # the database pool the handler queries
+    response = await ready.fn(State({"arq": None}))
+    assert response.status_code == 503
+    assert msgspec.to_builtins(response.content) == {
+        "status": "unavailable",
+        "database": "ok",
+        "redis": "down: not connected",
+    }
+    dead = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    try:
+        response = await ready.fn(State({"arq": dead}))
+    finally:
+        await dead.aclose()
+    assert response.status_code == 503
+    assert msgspec.to_builtins(response.content)["redis"].startswith("down: ")
