@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -95,3 +96,41 @@ def build_worker(
         max_jobs=20,
         keep_result=3600,
     )
+
+
+async def _start_from_environment(ctx: dict[str, Any]) -> None:
+    from hub.core.bootstrap import resolve_services  # noqa: PLC0415
+    from hub.core.settings import get_settings  # noqa: PLC0415
+
+    services = resolve_services(get_settings())
+    database.configure(services.app_database_url)
+    await database.start_pool(size=5)
+    relay_pool = await open_pool(services.redis_url)
+    ctx["relay_pool"] = relay_pool
+    ctx["relay_task"] = asyncio.create_task(relay_forever(relay_pool))
+
+
+async def _stop_from_environment(ctx: dict[str, Any]) -> None:
+    task: asyncio.Task[None] | None = ctx.pop("relay_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if "relay_pool" in ctx:
+        await ctx["relay_pool"].aclose()
+    await database.close_pool()
+
+
+class WorkerSettings:
+    """For arq's own command line, ``arq hub.worker.WorkerSettings``, with ``DATABASE_URL`` and
+    ``REDIS_URL`` set; ``orderhub worker`` builds the same worker through :func:`build_worker`.
+    """
+
+    functions = JOBS
+    redis_settings = redis_settings(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    job_serializer = staticmethod(serialize)
+    job_deserializer = staticmethod(deserialize)
+    on_startup = staticmethod(_start_from_environment)
+    on_shutdown = staticmethod(_stop_from_environment)
+    max_jobs = 20
+    keep_result = 3600

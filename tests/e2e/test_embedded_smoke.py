@@ -98,6 +98,17 @@ def test_orderhub_up_on_embedded_services(tmp_path: Path) -> None:
         read = httpx.get(f"{base}/v1/products/{product.json()['id']}", headers=headers, timeout=10)
         assert read.status_code == 200
         assert read.json()["name"] == "陶瓷杯 Ceramic mug"
+        # The background path end to end: the API wrote the key's usage to the outbox, the worker's relay
+        # moved it to arq on the embedded Redis, and the job recorded it in PostgreSQL.
+        deadline = time.monotonic() + 60
+        used = None
+        while time.monotonic() < deadline:
+            keys = httpx.get(f"{base}/v1/api-keys", headers=headers, timeout=10).json()
+            used = keys[0]["last_used_at"]
+            if used:
+                break
+            time.sleep(0.5)
+        assert used, log_path.read_text()
         # The demo tenant cannot see the new tenant's product.
         foreign = httpx.get(
             f"{base}/v1/products/{product.json()['id']}",
