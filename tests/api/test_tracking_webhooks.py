@@ -77,9 +77,10 @@ def booking_input(
 async def book_sandbox(
     tenant: TenantHandle, account_id: str, settings: Settings, key: str | None = None
 ) -> ShipmentRead:
-    return await service.book_shipment(
-        tenant.id, booking_input(account_id), idempotency_key=key or uuid.uuid4().hex, settings=settings
-    )
+    """Book a domestic sandbox shipment; the same key gives the same request (and order id)."""
+    key = key or uuid.uuid4().hex
+    request = booking_input(account_id, order_id=uuid.uuid5(uuid.NAMESPACE_URL, f"order:{tenant.id}:{key}"))
+    return await service.book_shipment(tenant.id, request, idempotency_key=key, settings=settings)
 
 
 async def pending_outbox(tenant_id: uuid.UUID, job: str) -> list[dict[str, Any]]:

@@ -1,0 +1,376 @@
+"""Booking: one label per idempotency key (twice, concurrently, after a crash), matching waiting events,
+the sandbox's simulated timeline through the real webhook path, cancel, rates and the cron sweeps.
+
+Real PostgreSQL and Redis; the only fake is the carrier's HTTP edge (``httpx.MockTransport``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from carriers import jobs, service
+from carriers.base import Address, Parcel
+from carriers.easypost import mapper as easypost_mapper
+from carriers.schemas import CustomsLine, ShipmentBookingInput, ShipmentRatesInput
+from hub.core.database import fetch, tenant_tx
+from hub.core.errors import Conflict, ValidationFailed
+from hub.core.settings import Settings
+from tests.api.test_tracking_webhooks import (
+    SHIP_FROM,
+    SHIP_TO,
+    book_sandbox,
+    booking_input,
+    create_account,
+    pending_outbox,
+    run_inbound_jobs,
+    sandbox_account,
+)
+from tests.conftest import TenantHandle
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "carriers" / "easypost"
+EP_SECRET = "easypost-hook-secret"
+EP_TRACKING = "LZ123456789US"
+EP_SHIPMENT = "shp_93170d48eb1a413aa5c0d8bf4384a350"
+
+US_SHIPPER = Address(
+    name="Steve Brule",
+    line1="417 Montgomery Street",
+    city="San Francisco",
+    region="CA",
+    postal_code="94104",
+    country="US",
+)
+
+
+class EasyPostEdge:
+    """EasyPost's HTTP API as documented (recorded example responses); counts label purchases."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.bought: set[str] = set()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        self.calls[f"{request.method} {path}"] += 1
+        if request.method == "POST" and path == "/v2/shipments":
+            return httpx.Response(200, content=(FIXTURES / "shipment_create.json").read_bytes())
+        if request.method == "POST" and path.endswith("/buy"):
+            shipment = path.split("/")[3]
+            if shipment in self.bought:  # EasyPost refuses to buy postage twice for one shipment
+                body = b'{"error": {"code": "SHIPMENT.POSTAGE.EXISTS", "message": "postage exists", "errors": []}}'
+                return httpx.Response(422, content=body)
+            self.bought.add(shipment)
+            return httpx.Response(200, content=(FIXTURES / "shipment_buy.json").read_bytes())
+        if request.method == "POST" and path.endswith("/refund"):
+            return httpx.Response(200, content=(FIXTURES / "shipment_refund.json").read_bytes())
+        if request.method == "GET" and path == "/v2/trackers":
+            body = (FIXTURES / "trackers_list.json").read_bytes().replace(b"EZ1000000001", EP_TRACKING.encode())
+            return httpx.Response(200, content=body)
+        return httpx.Response(404, content=b'{"error": {"code": "NOT_FOUND", "message": "no route"}}')
+
+
+def easypost_input(account_id: str) -> ShipmentBookingInput:
+    return ShipmentBookingInput(
+        order_id=uuid.uuid4(),
+        carrier_account_id=uuid.UUID(account_id),
+        service="PriorityMailInternational",
+        provider="USPS",
+        parcels=[Parcel(weight_kg=Decimal("0.6"))],
+        ship_from=US_SHIPPER,
+        ship_to=SHIP_TO,
+        customs=[
+            CustomsLine(
+                description="T-shirt",
+                quantity=2,
+                value=Decimal("39.80"),
+                currency="USD",
+                weight=Decimal("0.3"),
+                hs_code="610910",
+                origin="US",
+                sku="TS-RED-M",
+            )
+        ],
+        reference="SHOP-1001",
+    )
+
+
+async def _shipments(tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+    async with tenant_tx(tenant_id):
+        return await fetch(
+            "SELECT id, status, tracking_number, book_attempts FROM shipments WHERE tenant_id = {}", tenant_id
+        )
+
+
+# -- one label per key ---------------------------------------------------------------------------
+
+
+async def test_booking_twice_with_the_same_key_books_one_label(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, _ = await sandbox_account(client, tenant)
+    first = await book_sandbox(tenant, account["id"], test_settings, key="book-1")
+    again = await book_sandbox(tenant, account["id"], test_settings, key="book-1")
+    assert first.status == "booked"
+    assert (again.id, again.tracking_number) == (first.id, first.tracking_number)
+    assert first.rate is not None
+    assert first.label_available
+    assert len(await _shipments(tenant.id)) == 1
+    changes = await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)
+    assert [c["payload"]["status"] for c in changes] == ["booked"]
+
+    other_body = booking_input(account["id"], service_name="express")
+    with pytest.raises(Conflict):
+        await service.book_shipment(tenant.id, other_body, idempotency_key="book-1", settings=test_settings)
+
+
+async def test_concurrent_bookings_with_one_key_book_one_label(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, _ = await sandbox_account(client, tenant)
+    request = booking_input(account["id"])
+    results = await asyncio.gather(
+        *(service.book_shipment(tenant.id, request, idempotency_key="race", settings=test_settings) for _ in range(4))
+    )
+    assert len({r.id for r in results}) == 1
+    assert {r.status for r in results} == {"booked"}
+    assert len(await _shipments(tenant.id)) == 1
+    assert len(await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)) == 1
+
+
+async def test_easypost_booking_is_bought_once_even_after_a_crash_before_commit(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, _ = await create_account(
+        client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
+    )
+    edge = EasyPostEdge()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
+    request = easypost_input(account["id"])
+
+    original = service._record_booking
+
+    async def die(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("worker died after the carrier answered")
+
+    monkeypatch.setattr(service, "_record_booking", die)
+    with pytest.raises(RuntimeError):
+        await service.book_shipment(
+            tenant.id, request, idempotency_key="ep-1", settings=test_settings, http_client=http
+        )
+    [row] = await _shipments(tenant.id)
+    assert row["status"] == "pending"  # the carrier's answer never committed
+    monkeypatch.setattr(service, "_record_booking", original)
+
+    # The retry buys the same EasyPost shipment id, which EasyPost refuses to sell twice: no second label.
+    with pytest.raises(Conflict):
+        await service.book_shipment(
+            tenant.id, request, idempotency_key="ep-1", settings=test_settings, http_client=http
+        )
+    assert edge.calls["POST /v2/shipments"] == 1
+    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 2
+    assert edge.bought == {EP_SHIPMENT}
+    got = await service.get_shipment(tenant.id, row["id"])
+    assert (got.status, got.status_reason) == ("pending", "booking_unconfirmed")
+    await http.aclose()
+
+
+async def test_sandbox_booking_after_a_crash_gets_the_same_label(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, _ = await sandbox_account(client, tenant)
+    original = service._record_booking
+
+    async def die(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("crash")
+
+    monkeypatch.setattr(service, "_record_booking", die)
+    with pytest.raises(RuntimeError):
+        await book_sandbox(tenant, account["id"], test_settings, key="sbx-crash")
+    monkeypatch.setattr(service, "_record_booking", original)
+    booked = await book_sandbox(tenant, account["id"], test_settings, key="sbx-crash")
+    assert booked.status == "booked"
+    [row] = await _shipments(tenant.id)
+    assert row["book_attempts"] == 2
+    assert row["tracking_number"] == booked.tracking_number
+
+
+async def test_carrier_refusal_is_422_and_stays_refused(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, _ = await sandbox_account(client, tenant)
+    bad = booking_input(account["id"], service_name="overnight")
+    with pytest.raises(ValidationFailed) as refused:
+        await service.book_shipment(tenant.id, bad, idempotency_key="bad-1", settings=test_settings)
+    assert refused.value.errors[0].field == "service"
+    with pytest.raises(ValidationFailed):
+        await service.book_shipment(tenant.id, bad, idempotency_key="bad-1", settings=test_settings)
+    [row] = await _shipments(tenant.id)
+    assert row["status"] == "failed"
+
+
+# -- matching ------------------------------------------------------------------------------------
+
+
+async def test_unmatched_events_are_matched_when_the_shipment_is_booked(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, path = await create_account(
+        client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
+    )
+    body = (
+        (FIXTURES / "event_tracker_updated.json")
+        .read_bytes()
+        .replace(b'"tracking_code":"1"', f'"tracking_code":"{EP_TRACKING}"'.encode())
+    )
+    signature = easypost_mapper.sign_body(body, EP_SECRET)
+    accepted = await client.post(path, content=body, headers={"X-Hmac-Signature": signature})
+    assert accepted.status_code == 202
+    await run_inbound_jobs(tenant.id, test_settings)
+    inbound = await service.get_inbound_event(tenant.id, uuid.UUID(accepted.json()["id"]))
+    assert inbound is not None
+    assert inbound["status"] == "unmatched"
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(EasyPostEdge()))
+    shipment = await service.book_shipment(
+        tenant.id,
+        easypost_input(account["id"]),
+        idempotency_key="ep-match",
+        settings=test_settings,
+        http_client=http,
+    )
+    await http.aclose()
+    assert shipment.tracking_number == EP_TRACKING
+    assert shipment.status == "in_transit"  # the waiting events were applied
+    events = (await client.get(f"/v1/shipments/{shipment.id}/events", headers=tenant.headers())).json()
+    assert len(events) == 7
+    assert events == sorted(events, key=lambda e: e["occurred_at"])
+    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)]
+    assert statuses == ["booked", "in_transit"]
+
+
+# -- sandbox simulation --------------------------------------------------------------------------
+
+
+async def test_sandbox_timeline_posts_signed_webhooks_to_the_hub(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, _ = await create_account(client, tenant, "sandbox", options={"time_scale": 3600})
+    shipment = await book_sandbox(tenant, account["id"], test_settings)
+    scheduled = await pending_outbox(tenant.id, service.SANDBOX_POST_JOB)
+    assert len(scheduled) == 6  # domestic: label, pickup, departure, depot, out for delivery, delivered
+    assert scheduled[-1]["available_at"] > scheduled[0]["available_at"]
+    ctx = {"settings": test_settings, "carrier_http_client": client}  # the app itself, over ASGI
+    for row in scheduled:
+        assert await jobs.sandbox_post_event(ctx, str(tenant.id), str(row["id"]), row["payload"]) == "posted"
+        assert await jobs.sandbox_post_event(ctx, str(tenant.id), str(row["id"]), row["payload"]) == "already done"
+    assert set(await run_inbound_jobs(tenant.id, test_settings)) == {"done"}
+    got = (await client.get(f"/v1/shipments/{shipment.id}", headers=tenant.headers())).json()
+    assert got["status"] == "delivered"
+    events = (await client.get(f"/v1/shipments/{shipment.id}/events", headers=tenant.headers())).json()
+    assert [e["carrier_code"] for e in events][-1] == "DELIVERED"
+    assert {e["source"] for e in events} == {"webhook"}
+
+
+async def test_no_simulation_when_switched_off(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, _ = await sandbox_account(client, tenant)  # simulate_tracking false
+    await book_sandbox(tenant, account["id"], test_settings)
+    assert await pending_outbox(tenant.id, service.SANDBOX_POST_JOB) == []
+
+
+# -- cancel and rates ----------------------------------------------------------------------------
+
+
+async def test_cancel_before_pickup_only(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, _ = await sandbox_account(client, tenant)
+    shipment = await book_sandbox(tenant, account["id"], test_settings)
+    cancelled = await service.cancel_shipment(tenant.id, shipment.id, settings=test_settings)
+    assert cancelled.status == "cancelled"
+    again = await service.cancel_shipment(tenant.id, shipment.id, settings=test_settings)
+    assert again.status == "cancelled"
+    moving = await book_sandbox(tenant, account["id"], test_settings)
+    async with tenant_tx(tenant.id):
+        await fetch(
+            "UPDATE shipments SET status = 'in_transit', reached = 'in_transit' WHERE tenant_id = {} AND id = {}",
+            tenant.id,
+            moving.id,
+        )
+    with pytest.raises(Conflict):
+        await service.cancel_shipment(tenant.id, moving.id, settings=test_settings)
+    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)]
+    assert statuses.count("cancelled") == 1
+
+
+async def test_rates_for_sandbox(client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings) -> None:
+    account, _ = await sandbox_account(client, tenant)
+    rates = await service.rates_for(
+        tenant.id,
+        ShipmentRatesInput(
+            carrier_account_id=uuid.UUID(account["id"]),
+            parcels=[Parcel(weight_kg=Decimal(1))],
+            ship_from=SHIP_FROM,
+            ship_to=SHIP_TO,
+        ),
+        settings=test_settings,
+    )
+    assert {r.service for r in rates.rates} == {"standard", "express"}
+
+
+# -- cron ----------------------------------------------------------------------------------------
+
+
+async def test_polling_stale_marking_and_retirement(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    # An EasyPost account without a webhook secret is polled.
+    account, _ = await create_account(client, tenant, "easypost", credentials={"api_key": "EZTK_poll"})
+    edge = EasyPostEdge()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
+    shipment = await service.book_shipment(
+        tenant.id, easypost_input(account["id"]), idempotency_key="ep-poll", settings=test_settings, http_client=http
+    )
+    stored = await jobs.poll_trackers({"settings": test_settings, "carrier_http_client": http})
+    assert stored >= 1
+    assert edge.calls["GET /v2/trackers"] >= 1
+    events = (await client.get(f"/v1/shipments/{shipment.id}/events", headers=tenant.headers())).json()
+    assert events
+    assert {e["source"] for e in events} == {"poll"}
+    assert await jobs.poll_trackers({"settings": test_settings, "carrier_http_client": http}) == 0  # de-duplicated
+    await http.aclose()
+
+    sandbox, _ = await sandbox_account(client, tenant)
+    quiet = await book_sandbox(tenant, sandbox["id"], test_settings)
+    later = datetime.now(UTC) + timedelta(days=8)
+    assert await service.mark_stale_shipments(now=later) >= 1
+    stale = await service.get_shipment(tenant.id, quiet.id)
+    assert (stale.status, stale.status_reason) == ("exception", "delay")
+    changes = await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)
+    assert {
+        "shipment_id": str(quiet.id),
+        "order_id": str(quiet.order_id),
+        "status": "exception",
+        "reason": "delay",
+    } in [c["payload"] for c in changes]
+
+    await service.cancel_shipment(
+        tenant.id, (await book_sandbox(tenant, sandbox["id"], test_settings)).id, settings=test_settings
+    )
+    assert await service.retire_trackers() >= 1
+    assert await service.retire_trackers(now=datetime.now(UTC) + timedelta(days=91)) >= 1
+    async with tenant_tx(tenant.id):
+        left = await fetch(
+            "SELECT count(*) AS n FROM shipments WHERE tenant_id = {} AND tracking_retired_at IS NULL", tenant.id
+        )
+    assert left[0]["n"] == 0
