@@ -261,6 +261,19 @@ def tenant_routes(settings: Settings, services: Services) -> list[HTTPRoute]:
     return sorted(routes, key=lambda r: r.path_format)
 
 
+def list_routes(settings: Settings, services: Services) -> list[str]:
+    """Every GET route under /v1 without path parameters (lists, searches, the caller's tenant)."""
+    app = create_app(settings, services)
+    return sorted(
+        route.path
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        and route.path.startswith("/v1/")
+        and not route.path_parameters
+        and "GET" in route.methods
+    )
+
+
 def factory_for(path: str) -> str | None:
     matches = [prefix for prefix in FACTORIES if path.startswith(prefix)]
     return max(matches, key=len) if matches else None
@@ -294,17 +307,17 @@ def _candidate_values(param: str, seeded: dict[str, Seeded]) -> list[str]:
     return [fresh, *dict.fromkeys(real)]
 
 
-async def test_tenant_b_gets_404_for_every_route_with_an_id_of_tenant_a(
-    client: httpx.AsyncClient, test_settings: Settings, services: Services
-) -> None:
-    tenant_a = await make_tenant()
-    tenant_b = await make_tenant()
-    routes = tenant_routes(test_settings, services)
-    seeded: dict[str, Seeded] = {}
-    for prefix, factory in FACTORIES.items():
-        seeded[prefix] = await factory(client, tenant_a)
+def _answer_ok(method: str, path: str, response: httpx.Response) -> bool:
+    if (method, path) in NOT_404:
+        return response.status_code < 500 and response.status_code != 403
+    if (method, path) in KNOWN_GAPS and response.status_code == 200:
+        return response.json() in ([], {"items": [], "next_cursor": None})
+    return response.status_code == 404 and response.headers["content-type"].startswith("application/problem+json")
 
-    walk = Walk()
+
+async def _walk_id_routes(
+    client: httpx.AsyncClient, routes: list[HTTPRoute], seeded: dict[str, Seeded], as_b: dict[str, str], walk: Walk
+) -> None:
     for route in routes:
         path = route.path_format
         prefix = factory_for(path)
@@ -315,7 +328,7 @@ async def test_tenant_b_gets_404_for_every_route_with_an_id_of_tenant_a(
             assert not missing, f"the factory for {prefix} gives no value for {missing} of {path}"
             attempts = [{p: own[p] for p in params}]
         else:
-            # One parameter per route so far; several would be walked one at a time.
+            # Each parameter in turn takes every candidate; the others get fresh ids.
             attempts = [
                 {p: value if p == param else str(new_id()) for p in params}
                 for param in params
@@ -325,20 +338,47 @@ async def test_tenant_b_gets_404_for_every_route_with_an_id_of_tenant_a(
             kwargs = REQUESTS.get((method, path), {"json": DEFAULT_BODY} if method in {"POST", "PUT", "PATCH"} else {})
             for values in attempts:
                 url = path.format(**values)
-                response = await client.request(method, url, headers=tenant_b.headers(Role.OWNER), **kwargs)
+                response = await client.request(method, url, headers=as_b, **kwargs)
                 walk.calls += 1
                 walk.with_real_ids += prefix is not None
-                if (method, path) in NOT_404:
-                    ok = response.status_code < 500 and response.status_code != 403
-                elif (method, path) in KNOWN_GAPS and response.status_code == 200:
-                    ok = response.json() in ([], {"items": [], "next_cursor": None})
-                else:
-                    ok = response.status_code == 404 and response.headers["content-type"].startswith(
-                        "application/problem+json"
-                    )
-                if not ok:
+                if not _answer_ok(method, path, response):
                     walk.failures.append(f"{method} {url} -> {response.status_code} {response.text[:200]}")
 
+
+async def _walk_list_routes(
+    client: httpx.AsyncClient, routes: list[str], seeded: dict[str, Seeded], as_b: dict[str, str], walk: Walk
+) -> None:
+    """Lists and searches of tenant B never show an id or SKU of tenant A."""
+    secrets_of_a = [value for item in seeded.values() for value in item.params.values()]
+    searches = [{"q": value} for value in secrets_of_a if not value[:1].isdigit()]
+    for route in routes:
+        for params in ({}, *searches):
+            response = await client.get(route, params=params, headers=as_b)
+            walk.calls += 1
+            if response.status_code >= 500 or response.status_code == 403:
+                walk.failures.append(f"GET {route} {params} -> {response.status_code} {response.text[:200]}")
+            leaked = [value for value in secrets_of_a if value in response.text]
+            if leaked:
+                walk.failures.append(f"GET {route} {params} as B shows A's {leaked}")
+
+
+async def test_tenant_b_gets_404_for_every_route_with_an_id_of_tenant_a(
+    client: httpx.AsyncClient, test_settings: Settings, services: Services
+) -> None:
+    tenant_a = await make_tenant()
+    tenant_b = await make_tenant()
+    seeded = {prefix: await factory(client, tenant_a) for prefix, factory in FACTORIES.items()}
+    routes = tenant_routes(test_settings, services)
+    as_b = tenant_b.headers(Role.OWNER)
+
+    walk = Walk()
+    await _walk_id_routes(client, routes, seeded, as_b, walk)
+    lists = list_routes(test_settings, services)
+    assert "/v1/products" in lists
+    # The control: A's own list shows A's product, so a leak to B would be seen.
+    own_list = await client.get("/v1/products", headers=tenant_a.headers())
+    assert seeded["/v1/products/"].params["product_id"] in own_list.text
+    await _walk_list_routes(client, lists, seeded, as_b, walk)
     for prefix, item in seeded.items():
         if item.intact is not None:
             try:
@@ -347,7 +387,7 @@ async def test_tenant_b_gets_404_for_every_route_with_an_id_of_tenant_a(
                 walk.failures.append(f"{prefix}: {exc}")
 
     assert not walk.failures, "tenant B reached tenant A:\n" + "\n".join(walk.failures)
-    assert walk.with_real_ids >= 3, "the walker never used a real id of tenant A"
+    assert walk.with_real_ids >= len(FACTORIES), "the walker never used a real id of tenant A"
     assert walk.calls >= len(routes)
 
 
