@@ -121,6 +121,9 @@ def _validate_account(data: CarrierAccountCreate) -> None:
     simulate = data.options.get("simulate_tracking", True)
     if not isinstance(simulate, bool):
         raise ValidationFailed.single("options.simulate_tracking", "true or false")
+    time_scale = data.options.get("time_scale", 1)
+    if isinstance(time_scale, bool) or not isinstance(time_scale, int | float) or not 1 <= time_scale <= 1_000_000:
+        raise ValidationFailed.single("options.time_scale", "a number from 1 to 1000000")
     scenario = data.options.get("scenario", "delivered")
     if data.carrier == "sandbox" and scenario not in sandbox_mapper.SCENARIOS:
         raise ValidationFailed.single("options.scenario", f"one of {', '.join(sandbox_mapper.SCENARIOS)}")
@@ -257,6 +260,10 @@ async def process_inbound_event(tenant_id: uuid.UUID, inbound_event_id: uuid.UUI
         return "failed"
     except ValueError as exc:
         await repository.finish_inbound(tenant_id, inbound_event_id, "failed", str(exc))
+        return "failed"
+    except Exception as exc:  # an adapter bug must not retry forever: keep the body, say why
+        logger.exception("tracking webhook could not be parsed", extra={"inbound_event_id": str(inbound_event_id)})
+        await repository.finish_inbound(tenant_id, inbound_event_id, "failed", f"unreadable: {type(exc).__name__}")
         return "failed"
     outcome = await ingest_events(
         tenant_id, events, carrier_account_id=row["carrier_account_id"], source="webhook", inbound_event_id=row["id"]
@@ -624,6 +631,9 @@ async def _prepare(
                     reference=str(row["id"]),
                 )
             )
+            if not quoted.rates and _is_transient(quoted.messages):
+                # Do not fall through to a create-and-buy: a retry must find a committed carrier id.
+                raise ServiceUnavailable("the carrier could not be reached; call again with the same Idempotency-Key")
             chosen = _choose(quoted.rates, request.service, request.provider)
             if chosen is not None and chosen.carrier_shipment_id and chosen.rate_ref:
                 values.update(carrier_shipment_id=chosen.carrier_shipment_id, rate_ref=chosen.rate_ref)
