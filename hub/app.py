@@ -26,6 +26,7 @@ from hub.logging import RequestIdMiddleware, configure_logging
 from hub.orders.controllers import ROUTES as ORDER_ROUTES
 from hub.problems import handle_exception
 from hub.queue import open_pool
+from hub.shipping import ShipmentBookingController
 from tenants.controllers import ApiKeyController, TenantController
 
 logger = logging.getLogger("hub.app")
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *CUSTOMS_ROUTES,
             *CARRIER_ROUTES,
             *CONSOLE_ROUTES,
+            ShipmentBookingController,
         ],
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, auth_middleware()],

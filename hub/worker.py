@@ -12,6 +12,7 @@ from arq.connections import ArqRedis
 from arq.constants import default_queue_name
 from arq.worker import Function, Worker, func
 
+from carriers.jobs import CRON_JOBS as CARRIER_CRON_JOBS
 from carriers.jobs import JOBS as CARRIER_JOBS
 from customs.jobs import JOBS as CUSTOMS_JOBS
 from hub.core import database, outbox
@@ -30,6 +31,9 @@ JOBS: list[Function] = [
     *CUSTOMS_JOBS,
     *CARRIER_JOBS,
 ]
+
+
+CRON_JOBS = [*CARRIER_CRON_JOBS]
 
 
 async def relay_forever(pool: ArqRedis, interval: float = RELAY_INTERVAL_SECONDS) -> None:
@@ -84,6 +88,7 @@ def build_worker(
 
     return Worker(
         functions=JOBS,
+        cron_jobs=CRON_JOBS,
         queue_name=queue_name,
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,
@@ -127,6 +132,7 @@ class WorkerSettings:
     """
 
     functions = JOBS
+    cron_jobs = CRON_JOBS
     redis_settings = redis_settings(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     job_serializer = staticmethod(serialize)
     job_deserializer = staticmethod(deserialize)

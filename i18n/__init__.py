@@ -63,6 +63,8 @@ def negotiate(accept_language: str | None, *fallbacks: str | None) -> str:
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
+        if quality <= 0:
+            continue  # q=0 means "not acceptable" (RFC 9110, 12.4.2)
         candidates.append((-quality, index, tag))
     for _, _, tag in sorted(candidates):
         found = normalize_locale(tag)

@@ -27,6 +27,10 @@ from tenants.roles import Role
 from tenants.schemas import TenantCreate
 
 ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+# Code outside a request (jobs, the worker) reads settings from the environment: give it the same
+# secret as the app under test, so what one encrypts the other decrypts.
+os.environ["ORDERHUB_SECRET_KEY"] = TEST_SECRET_KEY
 
 
 def _replace_database(url: str, name: str) -> str:
@@ -43,7 +47,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         database_url=None,
         app_database_url=None,
         redis_url=None,
-        secret_key="test-secret-key-not-for-production-0123456789",
+        secret_key=TEST_SECRET_KEY,
         max_body_bytes=262_144,
         max_upload_bytes=1_048_576,
     )

@@ -17,6 +17,10 @@ from hub.core.money import MoneyWire, money_from_wire, parse_amount
 _HS_SEPARATORS = re.compile(r"[\s.\-]")
 
 
+MAX_WEIGHT_KG = Decimal(100_000)
+"""Heavier than any parcel or pallet line the hub books; the column holds up to 10^9."""
+
+
 def raise_if(errors: list[FieldError]) -> None:
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
@@ -68,6 +72,7 @@ def decimal(
     *,
     required: bool = False,
     minimum: Decimal = Decimal(0),
+    maximum: Decimal | None = None,
     max_places: int = 6,
 ) -> Decimal | None:
     if value is None or value == "":
@@ -81,6 +86,9 @@ def decimal(
         return None
     if not number.is_finite() or number < minimum:
         errors.append(FieldError(field, f"must be a number >= {minimum}"))
+        return None
+    if maximum is not None and number > maximum:
+        errors.append(FieldError(field, f"must be at most {maximum}"))
         return None
     if number.as_tuple().exponent < -max_places:  # type: ignore[operator]
         errors.append(FieldError(field, f"at most {max_places} decimal places"))

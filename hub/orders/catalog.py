@@ -11,7 +11,7 @@ from hub.core.database import tenant_tx
 from hub.core.errors import FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, page_of
-from hub.core.validation import country, decimal, hs_code, money, raise_if
+from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, money, raise_if
 from hub.orders import repository
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 
@@ -34,7 +34,7 @@ def _product_values(data: ProductCreate | ProductUpdate) -> dict[str, Any]:
     if data.origin_country is not msgspec.UNSET:
         values["origin_country"] = country("origin_country", data.origin_country, errors, required=False)
     if data.weight_kg is not msgspec.UNSET:
-        values["weight_kg"] = decimal("weight_kg", data.weight_kg, errors, max_places=3)
+        values["weight_kg"] = decimal("weight_kg", data.weight_kg, errors, maximum=MAX_WEIGHT_KG, max_places=3)
     if "name" in values and not values["name"]:
         errors.append(FieldError("name", "must not be blank"))
     raise_if(errors)

@@ -23,7 +23,7 @@ from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire, is_known_currency, money_from_wire
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
-from hub.core.validation import country, decimal, hs_code, raise_if
+from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
 from hub.orders.pricing import Discount, parse_discount, price_order
@@ -146,7 +146,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
                 unit_price=unit_price,
                 hs_code=hs_code(f"{field}.hs_code", line.hs_code, errors),
                 origin_country=country(f"{field}.origin_country", line.origin_country, errors, required=False),
-                weight_kg=decimal(f"{field}.weight_kg", line.weight_kg, errors, max_places=3),
+                weight_kg=decimal(f"{field}.weight_kg", line.weight_kg, errors, maximum=MAX_WEIGHT_KG, max_places=3),
                 discount=_discount(f"{field}.discount", line.discount, currency, errors),
             )
         )

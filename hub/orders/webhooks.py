@@ -84,6 +84,11 @@ async def list_endpoints(tenant_id: uuid.UUID) -> list[EndpointRead]:
 
 async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[DeliveryRead]:
     async with tenant_tx(tenant_id):
+        known = await fetch(
+            "SELECT 1 AS found FROM webhook_endpoints WHERE tenant_id = {} AND id = {}", tenant_id, endpoint_id
+        )
+        if not known:
+            raise NotFound("no such webhook endpoint")
         rows = await fetch(
             "SELECT id, endpoint_id, event, attempts, last_status, last_error, delivered_at, created_at "
             "FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} ORDER BY id DESC LIMIT 200",

@@ -200,7 +200,93 @@ async def seed_customer(client: httpx.AsyncClient, tenant: TenantHandle) -> Seed
     return Seeded({"customer_id": customer["id"]}, intact)
 
 
+QUOTE = {
+    "origin_country": "US",
+    "ship_from_country": "US",
+    "destination_country": "AU",
+    "currency": "USD",
+    "incoterm": "DAP",
+    "transport_mode": "courier",
+    "date": "2026-11-27",
+    "shipping": "118.30",
+    "insurance": "0",
+    "fx_rates": {"AUD/USD": "0.9100"},
+    "lines": [
+        {"description": "Electric sound amplifier", "hs_code": "851840", "unit_price": "1274.00", "duty_rate": "5"}
+    ],
+}
+EXPORTER = {
+    "name": "Tenant A Exports",
+    "address": {"line1": "88 Keji Road", "city": "Shenzhen", "postal_code": "518057", "country": "CN"},
+}
+
+
+async def seed_quote(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
+    created = await client.post("/v1/landed-cost/quotes", json=QUOTE, headers=tenant.headers())
+    assert created.status_code == 201, created.text
+    return Seeded({"quote_id": created.json()["id"]})
+
+
+async def _quoted_order(client: httpx.AsyncClient, tenant: TenantHandle) -> dict[str, Any]:
+    order = await create_order(client, tenant)
+    quoted = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quoted.status_code == 201, quoted.text
+    return order
+
+
+async def seed_document(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
+    order = await _quoted_order(client, tenant)
+    requested = await client.post(
+        f"/v1/orders/{order['id']}/documents",
+        json={"type": "commercial_invoice", "exporter": EXPORTER},
+        headers=tenant.headers(),
+    )
+    assert requested.status_code == 202, requested.text
+    return Seeded({"document_id": requested.json()["id"]})
+
+
+async def seed_shipment(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
+    settings = await client.patch("/v1/tenant/settings", json={"exporter": EXPORTER}, headers=tenant.headers())
+    assert settings.status_code == 200, settings.text
+    order = await _quoted_order(client, tenant)
+    account = await client.post(
+        "/v1/carrier-accounts",
+        json={
+            "carrier": "sandbox",
+            "name": "A's sandbox",
+            "webhook_secret": "w" * 24,
+            "options": {"simulate_tracking": False},
+        },
+        headers=tenant.headers(),
+    )
+    assert account.status_code == 201, account.text
+    booked = await client.post(
+        "/v1/shipments",
+        json={
+            "order_id": order["id"],
+            "carrier_account_id": account.json()["id"],
+            "service": "standard",
+            "parcels": [{"weight_kg": "0.5"}],
+        },
+        headers=tenant.headers(),
+    )
+    assert booked.status_code == 201, booked.text
+    shipment = booked.json()
+
+    async def intact() -> None:
+        now = await client.get(f"/v1/shipments/{shipment['id']}", headers=tenant.headers())
+        assert now.status_code == 200, now.text
+        assert now.json()["status"] == shipment["status"], "tenant B changed tenant A's shipment"
+
+    return Seeded({"shipment_id": shipment["id"]}, intact)
+
+
 FACTORIES: dict[str, Factory] = {
+    "/v1/landed-cost/quotes/": seed_quote,
+    "/v1/documents/": seed_document,
+    "/v1/shipments/": seed_shipment,
     # route prefix -> coroutine that creates the resource as tenant A (longest prefix wins)
     "/v1/products/": seed_product,
     "/v1/api-keys/": seed_api_key,
@@ -214,12 +300,6 @@ FACTORIES: dict[str, Factory] = {
 
 NO_FACTORY_YET: dict[str, str] = {
     # path (as Litestar formats it) -> why it is walked with fresh and foreign ids only, for now
-    "/v1/landed-cost/quotes/{quote_id}": "stored-quote factory pending (customs quotes land with issue 4)",
-    "/v1/documents/{document_id}": "document factory pending (customs documents are landing now)",
-    "/v1/documents/{document_id}/file": "document factory pending (customs documents are landing now)",
-    "/v1/shipments/{shipment_id}": "shipment factory pending (carrier booking is landing now)",
-    "/v1/shipments/{shipment_id}/events": "shipment factory pending (carrier booking is landing now)",
-    "/v1/shipments/{shipment_id}/label": "shipment factory pending (carrier booking is landing now)",
 }
 
 NOT_404: dict[tuple[str, str], str] = {
@@ -231,9 +311,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     # (method, path) -> a known bug: answers 200 with an empty list instead of 404. Nothing of A's
     # leaks (the walker checks the list is empty), but the id's existence is not checked. Remove the
     # entry when the route is fixed.
-    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): (
-        "BUG: hub/orders/webhooks.list_deliveries does not check that the endpoint exists"
-    ),
 }
 
 REQUESTS: dict[tuple[str, str], dict[str, Any]] = {

@@ -175,10 +175,5 @@ def test_normalize_locale(tag: str | None, expected: str | None) -> None:
     assert normalize_locale(tag) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RFC 9110 12.4.2: q=0 means 'not acceptable', but negotiate() only sorts it last; "
-    "i18n/__init__.py should drop tags with quality 0",
-)
 def test_negotiate_never_picks_a_tag_refused_with_q0() -> None:
     assert negotiate("de;q=0") == "en"

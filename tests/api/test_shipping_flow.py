@@ -1,0 +1,116 @@
+"""The whole clerk loop through the API: order -> landed cost -> label -> tracking -> delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from carriers.sandbox import mapper as sandbox_mapper
+from carriers.signatures import sign_hub
+from tenants.roles import Role
+from tests.api.test_documents import EXPORTER
+from tests.api.test_orders import _catalog, _order
+from tests.api.test_tracking_webhooks import SANDBOX_SECRET, timeline
+from tests.conftest import TenantHandle, run_outbox_jobs
+
+PARCELS = [{"weight_kg": "0.8", "length_cm": 30, "width_cm": 20, "height_cm": 5}]
+
+
+async def _setup(client: httpx.AsyncClient, tenant: TenantHandle) -> tuple[dict[str, Any], dict[str, Any], str]:
+    await _catalog(client, tenant)
+    assert (
+        await client.patch("/v1/tenant/settings", json={"exporter": EXPORTER}, headers=tenant.headers())
+    ).status_code == 200
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+    assert order["status"] == "approved"
+    account = (
+        await client.post(
+            "/v1/carrier-accounts",
+            json={
+                "carrier": "sandbox",
+                "name": "Sandbox",
+                "webhook_secret": SANDBOX_SECRET,
+                "options": {"simulate_tracking": False},
+            },
+            headers=tenant.headers(),
+        )
+    ).json()
+    path = "/webhooks/tracking/" + account["webhook_url"].split("/webhooks/tracking/", 1)[1]
+    return order, account, path
+
+
+async def test_book_track_deliver(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    order, account, webhook_path = await _setup(client, tenant)
+    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
+    # DDP across a border: the pre-flight refuses a label until the duty figures exist.
+    refused = await client.post("/v1/shipments", json=booking, headers=tenant.headers())
+    assert refused.status_code == 409, refused.text
+    assert "landed_cost" in [f["field"] for f in refused.json()["findings"]]
+    quote = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quote.status_code == 201, quote.text
+
+    rates = await client.post(
+        "/v1/shipments/rates",
+        json={k: booking[k] for k in ("order_id", "carrier_account_id", "parcels")},
+        headers=tenant.headers(),
+    )
+    assert rates.status_code == 200, rates.text
+    assert {r["service"] for r in rates.json()["rates"]} == {"standard", "express"}
+
+    first = await client.post("/v1/shipments", json=booking, headers={**tenant.headers(), "Idempotency-Key": "ship-1"})
+    assert first.status_code == 201, first.text
+    again = await client.post("/v1/shipments", json=booking, headers={**tenant.headers(), "Idempotency-Key": "ship-1"})
+    assert again.json()["id"] == first.json()["id"]
+    shipment = first.json()
+    assert shipment["status"] == "booked"
+    label = await client.get(f"/v1/shipments/{shipment['id']}/label", headers=tenant.headers())
+    assert label.content.startswith(b"%PDF")
+
+    await run_outbox_jobs(tenant.id)
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "booked"
+
+    body = sandbox_mapper.build_webhook_body(timeline(shipment["tracking_number"]))
+    posted = await client.post(webhook_path, content=body, headers={"Hub-Signature": sign_hub(SANDBOX_SECRET, body)})
+    assert posted.status_code == 202, posted.text
+    await run_outbox_jobs(tenant.id)  # parse and apply the events
+    await run_outbox_jobs(tenant.id)  # the order follows the shipment
+    after = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert after["status"] == "delivered"
+    events = (await client.get(f"/v1/shipments/{shipment['id']}/events", headers=tenant.headers())).json()
+    assert events[-1]["status"] == "delivered"
+    kinds = [e["kind"] for e in (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers())).json()]
+    assert "shipment.status" in kinds
+
+
+async def test_only_approved_orders_ship(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    await client.patch("/v1/tenant/settings", json={"exporter": EXPORTER}, headers=tenant.headers())
+    rush = (await client.post("/v1/orders", json=_order(external_ref="R", rush=True), headers=tenant.headers())).json()
+    account = (
+        await client.post(
+            "/v1/carrier-accounts",
+            json={
+                "carrier": "sandbox",
+                "name": "S",
+                "webhook_secret": SANDBOX_SECRET,
+                "options": {"simulate_tracking": False},
+            },
+            headers=tenant.headers(),
+        )
+    ).json()
+    response = await client.post(
+        "/v1/shipments",
+        json={"order_id": rush["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS},
+        headers=tenant.headers(),
+    )
+    assert response.status_code == 409
+    assert response.json()["status"] == "awaiting_approval"
+    viewer = await client.post(
+        "/v1/shipments",
+        json={"order_id": rush["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS},
+        headers=tenant.headers(Role.VIEWER),
+    )
+    assert viewer.status_code == 403
