@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -25,6 +26,7 @@ from hub.orders import (
     documents,
     imports,
     landed_cost,
+    review,
     service,
     settings,
     shopify,
@@ -42,12 +44,18 @@ from hub.orders.schemas import (
     StockRead,
     StockSet,
 )
+from hub.problems import request_locale
 from tenants.roles import Permission
 from tenants.schemas import TenantRead
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 Query = Annotated[str | None, QueryParameter(max_length=200)]
+
+
+def _localized(request: Request[Any, Any, Any], order: OrderRead) -> OrderRead:
+    """Findings are stored in English with their parameters; each reader gets them in their locale."""
+    return msgspec.structs.replace(order, findings=review.localize(order.findings, request_locale(request)))
 
 
 def order_id_of(raw: str) -> Any:
@@ -67,7 +75,7 @@ class OrderController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[OrderCreate], idempotency_key: IdempotencyKey = None
     ) -> OrderRead:
         principal = principal_of(request)
-        return await run_idempotent(
+        order = await run_idempotent(
             principal.tenant_id,
             idempotency_key,
             "orders.create",
@@ -75,6 +83,7 @@ class OrderController(Controller):
             OrderRead,
             lambda: service.create_order(principal, data),
         )
+        return _localized(request, order)
 
     @post(
         "/imports",
@@ -144,11 +153,12 @@ class OrderController(Controller):
 
     @get("/{order_id:str}", operation_id="GetOrder")
     async def show(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> OrderRead:
-        return await service.get_order(principal_of(request).tenant_id, order_id_of(order_id))
+        return _localized(request, await service.get_order(principal_of(request).tenant_id, order_id_of(order_id)))
 
     @get("/{order_id:str}/findings", operation_id="GetOrderFindings")
     async def findings(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[Finding]:
-        return await service.findings(principal_of(request).tenant_id, order_id_of(order_id))
+        findings = await service.findings(principal_of(request).tenant_id, order_id_of(order_id))
+        return review.localize(findings, request_locale(request))
 
     @get("/{order_id:str}/events", operation_id="ListOrderEvents")
     async def events(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[OrderEventRead]:
@@ -163,7 +173,7 @@ class OrderController(Controller):
     async def approve(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
-        return await service.approve(principal_of(request), order_id_of(order_id), data.reason)
+        return _localized(request, await service.approve(principal_of(request), order_id_of(order_id), data.reason))
 
     @post(
         "/{order_id:str}/reject",
@@ -174,7 +184,7 @@ class OrderController(Controller):
     async def reject(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
-        return await service.reject(principal_of(request), order_id_of(order_id), data.reason)
+        return _localized(request, await service.reject(principal_of(request), order_id_of(order_id), data.reason))
 
     @post(
         "/{order_id:str}/cancel",
@@ -185,7 +195,7 @@ class OrderController(Controller):
     async def cancel(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
-        return await service.cancel(principal_of(request), order_id_of(order_id), data.reason)
+        return _localized(request, await service.cancel(principal_of(request), order_id_of(order_id), data.reason))
 
     @post("/{order_id:str}/landed-cost", operation_id="QuoteOrderLandedCost", guards=[requires(Permission.WRITE)])
     async def landed_cost(

@@ -21,7 +21,7 @@ from typing import Literal
 import msgspec
 
 from hub.orders.schemas import Finding
-from i18n import mark
+from i18n import gettext, mark
 
 # Countries whose addresses carry no postal code (after Google's address metadata, libaddressinput).
 NO_POSTAL_CODE = frozenset(
@@ -275,3 +275,15 @@ def status_for(findings: list[Finding], *, auto_approve: bool) -> str:
     if "wait" in actions:
         return "backordered"
     return "approved" if auto_approve else "in_review"
+
+
+def localize(findings: list[Finding], locale: str) -> list[Finding]:
+    """The findings with their messages in ``locale`` (stored in English, rendered per reader)."""
+    if locale == "en":
+        return findings
+    return [
+        msgspec.structs.replace(f, message=gettext(MESSAGES[f.code], locale).format(**f.params))
+        if f.code in MESSAGES
+        else f
+        for f in findings
+    ]

@@ -325,3 +325,19 @@ async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: 
     assert len(lines) == 3
     assert "王芳" in text
     assert "'=HYPERLINK(1)" in text
+
+
+async def test_findings_speak_the_readers_language(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant, on_hand=1)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+    english = next(f for f in order["findings"] if f["code"] == "stock_short")["message"]
+    assert english.startswith("Only 1 of 2 x TS-RED-M")
+    chinese = await client.get(
+        f"/v1/orders/{order['id']}/findings", headers=tenant.headers(**{"Accept-Language": "zh-CN"})
+    )
+    message = next(f for f in chinese.json() if f["code"] == "stock_short")["message"]
+    assert message != english
+    assert "TS-RED-M" in message
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message)
+    german = await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers(**{"Accept-Language": "de"}))
+    assert next(f for f in german.json()["findings"] if f["code"] == "stock_short")["message"] not in (english, message)
