@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
-import os
 import sys
 import time
 import uuid
@@ -25,23 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_quotes_http import (  # noqa: E402
-    CONCURRENCY,
-    _admin,
-    _Connection,
-    _free_port,
-    _make_tenant,
-    _p,
-    _replace_database,
-    _request,
-    _run,
-    _serve,
-    _wait_ready,
-)
-
-from hub.core import embedded  # noqa: E402
-from hub.core.bootstrap import Services, migrate  # noqa: E402
-from hub.core.settings import APP_DB_ROLE  # noqa: E402
+from bench_quotes_http import CONCURRENCY, _Connection, _p, _request, _run, served_api  # noqa: E402
 
 
 def order_body(ref: str) -> bytes:
@@ -138,36 +120,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000, help="orders to post")
     args = parser.parse_args()
-    data_dir = ROOT / "var" / "bench"
-    server_url = os.environ.get("DATABASE_URL") or embedded.start_postgres(data_dir)
-    redis_url = os.environ.get("REDIS_URL") or embedded.start_redis(data_dir)
-    name = f"orderhub_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    owner_url = _replace_database(server_url, name)
-    process: multiprocessing.Process | None = None
-    try:
-        asyncio.run(migrate(owner_url, quiet=True))
-        services = Services(
-            owner_database_url=owner_url,
-            app_database_url=embedded.app_url_for(owner_url, APP_DB_ROLE),
-            redis_url=redis_url,
-            embedded_database="DATABASE_URL" not in os.environ,
-            embedded_redis="REDIS_URL" not in os.environ,
-        )
-        api_key = asyncio.run(_make_tenant(services))
-        port = _free_port()
-        process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(services, port, str(data_dir)), daemon=True
-        )
-        process.start()
-        asyncio.run(_wait_ready(f"http://127.0.0.1:{port}"))
-        print(f"API on 127.0.0.1:{port} (one uvicorn worker), client concurrency {CONCURRENCY}")
+    with served_api() as (port, api_key):
         asyncio.run(_measure(port, api_key, args.count))
-    finally:
-        if process is not None:
-            process.terminate()
-            process.join(10)
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,12 +223,13 @@ async def _measure(port: int, api_key: str, line_counts: list[int], count: int) 
             connection.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lines", type=int, nargs="+", default=[5, 50], help="lines per quote")
-    parser.add_argument("--count", type=int, default=2000, help="requests per measurement")
-    args = parser.parse_args()
+@contextlib.contextmanager
+def served_api() -> Iterator[tuple[int, str]]:
+    """A throw-away database, migrated, one tenant's clerk key, and the API in a child process.
 
+    Yields ``(port, api_key)``; everything is torn down (the database dropped) on exit. Shared by
+    every HTTP benchmark in this folder.
+    """
     data_dir = ROOT / "var" / "bench"
     server_url = os.environ.get("DATABASE_URL") or embedded.start_postgres(data_dir)
     redis_url = os.environ.get("REDIS_URL") or embedded.start_redis(data_dir)
@@ -250,15 +252,23 @@ def main() -> None:
             target=_serve, args=(services, port, str(data_dir)), daemon=True
         )
         process.start()
-        base_url = f"http://127.0.0.1:{port}"
-        asyncio.run(_wait_ready(base_url))
-        print(f"API at {base_url} (one uvicorn worker), client concurrency {CONCURRENCY}, {args.count} requests each")
-        asyncio.run(_measure(port, api_key, args.lines, args.count))
+        asyncio.run(_wait_ready(f"http://127.0.0.1:{port}"))
+        print(f"API on 127.0.0.1:{port} (one uvicorn worker), client concurrency {CONCURRENCY}")
+        yield port, api_key
     finally:
         if process is not None:
             process.terminate()
             process.join(10)
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, nargs="+", default=[5, 50], help="lines per quote")
+    parser.add_argument("--count", type=int, default=2000, help="requests per measurement")
+    args = parser.parse_args()
+    with served_api() as (port, api_key):
+        asyncio.run(_measure(port, api_key, args.lines, args.count))
 
 
 if __name__ == "__main__":
