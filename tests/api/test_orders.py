@@ -341,3 +341,66 @@ async def test_findings_speak_the_readers_language(client: httpx.AsyncClient, te
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message)
     german = await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers(**{"Accept-Language": "de"}))
     assert next(f for f in german.json()["findings"] if f["code"] == "stock_short")["message"] not in (english, message)
+
+
+async def test_change_requests_for_address_lines_and_date(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
+
+    async def apply(body: dict[str, Any]) -> dict[str, Any]:
+        filed = await client.post(
+            f"/v1/orders/{order['id']}/change-requests", json=body, headers=tenant.headers(Role.CLERK)
+        )
+        assert filed.status_code == 201, filed.text
+        decided = await client.post(
+            f"/v1/change-requests/{filed.json()['id']}/approve",
+            json={"reason": "ok"},
+            headers=tenant.headers(Role.APPROVER),
+        )
+        assert decided.status_code == 200, decided.text
+        return dict((await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json())
+
+    moved = await apply(
+        {
+            "kind": "address",
+            "reason": "moved",
+            "ship_to": {
+                "name": "Anna",
+                "line1": "Neue Str. 1",
+                "city": "Hamburg",
+                "postal_code": "20095",
+                "country": "DE",
+            },
+        }
+    )
+    assert moved["ship_to"]["city"] == "Hamburg"
+    dated = await apply({"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-15"})
+    assert dated["requested_delivery_date"] == "2031-01-15"
+    relined = await apply(
+        {
+            "kind": "lines",
+            "reason": "swap",
+            "lines": [{"sku": "TS-RED-M", "quantity": 1, "unit_price": {"amount": "19.90", "currency": "EUR"}}],
+        }
+    )
+    assert [line["quantity"] for line in relined["lines"]] == [1]
+    assert relined["totals"]["total"]["amount"] == "31.90"
+    assert relined["version"] == 4
+    assert (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()["reserved"] == 1
+    bad = await client.post(
+        f"/v1/orders/{order['id']}/change-requests", json={"kind": "address", "reason": "x"}, headers=tenant.headers()
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "ship_to"
+    unknown_line = await client.post(
+        f"/v1/orders/{order['id']}/change-requests",
+        json={"kind": "quantity", "reason": "x", "quantities": {"9": 1}},
+        headers=tenant.headers(Role.CLERK),
+    )
+    decided = await client.post(
+        f"/v1/change-requests/{unknown_line.json()['id']}/approve",
+        json={"reason": "ok"},
+        headers=tenant.headers(Role.APPROVER),
+    )
+    assert decided.status_code == 422
+    assert decided.json()["errors"][0]["field"] == "quantities.9"
