@@ -1,16 +1,48 @@
-"""The clerk web console: server-rendered pages (Jinja + htmx), signed in with the same users and roles."""
+"""The clerk web console: server-rendered pages (Jinja), signed in with the same users and roles.
+
+Everything lives under one router at ``/console`` (the API-key middleware leaves that prefix
+alone): the session middleware, the CSRF check on every POST and the sign-in requirement
+(:func:`hub.console.controllers.console_before_request`), and HTML error pages instead of
+problem+json. No JavaScript is needed; nothing is loaded from another origin.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from litestar import Router
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from hub.console.controllers import HANDLERS, console_before_request, console_exception_handler
+from hub.console.session import ConsoleSessionMiddleware
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# No script runs on console pages; styles are inline in the base template; forms post only here.
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+console_router = Router(
+    path="/console",
+    route_handlers=HANDLERS,
+    middleware=[ConsoleSessionMiddleware],
+    before_request=console_before_request,
+    exception_handlers={Exception: console_exception_handler},
+    include_in_schema=False,
+    response_headers={
+        "Content-Security-Policy": CSP,
+        "X-Frame-Options": "DENY",
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+    },
+)
 
 ROUTES: list[ControllerRouterHandler] = []
+ROUTES.append(console_router)
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

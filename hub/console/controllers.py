@@ -1,0 +1,547 @@
+"""Console pages: parse the form, check the role, call the same order services as the API, render.
+
+Every page works without JavaScript: reads are plain GETs with query strings, writes are plain form
+POSTs answered with a redirect (post/redirect/get) or, when the service refuses, the same page again
+with the reason and the refusal's status code.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from hub.console.forms import LINE_ROWS, errors_by_input, parse_order_form, to_form_field
+from hub.console.i18n import CONSOLE_LOCALES, translate
+from hub.console.session import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LANG_COOKIE,
+    csrf_ok,
+    csrf_token,
+    end_session,
+    flash,
+    pop_flash,
+    session_of,
+    start_session,
+)
+from hub.core.errors import AppError, Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from hub.core.idempotency import run_idempotent
+from hub.core.ids import parse_uuid
+from hub.core.money import MoneyWire
+from hub.orders import changes, imports, service, webhooks
+from hub.orders.review import MESSAGES as REVIEW_MESSAGES
+from hub.orders.schemas import Finding, OrderRead, OrderSummary
+from i18n import gettext, negotiate
+from tenants import service as tenant_service
+from tenants import users
+from tenants.roles import Permission, Role, allows
+from tenants.schemas import Principal
+
+logger = logging.getLogger("hub.console")
+
+QUEUE_STATUSES = ("in_review", "on_hold", "awaiting_approval", "backordered")
+QUEUE_SHOWN = 50
+QUEUE_SCAN = 1000
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+PUBLIC = {"console_public": True}
+Query = Annotated[str | None, QueryParameter(max_length=500)]
+
+
+@dataclass(frozen=True)
+class Me:
+    """The signed-in user of this request."""
+
+    principal: Principal
+    display_name: str
+
+    def may(self, permission: str) -> bool:
+        return allows(self.principal.role, Permission(permission))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def locale_of(request: Request[Any, Any, Any], principal: Principal | None = None) -> str:
+    """The language cookie, then Accept-Language, then the user's and the tenant's locale; en or zh_Hans."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in CONSOLE_LOCALES:
+        return chosen
+    found = negotiate(request.headers.get("accept-language"), principal.locale if principal else None)
+    return found if found in CONSOLE_LOCALES else "en"
+
+
+def me_of(request: Request[Any, Any, Any]) -> Me:
+    found = getattr(request.state, "console_me", None)
+    if not isinstance(found, Me):
+        raise PermissionDenied("sign in first")
+    return found
+
+
+def _babel_locale(locale: str) -> str:
+    return "zh_Hans_CN" if locale == "zh_Hans" else "en_US"
+
+
+def render(
+    request: Request[Any, Any, Any], template: str, *, status: int = 200, me: Me | None = None, **context: Any
+) -> Template:
+    me = me or getattr(request.state, "console_me", None)
+    principal = me.principal if me else None
+    locale = locale_of(request, principal)
+    zone = ZoneInfo(principal.timezone) if principal else ZoneInfo("UTC")
+    babel_locale = _babel_locale(locale)
+
+    def t(message: str, **params: Any) -> str:
+        text = translate(message, locale)
+        return text.format(**params) if params else text
+
+    def money(value: MoneyWire | dict[str, Any] | None) -> str:
+        if value is None:
+            return ""
+        amount, currency = (
+            (value.amount, value.currency) if isinstance(value, MoneyWire) else (value["amount"], value["currency"])
+        )
+        try:
+            return format_currency(Decimal(str(amount)), currency, locale=babel_locale)
+        except (InvalidOperation, ValueError):
+            return f"{amount} {currency}"
+
+    def finding(found: Finding) -> str:
+        template = REVIEW_MESSAGES.get(found.code)
+        if template is None:
+            return found.message
+        try:
+            return translate(template, locale).format(**found.params)
+        except (KeyError, IndexError, ValueError):
+            return found.message
+
+    def when(value: Any) -> str:
+        return format_datetime(value, "short", tzinfo=zone, locale=babel_locale) if value else ""
+
+    return Template(
+        template_name=template,
+        status_code=status,
+        context={
+            "t": t,
+            "money": money,
+            "when": when,
+            "finding": finding,
+            "locale": locale,
+            "locales": CONSOLE_LOCALES,
+            "me": me,
+            "csrf_field": CSRF_FIELD,
+            "csrf": csrf_token(request),
+            "flash": pop_flash(request),
+            "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            **context,
+        },
+    )
+
+
+def _safe_next(raw: str | None) -> str:
+    """Only paths inside the console: never an open redirect."""
+    if raw and raw.startswith("/console") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/console/queue"
+
+
+def _order_uuid(raw: str) -> uuid.UUID:
+    value = parse_uuid(raw)
+    if value is None:
+        raise NotFound("no such order")
+    return value
+
+
+def _form_text(form: Any, name: str, limit: int = 2000) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _refusal(error: AppError, locale: str, action: str) -> str:
+    """A sentence for the clerk: what the service refused and why."""
+    if isinstance(error, PermissionDenied) and "four-eyes" in error.detail:
+        return (
+            translate("You entered this order; another person must approve or reject it (four-eyes rule).", locale)
+            if action == "order"
+            else translate("You requested this change; another person must decide it (four-eyes rule).", locale)
+        )
+    if isinstance(error, Conflict):
+        return translate("Not possible in the order's current status.", locale) + " " + error.detail
+    return gettext(type(error).title, locale) + ": " + error.detail
+
+
+# --- the hook: CSRF on every POST, a signed-in user on every page that is not public -----------
+
+
+async def console_before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    if request.method == "POST":
+        form = await request.form()
+        sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+        if not csrf_ok(request, sent if isinstance(sent, str) else None):
+            return render(
+                request,
+                "error.html",
+                status=403,
+                message=translate(
+                    "The form has expired or did not come from this site. Reload the page and try again.",
+                    locale_of(request),
+                ),
+            )
+    if request.route_handler.opt.get("console_public"):
+        return None
+    session = session_of(request)
+    tenant_id, user_id = parse_uuid(str(session.get("tid", ""))), parse_uuid(str(session.get("uid", "")))
+    found = await users.principal_for_user(tenant_id, user_id) if tenant_id and user_id else None
+    if found is None:
+        end_session(request)
+        target = request.url.path if request.method == "GET" else "/console/queue"
+        return Redirect(f"/console/login?next={quote(target)}", status_code=303)
+    request.state.console_me = Me(principal=found[0], display_name=found[1])
+    return None
+
+
+def console_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Errors on console pages are pages, not problem+json."""
+    locale = locale_of(request)
+    if isinstance(exc, AppError):
+        status, message = exc.status, gettext(type(exc).title, locale) + (f": {exc.detail}" if exc.detail else "")
+    elif isinstance(exc, HTTPException):
+        status, message = exc.status_code, exc.detail
+    else:
+        logger.exception("console page failed", exc_info=exc)
+        status, message = 500, translate("Something went wrong. Try again, or tell your administrator.", locale)
+    return render(request, "error.html", status=status, message=message)
+
+
+# --- sign in, out, language ---------------------------------------------------------------------
+
+
+@get("/", opt=PUBLIC)
+async def console_home() -> Redirect:
+    return Redirect("/console/queue")
+
+
+@get("/login", opt=PUBLIC)
+async def login_page(request: Request[Any, Any, Any], next: Query = None) -> Template:
+    return render(request, "login.html", next=_safe_next(next), error=None, tenant="", email="")
+
+
+@post("/login", opt=PUBLIC)
+async def login(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await request.form()
+    tenant, email, password = _form_text(form, "tenant", 100), _form_text(form, "email", 320), form.get("password")
+    principal = None
+    if tenant and email and isinstance(password, str) and password:
+        principal = await users.verify_credentials(tenant, email, password)
+    target = _safe_next(_form_text(form, "next"))
+    if principal is None:
+        message = translate("The organisation, e-mail or password is not right.", locale_of(request))
+        return render(request, "login.html", status=401, next=target, error=message, tenant=tenant, email=email)
+    start_session(request, str(principal.tenant_id), str(principal.user_id))
+    return Redirect(target, status_code=303)
+
+
+@post("/logout", opt=PUBLIC)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    end_session(request)
+    return Redirect("/console/login", status_code=303)
+
+
+@get("/lang/{code:str}", opt=PUBLIC)
+async def set_language(code: FromPath[str], next: Query = None) -> Redirect:
+    response = Redirect(_safe_next(next), status_code=303)
+    if code in CONSOLE_LOCALES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, path="/console", httponly=True, samesite="lax")
+    return response
+
+
+# --- review queue -------------------------------------------------------------------------------
+
+
+@get("/queue")
+async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query = None) -> Template:
+    me = me_of(request)
+    tenant_id = me.principal.tenant_id
+    wanted = status if status in QUEUE_STATUSES else None
+    query = (q or "").strip()[:200] or None
+    # The list API pages newest first; the queue is worked oldest first, so read the open queue
+    # (up to QUEUE_SCAN orders) and show its oldest QUEUE_SHOWN.
+    found: list[OrderSummary] = []
+    cursor: str | None = None
+    while len(found) < QUEUE_SCAN:
+        page = await service.list_orders(
+            tenant_id,
+            limit=200,
+            cursor=cursor,
+            status=wanted or ",".join(QUEUE_STATUSES),
+            channel=None,
+            q=query,
+            created_from=None,
+            created_to=None,
+        )
+        found.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    found.sort(key=lambda order: order.id)
+    shown = found[:QUEUE_SHOWN]
+    rows = []
+    for summary in shown:
+        order = await service.get_order(tenant_id, summary.id)
+        blocking = [f for f in order.findings if f.severity == "blocking"]
+        rows.append({"order": summary, "blocking": blocking, "warnings": len(order.findings) - len(blocking)})
+    return render(
+        request,
+        "queue.html",
+        rows=rows,
+        total=len(found),
+        more=cursor is not None,
+        statuses=QUEUE_STATUSES,
+        status_filter=wanted or "",
+        q=query or "",
+    )
+
+
+# --- one order ----------------------------------------------------------------------------------
+
+
+def _actor_label(actor: str, names: dict[uuid.UUID, str], locale: str) -> str:
+    kind, _, rest = actor.partition(":")
+    if kind == "user":
+        parsed = parse_uuid(rest)
+        if parsed is not None and parsed in names:
+            return names[parsed]
+    if kind == "key":
+        return translate("API key", locale) + " …" + rest[-6:]
+    if kind == "system":
+        return translate("system", locale) + f" ({rest})"
+    return actor
+
+
+async def order_page(
+    request: Request[Any, Any, Any], order_id: uuid.UUID, *, error: str | None = None, status: int = 200
+) -> Template:
+    me = me_of(request)
+    tenant_id = me.principal.tenant_id
+    order: OrderRead = await service.get_order(tenant_id, order_id)
+    events = await service.list_events(tenant_id, order_id)
+    requests = await changes.list_for_order(tenant_id, order_id)
+    actors = {order.entered_by, *(e.actor for e in events), *(r.requested_by for r in requests)}
+    actors |= {r.decided_by for r in requests if r.decided_by}
+    user_ids = [u for a in actors if a.startswith("user:") and (u := parse_uuid(a[5:])) is not None]
+    names = await users.display_names(tenant_id, user_ids)
+    locale = locale_of(request, me.principal)
+    return render(
+        request,
+        "order.html",
+        status=status,
+        order=order,
+        events=events,
+        requests=requests,
+        actor=lambda a: _actor_label(a, names, locale),
+        own_order=order.entered_by == me.principal.actor,
+        approvable=order.status in service.APPROVABLE,
+        rejectable=order.status in (service.APPROVABLE | {"on_hold", "backordered"}),
+        cancellable=order.status in service.OPEN_STATUSES,
+        error=error,
+    )
+
+
+@get("/orders/{order_id:str}")
+async def show_order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Template:
+    return await order_page(request, _order_uuid(order_id))
+
+
+async def _decide_order(request: Request[Any, Any, Any], raw_id: str, action: str) -> Response[Any]:
+    me = me_of(request)
+    order_id = _order_uuid(raw_id)
+    locale = locale_of(request, me.principal)
+    form = await request.form()
+    reason = _form_text(form, "reason")
+    needed = Permission.WRITE if action == "cancel" else Permission.APPROVE
+    if not allows(me.principal.role, needed):
+        message = translate("Your role does not allow this.", locale)
+        return await order_page(request, order_id, error=message, status=403)
+    if action != "approve" and not reason:
+        return await order_page(request, order_id, error=translate("Give a reason.", locale), status=422)
+    try:
+        if action == "approve":
+            await service.approve(me.principal, order_id, reason)
+        elif action == "reject":
+            await service.reject(me.principal, order_id, reason)
+        else:
+            await service.cancel(me.principal, order_id, reason)
+    except (PermissionDenied, Conflict, ValidationFailed) as exc:
+        return await order_page(request, order_id, error=_refusal(exc, locale, "order"), status=exc.status)
+    done = {"approve": "Order approved.", "reject": "Order rejected.", "cancel": "Order cancelled."}[action]
+    flash(request, translate(done, locale))
+    return Redirect(f"/console/orders/{order_id}", status_code=303)
+
+
+@post("/orders/{order_id:str}/approve")
+async def approve_order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Response[Any]:
+    return await _decide_order(request, order_id, "approve")
+
+
+@post("/orders/{order_id:str}/reject")
+async def reject_order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Response[Any]:
+    return await _decide_order(request, order_id, "reject")
+
+
+@post("/orders/{order_id:str}/cancel")
+async def cancel_order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Response[Any]:
+    return await _decide_order(request, order_id, "cancel")
+
+
+@post("/change-requests/{request_id:str}/{decision:str}")
+async def decide_change(
+    request: Request[Any, Any, Any], request_id: FromPath[str], decision: FromPath[str]
+) -> Response[Any]:
+    me = me_of(request)
+    locale = locale_of(request, me.principal)
+    form = await request.form()
+    order_id = _order_uuid(_form_text(form, "order_id"))
+    parsed = parse_uuid(request_id)
+    if parsed is None or decision not in ("approve", "reject"):
+        raise NotFound("no such change request")
+    if not allows(me.principal.role, Permission.APPROVE):
+        return await order_page(
+            request, order_id, error=translate("Your role does not allow this.", locale), status=403
+        )
+    try:
+        await changes.decide(me.principal, parsed, approve=decision == "approve", reason=_form_text(form, "reason"))
+    except (PermissionDenied, Conflict, ValidationFailed) as exc:
+        return await order_page(request, order_id, error=_refusal(exc, locale, "change"), status=exc.status)
+    flash(request, translate("Change request decided.", locale))
+    return Redirect(f"/console/orders/{order_id}", status_code=303)
+
+
+# --- manual order -------------------------------------------------------------------------------
+
+
+def _new_order_page(
+    request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, list[str]], status: int = 200
+) -> Template:
+    return render(
+        request,
+        "new_order.html",
+        status=status,
+        values=values,
+        errors=errors,
+        rows=range(LINE_ROWS),
+        form_id=str(uuid.uuid4()),
+        incoterms=("DAP", "DDP", "EXW", "FCA", "CPT", "CIP", "DPU", "FAS", "FOB", "CFR", "CIF"),
+    )
+
+
+@get("/orders/new")
+async def new_order_form(request: Request[Any, Any, Any]) -> Template:
+    me = me_of(request)
+    if not me.may("write"):
+        raise PermissionDenied("your role may not enter orders")
+    return _new_order_page(request, {"currency": me.principal.base_currency, "channel_detail": "phone"}, {})
+
+
+@post("/orders/new")
+async def create_manual_order(request: Request[Any, Any, Any]) -> Response[Any]:
+    me = me_of(request)
+    if not me.may("write"):
+        raise PermissionDenied("your role may not enter orders")
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
+    parsed = parse_order_form(form)
+    if parsed.order is None:
+        return _new_order_page(request, values, errors_by_input(parsed.errors), status=422)
+    order_data = parsed.order
+    form_id = _form_text(form, "form_id", 100) or None
+    try:
+        created = await run_idempotent(
+            me.principal.tenant_id,
+            f"console:{form_id}" if form_id else None,
+            "orders.create",
+            order_data,
+            OrderRead,
+            lambda: service.create_order(me.principal, order_data),
+        )
+    except ValidationFailed as exc:
+        found = [to_form_field(e, parsed.row_of_line) for e in exc.errors] or [FieldError("_", exc.detail)]
+        return _new_order_page(request, values, errors_by_input(found), status=422)
+    except Conflict as exc:
+        return _new_order_page(request, values, {"external_ref": [exc.detail]}, status=409)
+    flash(request, translate("Order {number} entered.", locale_of(request, me.principal)).format(number=created.number))
+    return Redirect(f"/console/orders/{created.id}", status_code=303)
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+@get("/import")
+async def import_page(request: Request[Any, Any, Any]) -> Template:
+    if not me_of(request).may("write"):
+        raise PermissionDenied("your role may not import orders")
+    return render(request, "import.html", report=None, error=None)
+
+
+@post("/import", request_max_body_size=MAX_IMPORT_BYTES)
+async def import_upload(request: Request[Any, Any, Any]) -> Template:
+    me = me_of(request)
+    if not me.may("write"):
+        raise PermissionDenied("your role may not import orders")
+    form = await request.form()
+    upload = form.get("file")
+    locale = locale_of(request, me.principal)
+    if not isinstance(upload, UploadFile):
+        return render(request, "import.html", status=422, report=None, error=translate("Choose a file.", locale))
+    content = await upload.read()
+    if not content:
+        return render(request, "import.html", status=422, report=None, error=translate("The file is empty.", locale))
+    try:
+        report = await imports.import_orders(me.principal, upload.filename or "upload.csv", content)
+    except ValidationFailed as exc:
+        return render(request, "import.html", status=422, report=None, error=exc.detail)
+    return render(request, "import.html", report=report, error=None)
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+@get("/settings")
+async def settings_page(request: Request[Any, Any, Any]) -> Template:
+    me = me_of(request)
+    if me.principal.role not in (Role.OWNER, Role.ADMIN):
+        raise PermissionDenied("only owners and admins see the settings")
+    keys = await tenant_service.list_api_keys(me.principal.tenant_id)
+    endpoints = await webhooks.list_endpoints(me.principal.tenant_id)
+    return render(request, "settings.html", keys=keys, endpoints=endpoints)
+
+
+HANDLERS = [
+    console_home,
+    login_page,
+    login,
+    logout,
+    set_language,
+    queue,
+    new_order_form,
+    create_manual_order,
+    show_order,
+    approve_order,
+    reject_order,
+    cancel_order,
+    decide_change,
+    import_page,
+    import_upload,
+    settings_page,
+]

@@ -1,0 +1,129 @@
+"""The manual order form: flat form fields to an :class:`OrderCreate`, and errors back to the fields.
+
+Inputs are named after the API's JSON paths (``customer.email``, ``ship_to.country``,
+``lines[2].quantity``), so a ``ValidationFailed`` error list maps straight onto the inputs. Empty
+line rows are skipped; the row numbers of the rows sent are remembered so an error about the API's
+``lines[0]`` is shown next to the form row it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from hub.core.errors import FieldError
+from hub.orders.schemas import OrderCreate
+from hub.problems import field_errors_from_msgspec
+
+LINE_ROWS = 5
+LINE_FIELDS = ("sku", "name", "quantity", "unit_price", "hs_code", "origin_country", "weight_kg")
+CUSTOMER_FIELDS = ("code", "name", "email", "phone")
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country")
+_LINE_PATH = re.compile(r"^lines\[(\d+)\]")
+
+
+class ParsedForm(msgspec.Struct, kw_only=True):
+    order: OrderCreate | None
+    errors: list[FieldError]
+    row_of_line: list[int]
+    """Index of the API's ``lines[i]`` -> form row number."""
+
+
+def _text(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _line_rows(
+    form: Mapping[str, Any], currency: str, errors: list[FieldError]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    lines: list[dict[str, Any]] = []
+    rows: list[int] = []
+    for row in range(LINE_ROWS):
+        values = {name: _text(form, f"lines[{row}].{name}") for name in LINE_FIELDS}
+        if not any(values.values()):
+            continue
+        line: dict[str, Any] = {}
+        quantity = values["quantity"]
+        if not quantity.isdigit():
+            errors.append(FieldError(f"lines[{row}].quantity", "must be a whole number greater than 0"))
+        else:
+            line["quantity"] = int(quantity)
+        if values["unit_price"]:
+            line["unit_price"] = {"amount": values["unit_price"], "currency": currency}
+        for name in ("sku", "name", "hs_code", "origin_country", "weight_kg"):
+            if values[name]:
+                line[name] = values[name]
+        line.setdefault("quantity", 0)
+        lines.append(line)
+        rows.append(row)
+    return lines, rows
+
+
+def parse_order_form(form: Mapping[str, Any]) -> ParsedForm:
+    """Build the order the form describes, or the errors that stop it (named by form input)."""
+    errors: list[FieldError] = []
+    currency = _text(form, "currency").upper()
+    lines, rows = _line_rows(form, currency, errors)
+    if not lines:
+        errors.append(FieldError("lines[0].sku", "an order needs at least one line"))
+    body: dict[str, Any] = {
+        "channel": "manual",
+        "channel_detail": _text(form, "channel_detail") or None,
+        "customer": {name: _text(form, f"customer.{name}") or None for name in CUSTOMER_FIELDS},
+        "ship_to": {name: _text(form, f"ship_to.{name}") for name in ADDRESS_FIELDS},
+        "currency": currency,
+        "incoterm": _text(form, "incoterm") or "DAP",
+        "rush": _text(form, "rush") in ("on", "true", "1"),
+        "special_terms": _text(form, "special_terms"),
+        "lines": lines,
+    }
+    body["customer"]["code"] = body["customer"]["code"] or ""
+    body["customer"]["name"] = body["customer"]["name"] or ""
+    for required in ("code", "name"):
+        if not body["customer"][required]:
+            errors.append(FieldError(f"customer.{required}", "required"))
+    if not currency:
+        errors.append(FieldError("currency", "required"))
+    if external_ref := _text(form, "external_ref"):
+        body["external_ref"] = external_ref
+    if delivery := _text(form, "requested_delivery_date"):
+        body["requested_delivery_date"] = delivery
+    if shipping := _text(form, "shipping"):
+        body["shipping"] = {"amount": shipping, "currency": currency}
+    if errors:
+        return ParsedForm(order=None, errors=errors, row_of_line=rows)
+    try:
+        order = msgspec.convert(body, OrderCreate, strict=False)
+    except msgspec.ValidationError as exc:
+        found = [to_form_field(e, rows) for e in field_errors_from_msgspec(str(exc))]
+        return ParsedForm(order=None, errors=found, row_of_line=rows)
+    return ParsedForm(order=order, errors=[], row_of_line=rows)
+
+
+def to_form_field(error: FieldError, row_of_line: list[int]) -> FieldError:
+    """Rename an API error's ``lines[i]...`` to the form row it came from."""
+    match = _LINE_PATH.match(error.field)
+    if match is None:
+        return error
+    index = int(match.group(1))
+    row = row_of_line[index] if index < len(row_of_line) else index
+    return FieldError(f"lines[{row}]" + error.field[match.end() :], error.message)
+
+
+def errors_by_input(errors: list[FieldError]) -> dict[str, list[str]]:
+    """Errors keyed by the form input they belong to (``lines[0].unit_price.amount`` -> ``lines[0].unit_price``)."""
+    inputs = {f"customer.{n}" for n in CUSTOMER_FIELDS} | {f"ship_to.{n}" for n in ADDRESS_FIELDS}
+    inputs |= {f"lines[{r}].{n}" for r in range(LINE_ROWS) for n in LINE_FIELDS}
+    inputs |= {"external_ref", "channel_detail", "currency", "incoterm", "requested_delivery_date", "shipping"}
+    inputs |= {"special_terms"}
+    found: dict[str, list[str]] = {}
+    for error in errors:
+        field = error.field
+        while field and field not in inputs:
+            field = field.rpartition(".")[0]
+        found.setdefault(field or "_", []).append(error.message)
+    return found

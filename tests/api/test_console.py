@@ -1,0 +1,266 @@
+"""The clerk console through the ASGI app: sign-in, CSRF, the queue, four-eyes approval, logout."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.console.session import COOKIE
+from tenants import users
+from tenants.roles import Role
+from tests.conftest import TenantHandle
+
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+@pytest.fixture
+async def browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with its own cookie jar over the same in-process app."""
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
+        yield own
+
+
+@pytest.fixture
+async def second_browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
+        yield own
+
+
+async def make_user(tenant: TenantHandle, role: Role = Role.OWNER) -> str:
+    email = f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
+    await users.create_user(tenant.id, email, f"{role.value.title()} Person", role, PASSWORD)
+    return email
+
+
+async def sign_in(
+    browser: httpx.AsyncClient, tenant: TenantHandle, email: str, password: str = PASSWORD
+) -> httpx.Response:
+    page = await browser.get("/console/login")
+    assert page.status_code == 200
+    return await browser.post(
+        "/console/login",
+        data={"csrf_token": csrf_of(page.text), "tenant": tenant.slug, "email": email, "password": password},
+    )
+
+
+def manual_order(csrf: str, **extra: str) -> dict[str, Any]:
+    return {
+        "csrf_token": csrf,
+        "channel_detail": "phone",
+        "external_ref": f"TEL-{uuid.uuid4().hex[:6]}",
+        "rush": "on",
+        "customer.code": "C-7",
+        "customer.name": "Li Wei",
+        "customer.email": "li@example.com",
+        "ship_to.name": "Li Wei",
+        "ship_to.line1": "Hauptstr. 5",
+        "ship_to.postal_code": "10115",
+        "ship_to.city": "Berlin",
+        "ship_to.country": "DE",
+        "currency": "EUR",
+        "incoterm": "DDP",
+        "shipping": "8.00",
+        "lines[0].name": "Tea cup",
+        "lines[0].quantity": "2",
+        "lines[0].unit_price": "12.50",
+        "lines[0].hs_code": "691110",
+        "lines[0].origin_country": "CN",
+        "lines[0].weight_kg": "0.3",
+        **extra,
+    }
+
+
+async def enter_order(browser: httpx.AsyncClient) -> str:
+    form = await browser.get("/console/orders/new")
+    assert form.status_code == 200, form.text
+    created = await browser.post("/console/orders/new", data=manual_order(csrf_of(form.text)))
+    assert created.status_code == 303, created.text
+    location = created.headers["location"]
+    assert location.startswith("/console/orders/")
+    return location.rsplit("/", 1)[1]
+
+
+async def test_sign_in_shows_tenant_and_role_and_refuses_a_wrong_password(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    email = await make_user(tenant, Role.CLERK)
+    assert (await browser.get("/console/queue")).status_code == 303  # not signed in: to the sign-in page
+    wrong = await sign_in(browser, tenant, email, "not the password")
+    assert wrong.status_code == 401
+    assert "not right" in wrong.text
+    signed = await sign_in(browser, tenant, email.upper())  # e-mail matched case-insensitively
+    assert signed.status_code == 303
+    cookie = signed.headers["set-cookie"]
+    assert COOKIE in cookie
+    assert "HttpOnly" in cookie
+    assert "samesite=lax" in cookie.lower()
+    assert "Path=/console" in cookie
+    queue = await browser.get("/console/queue")
+    assert queue.status_code == 200
+    assert f"Tenant {tenant.slug}" in queue.text
+    assert "Clerk" in queue.text
+    assert "default-src 'none'" in queue.headers["content-security-policy"]
+
+
+async def test_post_without_or_with_a_wrong_csrf_token_is_refused(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    email = await make_user(tenant, Role.OWNER)
+    # Even the sign-in form needs its token.
+    no_token = await browser.post("/console/login", data={"tenant": tenant.slug, "email": email, "password": PASSWORD})
+    assert no_token.status_code == 403
+    assert (await sign_in(browser, tenant, email)).status_code == 303
+    form = await browser.get("/console/orders/new")
+    body = manual_order("")
+    del body["csrf_token"]
+    missing = await browser.post("/console/orders/new", data=body)
+    assert missing.status_code == 403
+    forged = await browser.post("/console/orders/new", data=manual_order("x" * 43))
+    assert forged.status_code == 403
+    ok = await browser.post("/console/orders/new", data=manual_order(csrf_of(form.text)))
+    assert ok.status_code == 303
+    # The JSON API is untouched by the console's CSRF check: bearer keys, no token.
+    api = await browser.get("/v1/orders", headers=tenant.headers())
+    assert api.status_code == 200
+
+
+async def test_manual_order_errors_appear_next_to_their_fields(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    email = await make_user(tenant, Role.CLERK)
+    await sign_in(browser, tenant, email)
+    form = await browser.get("/console/orders/new")
+    bad = manual_order(
+        csrf_of(form.text), **{"customer.email": "not-an-email", "lines[0].hs_code": "12", "ship_to.country": "XX"}
+    )
+    answer = await browser.post("/console/orders/new", data=bad)
+    assert answer.status_code == 422
+    assert 'data-field="customer.email"' in answer.text
+    assert 'data-field="lines[0].hs_code"' in answer.text
+    assert 'value="not-an-email"' in answer.text  # what was typed is kept
+
+
+async def test_queue_lists_an_awaiting_order_and_four_eyes_holds_in_the_console(
+    browser: httpx.AsyncClient, second_browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    entering = await make_user(tenant, Role.OWNER)
+    approver = await make_user(tenant, Role.APPROVER)
+    await sign_in(browser, tenant, entering)
+    order_id = await enter_order(browser)
+
+    queue = await browser.get("/console/queue", params={"status": "awaiting_approval"})
+    assert queue.status_code == 200
+    assert f'data-order-id="{order_id}"' in queue.text
+    assert "Rush order: needs approval." in queue.text
+    searched = await browser.get("/console/queue", params={"q": "Li Wei"})
+    assert f'data-order-id="{order_id}"' in searched.text
+    elsewhere = await browser.get("/console/queue", params={"q": "nobody-like-this"})
+    assert order_id not in elsewhere.text
+
+    page = await browser.get(f"/console/orders/{order_id}")
+    assert page.status_code == 200
+    assert "Awaiting approval" in page.text
+    refused = await browser.post(
+        f"/console/orders/{order_id}/approve", data={"csrf_token": csrf_of(page.text), "reason": "mine"}
+    )
+    assert refused.status_code == 403
+    assert "four-eyes" in refused.text
+    assert "Awaiting approval" in refused.text
+
+    await sign_in(second_browser, tenant, approver)
+    page = await second_browser.get(f"/console/orders/{order_id}")
+    approved = await second_browser.post(
+        f"/console/orders/{order_id}/approve", data={"csrf_token": csrf_of(page.text), "reason": "rush is fine"}
+    )
+    assert approved.status_code == 303
+    after = await second_browser.get(approved.headers["location"])
+    assert "Order approved." in after.text
+    assert 'data-testid="status">Approved<' in after.text
+    assert "Approver Person" in after.text  # the timeline names the user
+    api = await browser.get(f"/v1/orders/{order_id}/events", headers=tenant.headers())
+    actors = {event["actor"] for event in api.json() if event["kind"] == "order.approved"}
+    assert len(actors) == 1
+    assert actors.pop().startswith("user:")
+
+
+async def test_roles_are_enforced_in_the_console(browser: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    clerk = await make_user(tenant, Role.CLERK)
+    await sign_in(browser, tenant, clerk)
+    assert (await browser.get("/console/settings")).status_code == 403
+    order_id = await enter_order(browser)
+    page = await browser.get(f"/console/orders/{order_id}")
+    assert 'data-testid="approve"' not in page.text
+    refused = await browser.post(f"/console/orders/{order_id}/approve", data={"csrf_token": csrf_of(page.text)})
+    assert refused.status_code == 403
+
+
+async def test_settings_lists_keys_and_other_tenants_orders_are_not_found(
+    browser: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    owner = await make_user(tenant, Role.OWNER)
+    await sign_in(browser, tenant, owner)
+    settings = await browser.get("/console/settings")
+    assert settings.status_code == 200
+    assert tenant.keys[Role.OWNER][:12] in settings.text
+    assert tenant.keys[Role.OWNER] not in settings.text
+    created = await browser.post(
+        "/v1/orders",
+        headers=other_tenant.headers(),
+        json={
+            "customer": {"code": "X", "name": "X", "email": "x@example.com"},
+            "ship_to": {"country": "DE"},
+            "currency": "EUR",
+            "lines": [{"name": "thing", "quantity": 1, "unit_price": {"amount": "1.00", "currency": "EUR"}}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert (await browser.get(f"/console/orders/{created.json()['id']}")).status_code == 404
+
+
+async def test_language_switch_and_logout(browser: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    email = await make_user(tenant, Role.OWNER)
+    await sign_in(browser, tenant, email)
+    switched = await browser.get("/console/lang/zh_Hans", params={"next": "/console/queue"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/console/queue"
+    assert "审核队列" in (await browser.get("/console/queue")).text
+    assert (await browser.get("/console/lang/en", params={"next": "https://evil.example/"})).headers[
+        "location"
+    ] == "/console/queue"
+    page = await browser.get("/console/queue")
+    assert "Review queue" in page.text
+    out = await browser.post("/console/logout", data={"csrf_token": csrf_of(page.text)})
+    assert out.status_code == 303
+    assert (await browser.get("/console/queue")).status_code == 303
+
+
+async def test_create_user_refuses_a_duplicate_and_a_short_password(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    del client
+    from hub.core.errors import Conflict, ValidationFailed  # noqa: PLC0415
+
+    email = await make_user(tenant, Role.CLERK)
+    with pytest.raises(Conflict):
+        await users.create_user(tenant.id, email.upper(), "Again", Role.CLERK, PASSWORD)
+    with pytest.raises(ValidationFailed):
+        await users.create_user(tenant.id, "new@example.com", "Short", Role.CLERK, "short")
+    assert await users.verify_credentials(tenant.slug, email, "wrong password!") is None
+    assert await users.verify_credentials("no-such-tenant", email, PASSWORD) is None
+    principal = await users.verify_credentials(tenant.slug, email, PASSWORD)
+    assert principal is not None
+    assert principal.tenant_id == tenant.id
+    assert principal.key_id is None
+    assert principal.actor == f"user:{principal.user_id}"
