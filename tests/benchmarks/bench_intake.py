@@ -120,8 +120,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1000, help="orders to post")
     args = parser.parse_args()
-    with served_api() as (port, api_key):
-        asyncio.run(_measure(port, api_key, args.count))
+    with served_api() as served:
+        asyncio.run(_measure(served.port, served.api_key, args.count))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
@@ -118,7 +118,9 @@ async def _make_tenant(services: Services) -> str:
         tenant, _owner_key = await tenant_service.create_tenant(
             TenantCreate(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench", base_currency="EUR", origin_country="CN")
         )
-        return (await tenant_service.create_api_key(tenant.id, Role.CLERK, "bench")).api_key
+        del _owner_key
+        # An admin key: benchmarks also set up accounts and settings, which a clerk may not.
+        return (await tenant_service.create_api_key(tenant.id, Role.ADMIN, "bench")).api_key
     finally:
         await database.close_pool()
 
@@ -223,12 +225,18 @@ async def _measure(port: int, api_key: str, line_counts: list[int], count: int) 
             connection.close()
 
 
-@contextlib.contextmanager
-def served_api() -> Iterator[tuple[int, str]]:
-    """A throw-away database, migrated, one tenant's clerk key, and the API in a child process.
+class Served(NamedTuple):
+    port: int
+    api_key: str
+    owner_database_url: str
 
-    Yields ``(port, api_key)``; everything is torn down (the database dropped) on exit. Shared by
-    every HTTP benchmark in this folder.
+
+@contextlib.contextmanager
+def served_api() -> Iterator[Served]:
+    """A throw-away database, migrated, one tenant's admin key, and the API in a child process.
+
+    Yields :class:`Served`; everything is torn down (the database dropped) on exit. Shared by every
+    HTTP benchmark in this folder.
     """
     data_dir = ROOT / "var" / "bench"
     server_url = os.environ.get("DATABASE_URL") or embedded.start_postgres(data_dir)
@@ -254,7 +262,7 @@ def served_api() -> Iterator[tuple[int, str]]:
         process.start()
         asyncio.run(_wait_ready(f"http://127.0.0.1:{port}"))
         print(f"API on 127.0.0.1:{port} (one uvicorn worker), client concurrency {CONCURRENCY}")
-        yield port, api_key
+        yield Served(port, api_key, owner_url)
     finally:
         if process is not None:
             process.terminate()
@@ -267,8 +275,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, nargs="+", default=[5, 50], help="lines per quote")
     parser.add_argument("--count", type=int, default=2000, help="requests per measurement")
     args = parser.parse_args()
-    with served_api() as (port, api_key):
-        asyncio.run(_measure(port, api_key, args.lines, args.count))
+    with served_api() as served:
+        asyncio.run(_measure(served.port, served.api_key, args.lines, args.count))
 
 
 if __name__ == "__main__":

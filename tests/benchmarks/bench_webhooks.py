@@ -1,0 +1,117 @@
+"""HTTP benchmark: signed carrier tracking webhooks at concurrency 16 against /health, in the same run.
+
+Run: ``DATABASE_URL=... REDIS_URL=... uv run python tests/benchmarks/bench_webhooks.py [--count 2000]``
+
+Same harness as ``bench_quotes_http.py``. A sandbox carrier account (simulation off) receives signed
+``Hub-Signature`` webhooks, each a distinct tracking event. No worker runs during the benchmark: the
+endpoint's promise is that an event answered 2xx is already stored, so after the run the benchmark
+counts the stored raw events and compares them with the accepted ones (zero loss means equal).
+Target on 2 cores: accepted events/s >= 0.3 x /health, zero loss. It prints figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_quotes_http import CONCURRENCY, _Connection, _p, _request, _run, served_api  # noqa: E402
+
+from carriers.base import Address  # noqa: E402
+from carriers.sandbox.mapper import build_webhook_body, event_timeline  # noqa: E402
+from carriers.signatures import sign_hub  # noqa: E402
+
+SECRET = "bench-webhook-secret-0123456789"
+
+
+SHIP_FROM = Address(name="Lager", line1="Industriestr. 1", city="Shenzhen", postal_code="518057", country="CN")
+SHIP_TO = Address(name="Anna Schmidt", line1="Hauptstr. 5", city="Berlin", postal_code="10115", country="DE")
+
+
+def event_body(tracking: str, index: int) -> bytes:
+    """The sandbox carrier's own webhook body: one shipment's in-transit scan, unique per request."""
+    events = event_timeline(f"{tracking}{index:06d}", datetime.now(UTC), shipper=SHIP_FROM, recipient=SHIP_TO)
+    return build_webhook_body(events[1:2])
+
+
+async def _post_events(connections: list[_Connection], path: str, count: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    accepted = 0
+    tracking = "SBX" + uuid.uuid4().hex[:6].upper()
+    counter = iter(range(count))
+
+    async def worker(connection: _Connection) -> None:
+        nonlocal accepted
+        for index in counter:
+            body = event_body(tracking, index)
+            raw = _request(
+                "POST", path, {"Hub-Signature": sign_hub(SECRET, body), "Content-Type": "application/json"}, body
+            )
+            started = time.perf_counter()
+            status, _ = await connection.send(raw)
+            latencies.append(time.perf_counter() - started)
+            accepted += 200 <= status < 300
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    return count / (time.perf_counter() - started), latencies, accepted
+
+
+async def _measure(port: int, api_key: str, owner_url: str, count: int) -> None:
+    connections = [await _Connection.open(port) for _ in range(CONCURRENCY)]
+    try:
+        auth = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        account_body = {
+            "carrier": "sandbox",
+            "name": "bench",
+            "webhook_secret": SECRET,
+            "options": {"simulate_tracking": False},
+        }
+        status, body = await connections[0].send(
+            _request("POST", "/v1/carrier-accounts", auth, json.dumps(account_body).encode())
+        )
+        if status != 201:
+            raise RuntimeError(f"account: {status} {body[:300]!r}")
+        path = "/webhooks/" + json.loads(body)["webhook_url"].split("/webhooks/", 1)[1]
+        health = _request("GET", "/health", {})
+        await _run(connections, 200, health)
+        health_rps, health_lat = await _run(connections, count * 2, health)
+        print(f"/health: {health_rps:,.0f} req/s, p50 {_p(health_lat, 0.5):.2f} ms, p99 {_p(health_lat, 0.99):.2f} ms")
+        db = await asyncpg.connect(owner_url)
+        try:
+            before = await db.fetchval("SELECT count(*) FROM inbound_events")
+            rps, lat, accepted = await _post_events(connections, path, count)
+            stored = await db.fetchval("SELECT count(*) FROM inbound_events") - before
+        finally:
+            await db.close()
+        print(
+            f"POST {path.rsplit('/', 1)[0]}/…: {rps:,.0f} events/s, p50 {_p(lat, 0.5):.1f} ms, "
+            f"p99 {_p(lat, 0.99):.1f} ms; ratio to /health {rps / health_rps:.3f} (target >= 0.3)"
+        )
+        print(f"accepted {accepted} of {count}, stored {stored}: {'zero loss' if stored == accepted else 'LOSS'}")
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=2000, help="webhooks to post")
+    args = parser.parse_args()
+    with served_api() as served:
+        asyncio.run(_measure(served.port, served.api_key, served.owner_database_url, args.count))
+
+
+if __name__ == "__main__":
+    main()
