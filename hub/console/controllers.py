@@ -8,6 +8,7 @@ with the reason and the refusal's status code.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -238,17 +239,42 @@ async def login_page(request: Request[Any, Any, Any], next: Query = None) -> Tem
     return render(request, "login.html", next=_safe_next(next), error=None, tenant="", email="")
 
 
+# Failed sign-ins per (organisation, e-mail), per process: after LOGIN_FAILURES within
+# LOGIN_WINDOW seconds that account is refused for the rest of the window, right password or not.
+LOGIN_FAILURES = 10
+LOGIN_WINDOW = 900.0
+_failures: dict[tuple[str, str], list[float]] = {}
+
+
+def _recent_failures(account: tuple[str, str]) -> list[float]:
+    now = time.monotonic()
+    recent = [at for at in _failures.get(account, []) if now - at < LOGIN_WINDOW]
+    if recent:
+        _failures[account] = recent
+    else:
+        _failures.pop(account, None)
+    return recent
+
+
 @post("/login", opt=PUBLIC)
 async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await request.form()
     tenant, email, password = _form_text(form, "tenant", 100), _form_text(form, "email", 320), form.get("password")
+    target = _safe_next(_form_text(form, "next"))
+    account = (tenant.lower(), email.lower())
+    if len(_recent_failures(account)) >= LOGIN_FAILURES:
+        message = translate("Too many failed sign-ins. Wait a few minutes and try again.", locale_of(request))
+        return render(request, "login.html", status=429, next=target, error=message, tenant=tenant, email=email)
     principal = None
     if tenant and email and isinstance(password, str) and password:
         principal = await users.verify_credentials(tenant, email, password)
-    target = _safe_next(_form_text(form, "next"))
     if principal is None:
+        if len(_failures) > 100_000:
+            _failures.clear()
+        _failures.setdefault(account, []).append(time.monotonic())
         message = translate("The organisation, e-mail or password is not right.", locale_of(request))
         return render(request, "login.html", status=401, next=target, error=message, tenant=tenant, email=email)
+    _failures.pop(account, None)
     start_session(request, str(principal.tenant_id), str(principal.user_id))
     return Redirect(target, status_code=303)
 

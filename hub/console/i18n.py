@@ -176,6 +176,7 @@ _ZH: dict[str, str] = {
     "The form has expired or did not come from this site. Reload the page and try again.": (
         "表单已过期或不是从本站提交的。请刷新页面后重试。"
     ),
+    "Too many failed sign-ins. Wait a few minutes and try again.": "登录失败次数过多，请稍后再试。",
     "Something is wrong": "出错了",
     "Something went wrong. Try again, or tell your administrator.": "出现错误。请重试，或联系管理员。",
     "Back to the review queue": "返回审核队列",

@@ -264,3 +264,17 @@ async def test_create_user_refuses_a_duplicate_and_a_short_password(
     assert principal.tenant_id == tenant.id
     assert principal.key_id is None
     assert principal.actor == f"user:{principal.user_id}"
+
+
+async def test_repeated_failed_sign_ins_lock_the_account_for_a_while(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    from hub.console import controllers  # noqa: PLC0415
+
+    email = await make_user(tenant, Role.CLERK)
+    for _ in range(controllers.LOGIN_FAILURES):
+        assert (await sign_in(browser, tenant, email, "wrong password")).status_code == 401
+    locked = await sign_in(browser, tenant, email)
+    assert locked.status_code == 429
+    controllers._failures.clear()
+    assert (await sign_in(browser, tenant, email)).status_code == 303
