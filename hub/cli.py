@@ -49,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", default="owner", choices=[r.value for r in Role])
     create.add_argument("--json", action="store_true")
 
+    user = commands.add_parser("user", help="console users").add_subparsers(dest="user_command", required=True)
+    user_create = user.add_parser("create", help="create a console user (asks for the password unless --password-env)")
+    user_create.add_argument("--tenant", required=True, help="tenant slug")
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--name", required=True, help="display name")
+    user_create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user_create.add_argument(
+        "--password-env", default=None, help="read the password from this environment variable (for scripts)"
+    )
+    user_create.add_argument("--json", action="store_true")
+
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True)
     key_create = key.add_parser("create", help="create an API key for a tenant")
     key_create.add_argument("--tenant", required=True, help="tenant slug")
@@ -113,6 +124,31 @@ def _key_create(args: argparse.Namespace) -> int:
         tenant_id = await tenant_service.tenant_id_for_slug(args.tenant)
         created = await tenant_service.create_api_key(tenant_id, Role(args.role), args.name)
         return {"api_key": created.api_key, "key_id": str(created.id), "role": created.role.value}
+
+    async def run() -> dict[str, Any]:
+        await _prepare(services)
+        result: dict[str, Any] = await _with_database(services, work)
+        return result
+
+    _print(asyncio.run(run()), args.json)
+    return 0
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from tenants.users import create_user  # noqa: PLC0415
+
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+    else:
+        password = getpass.getpass("Password (10 characters or more): ")
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def work() -> dict[str, Any]:
+        tenant_id = await tenant_service.tenant_id_for_slug(args.tenant)
+        user_id = await create_user(tenant_id, args.email, args.name, args.role, password)
+        return {"user_id": str(user_id), "email": args.email.lower(), "role": args.role}
 
     async def run() -> dict[str, Any]:
         await _prepare(services)
@@ -208,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tenant_create(args)
         if args.command == "key":
             return _key_create(args)
+        if args.command == "user":
+            return _user_create(args)
     except AppError as exc:
         body: dict[str, Any] = {"error": exc.detail}
         if exc.errors:
