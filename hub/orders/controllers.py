@@ -14,6 +14,7 @@ from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.pagination import Page
 from hub.orders import catalog
+from hub.orders.aftercare_controllers import ROUTES as AFTERCARE_ROUTES
 from hub.orders.order_controllers import (
     AttachmentController,
     ChangeRequestController,
@@ -91,4 +92,5 @@ ROUTES: list[ControllerRouterHandler] = [
     DocumentController,
     CustomerController,
     update_tenant_settings,
+    *AFTERCARE_ROUTES,
 ]

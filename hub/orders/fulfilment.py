@@ -1,6 +1,11 @@
 """The order follows its shipments: carriers report a shipment's new status through the outbox
 (``shipment_status_changed``), and the order moves forward: ``booked``, ``in_transit``, ``delivered``,
 ``exception``, ``returned``. It never moves back because a late event arrives.
+
+An ``exception`` also opens a clerk work item for the shipment and its reason (once, however often
+the carrier repeats it; see :mod:`hub.orders.work_items`). A return label (see
+:mod:`hub.orders.returns`) is tracked on the order's timeline but never moves the order's status:
+the return's own steps do.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ import uuid
 from typing import Any
 
 from hub.orders import order_repository as repo
+from hub.orders import returns, work_items
 from hub.orders.service import _status_changed
 
 # Shipment status -> order status.
@@ -49,6 +55,12 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
         return
     order = await repo.get_order_row(tenant_id, uuid.UUID(order_id), lock=True)
     if order is None:
+        return
+    shipment_id = uuid.UUID(str(payload["shipment_id"])) if payload.get("shipment_id") else None
+    if payload.get("status") == "exception" and shipment_id is not None:
+        await work_items.open_for_exception(tenant_id, order, shipment_id, payload.get("reason"))
+    if shipment_id is not None and await returns.is_return_label(tenant_id, shipment_id):
+        await returns.label_status_changed(tenant_id, order["id"], payload)
         return
     new = next_order_status(order["status"], str(payload.get("status")))
     if new is None:

@@ -283,6 +283,45 @@ async def seed_shipment(client: httpx.AsyncClient, tenant: TenantHandle) -> Seed
     return Seeded({"shipment_id": shipment["id"]}, intact)
 
 
+async def seed_work_item(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
+    order = await create_order(client, tenant)
+    opened = await client.post(
+        "/v1/work-items",
+        json={"order_id": order["id"], "kind": "quality", "description": "tenant A's complaint"},
+        headers=tenant.headers(Role.CLERK),
+    )
+    assert opened.status_code == 201, opened.text
+    item = opened.json()
+
+    async def intact() -> None:
+        now = await client.get(f"/v1/work-items/{item['id']}", headers=tenant.headers())
+        assert now.status_code == 200, now.text
+        assert now.json()["status"] == "open", "tenant B changed tenant A's work item"
+        assert now.json()["assignee"] is None, "tenant B took tenant A's work item"
+
+    return Seeded({"item_id": item["id"]}, intact)
+
+
+async def seed_return(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
+    shipment = await seed_shipment(client, tenant)
+    shipped = await client.get(f"/v1/shipments/{shipment.params['shipment_id']}", headers=tenant.headers())
+    order_id = shipped.json()["order_id"]
+    requested = await client.post(
+        f"/v1/orders/{order_id}/returns",
+        json={"reason": "tenant A's buyer changed their mind", "lines": [{"line_no": 1, "quantity": 1}]},
+        headers=tenant.headers(Role.CLERK),
+    )
+    assert requested.status_code == 201, requested.text
+    rma = requested.json()
+
+    async def intact() -> None:
+        now = await client.get(f"/v1/returns/{rma['id']}", headers=tenant.headers())
+        assert now.status_code == 200, now.text
+        assert now.json()["status"] == "requested", "tenant B decided or moved tenant A's return"
+
+    return Seeded({"return_id": rma["id"]}, intact)
+
+
 FACTORIES: dict[str, Factory] = {
     "/v1/landed-cost/quotes/": seed_quote,
     "/v1/documents/": seed_document,
@@ -296,6 +335,8 @@ FACTORIES: dict[str, Factory] = {
     "/v1/attachments/": seed_attachment,
     "/v1/webhook-endpoints/": seed_webhook_endpoint,
     "/v1/customers/": seed_customer,
+    "/v1/work-items/": seed_work_item,
+    "/v1/returns/": seed_return,
 }
 
 NO_FACTORY_YET: dict[str, str] = {

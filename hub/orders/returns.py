@@ -1,0 +1,795 @@
+"""Returns (RMA): requested by a clerk, decided by another person, labelled, received, closed.
+
+Life of a return::
+
+    requested -> approved -> label_issued -> received -> closed
+              \\-> rejected            (approved -> received also: the buyer sent it back on their own)
+
+* A return names lines of an order that left with an export shipment (the *original export*:
+  the order's newest shipment that was booked and is not itself a return label). Nobody returns
+  more than was shipped: per line, the quantities of all returns not rejected stay within the
+  line's quantity. The order becomes ``return_requested``; a rejection puts it back where it was
+  when nothing else is pending.
+* Approve and reject need the APPROVE permission and another person than the requester (four-eyes).
+* The return label is booked through :func:`carriers.service.book_shipment` on the carrier account
+  of the original shipment, with ``ship_from`` and ``ship_to`` swapped, ``returned_goods`` contents
+  and the idempotency key ``rma:<return id>``: asking twice books one label.
+* On receipt each line gets a disposition: ``restock`` adds the units to the SKU's ``on_hand``
+  (stock only ever goes up here), ``write_off`` leaves stock alone. When every unit of every order
+  line has been received back, the order is ``returned``.
+* ``relief`` links the return to the original export for returned-goods relief: the original
+  tracking number, the commercial invoice document and the HS lines of what comes back.
+
+Refund rule (exact ``Decimal``, :func:`hub.core.money.round_money`, ``ROUND_HALF_UP`` to the
+currency's minor unit, once per line):
+
+1. A returned line refunds ``line_total x returned_quantity / line_quantity``, where ``line_total``
+   is what the buyer paid for the line (after line and order discounts), rounded half-up.
+2. The return that brings a line's returned quantity to the full line quantity refunds what is
+   left of ``line_total`` after the earlier returns of that line, so the refunds of a line add up
+   to its total exactly, whatever the split.
+3. Shipping is refunded only by the return that completes a full return of the order (every unit of
+   every line); partial returns refund no shipping.
+4. ``refund = sum(line refunds) + shipping refund``. The figure is computed on request and again on
+   receipt, from the quantities actually received. Rejected returns count for nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from carriers import repository as carrier_repo
+from carriers import service as carrier_service
+from carriers.base import Address, Parcel
+from carriers.schemas import CustomsLine, ShipmentBookingInput
+from hub.core.database import fetch, tenant_tx
+from hub.core.errors import Conflict, FieldError, NotFound
+from hub.core.ids import new_id
+from hub.core.money import ROUND_HALF_UP, Money, MoneyWire, quantum, round_money
+from hub.core.settings import Settings
+from hub.core.validation import raise_if
+from hub.orders import order_repository as repo
+from hub.orders.service import _decoded, _status_changed, ensure_other_person, format_number
+from tenants.schemas import Principal
+
+ReturnStatus = Literal["requested", "approved", "rejected", "label_issued", "received", "closed"]
+Condition = Literal["unopened", "as_new", "used", "damaged", "defective"]
+Disposition = Literal["restock", "write_off"]
+
+LABEL_KEY_PREFIX = "rma:"
+"""Idempotency keys of return labels; the shipment job knows a return label by it."""
+EXPORTED = frozenset({"booked", "in_transit", "out_for_delivery", "delivered", "exception", "returned"})
+"""Shipment statuses of a parcel that has left: its lines count as shipped."""
+NOT_RETURNABLE = frozenset({"cancelled", "rejected", "returned"})
+RECEIVABLE = frozenset({"approved", "label_issued"})
+ACTIVE = ("requested", "approved", "label_issued")
+"""Statuses of a return that is still under way (the order stays ``return_requested``)."""
+
+
+class ReturnLineIn(msgspec.Struct, kw_only=True):
+    line_no: int
+    quantity: int
+    condition: Condition = "unopened"
+
+
+class ReturnCreate(msgspec.Struct, kw_only=True):
+    """``reason`` and ``lines`` are required; checked after the order is found."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    lines: Annotated[list[ReturnLineIn], msgspec.Meta(max_length=500)] = []
+
+
+class ReturnDecision(msgspec.Struct, kw_only=True):
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class ParcelIn(msgspec.Struct, kw_only=True):
+    weight_kg: Decimal
+    length_cm: Decimal | None = None
+    width_cm: Decimal | None = None
+    height_cm: Decimal | None = None
+
+
+class ReturnLabelRequest(msgspec.Struct, kw_only=True):
+    """Defaults: the original shipment's service and parcels."""
+
+    service: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    parcels: Annotated[list[ParcelIn], msgspec.Meta(min_length=1, max_length=50)] | None = None
+
+
+class ReceiveLineIn(msgspec.Struct, kw_only=True):
+    line_no: int
+    quantity: int
+    disposition: Disposition
+
+
+class ReturnReceive(msgspec.Struct, kw_only=True):
+    lines: Annotated[list[ReceiveLineIn], msgspec.Meta(max_length=500)] = []
+
+
+class ReturnLineRead(msgspec.Struct, kw_only=True):
+    line_no: int
+    sku: str | None
+    name: str
+    quantity: int
+    condition: str
+    refund: MoneyWire
+    received_quantity: int | None = None
+    disposition: str | None = None
+
+
+class ReliefLine(msgspec.Struct, kw_only=True):
+    line_no: int
+    sku: str | None
+    description: str
+    hs_code: str | None
+    origin_country: str | None
+    quantity: int
+    value: MoneyWire
+
+
+class ReturnedGoodsRelief(msgspec.Struct, kw_only=True):
+    original_shipment_id: uuid.UUID
+    original_tracking_number: str | None
+    original_carrier: str | None
+    commercial_invoice_id: uuid.UUID | None
+    lines: list[ReliefLine]
+
+
+class ReturnLabel(msgspec.Struct, kw_only=True):
+    shipment_id: uuid.UUID
+    tracking_number: str | None
+    issued_at: datetime | None
+
+
+class ReturnRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    order_number: str
+    shipment_id: uuid.UUID
+    status: str
+    reason: str
+    lines: list[ReturnLineRead]
+    refund: MoneyWire
+    refund_shipping: MoneyWire
+    relief: ReturnedGoodsRelief
+    label: ReturnLabel | None
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    received_by: str | None
+    received_at: datetime | None
+    closed_at: datetime | None
+
+
+# --- pure rules ---------------------------------------------------------------------------------
+
+
+def _wire(amount: Decimal, currency: str) -> MoneyWire:
+    return MoneyWire(amount=format(amount.quantize(quantum(currency)), "f"), currency=currency)
+
+
+def line_refund(
+    line_total: Decimal,
+    line_quantity: int,
+    quantity: int,
+    earlier_quantity: int,
+    earlier_refund: Decimal,
+    currency: str,
+) -> Decimal:
+    """Rules 1 and 2 of the module docstring for one line."""
+    if quantity <= 0:
+        return Decimal(0)
+    if earlier_quantity + quantity >= line_quantity:
+        return max(line_total - earlier_refund, Decimal(0))
+    exact = Money(line_total * quantity / line_quantity, currency)
+    return min(round_money(exact, ROUND_HALF_UP).amount, max(line_total - earlier_refund, Decimal(0)))
+
+
+def compute_refund(
+    currency: str,
+    order_lines: list[dict[str, Any]],
+    shipping: Decimal,
+    quantities: dict[int, int],
+    earlier: dict[int, tuple[int, Decimal]],
+) -> tuple[dict[int, Decimal], Decimal]:
+    """Per-line refunds and the shipping refund of a return of ``quantities`` (line_no -> units).
+
+    ``earlier`` maps line_no -> (units, refund) of the order's other returns that are not rejected.
+    """
+    refunds: dict[int, Decimal] = {}
+    full = True
+    for line in order_lines:
+        number = line["line_no"]
+        before_qty, before_refund = earlier.get(number, (0, Decimal(0)))
+        qty = quantities.get(number, 0)
+        if before_qty + qty < line["quantity"]:
+            full = False
+        if number in quantities:
+            refunds[number] = line_refund(
+                Decimal(line["line_total"]), line["quantity"], qty, before_qty, before_refund, currency
+            )
+    return refunds, (Decimal(shipping) if full and quantities else Decimal(0))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _read(row: dict[str, Any]) -> ReturnRead:
+    currency = row["currency"]
+    lines = _decoded(row["lines"])
+    relief = _decoded(row["relief"])
+    return ReturnRead(
+        id=row["id"],
+        order_id=row["order_id"],
+        order_number=format_number(row["order_number"]),
+        shipment_id=row["shipment_id"],
+        status=row["status"],
+        reason=row["reason"],
+        lines=[
+            ReturnLineRead(
+                line_no=ln["line_no"],
+                sku=ln.get("sku"),
+                name=ln.get("name", ""),
+                quantity=ln["quantity"],
+                condition=ln["condition"],
+                refund=_wire(Decimal(ln["refund"]), currency),
+                received_quantity=ln.get("received_quantity"),
+                disposition=ln.get("disposition"),
+            )
+            for ln in lines
+        ],
+        refund=_wire(Decimal(row["refund_amount"]), currency),
+        refund_shipping=_wire(Decimal(row["refund_shipping"]), currency),
+        relief=msgspec.convert(relief, ReturnedGoodsRelief),
+        label=None
+        if row["label_shipment_id"] is None
+        else ReturnLabel(
+            shipment_id=row["label_shipment_id"],
+            tracking_number=row["label_tracking_number"],
+            issued_at=row["label_issued_at"],
+        ),
+        requested_by=row["requested_by"],
+        requested_at=row["requested_at"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        decision_reason=row["decision_reason"],
+        received_by=row["received_by"],
+        received_at=row["received_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+_SELECT = (
+    "SELECT r.*, o.number AS order_number FROM returns r "
+    "JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id "
+)
+
+
+async def _get(tenant_id: uuid.UUID, return_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
+    rows = await fetch(
+        _SELECT + "WHERE r.tenant_id = {} AND r.id = {}" + (" FOR UPDATE OF r" if lock else ""),
+        tenant_id,
+        return_id,
+    )
+    return rows[0] if rows else None
+
+
+async def _must_get(tenant_id: uuid.UUID, return_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    row = await _get(tenant_id, return_id, lock=lock)
+    if row is None:
+        raise NotFound("no such return")
+    return row
+
+
+async def get(tenant_id: uuid.UUID, return_id: uuid.UUID) -> ReturnRead:
+    async with tenant_tx(tenant_id):
+        return _read(await _must_get(tenant_id, return_id))
+
+
+async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[ReturnRead]:
+    async with tenant_tx(tenant_id):
+        if await repo.get_order_row(tenant_id, order_id) is None:
+            raise NotFound("no such order")
+        rows = await fetch(_SELECT + "WHERE r.tenant_id = {} AND r.order_id = {} ORDER BY r.id", tenant_id, order_id)
+    return [_read(row) for row in rows]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def is_label_key(idempotency_key: str | None) -> bool:
+    return bool(idempotency_key) and str(idempotency_key).startswith(LABEL_KEY_PREFIX)
+
+
+async def is_return_label(tenant_id: uuid.UUID, shipment_id: uuid.UUID) -> bool:
+    """True when the shipment is a return label (booked by :func:`issue_label`)."""
+    shipment = await carrier_repo.get_shipment(tenant_id, shipment_id)
+    return shipment is not None and is_label_key(shipment["idempotency_key"])
+
+
+async def _original_export(tenant_id: uuid.UUID, order_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = await fetch(
+        "SELECT id FROM shipments WHERE tenant_id = {} AND order_id = {} AND status = ANY({}) "
+        "AND idempotency_key NOT LIKE 'rma:%' ORDER BY id DESC LIMIT 1",
+        tenant_id,
+        order_id,
+        sorted(EXPORTED),
+    )
+    if not rows:
+        return None
+    return await carrier_repo.get_shipment(tenant_id, rows[0]["id"])
+
+
+async def _earlier(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, exclude: uuid.UUID | None, *, received: bool = False
+) -> dict[int, tuple[int, Decimal]]:
+    """line_no -> (units, refund) over the order's other returns that are not rejected.
+
+    With ``received`` only units received back count (for "returned in full").
+    """
+    rows = await fetch(
+        "SELECT id, status, lines FROM returns WHERE tenant_id = {} AND order_id = {} AND status <> 'rejected'",
+        tenant_id,
+        order_id,
+    )
+    totals: dict[int, tuple[int, Decimal]] = {}
+    for row in rows:
+        if row["id"] == exclude:
+            continue
+        for line in _decoded(row["lines"]):
+            if received:
+                units = line.get("received_quantity") or 0
+            elif line.get("received_quantity") is not None:
+                units = line["received_quantity"]
+            else:
+                units = line["quantity"]
+            qty, refund = totals.get(line["line_no"], (0, Decimal(0)))
+            totals[line["line_no"]] = (qty + units, refund + Decimal(line["refund"]))
+    return totals
+
+
+async def _invoice_id(tenant_id: uuid.UUID, order_id: uuid.UUID) -> uuid.UUID | None:
+    rows = await fetch(
+        "SELECT id FROM order_documents WHERE tenant_id = {} AND order_id = {} AND type = 'commercial_invoice' "
+        "AND status <> 'failed' ORDER BY (status = 'ready') DESC, superseded_at IS NULL DESC, version DESC LIMIT 1",
+        tenant_id,
+        order_id,
+    )
+    return rows[0]["id"] if rows else None
+
+
+def _relief_lines(
+    order_lines: dict[int, dict[str, Any]], quantities: dict[int, int], currency: str
+) -> list[dict[str, Any]]:
+    lines = []
+    for number, qty in sorted(quantities.items()):
+        line = order_lines[number]
+        value = Decimal(line["line_total"]) * qty / line["quantity"]
+        lines.append(
+            {
+                "line_no": number,
+                "sku": line["sku"],
+                "description": line["name"],
+                "hs_code": line["hs_code"],
+                "origin_country": line["origin_country"],
+                "quantity": qty,
+                "value": msgspec.to_builtins(_wire(round_money(Money(value, currency)).amount, currency)),
+            }
+        )
+    return lines
+
+
+async def _relief(
+    tenant_id: uuid.UUID,
+    order_id: uuid.UUID,
+    shipment: dict[str, Any],
+    order_lines: dict[int, dict[str, Any]],
+    quantities: dict[int, int],
+    currency: str,
+) -> dict[str, Any]:
+    invoice = await _invoice_id(tenant_id, order_id)
+    return {
+        "original_shipment_id": str(shipment["id"]),
+        "original_tracking_number": shipment["tracking_number"],
+        "original_carrier": shipment["carrier"],
+        "commercial_invoice_id": str(invoice) if invoice else None,
+        "lines": _relief_lines(order_lines, quantities, currency),
+    }
+
+
+async def _event(tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: str, payload: dict[str, Any]) -> None:
+    await repo.add_event(tenant_id, order_id, actor, kind, payload)
+
+
+# --- request ------------------------------------------------------------------------------------
+
+
+def _check_lines(data: ReturnCreate, order_lines: dict[int, dict[str, Any]]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not data.reason.strip():
+        errors.append(FieldError("reason", "say why the goods come back"))
+    if not data.lines:
+        errors.append(FieldError("lines", "name at least one line to return"))
+    seen: set[int] = set()
+    for index, line in enumerate(data.lines):
+        field = f"lines[{index}]"
+        if line.line_no not in order_lines:
+            errors.append(FieldError(f"{field}.line_no", f"the order has no line {line.line_no}"))
+        elif line.line_no in seen:
+            errors.append(FieldError(f"{field}.line_no", f"line {line.line_no} is named twice"))
+        seen.add(line.line_no)
+        if line.quantity <= 0:
+            errors.append(FieldError(f"{field}.quantity", "must be a whole number greater than 0"))
+    return errors
+
+
+async def request_return(principal: Principal, order_id: uuid.UUID, data: ReturnCreate) -> ReturnRead:
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        order = await repo.get_order_row(tenant_id, order_id, lock=True)
+        if order is None:
+            raise NotFound("no such order")
+        order_lines = {line["line_no"]: line for line in await repo.get_lines(tenant_id, order_id)}
+        raise_if(_check_lines(data, order_lines))
+        if order["status"] in NOT_RETURNABLE:
+            raise Conflict(
+                f"order {format_number(order['number'])} is {order['status']}: nothing to return",
+                extra={"status": order["status"]},
+            )
+        shipment = await _original_export(tenant_id, order_id)
+        if shipment is None:
+            raise Conflict(
+                f"order {format_number(order['number'])} has not been shipped: cancel it or change it instead",
+                extra={"status": order["status"]},
+            )
+        earlier = await _earlier(tenant_id, order_id, None)
+        errors = []
+        for index, line in enumerate(data.lines):
+            shipped = order_lines[line.line_no]["quantity"]
+            returned = earlier.get(line.line_no, (0, Decimal(0)))[0]
+            if line.quantity > shipped - returned:
+                errors.append(
+                    FieldError(
+                        f"lines[{index}].quantity",
+                        f"line {line.line_no} shipped {shipped}, {returned} already returned: "
+                        f"at most {shipped - returned} can come back",
+                    )
+                )
+        raise_if(errors)
+        currency = order["currency"]
+        quantities = {line.line_no: line.quantity for line in data.lines}
+        refunds, shipping = compute_refund(
+            currency, list(order_lines.values()), Decimal(order["shipping"]), quantities, earlier
+        )
+        lines = [
+            {
+                "line_no": line.line_no,
+                "sku": order_lines[line.line_no]["sku"],
+                "name": order_lines[line.line_no]["name"],
+                "quantity": line.quantity,
+                "condition": line.condition,
+                "refund": format(refunds[line.line_no], "f"),
+            }
+            for line in data.lines
+        ]
+        return_id = new_id()
+        await fetch(
+            "INSERT INTO returns (tenant_id, id, order_id, shipment_id, reason, lines, currency, refund_amount, "
+            "refund_shipping, relief, order_status_before, requested_by) "
+            "VALUES ({}, {}, {}, {}, {}, {}::jsonb, {}, {}, {}, {}::jsonb, {}, {})",
+            tenant_id,
+            return_id,
+            order_id,
+            shipment["id"],
+            data.reason.strip(),
+            msgspec.json.encode(lines).decode(),
+            currency,
+            sum(refunds.values(), Decimal(0)) + shipping,
+            shipping,
+            msgspec.json.encode(
+                await _relief(tenant_id, order_id, shipment, order_lines, quantities, currency)
+            ).decode(),
+            order["status"],
+            principal.actor,
+        )
+        await _event(
+            tenant_id,
+            order_id,
+            principal.actor,
+            "return.requested",
+            {"return_id": str(return_id), "lines": [{"line_no": k, "quantity": v} for k, v in quantities.items()]},
+        )
+        if order["status"] != "return_requested":
+            await repo.update_order(tenant_id, order_id, {"status": "return_requested"})
+            await _status_changed(tenant_id, order_id, order["status"], "return_requested", principal.actor)
+        return _read(await _must_get(tenant_id, return_id))
+
+
+# --- decide -------------------------------------------------------------------------------------
+
+
+async def decide(principal: Principal, return_id: uuid.UUID, approve: bool, reason: str) -> ReturnRead:
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        row = await _must_get(tenant_id, return_id, lock=True)
+        ensure_other_person(principal, row["requested_by"], "requested this return")
+        if row["status"] != "requested":
+            raise Conflict(f"the return is {row['status']}: only a requested return is decided")
+        status = "approved" if approve else "rejected"
+        await fetch(
+            "UPDATE returns SET status = {}, decided_by = {}, decided_at = now(), decision_reason = {}, "
+            "updated_at = now() WHERE tenant_id = {} AND id = {}",
+            status,
+            principal.actor,
+            reason.strip(),
+            tenant_id,
+            return_id,
+        )
+        order_id = row["order_id"]
+        await _event(tenant_id, order_id, principal.actor, f"return.{status}", {"return_id": str(return_id)})
+        if not approve:
+            await _restore_order_status(principal, row)
+        return _read(await _must_get(tenant_id, return_id))
+
+
+async def _restore_order_status(principal: Principal, row: dict[str, Any]) -> None:
+    """After a rejection: the order goes back to where it was if no other return is under way."""
+    tenant_id = principal.tenant_id
+    order = await repo.get_order_row(tenant_id, row["order_id"], lock=True)
+    if order is None or order["status"] != "return_requested":
+        return
+    others = await fetch(
+        "SELECT 1 FROM returns WHERE tenant_id = {} AND order_id = {} AND id <> {} AND status = ANY({})",
+        tenant_id,
+        row["order_id"],
+        row["id"],
+        list(ACTIVE),
+    )
+    if others:
+        return
+    before = row["order_status_before"]
+    await repo.update_order(tenant_id, row["order_id"], {"status": before})
+    await _status_changed(tenant_id, row["order_id"], "return_requested", before, principal.actor)
+
+
+# --- label --------------------------------------------------------------------------------------
+
+
+def _address(raw: Any) -> Address:
+    return msgspec.convert(raw, Address)
+
+
+async def issue_label(
+    principal: Principal, return_id: uuid.UUID, data: ReturnLabelRequest, *, settings: Settings
+) -> ReturnRead:
+    """Book the return label (once: the key is ``rma:<return id>``) and record it on the return."""
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        row = await _must_get(tenant_id, return_id)
+        if row["status"] == "label_issued":
+            return _read(row)
+        if row["status"] != "approved":
+            raise Conflict(
+                f"the return is {row['status']}: a label is issued for an approved return",
+                extra={"status": row["status"]},
+            )
+        shipment = await carrier_repo.get_shipment(tenant_id, row["shipment_id"])
+        if shipment is None:
+            raise Conflict("the original shipment is gone")
+        original = carrier_repo.json_value(shipment["request"])
+        order_lines = {line["line_no"]: line for line in await repo.get_lines(tenant_id, row["order_id"])}
+    currency = row["currency"]
+    lines = _decoded(row["lines"])
+    customs = []
+    for line in lines:
+        order_line = order_lines[line["line_no"]]
+        weight = order_line["weight_kg"]
+        customs.append(
+            CustomsLine(
+                description=order_line["name"],
+                quantity=line["quantity"],
+                value=Decimal(line["refund"]),
+                currency=currency,
+                weight=Decimal(weight) * line["quantity"] if weight is not None else Decimal(0),
+                hs_code=order_line["hs_code"],
+                origin=order_line["origin_country"],
+                sku=order_line["sku"],
+            )
+        )
+    parcels = (
+        [
+            Parcel(weight_kg=p.weight_kg, length_cm=p.length_cm, width_cm=p.width_cm, height_cm=p.height_cm)
+            for p in data.parcels
+        ]
+        if data.parcels
+        else msgspec.convert(original.get("parcels") or carrier_repo.json_value(shipment["parcels"]), list[Parcel])
+    )
+    errors = [
+        FieldError(f"parcels[{i}].weight_kg", "must be more than 0 and at most 1000")
+        for i, p in enumerate(parcels)
+        if not Decimal(0) < p.weight_kg <= Decimal(1000)
+    ]
+    raise_if(errors)
+    booked = await carrier_service.book_shipment(
+        tenant_id,
+        ShipmentBookingInput(
+            order_id=row["order_id"],
+            carrier_account_id=shipment["carrier_account_id"],
+            service=data.service or shipment["service"],
+            parcels=parcels,
+            ship_from=_address(original["ship_to"]),
+            ship_to=_address(original["ship_from"]),
+            customs=customs,
+            reference=f"RMA {format_number(row['order_number'])}",
+            provider=shipment["provider"],
+            contents_type="returned_goods",
+            incoterm="DAP",
+        ),
+        idempotency_key=f"{LABEL_KEY_PREFIX}{return_id}",
+        settings=settings,
+    )
+    async with tenant_tx(tenant_id):
+        row = await _must_get(tenant_id, return_id, lock=True)
+        if row["status"] == "approved":
+            relief = _decoded(row["relief"])
+            invoice = await _invoice_id(tenant_id, row["order_id"])
+            if invoice is not None:
+                relief["commercial_invoice_id"] = str(invoice)
+            await fetch(
+                "UPDATE returns SET status = 'label_issued', label_shipment_id = {}, label_tracking_number = {}, "
+                "label_issued_at = now(), relief = {}::jsonb, updated_at = now() WHERE tenant_id = {} AND id = {}",
+                booked.id,
+                booked.tracking_number,
+                msgspec.json.encode(relief).decode(),
+                tenant_id,
+                return_id,
+            )
+            await _event(
+                tenant_id,
+                row["order_id"],
+                principal.actor,
+                "return.label_issued",
+                {"return_id": str(return_id), "shipment_id": str(booked.id), "tracking_number": booked.tracking_number},
+            )
+        return _read(await _must_get(tenant_id, return_id))
+
+
+# --- receive and close --------------------------------------------------------------------------
+
+
+def _check_receipt(data: ReturnReceive, requested: dict[int, dict[str, Any]]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not data.lines:
+        errors.append(FieldError("lines", "name at least one received line"))
+    seen: set[int] = set()
+    for index, line in enumerate(data.lines):
+        field = f"lines[{index}]"
+        if line.line_no not in requested:
+            errors.append(FieldError(f"{field}.line_no", f"line {line.line_no} is not part of this return"))
+            continue
+        if line.line_no in seen:
+            errors.append(FieldError(f"{field}.line_no", f"line {line.line_no} is named twice"))
+        seen.add(line.line_no)
+        if line.quantity <= 0:
+            errors.append(FieldError(f"{field}.quantity", "must be a whole number greater than 0"))
+        elif line.quantity > requested[line.line_no]["quantity"]:
+            errors.append(
+                FieldError(
+                    f"{field}.quantity",
+                    f"line {line.line_no}: {requested[line.line_no]['quantity']} units were approved for return",
+                )
+            )
+        if line.disposition == "restock" and not requested[line.line_no].get("sku"):
+            errors.append(FieldError(f"{field}.disposition", "the line has no SKU to restock; write it off"))
+    return errors
+
+
+async def _restock(tenant_id: uuid.UUID, units: dict[str, int]) -> None:
+    """Add returned units to ``on_hand`` (rows locked in SKU order); never lowers stock."""
+    if not units:
+        return
+    current = await repo.lock_stock(tenant_id, list(units))
+    for sku in sorted(units):
+        row = current.get(sku)
+        if row is None:
+            await repo.put_stock(tenant_id, sku, units[sku], 0, None)
+        else:
+            await repo.put_stock(tenant_id, sku, row["on_hand"] + units[sku], row["incoming"], row["incoming_eta"])
+
+
+async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceive) -> ReturnRead:
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        row = await _must_get(tenant_id, return_id, lock=True)
+        if row["status"] not in RECEIVABLE:
+            raise Conflict(
+                f"the return is {row['status']}: goods are received only for an approved return",
+                extra={"status": row["status"]},
+            )
+        lines = _decoded(row["lines"])
+        requested = {line["line_no"]: line for line in lines}
+        raise_if(_check_receipt(data, requested))
+        received = {line.line_no: line for line in data.lines}
+        order_id = row["order_id"]
+        order = await repo.get_order_row(tenant_id, order_id, lock=True)
+        assert order is not None
+        order_lines = await repo.get_lines(tenant_id, order_id)
+        earlier = await _earlier(tenant_id, order_id, return_id)
+        quantities = {n: (received[n].quantity if n in received else 0) for n in requested}
+        currency = row["currency"]
+        refunds, shipping = compute_refund(currency, order_lines, Decimal(order["shipping"]), quantities, earlier)
+        restock: dict[str, int] = {}
+        for line in lines:
+            got = received.get(line["line_no"])
+            line["received_quantity"] = got.quantity if got else 0
+            line["disposition"] = got.disposition if got else None
+            line["refund"] = format(refunds[line["line_no"]], "f")
+            if got is not None and got.disposition == "restock":
+                restock[line["sku"]] = restock.get(line["sku"], 0) + got.quantity
+        await _restock(tenant_id, restock)
+        await fetch(
+            "UPDATE returns SET status = 'received', lines = {}::jsonb, refund_amount = {}, refund_shipping = {}, "
+            "received_by = {}, received_at = now(), updated_at = now() WHERE tenant_id = {} AND id = {}",
+            msgspec.json.encode(lines).decode(),
+            sum(refunds.values(), Decimal(0)) + shipping,
+            shipping,
+            principal.actor,
+            tenant_id,
+            return_id,
+        )
+        await _event(
+            tenant_id,
+            order_id,
+            principal.actor,
+            "return.received",
+            {
+                "return_id": str(return_id),
+                "lines": [
+                    {"line_no": n, "quantity": r.quantity, "disposition": r.disposition} for n, r in received.items()
+                ],
+                "restocked": restock,
+                "refund": format(sum(refunds.values(), Decimal(0)) + shipping, "f"),
+            },
+        )
+        back = await _earlier(tenant_id, order_id, None, received=True)
+        in_full = all(back.get(line["line_no"], (0, Decimal(0)))[0] >= line["quantity"] for line in order_lines)
+        if in_full and order["status"] != "returned":
+            await repo.update_order(tenant_id, order_id, {"status": "returned"})
+            await _status_changed(tenant_id, order_id, order["status"], "returned", principal.actor)
+        return _read(await _must_get(tenant_id, return_id))
+
+
+async def close(principal: Principal, return_id: uuid.UUID) -> ReturnRead:
+    """The refund has been paid out: the return is done."""
+    tenant_id = principal.tenant_id
+    async with tenant_tx(tenant_id):
+        row = await _must_get(tenant_id, return_id, lock=True)
+        if row["status"] != "received":
+            raise Conflict(f"the return is {row['status']}: only a received return is closed")
+        await fetch(
+            "UPDATE returns SET status = 'closed', closed_at = now(), updated_at = now() "
+            "WHERE tenant_id = {} AND id = {}",
+            tenant_id,
+            return_id,
+        )
+        await _event(tenant_id, row["order_id"], principal.actor, "return.closed", {"return_id": str(return_id)})
+        return _read(await _must_get(tenant_id, return_id))
+
+
+async def label_status_changed(tenant_id: uuid.UUID, order_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    """A return label moved (called by the shipment job): a timeline entry, never an order status."""
+    await repo.add_event(
+        tenant_id,
+        order_id,
+        "system:carriers",
+        "return.shipment_status",
+        {"shipment_id": payload.get("shipment_id"), "status": payload.get("status"), "reason": payload.get("reason")},
+    )
