@@ -13,6 +13,7 @@ import pytest
 
 from carriers.sandbox import mapper as sandbox_mapper
 from carriers.signatures import sign_hub
+from hub.core import outbox
 from hub.core.database import fetch, tenant_tx
 from hub.orders.returns import compute_refund, line_refund
 from tenants.roles import Role
@@ -401,3 +402,34 @@ async def test_returns_stay_behind_the_tenant_wall(
     )
     assert foreign.status_code == 404
     assert (await client.get(url, headers=tenant.headers())).json()["status"] == "requested"
+
+
+async def test_a_return_label_in_trouble_opens_a_work_item_but_never_moves_the_order(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    order, _, _ = await _shipped(client, tenant)
+    body = {"reason": "wrong colour", "lines": [{"line_no": 1, "quantity": 3}]}
+    headers = tenant.headers(Role.CLERK, **{"Idempotency-Key": "rma-1"})
+    first = await client.post(f"/v1/orders/{order['id']}/returns", json=body, headers=headers)
+    again = await client.post(f"/v1/orders/{order['id']}/returns", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert again.json()["id"] == first.json()["id"], "one return per Idempotency-Key"
+    other = await client.post(f"/v1/orders/{order['id']}/returns", json={**body, "reason": "x"}, headers=headers)
+    assert other.status_code == 409
+    url = f"/v1/returns/{first.json()['id']}"
+    await client.post(f"{url}/approve", json={}, headers=tenant.headers(Role.APPROVER))
+    label = (await client.post(f"{url}/label", headers=tenant.headers(Role.CLERK))).json()["label"]
+    await run_outbox_jobs(tenant.id)
+    async with tenant_tx(tenant.id):
+        await outbox.enqueue(
+            tenant.id,
+            "shipment_status_changed",
+            {"shipment_id": label["shipment_id"], "order_id": order["id"], "status": "exception", "reason": "lost"},
+        )
+    await run_outbox_jobs(tenant.id, only="shipment_status_changed")
+    assert await _status(client, tenant, order["id"]) == "return_requested"
+    (item,) = (await client.get("/v1/work-items", headers=tenant.headers())).json()["items"]
+    assert (item["kind"], item["shipment_id"], item["sla_hours"]) == ("lost", label["shipment_id"], 48)
+    events = (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers())).json()
+    label_events = [e["payload"]["status"] for e in events if e["kind"] == "return.shipment_status"]
+    assert label_events == ["booked", "exception"]
