@@ -111,7 +111,7 @@ async def find_account_by_token(endpoint_token: str) -> Row | None:
 
 
 async def list_active_accounts(carriers: list[str] | None = None) -> list[Row]:
-    """Every enabled account of every tenant (``webhook-endpoint`` system transaction; cron sweeps)."""
+    """Every enabled account of every tenant (``carrier-sweep`` system transaction; cron sweeps)."""
     return await fetch(
         f"SELECT {_ACCOUNT_COLUMNS} FROM carrier_accounts WHERE disabled_at IS NULL "
         "AND ({}::text[] IS NULL OR carrier = ANY({}::text[])) ORDER BY tenant_id, id",

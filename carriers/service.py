@@ -835,9 +835,9 @@ async def cancel_shipment(
 
 
 async def _accounts(carriers: list[str] | None = None) -> list[Row]:
-    # Workaround: the kernel has no cron system path yet, so the sweeps list accounts through the
-    # webhook-endpoint path, whose policy opens SELECT on carrier_accounts and nothing else.
-    async with system_tx(SystemPath.WEBHOOK_ENDPOINT):
+    # The sweeps' own system path: SELECT on carrier_accounts across tenants and nothing else;
+    # everything they then do per account runs in that tenant's transaction.
+    async with system_tx(SystemPath.CARRIER_SWEEP):
         return await repository.list_active_accounts(carriers)
 
 

@@ -6,6 +6,7 @@
 | tenant-directory   | CLI (``key create``)        | SELECT tenants by slug                          |
 | outbox-relay       | worker relay loop           | SELECT/UPDATE outbox rows of every tenant       |
 | webhook-endpoint   | inbound webhook router      | SELECT the account owning an endpoint token     |
+| carrier-sweep      | carrier cron jobs           | SELECT active carrier accounts of every tenant  |
 
 Everything else runs in ``tenant_tx`` and sees one tenant only.
 """
@@ -20,3 +21,4 @@ class SystemPath(StrEnum):
     TENANT_DIRECTORY = "tenant-directory"
     OUTBOX_RELAY = "outbox-relay"
     WEBHOOK_ENDPOINT = "webhook-endpoint"
+    CARRIER_SWEEP = "carrier-sweep"

@@ -517,6 +517,7 @@ SYSTEM_PATH_TABLES: dict[str, set[str]] = {
     SystemPath.TENANT_DIRECTORY: {"tenants"},
     SystemPath.OUTBOX_RELAY: {"outbox"},
     SystemPath.WEBHOOK_ENDPOINT: {"carrier_accounts", "shopify_connections"},
+    SystemPath.CARRIER_SWEEP: {"carrier_accounts"},
 }
 
 KEY_EXCEPTIONS: dict[tuple[str, tuple[str, ...]], str] = {
