@@ -125,12 +125,28 @@ _REFUSED_VALUES: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
+def _raised_in(exc: BaseException, function: str) -> bool:
+    """True when the innermost frame of ``exc``'s traceback is a function named ``function``."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_name == function
+
+
 def to_app_error(exc: Exception) -> AppError:
     if isinstance(exc, AppError):
         return exc
     for refused, message in _REFUSED_VALUES:
         if isinstance(exc, refused):
             return BadRequest(message)
+    if isinstance(exc, asyncpg.exceptions.DataError) and isinstance(exc.__cause__, OverflowError):
+        # asyncpg refuses, before sending, an integer beyond its column's type (int4, int8).
+        return BadRequest("a number is too large")
+    cause = exc.__cause__
+    if isinstance(exc, RuntimeError) and isinstance(cause, StopIteration) and _raised_in(cause, "_extract_multipart"):
+        # Litestar's multipart reader looks for the first file part with next() and finds none: a
+        # form with fields only, or none at all, sent where an upload is expected.
+        return ValidationFailed.single("data", "a file part is required (multipart/form-data)")
     if isinstance(exc, RecursionError) and "deserializing" in str(exc):
         # msgspec gives up on a body nested thousands of levels deep.
         return BadRequest("The body is nested too deeply", errors=[FieldError("body", "nested too deeply")])
