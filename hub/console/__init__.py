@@ -16,6 +16,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from hub.console.controllers import HANDLERS, console_before_request, console_exception_handler
+from hub.console.operations import HANDLERS as OPERATION_HANDLERS
 from hub.console.session import ConsoleSessionMiddleware
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -27,7 +28,7 @@ CSP = (
 
 console_router = Router(
     path="/console",
-    route_handlers=HANDLERS,
+    route_handlers=[*HANDLERS, *OPERATION_HANDLERS],
     middleware=[ConsoleSessionMiddleware],
     before_request=console_before_request,
     exception_handlers={Exception: console_exception_handler},

@@ -26,6 +26,7 @@ from litestar.response import Redirect, Template
 
 from hub.console.forms import LINE_ROWS, errors_by_input, parse_order_form, to_form_field
 from hub.console.i18n import CONSOLE_LOCALES, translate
+from hub.console.sections import duration_parts, order_sections, services_of
 from hub.console.session import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -42,13 +43,12 @@ from hub.core.errors import AppError, Conflict, FieldError, NotFound, Permission
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid
 from hub.core.money import MoneyWire
-from hub.orders import changes, imports, service, webhooks
+from hub.orders import changes, imports, service
 from hub.orders.review import MESSAGES as REVIEW_MESSAGES
 from hub.orders.schemas import Finding, OrderRead, OrderSummary
 from i18n import gettext, negotiate
-from tenants import service as tenant_service
 from tenants import users
-from tenants.roles import Permission, Role, allows
+from tenants.roles import Permission, allows
 from tenants.schemas import Principal
 
 logger = logging.getLogger("hub.console")
@@ -357,11 +357,19 @@ def _actor_label(actor: str, names: dict[uuid.UUID, str], locale: str) -> str:
 
 
 async def order_page(
-    request: Request[Any, Any, Any], order_id: uuid.UUID, *, error: str | None = None, status: int = 200
+    request: Request[Any, Any, Any],
+    order_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    errors: dict[str, list[str]] | None = None,
+    values: dict[str, str] | None = None,
 ) -> Template:
+    """The order with its review, fulfilment sections and forms; ``errors`` keyed by form input name."""
     me = me_of(request)
     tenant_id = me.principal.tenant_id
     order: OrderRead = await service.get_order(tenant_id, order_id)
+    extra = await order_sections(me.principal, order_id, order.status, request.app.state.settings)
     events = await service.list_events(tenant_id, order_id)
     requests = await changes.list_for_order(tenant_id, order_id)
     actors = {order.entered_by, *(e.actor for e in events), *(r.requested_by for r in requests)}
@@ -382,6 +390,12 @@ async def order_page(
         rejectable=order.status in (service.APPROVABLE | {"on_hold", "backordered"}),
         cancellable=order.status in service.OPEN_STATUSES,
         error=error,
+        errors=errors or {},
+        values=values or {},
+        form_id=str(uuid.uuid4()),
+        x=extra,
+        services=services_of(extra.accounts),
+        duration=duration_parts,
     )
 
 
@@ -540,19 +554,6 @@ async def import_upload(request: Request[Any, Any, Any]) -> Template:
     return render(request, "import.html", report=report, error=None)
 
 
-# --- settings -----------------------------------------------------------------------------------
-
-
-@get("/settings")
-async def settings_page(request: Request[Any, Any, Any]) -> Template:
-    me = me_of(request)
-    if me.principal.role not in (Role.OWNER, Role.ADMIN):
-        raise PermissionDenied("only owners and admins see the settings")
-    keys = await tenant_service.list_api_keys(me.principal.tenant_id)
-    endpoints = await webhooks.list_endpoints(me.principal.tenant_id)
-    return render(request, "settings.html", keys=keys, endpoints=endpoints)
-
-
 HANDLERS = [
     console_home,
     login_page,
@@ -569,5 +570,4 @@ HANDLERS = [
     decide_change,
     import_page,
     import_upload,
-    settings_page,
 ]
