@@ -14,7 +14,7 @@ from litestar.openapi.spec import Operation
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from customs import quotes, tenant_data
+from customs import hs_codes, quotes, tenant_data
 from customs.schemas import (
     EcbImportResult,
     FxRateCreate,
@@ -232,4 +232,34 @@ class FxRateController(Controller):
         )
 
 
-ROUTES: list[ControllerRouterHandler] = [LandedCostQuoteController, TariffRowController, FxRateController]
+class HsCodeController(Controller):
+    """The imported HS nomenclature (``orderhub hs import``): public reference data, the same for all."""
+
+    path = "/v1/hs-codes"
+    tags = ["customs"]
+    guards = [requires(Permission.READ)]
+
+    @get(operation_id="SearchHsCodes")
+    async def search(
+        self, q: Annotated[str, QueryParameter(min_length=2, max_length=100)], limit: Limit = 20
+    ) -> list[hs_codes.HsCodeRead]:
+        return await hs_codes.search(q, limit)
+
+    @get("/{code:str}", operation_id="GetHsCode")
+    async def lookup(self, code: FromPath[str]) -> list[hs_codes.HsCodeRead]:
+        """The code in each loaded nomenclature, with its chapter and heading; 404 when none knows it."""
+        digits = code.replace(".", "").replace(" ", "")
+        if not digits.isdigit() or not 2 <= len(digits) <= 10 or not digits.isascii():
+            raise ValidationFailed.single("code", "2 to 10 digits, e.g. 851840")
+        found = await hs_codes.lookup(digits)
+        if not any(row.code == digits for row in found):
+            raise NotFound(f"no loaded nomenclature has {digits}")
+        return found
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    LandedCostQuoteController,
+    TariffRowController,
+    FxRateController,
+    HsCodeController,
+]

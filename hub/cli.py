@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_create.add_argument("--json", action="store_true")
 
+    hs = commands.add_parser("hs", help="HS nomenclature").add_subparsers(dest="hs_command", required=True)
+    hs_import = hs.add_parser("import", help="load a nomenclature file (replaces that nomenclature's rows)")
+    hs_import.add_argument("file", help="the file to import")
+    hs_import.add_argument("--format", required=True, choices=["wco-csv", "uk-json", "us-hts-json"])
+    hs_import.add_argument("--nomenclature", default=None, help="name to store it under (default per format)")
+    hs_import.add_argument("--json", action="store_true")
+
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True)
     key_create = key.add_parser("create", help="create an API key for a tenant")
     key_create.add_argument("--tenant", required=True, help="tenant slug")
@@ -159,6 +166,36 @@ def _user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+HS_DEFAULT_NAMES = {"wco-csv": "HS2022", "uk-json": "UK", "us-hts-json": "US"}
+
+
+def _hs_import(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from customs import hs_codes, nomenclature  # noqa: PLC0415
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    try:
+        if args.format == "wco-csv":
+            rows = nomenclature.parse_wco_csv(text)
+        elif args.format == "uk-json":
+            rows = nomenclature.parse_uk_commodity(json.loads(text))
+        else:
+            rows = nomenclature.parse_us_hts(json.loads(text))
+    except (ValueError, KeyError, TypeError) as exc:
+        print(json.dumps({"error": f"{args.file}: {exc}"}), file=sys.stderr)
+        return 2
+    name = args.nomenclature or HS_DEFAULT_NAMES[args.format]
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def run() -> int:
+        await _prepare(services)
+        return await hs_codes.import_rows(services.owner_database_url, name, rows)
+
+    _print({"nomenclature": name, "imported": asyncio.run(run())}, args.json)
+    return 0
+
+
 def _seed_demo(services: Services) -> dict[str, Any] | None:
     """Create the demo tenant on first run; None when it exists already."""
 
@@ -246,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _key_create(args)
         if args.command == "user":
             return _user_create(args)
+        if args.command == "hs":
+            return _hs_import(args)
     except AppError as exc:
         body: dict[str, Any] = {"error": exc.detail}
         if exc.errors:

@@ -117,6 +117,7 @@ MESSAGES = {
     "hs_code_missing": mark("International line {line} needs an HS code for customs."),
     "origin_missing": mark("International line {line} needs a country of origin for customs."),
     "weight_missing": mark("Line {line} has no weight; carriers and customs need one."),
+    "hs_code_unknown": mark("HS code {hs_code} of line {line} is not in the imported HS nomenclature; check the code."),
     "delivery_date_past": mark("The requested delivery date {date} is in the past."),
 }
 
@@ -137,6 +138,8 @@ class LineFacts(msgspec.Struct, frozen=True, kw_only=True):
     reserved: int
     eta: date | None = None
     substitutes: tuple[str, ...] = ()
+    hs_known: bool = True
+    """False when an imported nomenclature exists and lacks the code's subheading."""
 
 
 class OrderFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -242,6 +245,17 @@ def _line_rules(facts: OrderFacts, line: LineFacts, index: int, international: b
                     "substitute_available", "warning", f"{field}.sku", "info", substitutes=", ".join(line.substitutes)
                 )
             )
+    found.extend(_customs_rules(line, field, international))
+    return found
+
+
+def _customs_rules(line: LineFacts, field: str, international: bool) -> list[Finding]:
+    """What customs will ask of a line: a known HS code, and for export an origin and a weight."""
+    found: list[Finding] = []
+    if line.hs_code and not line.hs_known:
+        found.append(
+            _finding("hs_code_unknown", "blocking", f"{field}.hs_code", "fix", hs_code=line.hs_code, line=line.line_no)
+        )
     if international:
         if not line.hs_code:
             found.append(_finding("hs_code_missing", "blocking", f"{field}.hs_code", "fix", line=line.line_no))

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 import phonenumbers
 
+from customs import hs_codes
 from hub.core import outbox
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
@@ -395,6 +396,7 @@ async def _assess(
 ) -> tuple[list[Finding], str, date | None]:
     """Run the review over the order as it is in memory: (findings, status, backorder ETA)."""
     tenant_id = principal.tenant_id
+    unknown_codes = await hs_codes.unknown_subheadings([line["hs_code"] for line in lines if line["hs_code"]])
     facts_lines = []
     for line in lines:
         take, eta = reserved[line["line_no"]]
@@ -418,6 +420,7 @@ async def _assess(
                 reserved=take,
                 eta=eta,
                 substitutes=subs,
+                hs_known=line["hs_code"] not in unknown_codes,
             )
         )
     policy = principal.settings.get("max_discount_percent")
@@ -706,7 +709,7 @@ async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> Ord
         ensure_other_person(principal, order["entered_by"], "entered this order")
         if order["status"] not in APPROVABLE:
             raise Conflict(
-                f"an order in status {order['status']!r} cannot be approved", extra={"status": order["status"]}
+                f"an order in status {order['status']!r} cannot be approved", extra={"current_status": order["status"]}
             )
         findings_now = msgspec.convert(_decoded(order["findings"]), list[Finding])
         short = any(f.action == "wait" and f.severity == "blocking" for f in findings_now)
@@ -726,7 +729,7 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         ensure_other_person(principal, order["entered_by"], "entered this order")
         if order["status"] not in APPROVABLE | {"on_hold", "backordered"}:
             raise Conflict(
-                f"an order in status {order['status']!r} cannot be rejected", extra={"status": order["status"]}
+                f"an order in status {order['status']!r} cannot be rejected", extra={"current_status": order["status"]}
             )
         await release_reservations(tenant_id, order_id)
         await repo.update_order(tenant_id, order_id, {"status": "rejected"})
@@ -743,7 +746,7 @@ async def cancel_in_tx(principal: Principal, order_id: uuid.UUID, reason: str) -
     if order["status"] not in OPEN_STATUSES:
         raise Conflict(
             f"an order in status {order['status']!r} cannot be cancelled; request a return instead",
-            extra={"status": order["status"]},
+            extra={"current_status": order["status"]},
         )
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
@@ -771,12 +774,16 @@ def _stock_read(row: dict[str, Any]) -> StockRead:
     )
 
 
+MAX_STOCK = 1_000_000_000
+"""Stock counts fit PostgreSQL's integer with room for reservations on top."""
+
+
 async def put_stock(tenant_id: uuid.UUID, sku: str, data: StockSet) -> StockRead:
-    errors: list[FieldError] = []
-    if data.on_hand < 0:
-        errors.append(FieldError("on_hand", "must be >= 0"))
-    if data.incoming < 0:
-        errors.append(FieldError("incoming", "must be >= 0"))
+    errors = [
+        FieldError(name, f"a whole number from 0 to {MAX_STOCK}")
+        for name, value in (("on_hand", data.on_hand), ("incoming", data.incoming))
+        if not 0 <= value <= MAX_STOCK
+    ]
     raise_if(errors)
     async with tenant_tx(tenant_id):
         current = await repo.get_stock(tenant_id, sku)

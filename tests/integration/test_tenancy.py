@@ -341,11 +341,13 @@ FACTORIES: dict[str, Factory] = {
 
 NO_FACTORY_YET: dict[str, str] = {
     # path (as Litestar formats it) -> why it is walked with fresh and foreign ids only, for now
+    "/v1/hs-codes/{code}": "not tenant data: the imported HS nomenclature is public reference data",
 }
 
 NOT_404: dict[tuple[str, str], str] = {
     # (method, path) -> why tenant B does not get a 404 there; A's object is still checked intact
     ("PUT", "/v1/stock/{sku}"): "an upsert by the caller's own SKU: B's PUT creates B's own stock row",
+    ("GET", "/v1/hs-codes/{code}"): "public reference data (the imported HS nomenclature), the same for every tenant",
 }
 
 KNOWN_GAPS: dict[tuple[str, str], str] = {
