@@ -75,7 +75,9 @@ def field_errors_from_msgspec(message: str, *, prefix: str = "") -> list[FieldEr
 
 
 def problem_response(error: AppError, locale: str) -> Response[bytes]:
+    # Extension members first: the RFC 9457 members (and our errors list) can never be overwritten.
     body: dict[str, Any] = {
+        **error.extra,
         "type": error.type_uri,
         "title": gettext(type(error).title, locale),
         "status": error.status,
@@ -83,7 +85,6 @@ def problem_response(error: AppError, locale: str) -> Response[bytes]:
     }
     if error.errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
-    body.update(error.extra)
     headers = {"Content-Language": locale.replace("_", "-")}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="orderhub"'

@@ -81,7 +81,7 @@ async def _order_for_shipping(
     if order["status"] not in BOOKABLE:
         raise Conflict(
             f"order {format_number(order['number'])} is {order['status']}: only approved orders are shipped",
-            extra={"status": order["status"]},
+            extra={"current_status": order["status"]},
         )
     lines = await repo.get_lines(tenant_id, order_id)
     exporter_raw = principal.settings.get("exporter")

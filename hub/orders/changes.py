@@ -56,7 +56,9 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
             payload["requested_delivery_date"] = data.requested_delivery_date.isoformat()
     raise_if(errors)
     if order["status"] not in service.OPEN_STATUSES:
-        raise Conflict(f"an order in status {order['status']!r} cannot be changed", extra={"status": order["status"]})
+        raise Conflict(
+            f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
+        )
     return payload
 
 
@@ -114,7 +116,9 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
             raise NotFound("no such change request")
         service.ensure_other_person(principal, request["requested_by"], "requested this change")
         if request["status"] != "pending":
-            raise Conflict(f"the change request is already {request['status']}", extra={"status": request["status"]})
+            raise Conflict(
+                f"the change request is already {request['status']}", extra={"current_status": request["status"]}
+            )
         order_id = request["order_id"]
         if approve:
             await _apply(principal, order_id, request["kind"], service._decoded(request["payload"]), reason)
@@ -138,7 +142,9 @@ async def _apply(principal: Principal, order_id: uuid.UUID, kind: str, payload: 
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     assert order is not None
     if order["status"] not in service.OPEN_STATUSES:
-        raise Conflict(f"an order in status {order['status']!r} cannot be changed", extra={"status": order["status"]})
+        raise Conflict(
+            f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
+        )
     if kind == "cancel":
         await service.cancel_in_tx(principal, order_id, reason)
         return

@@ -322,7 +322,7 @@ async def document_pdf(tenant_id: uuid.UUID, document_id: uuid.UUID) -> tuple[by
     if row["status"] != "ready":
         raise Conflict(
             f"the document is {row['status']}" + (f": {row['error']}" if row["error"] else ""),
-            extra={"status": row["status"]},
+            extra={"current_status": row["status"]},
         )
     return bytes(row["pdf"]), f"{row['type']}-v{row['version']}.pdf"
 

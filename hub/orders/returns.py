@@ -442,13 +442,13 @@ async def request_return(principal: Principal, order_id: uuid.UUID, data: Return
         if order["status"] in NOT_RETURNABLE:
             raise Conflict(
                 f"order {format_number(order['number'])} is {order['status']}: nothing to return",
-                extra={"status": order["status"]},
+                extra={"current_status": order["status"]},
             )
         shipment = await _original_export(tenant_id, order_id)
         if shipment is None:
             raise Conflict(
                 f"order {format_number(order['number'])} has not been shipped: cancel it or change it instead",
-                extra={"status": order["status"]},
+                extra={"current_status": order["status"]},
             )
         earlier = await _earlier(tenant_id, order_id, None)
         errors = []
@@ -579,7 +579,7 @@ async def issue_label(
         if row["status"] != "approved":
             raise Conflict(
                 f"the return is {row['status']}: a label is issued for an approved return",
-                extra={"status": row["status"]},
+                extra={"current_status": row["status"]},
             )
         shipment = await carrier_repo.get_shipment(tenant_id, row["shipment_id"])
         if shipment is None:
@@ -712,7 +712,7 @@ async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceiv
         if row["status"] not in RECEIVABLE:
             raise Conflict(
                 f"the return is {row['status']}: goods are received only for an approved return",
-                extra={"status": row["status"]},
+                extra={"current_status": row["status"]},
             )
         lines = _decoded(row["lines"])
         requested = {line["line_no"]: line for line in lines}

@@ -22,6 +22,7 @@ from hub.core.crypto import decrypt, encrypt
 from hub.core.database import fetch, system_tx, tenant_tx
 from hub.core.errors import BadRequest, Conflict, NotFound, Unauthenticated, ValidationFailed
 from hub.core.ids import new_id
+from hub.core.money import parse_amount
 from hub.core.settings import get_settings
 from hub.core.system import SystemPath
 from hub.orders import service
@@ -89,58 +90,91 @@ def verify(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected, header.strip())
 
 
-def _money(value: Any, currency: str) -> dict[str, str]:
-    return {"amount": str(Decimal(str(value))) if value not in (None, "") else "0", "currency": currency}
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the payload, or empty: a malformed part must not crash the mapping."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _amount(value: Any, field: str) -> Decimal:
+    """A Shopify price (a decimal string); anything else is refused naming the field."""
+    if value in (None, ""):
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValidationFailed.single(field, 'a decimal string such as "19.90"')
+    try:
+        return parse_amount(value)
+    except ValueError as exc:
+        raise ValidationFailed.single(field, str(exc)) from None
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": format(amount, "f"), "currency": currency}
 
 
 def to_order(payload: dict[str, Any]) -> OrderCreate:
-    """Map Shopify's order JSON (REST Admin API shape) to our intake body."""
-    currency = str(payload.get("currency") or payload.get("presentment_currency") or "")
-    customer = payload.get("customer") or {}
-    address = payload.get("shipping_address") or payload.get("billing_address") or {}
-    name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p) or address.get("name") or ""
-    customer_name = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p) or name
-    shipping = sum((Decimal(str(line.get("price") or 0)) for line in payload.get("shipping_lines") or []), Decimal(0))
+    """Map Shopify's order JSON (REST Admin API shape) to our intake body; parts of the wrong type are
+    treated as absent (the review then names what is missing), prices that are not numbers refused."""
+    currency = _text(payload.get("currency")) or _text(payload.get("presentment_currency"))
+    customer = _object(payload.get("customer"))
+    address = _object(payload.get("shipping_address")) or _object(payload.get("billing_address"))
+    name = " ".join(p for p in (_text(address.get("first_name")), _text(address.get("last_name"))) if p)
+    name = name or _text(address.get("name"))
+    customer_name = " ".join(p for p in (_text(customer.get("first_name")), _text(customer.get("last_name"))) if p)
+    shipping = sum(
+        (
+            _amount(line.get("price"), f"shipping_lines[{i}].price")
+            for i, line in enumerate(_objects(payload.get("shipping_lines")))
+        ),
+        Decimal(0),
+    )
+    lines = []
+    for index, item in enumerate(_objects(payload.get("line_items"))):
+        discount = _amount(item.get("total_discount"), f"line_items[{index}].total_discount")
+        quantity = item.get("quantity")
+        lines.append(
+            {
+                "sku": _text(item.get("sku")) or None,
+                "name": _text(item.get("title")) or _text(item.get("name")) or None,
+                "spec": _text(item.get("variant_title")),
+                "quantity": quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else 0,
+                "unit_price": _money(_amount(item.get("price"), f"line_items[{index}].price"), currency),
+                **({"discount": {"type": "fixed", "amount": _money(discount, currency)}} if discount > 0 else {}),
+            }
+        )
+    customer_id = customer.get("id")
+    email = _text(payload.get("email")) or _text(customer.get("email"))
     body = {
         "channel": "shopify",
-        "external_ref": str(payload.get("id") or ""),
+        "external_ref": str(payload.get("id") or "")[:128] or None,
         "customer": {
-            "code": f"shopify-{customer.get('id')}"
-            if customer.get("id")
-            else f"shopify-{payload.get('email') or 'guest'}",
-            "name": customer_name or "Shopify customer",
-            "email": payload.get("email") or customer.get("email") or None,
-            "phone": payload.get("phone") or address.get("phone") or None,
+            "code": (f"shopify-{customer_id}" if customer_id else f"shopify-{email or 'guest'}")[:64],
+            "name": (customer_name or name or "Shopify customer")[:300],
+            "email": email or None,
+            "phone": _text(payload.get("phone")) or _text(address.get("phone")) or None,
         },
         "ship_to": {
             "name": name,
-            "company": address.get("company") or "",
-            "line1": address.get("address1") or "",
-            "line2": address.get("address2") or "",
-            "city": address.get("city") or "",
-            "region": address.get("province_code") or "",
-            "postal_code": address.get("zip") or "",
-            "country": address.get("country_code") or "",
-            "phone": address.get("phone") or "",
+            "company": _text(address.get("company")),
+            "line1": _text(address.get("address1")),
+            "line2": _text(address.get("address2")),
+            "city": _text(address.get("city")),
+            "region": _text(address.get("province_code")),
+            "postal_code": _text(address.get("zip")),
+            "country": _text(address.get("country_code")),
+            "phone": _text(address.get("phone")),
         },
         "currency": currency,
         "shipping": _money(shipping, currency),
-        "special_terms": payload.get("note") or "",
-        "lines": [
-            {
-                "sku": item.get("sku") or None,
-                "name": item.get("title") or item.get("name") or None,
-                "spec": item.get("variant_title") or "",
-                "quantity": item.get("quantity") or 0,
-                "unit_price": _money(item.get("price"), currency),
-                **(
-                    {"discount": {"type": "fixed", "amount": _money(item["total_discount"], currency)}}
-                    if Decimal(str(item.get("total_discount") or 0)) > 0
-                    else {}
-                ),
-            }
-            for item in payload.get("line_items") or []
-        ],
+        "special_terms": _text(payload.get("note")),
+        "lines": lines,
     }
     try:
         return msgspec.convert(body, OrderCreate)

@@ -488,7 +488,7 @@ async def assign(principal: Principal, item_id: uuid.UUID, data: WorkItemAssign)
         if row is None:
             raise NotFound("no such work item")
         if row["status"] == "resolved":
-            raise Conflict("the work item is resolved", extra={"status": row["status"]})
+            raise Conflict("the work item is resolved", extra={"current_status": row["status"]})
         assignee = data.assignee.strip() or principal.actor
         await fetch(
             "UPDATE work_items SET assignee = {}, status = 'in_progress' WHERE tenant_id = {} AND id = {}",
@@ -518,7 +518,7 @@ async def resolve(principal: Principal, item_id: uuid.UUID, data: WorkItemResolv
         if not resolution:
             raise_if([FieldError("resolution", "say how the item was resolved")])
         if row["status"] == "resolved":
-            raise Conflict("the work item is already resolved", extra={"status": row["status"]})
+            raise Conflict("the work item is already resolved", extra={"current_status": row["status"]})
         await fetch(
             "UPDATE work_items SET status = 'resolved', resolution = {}, resolved_by = {}, resolved_at = now() "
             "WHERE tenant_id = {} AND id = {}",

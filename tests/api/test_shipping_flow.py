@@ -107,7 +107,7 @@ async def test_only_approved_orders_ship(client: httpx.AsyncClient, tenant: Tena
         headers=tenant.headers(),
     )
     assert response.status_code == 409
-    assert response.json()["status"] == "awaiting_approval"
+    assert response.json()["current_status"] == "awaiting_approval"
     viewer = await client.post(
         "/v1/shipments",
         json={"order_id": rush["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS},

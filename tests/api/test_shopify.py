@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.test_orders import _catalog
+from tests.api.test_orders import _catalog, _order
 from tests.conftest import TenantHandle
 
 PAYLOAD = (Path(__file__).parent.parent / "fixtures" / "shopify" / "orders_create.json").read_bytes()
@@ -84,3 +84,40 @@ async def test_unknown_endpoint_and_bad_bodies(client: httpx.AsyncClient, tenant
     no_lines = b'{"id": 1, "currency": "EUR", "line_items": []}'
     empty = await client.post(path, content=no_lines, headers={"X-Shopify-Hmac-Sha256": _sign(no_lines)})
     assert empty.status_code == 422
+
+
+async def test_signed_bodies_with_wrongly_typed_fields_get_a_4xx(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Found by the API fuzz: these validly signed bodies were 500s in the mapping."""
+    path = await _connect(client, tenant)
+    for payload in (
+        b'{"shipping_address": "x"}',
+        b'{"shipping_lines": ["x"]}',
+        b'{"shipping_lines": [{"price": "abc"}]}',
+        b'{"id": 5, "currency": "EUR", "line_items": [{"title": "x", "quantity": "2", "price": {"a": 1}}]}',
+        b'{"id": 6, "currency": "EUR", "customer": [], "line_items": "none"}',
+    ):
+        response = await client.post(path, content=payload, headers={"X-Shopify-Hmac-Sha256": _sign(payload)})
+        assert 400 <= response.status_code < 500, (payload, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    priced = await client.post(
+        path,
+        content=b'{"shipping_lines": [{"price": "abc"}]}',
+        headers={"X-Shopify-Hmac-Sha256": _sign(b'{"shipping_lines": [{"price": "abc"}]}')},
+    )
+    assert priced.json()["errors"][0]["field"] == "shipping_lines[0].price"
+
+
+async def test_conflicts_keep_the_problem_status_an_integer(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Found by the API fuzz: an extension member named status overwrote RFC 9457's."""
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+    await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "x"}, headers=tenant.headers())
+    again = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "x"}, headers=tenant.headers())
+    assert again.status_code == 409
+    assert again.json()["status"] == 409
+    assert again.json()["current_status"] == "cancelled"
+    huge = await client.put("/v1/stock/HUGE", json={"on_hand": 3007921147099667}, headers=tenant.headers())
+    assert huge.status_code == 422
+    assert huge.json()["errors"][0]["field"] == "on_hand"

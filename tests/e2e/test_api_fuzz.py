@@ -12,11 +12,6 @@ and not only the router's 404.
 Checks on every response (ours, see :func:`_violations`):
 
 * the status is never 5xx;
-* KNOWN, tolerated until its owners fix it: a 409 whose ``status`` member is a string. Domain code
-  raises ``Conflict(..., extra={"status": order_status})`` (hub/orders/service.py, changes.py,
-  documents.py, hub/shipping.py) and problem_response lets the extension replace RFC 9457's integer
-  ``status``; tests/api/test_shipping_flow.py::test_only_approved_orders_ship asserts that body, so
-  the kernel cannot stop it alone. Every other 4xx must carry its integer status;
 * every 4xx is ``application/problem+json`` with ``type``, ``title``, ``status`` (equal to the HTTP
   status) and ``detail``; a 422 also carries a non-empty ``errors`` list of ``{field, message}``.
 
@@ -87,11 +82,7 @@ SHOPIFY_SECRET = "shopify-fuzz-secret-0123456789"
 CARRIER_SECRET = "carrier-fuzz-secret-0123456789"
 SIGNED_SHOPIFY = "POST /webhooks/shopify/{token} (validly signed bodies)"
 
-EXCLUDED_OPERATIONS: dict[str, str] = {
-    SIGNED_SHOPIFY: "hub/orders/shopify.py to_order() assumes Shopify's field types: a validly signed body with "
-    "shipping_address or a shipping_lines entry that is not an object (AttributeError), or a price that is not "
-    "a number (decimal.InvalidOperation), is a 500. Unsigned and forged bodies are still fuzzed.",
-}
+EXCLUDED_OPERATIONS: dict[str, str] = {}
 """``"METHOD /path"`` -> why it is not fuzzed: known domain bugs whose owner has the reproduction
 (also in tests/api/test_fuzz_regressions.py's history and the fuzz report). Remove an entry once fixed."""
 
@@ -198,7 +189,7 @@ def _violations(status: int, content_type: str, text: str) -> list[str]:
     for member in ("type", "title", "detail"):
         if not isinstance(body.get(member), str) or not body[member]:
             problems.append(f"{status} problem without a {member!r} string")
-    if body.get("status") != status and not (status == 409 and isinstance(body.get("status"), str)):
+    if body.get("status") != status:
         problems.append(f"{status} problem with status {body.get('status')!r}")
     if status == 422:
         errors = body.get("errors")
