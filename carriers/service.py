@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -215,14 +216,37 @@ async def _account(tenant_id: uuid.UUID, account_id: uuid.UUID, *, field: str = 
 # -- inbound webhooks ----------------------------------------------------------------------------
 
 
+# Endpoint tokens resolved recently, per process: a carrier posts bursts to one endpoint, and the
+# lookup is a cross-tenant transaction of its own. An account disabled in another process stops
+# receiving here within ACCOUNT_CACHE_SECONDS.
+ACCOUNT_CACHE_SECONDS = 10.0
+_ACCOUNT_CACHE_MAX = 5_000
+_account_cache: dict[str, tuple[float, Row]] = {}
+
+
+async def _account_for_token(endpoint_token: str) -> Row | None:
+    now = time.monotonic()
+    cached = _account_cache.get(endpoint_token)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    async with system_tx(SystemPath.WEBHOOK_ENDPOINT):
+        account = await repository.find_account_by_token(endpoint_token)
+    if account is None:
+        _account_cache.pop(endpoint_token, None)
+        return None
+    if len(_account_cache) >= _ACCOUNT_CACHE_MAX:
+        _account_cache.clear()
+    _account_cache[endpoint_token] = (now + ACCOUNT_CACHE_SECONDS, account)
+    return account
+
+
 async def receive_webhook(
     carrier: str, endpoint_token: str, headers: Mapping[str, str], body: bytes, *, settings: Settings
 ) -> InboundAccepted:
     """Verify a carrier's webhook and store it raw; processing happens in ``process_inbound_event``."""
     if len(body) > MAX_WEBHOOK_BODY:
         raise PayloadTooLarge(f"tracking webhooks are limited to {MAX_WEBHOOK_BODY} bytes")
-    async with system_tx(SystemPath.WEBHOOK_ENDPOINT):
-        account = await repository.find_account_by_token(endpoint_token)
+    account = await _account_for_token(endpoint_token)
     if account is None or account["carrier"] != carrier:
         raise NotFound("unknown webhook endpoint")
     secret = _webhook_secret(account, settings)
