@@ -437,6 +437,9 @@ _FULFILMENT_EN: dict[str, str] = {
     "lang:es": "Español",
     "lang:ja": "日本語",
     "credential:api_key": "API key",
+    "event:work_item.opened": "Work item opened",
+    "event:work_item.assigned": "Work item taken",
+    "event:work_item.resolved": "Work item resolved",
 }
 
 _FULFILMENT_ZH: dict[str, str] = {
@@ -457,6 +460,9 @@ _FULFILMENT_ZH: dict[str, str] = {
     "lang:es": "Español",
     "lang:ja": "日本語",
     "credential:api_key": "API 密钥",
+    "event:work_item.opened": "待办事项已创建",
+    "event:work_item.assigned": "待办事项已认领",
+    "event:work_item.resolved": "待办事项已处理",
     # order page
     "Duties & taxes": "关税与税费",
     "Customs value": "完税价格",
