@@ -108,12 +108,47 @@ def _display(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+FIRST_FIELDS = (
+    "title",
+    "order_number",
+    "invoice_number",
+    "invoice_date_display",
+    "currency",
+    "incoterm",
+    "destination_name",
+    "reason_display",
+    "item_category_display",
+    "exporter",
+    "importer",
+    "totals",
+    "duties",
+)
+FIRST_COLUMNS = (
+    "position",
+    "sku",
+    "description",
+    "hs_code",
+    "origin_country",
+    "quantity_display",
+    "unit_value",
+    "line_value",
+    "net_weight",
+    "gross_weight",
+)
+
+
+def _ordered(keys: list[str], first: tuple[str, ...]) -> list[str]:
+    """``first`` in its order (those present), then the rest as stored (PostgreSQL's jsonb key order)."""
+    return [k for k in first if k in keys] + [k for k in keys if k not in first]
+
+
 def content_rows(content: dict[str, Any] | None) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
     """A document's JSON content as (field rows, line columns, line rows) for a preview table."""
     if not content:
         return [], [], []
     fields: list[tuple[str, str]] = []
-    for key, value in content.items():
+    for key in _ordered(list(content), FIRST_FIELDS):
+        value = content[key]
         if key == "lines":
             continue
         if isinstance(value, dict) and "display" not in value:
@@ -130,5 +165,6 @@ def content_rows(content: dict[str, Any] | None) -> tuple[list[tuple[str, str]],
     for line in lines:
         if isinstance(line, dict):
             columns.extend(k for k in line if k not in columns)
+    columns = _ordered(columns, FIRST_COLUMNS)
     rows = [[_display(line.get(c)) for c in columns] for line in lines if isinstance(line, dict)]
     return fields, columns, rows

@@ -312,6 +312,13 @@ async def test_attachments_upload_list_download_and_refuse_bad_files(
     )
     assert binary.status_code == 415
     assert 'data-field="attachment.file"' in binary.text
+    too_big = await browser.post(
+        f"{page_url}/attachments",
+        data={"csrf_token": csrf, "kind": "photo"},
+        files={"file": ("big.txt", b"x" * (1_048_576 + 1), "text/plain")},
+    )
+    assert too_big.status_code == 413
+    assert 'data-field="attachment.file"' in too_big.text
     bad_kind = await browser.post(
         f"{page_url}/attachments",
         data={"csrf_token": csrf, "kind": "secret"},
