@@ -556,3 +556,47 @@ async def test_new_posts_need_the_csrf_token(
     ):
         assert (await browser.post(path, data=form)).status_code == 403
     assert (await client.get(f"/v1/orders/{order['id']}/landed-cost", headers=tenant.headers())).json() == []
+
+
+async def test_unapproved_orders_are_not_booked_and_failed_documents_say_why(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    from hub.core.database import fetch, tenant_tx  # noqa: PLC0415
+
+    csrf = await signed_in(browser, tenant, Role.OWNER)
+    await set_exporter(browser, csrf)
+    await approved_order(client, tenant, incoterm="DAP")
+    rush = await client.post(
+        "/v1/orders", json=_order(external_ref="RUSH-1", rush=True, incoterm="DAP"), headers=tenant.headers()
+    )
+    assert rush.json()["status"] == "awaiting_approval"
+    page_url = f"/console/orders/{rush.json()['id']}"
+    await sandbox_account_via_console(browser, csrf)
+    page = (await browser.get(page_url)).text
+    assert "book-label" not in page  # no form for an order that may not ship
+    forged = await browser.post(
+        f"{page_url}/shipments",
+        data={"csrf_token": csrf, "carrier_account_id": str(uuid.uuid4()), "service": "standard", "weight_kg": "1"},
+    )
+    assert forged.status_code == 409
+    assert "only approved orders are shipped" in forged.text
+
+    requested = await browser.post(
+        f"{page_url}/documents", data={"csrf_token": csrf, "type": "proforma_invoice", "locale": "de"}
+    )
+    assert requested.status_code == 303, requested.text
+    async with tenant_tx(tenant.id):
+        await fetch(
+            "UPDATE order_documents SET status = 'failed', error = 'RenderError: font missing', rendered_at = now() "
+            "WHERE tenant_id = {} AND order_id = {}",
+            tenant.id,
+            uuid.UUID(rush.json()["id"]),
+        )
+    page = (await browser.get(page_url)).text
+    assert 'data-testid="document-status">Failed<' in page
+    assert "RenderError: font missing" in page
+    assert "download-pdf" not in page
+    document_id = re.search(r'data-document-id="([^"]+)"', page)
+    assert document_id
+    refused = await browser.get(f"/console/documents/{document_id.group(1)}/file")
+    assert refused.status_code == 409
