@@ -57,7 +57,7 @@ class RatesRequest(msgspec.Struct, kw_only=True):
     services: list[str] | None = None
 
 
-def _parcels(parcels: list[ParcelIn]) -> list[Parcel]:
+def parcels_from(parcels: list[ParcelIn]) -> list[Parcel]:
     errors = [
         FieldError(f"parcels[{i}].weight_kg", "must be more than 0 and at most 1000")
         for i, p in enumerate(parcels)
@@ -70,7 +70,7 @@ def _parcels(parcels: list[ParcelIn]) -> list[Parcel]:
     ]
 
 
-async def _order_for_shipping(
+async def order_for_shipping(
     principal: Principal, order_id: uuid.UUID
 ) -> tuple[dict[str, Any], Address, Address, list[CustomsLine]]:
     """The order's addresses and customs lines, after the eligibility and customs pre-flight checks."""
@@ -154,12 +154,12 @@ class ShipmentBookingController(Controller):
     async def rates(self, request: Request[Any, Any, Any], data: JSONBody[RatesRequest]) -> RatesRead:
         principal = principal_of(request)
         async with tenant_tx(principal.tenant_id):
-            _, ship_from, ship_to, customs = await _order_for_shipping(principal, data.order_id)
+            _, ship_from, ship_to, customs = await order_for_shipping(principal, data.order_id)
         return await carrier_service.rates_for(
             principal.tenant_id,
             ShipmentRatesInput(
                 carrier_account_id=data.carrier_account_id,
-                parcels=_parcels(data.parcels),
+                parcels=parcels_from(data.parcels),
                 ship_from=ship_from,
                 ship_to=ship_to,
                 customs=customs,
@@ -178,14 +178,14 @@ class ShipmentBookingController(Controller):
         """Book a label for an approved order that passes the customs pre-flight; one label per key."""
         principal = principal_of(request)
         async with tenant_tx(principal.tenant_id):
-            order, ship_from, ship_to, customs = await _order_for_shipping(principal, data.order_id)
+            order, ship_from, ship_to, customs = await order_for_shipping(principal, data.order_id)
         return await carrier_service.book_shipment(
             principal.tenant_id,
             ShipmentBookingInput(
                 order_id=data.order_id,
                 carrier_account_id=data.carrier_account_id,
                 service=data.service,
-                parcels=_parcels(data.parcels),
+                parcels=parcels_from(data.parcels),
                 ship_from=ship_from,
                 ship_to=ship_to,
                 customs=customs,

@@ -44,7 +44,7 @@ from hub.core.ids import parse_uuid
 from hub.orders import attachments, documents, landed_cost, webhooks, work_items
 from hub.orders import settings as tenant_settings
 from hub.orders.service import format_number
-from hub.shipping import ParcelIn, _order_for_shipping, _parcels
+from hub.shipping import ParcelIn, order_for_shipping, parcels_from
 from i18n import gettext
 from tenants import service as tenant_service
 from tenants.roles import Role
@@ -215,14 +215,14 @@ async def book_label(request: Request[Any, Any, Any], order_id: FromPath[str]) -
     principal = me.principal
     try:
         async with tenant_tx(principal.tenant_id):
-            order, ship_from, ship_to, customs = await _order_for_shipping(principal, parsed)
+            order, ship_from, ship_to, customs = await order_for_shipping(principal, parsed)
         shipment = await carrier_service.book_shipment(
             principal.tenant_id,
             ShipmentBookingInput(
                 order_id=parsed,
                 carrier_account_id=account_id,
                 service=values["book.service"],
-                parcels=_parcels([ParcelIn(weight_kg=weight)]),
+                parcels=parcels_from([ParcelIn(weight_kg=weight)]),
                 ship_from=ship_from,
                 ship_to=ship_to,
                 customs=customs,
