@@ -12,9 +12,9 @@ from litestar.types import ControllerRouterHandler
 from carriers import service
 from carriers.schemas import CarrierAccountCreate, CarrierAccountRead, InboundAccepted, ShipmentRead, TrackingEventRead
 from hub.auth import principal_of, requires
-from hub.core.errors import NotFound, PayloadTooLarge
+from hub.core.errors import PayloadTooLarge
 from hub.core.idempotency import run_idempotent
-from hub.core.ids import parse_uuid
+from hub.core.ids import path_id
 from hub.core.pagination import Page
 from tenants.roles import Permission
 
@@ -22,10 +22,7 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", r
 
 
 def _shipment_id(raw: str) -> Any:
-    value = parse_uuid(raw)
-    if value is None:
-        raise NotFound("no such shipment")
-    return value
+    return path_id(raw, "no such shipment")
 
 
 class CarrierAccountController(Controller):

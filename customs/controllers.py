@@ -29,7 +29,7 @@ from customs.tariffs import TariffRow
 from hub.auth import principal_of, requires
 from hub.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from hub.core.idempotency import run_idempotent
-from hub.core.ids import parse_uuid
+from hub.core.ids import path_id
 from hub.core.pagination import Page
 from tenants.roles import Permission
 from tenants.schemas import Principal
@@ -132,9 +132,7 @@ class LandedCostQuoteController(Controller):
 
     @get("/{quote_id:str}", operation_id="GetLandedCostQuote")
     async def get(self, request: Request[Any, Any, Any], quote_id: FromPath[str]) -> StoredQuote:
-        parsed = parse_uuid(quote_id)
-        if parsed is None:
-            raise NotFound("no such landed-cost quote")
+        parsed = path_id(quote_id, "no such landed-cost quote")
         return await quotes.get_stored_quote(principal_of(request).tenant_id, parsed)
 
 

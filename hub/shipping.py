@@ -24,7 +24,7 @@ from customs.quotes import list_quotes_for_order
 from hub.auth import principal_of, requires
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
-from hub.core.ids import parse_uuid
+from hub.core.ids import path_id
 from hub.core.validation import raise_if
 from hub.orders import order_repository as repo
 from hub.orders.documents import DocumentRequest, build_snapshot
@@ -199,9 +199,7 @@ class ShipmentBookingController(Controller):
 
     @post("/{shipment_id:str}/cancel", operation_id="CancelShipment", status_code=HTTP_200_OK)
     async def cancel(self, request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> ShipmentRead:
-        parsed = parse_uuid(shipment_id)
-        if parsed is None:
-            raise NotFound("no such shipment")
+        parsed = path_id(shipment_id, "no such shipment")
         return await carrier_service.cancel_shipment(
             principal_of(request).tenant_id, parsed, settings=request.app.state.settings
         )

@@ -9,8 +9,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from hub.auth import principal_of, requires
-from hub.core.errors import NotFound
-from hub.core.ids import parse_uuid
+from hub.core.ids import path_id
 from tenants import service
 from tenants.roles import Permission
 from tenants.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TenantRead
@@ -41,7 +40,5 @@ class ApiKeyController(Controller):
 
     @post("/{key_id:str}/revoke", operation_id="RevokeApiKey", status_code=HTTP_204_NO_CONTENT)
     async def revoke(self, request: Request[Any, Any, Any], key_id: FromPath[str]) -> None:
-        parsed = parse_uuid(key_id)
-        if parsed is None:
-            raise NotFound("no such API key")
+        parsed = path_id(key_id, "no such API key")
         await service.revoke_api_key(principal_of(request).tenant_id, parsed)

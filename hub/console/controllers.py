@@ -41,7 +41,7 @@ from hub.console.session import (
 )
 from hub.core.errors import AppError, Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from hub.core.idempotency import run_idempotent
-from hub.core.ids import parse_uuid
+from hub.core.ids import parse_uuid, path_id
 from hub.core.money import MoneyWire
 from hub.orders import changes, imports, service
 from hub.orders.review import MESSAGES as REVIEW_MESSAGES
@@ -159,10 +159,7 @@ def _safe_next(raw: str | None) -> str:
 
 
 def _order_uuid(raw: str) -> uuid.UUID:
-    value = parse_uuid(raw)
-    if value is None:
-        raise NotFound("no such order")
-    return value
+    return path_id(raw, "no such order")
 
 
 def _form_text(form: Any, name: str, limit: int = 2000) -> str:

@@ -18,3 +18,13 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
         return None
+
+
+def path_id(value: str, missing: str) -> uuid.UUID:
+    """An id from a URL path; anything that is not a UUID is simply not found (``missing`` says what)."""
+    from hub.core.errors import NotFound  # noqa: PLC0415  (errors imports nothing of ours; keep ids leaf-light)
+
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise NotFound(missing)
+    return parsed

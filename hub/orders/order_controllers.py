@@ -15,9 +15,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from customs.schemas import StoredQuote
 from hub.auth import principal_of, requires
-from hub.core.errors import NotFound, ValidationFailed
+from hub.core.errors import ValidationFailed
 from hub.core.idempotency import run_idempotent
-from hub.core.ids import parse_uuid
+from hub.core.ids import path_id
 from hub.core.pagination import Page
 from hub.orders import (
     attachments,
@@ -59,10 +59,7 @@ def _localized(request: Request[Any, Any, Any], order: OrderRead) -> OrderRead:
 
 
 def order_id_of(raw: str) -> Any:
-    value = parse_uuid(raw)
-    if value is None:
-        raise NotFound("no such order")
-    return value
+    return path_id(raw, "no such order")
 
 
 class OrderController(Controller):
@@ -246,18 +243,14 @@ class ChangeRequestController(Controller):
     async def approve(
         self, request: Request[Any, Any, Any], request_id: FromPath[str], data: JSONBody[Decision]
     ) -> ChangeRequestRead:
-        parsed = parse_uuid(request_id)
-        if parsed is None:
-            raise NotFound("no such change request")
+        parsed = path_id(request_id, "no such change request")
         return await changes.decide(principal_of(request), parsed, approve=True, reason=data.reason)
 
     @post("/{request_id:str}/reject", operation_id="RejectChangeRequest", status_code=HTTP_200_OK)
     async def reject(
         self, request: Request[Any, Any, Any], request_id: FromPath[str], data: JSONBody[Decision]
     ) -> ChangeRequestRead:
-        parsed = parse_uuid(request_id)
-        if parsed is None:
-            raise NotFound("no such change request")
+        parsed = path_id(request_id, "no such change request")
         return await changes.decide(principal_of(request), parsed, approve=False, reason=data.reason)
 
 
@@ -296,9 +289,7 @@ class WebhookEndpointController(Controller):
     async def deliveries(
         self, request: Request[Any, Any, Any], endpoint_id: FromPath[str]
     ) -> list[webhooks.DeliveryRead]:
-        parsed = parse_uuid(endpoint_id)
-        if parsed is None:
-            raise NotFound("no such endpoint")
+        parsed = path_id(endpoint_id, "no such endpoint")
         return await webhooks.list_deliveries(principal_of(request).tenant_id, parsed)
 
 
@@ -364,16 +355,12 @@ class AttachmentController(Controller):
 
     @get("/attachments/{attachment_id:str}", operation_id="GetAttachment")
     async def show(self, request: Request[Any, Any, Any], attachment_id: FromPath[str]) -> attachments.AttachmentRead:
-        parsed = parse_uuid(attachment_id)
-        if parsed is None:
-            raise NotFound("no such attachment")
+        parsed = path_id(attachment_id, "no such attachment")
         return await attachments.get(principal_of(request).tenant_id, parsed)
 
     @get("/attachments/{attachment_id:str}/file", operation_id="DownloadAttachment")
     async def download(self, request: Request[Any, Any, Any], attachment_id: FromPath[str]) -> File:
-        parsed = parse_uuid(attachment_id)
-        if parsed is None:
-            raise NotFound("no such attachment")
+        parsed = path_id(attachment_id, "no such attachment")
         tenant_id = principal_of(request).tenant_id
         found = await attachments.get(tenant_id, parsed)
         path = attachments.file_path(request.app.state.settings.data_dir, tenant_id, found)
@@ -387,16 +374,12 @@ class DocumentController(Controller):
 
     @get("/{document_id:str}", operation_id="GetDocument")
     async def show(self, request: Request[Any, Any, Any], document_id: FromPath[str]) -> documents.DocumentRead:
-        parsed = parse_uuid(document_id)
-        if parsed is None:
-            raise NotFound("no such document")
+        parsed = path_id(document_id, "no such document")
         return await documents.get_document(principal_of(request).tenant_id, parsed)
 
     @get("/{document_id:str}/file", operation_id="DownloadDocument", media_type="application/pdf")
     async def file(self, request: Request[Any, Any, Any], document_id: FromPath[str]) -> Response[bytes]:
-        parsed = parse_uuid(document_id)
-        if parsed is None:
-            raise NotFound("no such document")
+        parsed = path_id(document_id, "no such document")
         pdf, name = await documents.document_pdf(principal_of(request).tenant_id, parsed)
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
@@ -426,18 +409,14 @@ class CustomerController(Controller):
 
     @get("/{customer_id:str}", operation_id="GetCustomer")
     async def show(self, request: Request[Any, Any, Any], customer_id: FromPath[str]) -> customers.CustomerRead:
-        parsed = parse_uuid(customer_id)
-        if parsed is None:
-            raise NotFound("no such customer")
+        parsed = path_id(customer_id, "no such customer")
         return await customers.get(principal_of(request).tenant_id, parsed)
 
     @patch("/{customer_id:str}", operation_id="UpdateCustomer", guards=[requires(Permission.WRITE)])
     async def update(
         self, request: Request[Any, Any, Any], customer_id: FromPath[str], data: JSONBody[customers.CustomerUpdate]
     ) -> customers.CustomerRead:
-        parsed = parse_uuid(customer_id)
-        if parsed is None:
-            raise NotFound("no such customer")
+        parsed = path_id(customer_id, "no such customer")
         return await customers.update(principal_of(request).tenant_id, parsed, data)
 
 
