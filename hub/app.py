@@ -50,6 +50,10 @@ async def open_resources(state: State, settings: Settings, services: Services) -
     try:
         yield
     finally:
+        try:
+            await state.usage_recorder.flush()
+        except Exception as exc:
+            logger.warning("could not record pending API-key usage at shutdown: %s", type(exc).__name__)
         if state.arq is not None:
             await state.arq.aclose()
         await database.close_pool()

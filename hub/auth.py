@@ -30,20 +30,29 @@ class UsageRecorder:
 
     def __init__(self, interval_seconds: float = 60.0) -> None:
         self.interval = interval_seconds
-        self._pending: dict[uuid.UUID, int] = {}
+        self._pending: dict[uuid.UUID, tuple[Principal, int, datetime]] = {}
         self._flushed_at: dict[uuid.UUID, float] = {}
 
     async def note(self, principal: Principal) -> None:
         if principal.key_id is None:
             return
         key_id = principal.key_id
-        self._pending[key_id] = self._pending.get(key_id, 0) + 1
+        _, count, _ = self._pending.get(key_id, (principal, 0, datetime.now(UTC)))
+        self._pending[key_id] = (principal, count + 1, datetime.now(UTC))
         now = time.monotonic()
         if now - self._flushed_at.get(key_id, float("-inf")) < self.interval:
             return
-        uses = self._pending.pop(key_id)
         self._flushed_at[key_id] = now
-        await tenant_service.request_key_use_record(principal, datetime.now(UTC), uses)
+        await self._write(key_id)
+
+    async def flush(self) -> None:
+        """Write every pending count (at shutdown), so a key that went quiet is not left unrecorded."""
+        for key_id in list(self._pending):
+            await self._write(key_id)
+
+    async def _write(self, key_id: uuid.UUID) -> None:
+        principal, uses, last_used = self._pending.pop(key_id)
+        await tenant_service.request_key_use_record(principal, last_used, uses)
 
 
 class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
