@@ -260,6 +260,10 @@ def _up(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("up", "serve") and not os.environ.get("ORDERHUB_PUBLIC_URL"):
+        # Webhook URLs handed to carriers, and the sandbox carrier posting back, need the real port.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104  (comparison, not a bind)
+        os.environ["ORDERHUB_PUBLIC_URL"] = f"http://{host}:{args.port}"
     try:
         if args.command == "up":
             return _up(args)

@@ -109,6 +109,12 @@ def test_orderhub_up_on_embedded_services(tmp_path: Path) -> None:
                 break
             time.sleep(0.5)
         assert used, log_path.read_text()
+        # Webhook URLs carry the port the hub really listens on.
+        account = httpx.post(
+            f"{base}/v1/carrier-accounts", json={"carrier": "sandbox", "name": "Sandbox"}, headers=headers, timeout=10
+        )
+        assert account.status_code == 201, account.text
+        assert account.json()["webhook_url"].startswith(f"{base}/webhooks/tracking/sandbox/")
         # The demo tenant cannot see the new tenant's product.
         foreign = httpx.get(
             f"{base}/v1/products/{product.json()['id']}",
