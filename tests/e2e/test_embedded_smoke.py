@@ -27,6 +27,68 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _sandbox_loop(base: str, headers: dict[str, str], log_path: Path) -> None:
+    """Book a sandbox label and watch the order reach 'delivered': the worker posts the sandbox carrier's
+    signed events to the hub's own webhook URL, stores and processes them, and the order follows."""
+    exporter = {
+        "name": "Smoke Exports",
+        "address": {"line1": "1 Keji Rd", "city": "Shenzhen", "country": "CN", "postal_code": "518057"},
+    }
+    assert httpx.patch(
+        f"{base}/v1/tenant/settings", json={"exporter": exporter}, headers=headers, timeout=10
+    ).is_success
+    httpx.put(f"{base}/v1/stock/MUG-1", json={"on_hand": 5}, headers=headers, timeout=10).raise_for_status()
+    order = httpx.post(
+        f"{base}/v1/orders",
+        json={
+            "external_ref": "SMOKE-1",
+            "incoterm": "DAP",
+            "currency": "EUR",
+            "customer": {"code": "C-1", "name": "Anna", "email": "a@example.de"},
+            "ship_to": {
+                "name": "Anna",
+                "line1": "Hauptstr. 5",
+                "city": "Berlin",
+                "postal_code": "10115",
+                "country": "DE",
+            },
+            "lines": [{"sku": "MUG-1", "quantity": 1}],
+        },
+        headers=headers,
+        timeout=10,
+    ).json()
+    assert order["status"] == "approved", order
+    account = httpx.post(
+        f"{base}/v1/carrier-accounts",
+        json={"carrier": "sandbox", "name": "Fast sandbox", "options": {"time_scale": 1_000_000}},
+        headers=headers,
+        timeout=10,
+    ).json()
+    shipment = httpx.post(
+        f"{base}/v1/shipments",
+        json={
+            "order_id": order["id"],
+            "carrier_account_id": account["id"],
+            "service": "express",
+            "parcels": [{"weight_kg": "0.4"}],
+        },
+        headers=headers,
+        timeout=20,
+    )
+    assert shipment.status_code == 201, shipment.text
+    deadline = time.monotonic() + 90
+    status = ""
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{base}/v1/orders/{order['id']}", headers=headers, timeout=10).json()["status"]
+        if status == "delivered":
+            break
+        time.sleep(0.5)
+    assert status == "delivered", log_path.read_text()
+    events = httpx.get(f"{base}/v1/shipments/{shipment.json()['id']}/events", headers=headers, timeout=10).json()
+    assert events[-1]["status"] == "delivered"
+    assert {e["source"] for e in events} == {"webhook"}
+
+
 def test_orderhub_up_on_embedded_services(tmp_path: Path) -> None:
     orderhub = shutil.which("orderhub")
     assert orderhub, "the orderhub console script is installed by uv sync"
@@ -115,6 +177,7 @@ def test_orderhub_up_on_embedded_services(tmp_path: Path) -> None:
         )
         assert account.status_code == 201, account.text
         assert account.json()["webhook_url"].startswith(f"{base}/webhooks/tracking/sandbox/")
+        _sandbox_loop(base, headers, log_path)
         # The demo tenant cannot see the new tenant's product.
         foreign = httpx.get(
             f"{base}/v1/products/{product.json()['id']}",
