@@ -258,8 +258,16 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    """SIGTERM ends the process like Ctrl-C: finally blocks and atexit run, so the embedded PostgreSQL
+    and Redis are stopped. (uvicorn re-raises the signal it caught once it has shut down; with the
+    default handler the process would die on the spot and leave both servers running.)"""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     if args.command in ("up", "serve") and not os.environ.get("ORDERHUB_PUBLIC_URL"):
         # Webhook URLs handed to carriers, and the sandbox carrier posting back, need the real port.
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104  (comparison, not a bind)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 STARTUP_SECONDS = 120
 
@@ -186,9 +187,29 @@ def test_orderhub_up_on_embedded_services(tmp_path: Path) -> None:
         )
         assert foreign.status_code == 404
     finally:
-        process.send_signal(signal.SIGINT)
+        # SIGTERM, as a service manager or `timeout` sends it: the hub must stop its embedded servers too.
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+    data_dir = str(tmp_path / "var")
+    deadline = time.monotonic() + 15
+    leftovers: list[str] = []
+    while time.monotonic() < deadline:
+        leftovers = [
+            " ".join(p.info["cmdline"] or [])
+            for p in psutil.process_iter(["cmdline"])
+            if any(data_dir in part for part in (p.info["cmdline"] or []))
+        ]
+        if not leftovers:
+            break
+        time.sleep(0.5)
+    assert not leftovers, f"embedded PostgreSQL left running after SIGTERM: {leftovers}"
+    # Redis renames its process, so it is found by the pid it wrote.
+    redis_dir = tmp_path / "var" / "redis"
+    assert not (redis_dir / "state.json").exists()
+    pidfile = redis_dir / "redis.pid"
+    if pidfile.exists():
+        assert not psutil.pid_exists(int(pidfile.read_text().strip())), "embedded Redis left running after SIGTERM"
