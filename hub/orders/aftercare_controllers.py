@@ -10,22 +10,14 @@ from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler
 
 from hub.auth import principal_of, requires
-from hub.core.errors import NotFound
 from hub.core.idempotency import run_idempotent
-from hub.core.ids import parse_uuid
+from hub.core.ids import path_id
 from hub.core.pagination import Page
 from hub.orders import returns, work_items
 from tenants.roles import Permission
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 Query = Annotated[str | None, QueryParameter(max_length=200)]
-
-
-def _id(raw: str, what: str) -> Any:
-    value = parse_uuid(raw)
-    if value is None:
-        raise NotFound(f"no such {what}")
-    return value
 
 
 class WorkItemController(Controller):
@@ -67,7 +59,7 @@ class WorkItemController(Controller):
 
     @get("/{item_id:str}", operation_id="GetWorkItem")
     async def show(self, request: Request[Any, Any, Any], item_id: FromPath[str]) -> work_items.WorkItemRead:
-        return await work_items.get(principal_of(request).tenant_id, _id(item_id, "work item"))
+        return await work_items.get(principal_of(request).tenant_id, path_id(item_id, "no such work item"))
 
     @post(
         "/{item_id:str}/assign",
@@ -79,7 +71,7 @@ class WorkItemController(Controller):
         self, request: Request[Any, Any, Any], item_id: FromPath[str], data: JSONBody[work_items.WorkItemAssign]
     ) -> work_items.WorkItemRead:
         """Take the item (empty ``assignee``: the caller) or hand it to someone; it is then in progress."""
-        return await work_items.assign(principal_of(request), _id(item_id, "work item"), data)
+        return await work_items.assign(principal_of(request), path_id(item_id, "no such work item"), data)
 
     @post(
         "/{item_id:str}/resolve",
@@ -90,7 +82,7 @@ class WorkItemController(Controller):
     async def resolve(
         self, request: Request[Any, Any, Any], item_id: FromPath[str], data: JSONBody[work_items.WorkItemResolve]
     ) -> work_items.WorkItemRead:
-        return await work_items.resolve(principal_of(request), _id(item_id, "work item"), data)
+        return await work_items.resolve(principal_of(request), path_id(item_id, "no such work item"), data)
 
 
 class OrderReturnController(Controller):
@@ -108,7 +100,7 @@ class OrderReturnController(Controller):
     ) -> returns.ReturnRead:
         """Request a return of shipped lines; the order becomes ``return_requested``."""
         principal = principal_of(request)
-        order = _id(order_id, "order")
+        order = path_id(order_id, "no such order")
         return await run_idempotent(
             principal.tenant_id,
             idempotency_key,
@@ -120,7 +112,7 @@ class OrderReturnController(Controller):
 
     @get(operation_id="ListOrderReturns")
     async def index(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[returns.ReturnRead]:
-        return await returns.list_for_order(principal_of(request).tenant_id, _id(order_id, "order"))
+        return await returns.list_for_order(principal_of(request).tenant_id, path_id(order_id, "no such order"))
 
 
 class ReturnController(Controller):
@@ -130,7 +122,7 @@ class ReturnController(Controller):
 
     @get("/{return_id:str}", operation_id="GetReturn")
     async def show(self, request: Request[Any, Any, Any], return_id: FromPath[str]) -> returns.ReturnRead:
-        return await returns.get(principal_of(request).tenant_id, _id(return_id, "return"))
+        return await returns.get(principal_of(request).tenant_id, path_id(return_id, "no such return"))
 
     @post(
         "/{return_id:str}/approve",
@@ -142,7 +134,7 @@ class ReturnController(Controller):
         self, request: Request[Any, Any, Any], return_id: FromPath[str], data: JSONBody[returns.ReturnDecision]
     ) -> returns.ReturnRead:
         """Four-eyes: whoever requested the return may not approve it."""
-        return await returns.decide(principal_of(request), _id(return_id, "return"), True, data.reason)
+        return await returns.decide(principal_of(request), path_id(return_id, "no such return"), True, data.reason)
 
     @post(
         "/{return_id:str}/reject",
@@ -153,7 +145,7 @@ class ReturnController(Controller):
     async def reject(
         self, request: Request[Any, Any, Any], return_id: FromPath[str], data: JSONBody[returns.ReturnDecision]
     ) -> returns.ReturnRead:
-        return await returns.decide(principal_of(request), _id(return_id, "return"), False, data.reason)
+        return await returns.decide(principal_of(request), path_id(return_id, "no such return"), False, data.reason)
 
     @post(
         "/{return_id:str}/label",
@@ -170,7 +162,7 @@ class ReturnController(Controller):
         """Book the return label on the original shipment's carrier account (once per return)."""
         return await returns.issue_label(
             principal_of(request),
-            _id(return_id, "return"),
+            path_id(return_id, "no such return"),
             data or returns.ReturnLabelRequest(),
             settings=request.app.state.settings,
         )
@@ -185,7 +177,7 @@ class ReturnController(Controller):
         self, request: Request[Any, Any, Any], return_id: FromPath[str], data: JSONBody[returns.ReturnReceive]
     ) -> returns.ReturnRead:
         """Goods are back: each line restocked or written off; the refund follows what arrived."""
-        return await returns.receive(principal_of(request), _id(return_id, "return"), data)
+        return await returns.receive(principal_of(request), path_id(return_id, "no such return"), data)
 
     @post(
         "/{return_id:str}/close",
@@ -195,7 +187,7 @@ class ReturnController(Controller):
     )
     async def close(self, request: Request[Any, Any, Any], return_id: FromPath[str]) -> returns.ReturnRead:
         """The refund has been paid: the return is done."""
-        return await returns.close(principal_of(request), _id(return_id, "return"))
+        return await returns.close(principal_of(request), path_id(return_id, "no such return"))
 
 
 ROUTES: list[ControllerRouterHandler] = [WorkItemController, OrderReturnController, ReturnController]

@@ -9,9 +9,8 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from hub.auth import principal_of, requires
-from hub.core.errors import NotFound
 from hub.core.idempotency import run_idempotent
-from hub.core.ids import parse_uuid
+from hub.core.ids import path_id
 from hub.core.pagination import Page
 from hub.orders import catalog
 from hub.orders.aftercare_controllers import ROUTES as AFTERCARE_ROUTES
@@ -31,13 +30,6 @@ from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 from tenants.roles import Permission
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
-
-
-def _id(raw: str, what: str) -> Any:
-    value = parse_uuid(raw)
-    if value is None:
-        raise NotFound(f"no such {what}")
-    return value
 
 
 class ProductController(Controller):
@@ -71,13 +63,15 @@ class ProductController(Controller):
 
     @get("/{product_id:str}", operation_id="GetProduct")
     async def get(self, request: Request[Any, Any, Any], product_id: FromPath[str]) -> ProductRead:
-        return await catalog.get_product(principal_of(request).tenant_id, _id(product_id, "product"))
+        return await catalog.get_product(principal_of(request).tenant_id, path_id(product_id, "no such product"))
 
     @patch("/{product_id:str}", operation_id="UpdateProduct", guards=[requires(Permission.WRITE)])
     async def update(
         self, request: Request[Any, Any, Any], product_id: FromPath[str], data: JSONBody[ProductUpdate]
     ) -> ProductRead:
-        return await catalog.update_product(principal_of(request).tenant_id, _id(product_id, "product"), data)
+        return await catalog.update_product(
+            principal_of(request).tenant_id, path_id(product_id, "no such product"), data
+        )
 
 
 ROUTES: list[ControllerRouterHandler] = [
