@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,10 +76,16 @@ def auth_middleware() -> DefineMiddleware:
     )
 
 
-def requires(permission: Permission) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """A guard: the caller's role must grant ``permission``."""
+def requires(
+    permission: Permission,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]:
+    """A guard: the caller's role must grant ``permission``.
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    Async on purpose: Litestar runs a synchronous guard in its thread pool, a thread hop per request
+    for a dictionary lookup.
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.scope.get("user")
         if not isinstance(principal, Principal):
             raise Unauthenticated()

@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
 DB = PostgresEngine(config={}, extensions=())
@@ -76,11 +76,54 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     return [dict(record) for record in records]
 
 
+class _ScopedTransaction(PostgresTransaction):
+    """A Piccolo transaction whose ``BEGIN`` carries the ``set_config`` that scopes it.
+
+    Both statements travel in one simple-protocol message, one round trip instead of two for every
+    transaction the hub opens. The value is interpolated, so only values checked by
+    :func:`_literal` (a UUID's text or a system path name) are ever passed here.
+    """
+
+    def __init__(self, engine: PostgresEngine, setting: str, value: str) -> None:
+        super().__init__(engine)
+        self._begin_sql = f"BEGIN; SELECT set_config('{setting}', '{_literal(value)}', true)"
+
+    async def begin(self) -> None:
+        await self.connection.execute(self._begin_sql)
+
+    async def commit(self) -> None:
+        await self.connection.execute("COMMIT")
+        self._committed = True
+
+    async def rollback(self) -> None:
+        await self.connection.execute("ROLLBACK")
+        self._rolled_back = True
+
+
+_SAFE_LITERAL = re.compile(r"^[0-9a-z-]{1,64}$")
+
+
+def _literal(value: str) -> str:
+    if not _SAFE_LITERAL.match(value):
+        raise ValueError(f"not a safe scope value: {value!r}")
+    return value
+
+
+@asynccontextmanager
+async def _scoped(setting: str, value: str) -> AsyncIterator[None]:
+    if DB.current_transaction.get() is not None:
+        # Nested: re-scope the caller's transaction, as before.
+        await fetch(f"SELECT set_config('{setting}', {{}}, true)", value)
+        yield
+        return
+    async with _ScopedTransaction(DB, setting, value):
+        yield
+
+
 @asynccontextmanager
 async def tenant_tx(tenant_id: uuid.UUID) -> AsyncIterator[None]:
     """A transaction in which row-level security shows only ``tenant_id``'s rows."""
-    async with DB.transaction():
-        await fetch("SELECT set_config('app.tenant_id', {}, true)", str(tenant_id))
+    async with _scoped("app.tenant_id", str(tenant_id)):
         yield
 
 
@@ -91,6 +134,5 @@ async def system_tx(path: str) -> AsyncIterator[None]:
     ``app.system`` opens only the policies written for system paths (API-key lookup, the outbox
     relay, webhook endpoint tokens); every other table stays walled.
     """
-    async with DB.transaction():
-        await fetch("SELECT set_config('app.system', {}, true)", path)
+    async with _scoped("app.system", path):
         yield
