@@ -31,8 +31,14 @@ def _http(ctx: dict[str, Any]) -> httpx.AsyncClient | None:
 
 
 async def process_inbound_event(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
-    """Outbox body: parse a stored webhook, de-duplicate, match, advance shipments."""
-    await service.process_inbound_event(tenant_id, uuid.UUID(payload["inbound_event_id"]), settings=_settings(ctx))
+    """Outbox body: parse stored webhooks, de-duplicate, match, advance shipments.
+
+    The receiving endpoint writes the webhooks that arrived together with one job naming them all
+    (``inbound_event_ids``); a job naming one (``inbound_event_id``) is read too.
+    """
+    ids = payload.get("inbound_event_ids") or [payload["inbound_event_id"]]
+    for inbound_event_id in sorted(ids):  # ids are UUIDv7: arrival order
+        await service.process_inbound_event(tenant_id, uuid.UUID(inbound_event_id), settings=_settings(ctx))
 
 
 async def sandbox_post_event(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:

@@ -9,6 +9,8 @@ tenant explicitly; the single cross-tenant reads (:func:`find_account_by_token`,
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +29,17 @@ def json_value(value: Any) -> Any:
     if isinstance(value, str | bytes):
         return msgspec.json.decode(value)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRow:
+    """A verified tracking webhook, as it is stored before anything reads it."""
+
+    id: uuid.UUID
+    carrier_account_id: uuid.UUID
+    carrier: str
+    headers: dict[str, str]
+    raw_body: bytes
 
 
 def _encode(value: Any) -> str:
@@ -123,24 +136,32 @@ async def list_active_accounts(carriers: list[str] | None = None) -> list[Row]:
 # -- inbound events ------------------------------------------------------------------------------
 
 
-async def insert_inbound(
-    tenant_id: uuid.UUID,
-    event_id: uuid.UUID,
-    *,
-    carrier_account_id: uuid.UUID,
-    carrier: str,
-    headers: dict[str, str],
-    raw_body: bytes,
+async def insert_inbound_batch(
+    tenant_id: uuid.UUID, events: Sequence[InboundRow], *, job: str, outbox_id: uuid.UUID
 ) -> None:
+    """Several raw webhooks and the one outbox job that processes them, in one statement."""
     await fetch(
-        "INSERT INTO inbound_events (tenant_id, id, carrier_account_id, carrier, headers, raw_body) "
-        "VALUES ({}, {}, {}, {}, {}::jsonb, {})",
+        """
+        WITH stored AS (
+            INSERT INTO inbound_events (tenant_id, id, carrier_account_id, carrier, headers, raw_body)
+            SELECT {}, e.id, e.account_id, e.carrier, e.headers::jsonb, e.body
+            FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::bytea[])
+                AS e(id, account_id, carrier, headers, body)
+            RETURNING id
+        )
+        INSERT INTO outbox (tenant_id, id, job, payload)
+        SELECT {}, {}, {}, jsonb_build_object('inbound_event_ids', jsonb_agg(stored.id::text ORDER BY stored.id))
+        FROM stored
+        """,
         tenant_id,
-        event_id,
-        carrier_account_id,
-        carrier,
-        _encode(headers),
-        raw_body,
+        [event.id for event in events],
+        [event.carrier_account_id for event in events],
+        [event.carrier for event in events],
+        [_encode(event.headers) for event in events],
+        [event.raw_body for event in events],
+        tenant_id,
+        outbox_id,
+        job,
     )
 
 

@@ -18,7 +18,7 @@ from customs.controllers import ROUTES as CUSTOMS_ROUTES
 from hub.auth import UsageRecorder, auth_middleware
 from hub.console import ROUTES as CONSOLE_ROUTES
 from hub.console import template_config
-from hub.core import database
+from hub.core import batching, database
 from hub.core.bootstrap import Services, resolve_services
 from hub.core.settings import Settings, get_settings
 from hub.health import health, ready
@@ -50,6 +50,7 @@ async def open_resources(state: State, settings: Settings, services: Services) -
     try:
         yield
     finally:
+        await batching.drain_all()  # rows already accepted reach the database before the pool closes
         try:
             await state.usage_recorder.flush()
         except Exception as exc:
