@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -337,3 +338,29 @@ async def test_another_tenants_shipment_is_404(
     label = await client.get(f"/v1/shipments/{shipment.id}/label", headers=tenant.headers())
     assert label.status_code == 200
     assert label.content.startswith(b"%PDF")
+
+
+async def test_a_burst_of_webhooks_is_stored_together_and_every_event_is_processed(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings
+) -> None:
+    account, path = await sandbox_account(client, tenant)
+    shipment = await book_sandbox(tenant, account["id"], test_settings)
+    assert shipment.tracking_number is not None
+    events = timeline(shipment.tracking_number)
+    bodies = [sandbox_body([event]) for event in events]
+    answers = await asyncio.gather(*(client.post(path, content=body, headers=headers) for body, headers in bodies))
+    assert [a.status_code for a in answers] == [202] * len(events)
+    accepted = {a.json()["id"] for a in answers}
+    async with tenant_tx(tenant.id):
+        stored = await fetch("SELECT id::text AS id FROM inbound_events WHERE tenant_id = {}", tenant.id)
+    assert {row["id"] for row in stored} == accepted  # answered 202 means stored
+    jobs_pending = await pending_outbox(tenant.id, service.PROCESS_INBOUND_JOB)
+    # Group commit: the burst shares jobs (and transactions); together they name every event once.
+    assert len(jobs_pending) < len(events)
+    named = [i for row in jobs_pending for i in row["payload"]["inbound_event_ids"]]
+    assert sorted(named) == sorted(accepted)
+    assert await run_inbound_jobs(tenant.id, test_settings) == ["done"] * len(jobs_pending)
+    got = (await client.get(f"/v1/shipments/{shipment.id}", headers=tenant.headers())).json()
+    assert got["status"] == "delivered"
+    listed = (await client.get(f"/v1/shipments/{shipment.id}/events", headers=tenant.headers())).json()
+    assert len(listed) == len(events)

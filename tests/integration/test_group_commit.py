@@ -1,0 +1,112 @@
+"""Group commit against the real database: shared transactions, per-caller answers, isolation of a bad row."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+
+from hub.core.batching import GroupCommit
+from hub.core.database import fetch, tenant_tx
+from hub.core.ids import new_id
+from tests.conftest import TenantHandle
+
+
+class _Recorder:
+    """A writer that inserts outbox rows (a real tenant table) and notes each batch it was given."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[uuid.UUID]] = []
+
+    async def write(self, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[str]:
+        self.batches.append(list(ids))
+        await fetch(
+            "INSERT INTO outbox (tenant_id, id, job, payload) "
+            "SELECT {}, u.id, 'group-commit-test', jsonb_build_object() FROM unnest({}::uuid[]) AS u(id)",
+            tenant_id,
+            ids,
+        )
+        # The transaction id proves which callers shared a transaction.
+        rows = await fetch("SELECT txid_current()::text AS tx")
+        return [rows[0]["tx"]] * len(ids)
+
+
+async def _stored(tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    async with tenant_tx(tenant_id):
+        rows = await fetch("SELECT id FROM outbox WHERE tenant_id = {} AND id = ANY({}::uuid[])", tenant_id, ids)
+    return {row["id"] for row in rows}
+
+
+async def test_concurrent_callers_share_transactions_and_each_row_is_stored_before_its_answer(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    del client
+    recorder = _Recorder()
+    writer: GroupCommit[uuid.UUID, str] = GroupCommit("test", recorder.write)
+    ids = [new_id() for _ in range(40)]
+
+    async def one(row_id: uuid.UUID) -> str:
+        tx = await writer.submit(tenant.id, row_id)
+        # Answered means committed: a fresh transaction already sees the row.
+        assert row_id in await _stored(tenant.id, [row_id])
+        return tx
+
+    transactions = await asyncio.gather(*(one(i) for i in ids))
+    assert await _stored(tenant.id, ids) == set(ids)
+    assert sorted(i for batch in recorder.batches for i in batch) == sorted(ids)
+    # 40 concurrent callers: the first is written alone, the others queue behind it and share.
+    assert len(recorder.batches) < len(ids)
+    assert len(set(transactions)) == len(recorder.batches)
+
+
+async def test_a_bad_row_fails_only_its_caller(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    del client
+    recorder = _Recorder()
+    writer: GroupCommit[uuid.UUID, str] = GroupCommit("test", recorder.write)
+    existing = new_id()
+    await writer.submit(tenant.id, existing)
+    fresh = [new_id() for _ in range(5)]
+    # Submitted together: the first goes alone, the rest (with a duplicate key among them) share a
+    # batch, which fails and is retried row by row.
+    results = await asyncio.gather(
+        *(writer.submit(tenant.id, i) for i in [fresh[0], fresh[1], existing, *fresh[2:]]), return_exceptions=True
+    )
+    assert isinstance(results[2], asyncpg.UniqueViolationError)
+    assert all(isinstance(r, str) for i, r in enumerate(results) if i != 2)
+    assert await _stored(tenant.id, fresh) == set(fresh)
+
+
+async def test_each_tenant_is_written_in_its_own_transaction(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    del client
+    recorder = _Recorder()
+    writer: GroupCommit[uuid.UUID, str] = GroupCommit("test", recorder.write)
+    mine, theirs = [new_id() for _ in range(3)], [new_id() for _ in range(3)]
+    await asyncio.gather(
+        *(writer.submit(tenant.id, i) for i in mine), *(writer.submit(other_tenant.id, i) for i in theirs)
+    )
+    # Row-level security would have refused a row written under the wrong tenant.
+    assert await _stored(tenant.id, mine + theirs) == set(mine)
+    assert await _stored(other_tenant.id, mine + theirs) == set(theirs)
+
+
+async def test_a_caller_inside_a_transaction_is_written_in_it(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    del client
+    recorder = _Recorder()
+    writer: GroupCommit[uuid.UUID, str] = GroupCommit("test", recorder.write)
+    row_id = new_id()
+
+    async def work_then_fail() -> None:
+        async with tenant_tx(tenant.id):
+            await writer.submit(tenant.id, row_id)
+            assert await _stored(tenant.id, [row_id]) == {row_id}  # visible inside the caller's transaction
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        await work_then_fail()
+    # The caller's rollback took the row with it: it was not committed on its own.
+    assert await _stored(tenant.id, [row_id]) == set()
