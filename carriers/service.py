@@ -218,27 +218,37 @@ async def _account(tenant_id: uuid.UUID, account_id: uuid.UUID, *, field: str = 
 
 
 # Endpoint tokens resolved recently, per process: a carrier posts bursts to one endpoint, and the
-# lookup is a cross-tenant transaction of its own. An account disabled in another process stops
-# receiving here within ACCOUNT_CACHE_SECONDS.
+# lookup is a cross-tenant transaction of its own (and two Fernet decryptions). An account changed or
+# disabled in another process is seen here within ACCOUNT_CACHE_SECONDS.
 ACCOUNT_CACHE_SECONDS = 10.0
 _ACCOUNT_CACHE_MAX = 5_000
-_account_cache: dict[str, tuple[float, Row]] = {}
 
 
-async def _account_for_token(endpoint_token: str) -> Row | None:
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    account: Row
+    secret: str | None
+    gateway: CarrierGateway
+
+
+_endpoint_cache: dict[str, tuple[float, _Endpoint]] = {}
+
+
+async def _endpoint_for_token(endpoint_token: str, settings: Settings) -> _Endpoint | None:
     now = time.monotonic()
-    cached = _account_cache.get(endpoint_token)
+    cached = _endpoint_cache.get(endpoint_token)
     if cached is not None and cached[0] > now:
         return cached[1]
     async with system_tx(SystemPath.WEBHOOK_ENDPOINT):
         account = await repository.find_account_by_token(endpoint_token)
     if account is None:
-        _account_cache.pop(endpoint_token, None)
+        _endpoint_cache.pop(endpoint_token, None)
         return None
-    if len(_account_cache) >= _ACCOUNT_CACHE_MAX:
-        _account_cache.clear()
-    _account_cache[endpoint_token] = (now + ACCOUNT_CACHE_SECONDS, account)
-    return account
+    endpoint = _Endpoint(account, _webhook_secret(account, settings), gateway_for(account, settings))
+    if len(_endpoint_cache) >= _ACCOUNT_CACHE_MAX:
+        _endpoint_cache.clear()
+    _endpoint_cache[endpoint_token] = (now + ACCOUNT_CACHE_SECONDS, endpoint)
+    return endpoint
 
 
 async def receive_webhook(
@@ -247,13 +257,13 @@ async def receive_webhook(
     """Verify a carrier's webhook and store it raw; processing happens in ``process_inbound_event``."""
     if len(body) > MAX_WEBHOOK_BODY:
         raise PayloadTooLarge(f"tracking webhooks are limited to {MAX_WEBHOOK_BODY} bytes")
-    account = await _account_for_token(endpoint_token)
-    if account is None or account["carrier"] != carrier:
+    endpoint = await _endpoint_for_token(endpoint_token, settings)
+    if endpoint is None or endpoint.account["carrier"] != carrier:
         raise NotFound("unknown webhook endpoint")
-    secret = _webhook_secret(account, settings)
-    if secret is None:
+    account = endpoint.account
+    if endpoint.secret is None:
         raise Unauthenticated("this carrier account has no webhook secret; set one to receive webhooks")
-    if not gateway_for(account, settings).verify_webhook(headers, body, secret):
+    if not endpoint.gateway.verify_webhook(headers, body, endpoint.secret):
         raise Unauthenticated("the webhook signature is missing or does not match the body")
     event = repository.InboundRow(
         id=new_id(),
