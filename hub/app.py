@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -31,7 +33,10 @@ from tenants.controllers import ApiKeyController, TenantController
 
 logger = logging.getLogger("hub.app")
 
-__all__ = ["create_app", "open_resources"]
+__all__ = ["SERVICES_ENV", "create_app", "create_app_from_environment", "open_resources"]
+
+# Set by ``orderhub serve --workers N`` for its worker processes: the servers the parent resolved.
+SERVICES_ENV = "ORDERHUB_SERVICES"
 
 
 @contextlib.asynccontextmanager
@@ -102,3 +107,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         logging_config=None,
         signature_namespace={"Any": Any},
     )
+
+
+def create_app_from_environment() -> Litestar:
+    """The app of one ``--workers`` process (a uvicorn factory): services from :data:`SERVICES_ENV`."""
+    raw = os.environ.get(SERVICES_ENV)
+    services = msgspec.json.decode(raw, type=Services) if raw else None
+    return create_app(get_settings(), services)

@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (up, serve):
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument(
+            "--workers", type=int, default=1, help="API processes sharing the port (one per core is typical)"
+        )
     up.add_argument("--no-demo", action="store_true", help="do not seed the demo tenant")
     commands.add_parser("worker", help="the arq worker and the outbox relay")
     commands.add_parser("migrate", help="apply database migrations")
@@ -213,13 +216,28 @@ def _seed_demo(services: Services) -> dict[str, Any] | None:
     return result
 
 
-def _serve(services: Services, host: str, port: int) -> None:
+def _serve(services: Services, host: str, port: int, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415
 
-    from hub.app import create_app  # noqa: PLC0415
+    from hub.app import SERVICES_ENV, create_app  # noqa: PLC0415
 
-    app = create_app(get_settings(), services)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    if workers <= 1:
+        app = create_app(get_settings(), services)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+        return
+    # Each worker process builds its own app from the environment, joined to the servers resolved
+    # here (embedded ones included): they must not each start an embedded PostgreSQL.
+    os.environ[SERVICES_ENV] = msgspec.json.encode(services).decode()
+    uvicorn.run(
+        "hub.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
 
 
 def _worker_process(services: Services) -> None:
@@ -249,7 +267,7 @@ def _up(args: argparse.Namespace) -> int:
     worker = context.Process(target=_worker_process, args=(services,), name="orderhub-worker", daemon=True)
     worker.start()
     try:
-        _serve(services, args.host, args.port)
+        _serve(services, args.host, args.port, args.workers)
     finally:
         if worker.is_alive():
             with contextlib.suppress(ProcessLookupError):
@@ -278,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             services = resolve_services(get_settings())
             asyncio.run(_prepare(services))
-            _serve(services, args.host, args.port)
+            _serve(services, args.host, args.port, args.workers)
             return 0
         if args.command == "worker":
             services = resolve_services(get_settings())

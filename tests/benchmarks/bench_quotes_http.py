@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
+import msgspec
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -94,13 +95,39 @@ def _settings(data_dir: Path) -> Settings:
     )
 
 
-def _serve(services: Services, port: int, data_dir: str) -> None:
+def _serve(services: Services, port: int, data_dir: str, workers: int) -> None:
     import uvicorn  # noqa: PLC0415
 
-    from hub.app import create_app  # noqa: PLC0415
+    from hub.app import SERVICES_ENV, create_app  # noqa: PLC0415
 
-    app = create_app(_settings(Path(data_dir)), services)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", log_level="warning")
+    if workers <= 1:
+        app = create_app(_settings(Path(data_dir)), services)
+        uvicorn.run(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", log_level="warning"
+        )
+        return
+    # As ``orderhub serve --workers N``: each process builds its app from the environment.
+    settings = _settings(Path(data_dir))
+    os.environ.update(
+        {
+            SERVICES_ENV: msgspec.json.encode(services).decode(),
+            "ORDERHUB_DATA_DIR": data_dir,
+            "ORDERHUB_SECRET_KEY": settings.secret_key,
+            "ORDERHUB_LOG_LEVEL": "WARNING",
+            "ORDERHUB_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+        }
+    )
+    uvicorn.run(
+        "hub.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        log_level="warning",
+    )
 
 
 async def _admin(server_url: str, sql: str) -> None:
@@ -232,7 +259,7 @@ class Served(NamedTuple):
 
 
 @contextlib.contextmanager
-def served_api() -> Iterator[Served]:
+def served_api(workers: int = 1) -> Iterator[Served]:
     """A throw-away database, migrated, one tenant's admin key, and the API in a child process.
 
     Yields :class:`Served`; everything is torn down (the database dropped) on exit. Shared by every
@@ -257,11 +284,12 @@ def served_api() -> Iterator[Served]:
         api_key = asyncio.run(_make_tenant(services))
         port = _free_port()
         process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(services, port, str(data_dir)), daemon=True
+            target=_serve, args=(services, port, str(data_dir), workers), daemon=False
         )
         process.start()
         asyncio.run(_wait_ready(f"http://127.0.0.1:{port}"))
-        print(f"API on 127.0.0.1:{port} (one uvicorn worker), client concurrency {CONCURRENCY}")
+        processes = "one uvicorn worker" if workers <= 1 else f"{workers} uvicorn workers"
+        print(f"API on 127.0.0.1:{port} ({processes}), client concurrency {CONCURRENCY}")
         yield Served(port, api_key, owner_url)
     finally:
         if process is not None:
@@ -274,8 +302,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, nargs="+", default=[5, 50], help="lines per quote")
     parser.add_argument("--count", type=int, default=2000, help="requests per measurement")
+    parser.add_argument("--workers", type=int, default=1, help="API processes (as orderhub serve --workers)")
     args = parser.parse_args()
-    with served_api() as served:
+    with served_api(args.workers) as served:
         asyncio.run(_measure(served.port, served.api_key, args.lines, args.count))
 
 

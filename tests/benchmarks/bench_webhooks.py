@@ -111,8 +111,9 @@ async def _measure(port: int, api_key: str, owner_url: str, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=2000, help="webhooks to post")
+    parser.add_argument("--workers", type=int, default=1, help="API processes (as orderhub serve --workers)")
     args = parser.parse_args()
-    with served_api() as served:
+    with served_api(args.workers) as served:
         asyncio.run(_measure(served.port, served.api_key, served.owner_database_url, args.count))
 
 
