@@ -287,6 +287,14 @@ class CarrierGateway(Protocol):
         """Void the label / ask for a refund of ``carrier_shipment_id``."""
         ...
 
+    async def retrieve_booking(self, carrier_shipment_id: str, idempotency_key: str) -> BookingResult | None:
+        """The carrier's own record of a shipment created earlier, for a retry that never learnt
+        whether its purchase went through: ``shipment`` set when the label was bought, unset (with
+        messages) when it was not or the carrier could not be asked; ``None`` when the adapter has
+        no such lookup (its ``book`` must then be safe to repeat).
+        """
+        ...
+
     async def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         """One update per requested number, in the same order; failures as messages on each."""
         ...

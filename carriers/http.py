@@ -108,7 +108,14 @@ async def send(
         )
     if 200 <= response.status_code < 300:
         return HttpOutcome(response.status_code, response.content, [])
-    messages = error_parser(response.status_code, response.content)
-    if not messages:
-        messages = [Message(carrier, f"http_{response.status_code}", f"{carrier} answered HTTP {response.status_code}")]
-    return HttpOutcome(response.status_code, None, messages)
+    status = response.status_code
+    messages = error_parser(status, response.content)
+    if status == 429 or status >= 500:
+        # Whatever the body says, the status says "try again later": callers decide retries on the
+        # code, so the carrier's own messages are kept as notices beside an http_<status> error.
+        detail = f": {messages[0].message}" if messages else ""
+        retry = Message(carrier, f"http_{status}", f"{carrier} answered HTTP {status}{detail}")
+        messages = [retry, *(msgspec.structs.replace(m, level="warning") for m in messages)]
+    elif not messages:
+        messages = [Message(carrier, f"http_{status}", f"{carrier} answered HTTP {status}")]
+    return HttpOutcome(status, None, messages)

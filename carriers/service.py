@@ -702,7 +702,20 @@ async def _buy(
         assert row is not None
         if row["status"] != "pending":  # a concurrent call finished while we waited for the lock
             return _finished(row)
-        result = await gateway.book(_booking_request(row, request))
+        result = None
+        if row["book_attempts"] > 1 and row["carrier_shipment_id"]:
+            # A retry after an attempt whose answer never committed: ask the carrier what happened
+            # to its shipment before paying for anything.
+            found = await gateway.retrieve_booking(row["carrier_shipment_id"], idempotency_key)
+            if found is not None and found.shipment is not None:
+                result = found  # the label was bought then: adopt it
+            elif found is not None and _is_transient(found.messages):
+                raise ServiceUnavailable(
+                    "the carrier could not be asked about an earlier attempt; call again with the same Idempotency-Key",
+                    extra={"messages": [msgspec.to_builtins(m) for m in found.messages]},
+                )
+        if result is None:
+            result = await gateway.book(_booking_request(row, request))
         if result.shipment is not None:
             await _record_booking(tenant_id, row, result.shipment, account)
         elif _is_transient(result.messages):

@@ -47,6 +47,9 @@ class AfterShipGateway:
     async def book(self, request: BookingRequest) -> BookingResult:
         return BookingResult(messages=[_UNSUPPORTED])
 
+    async def retrieve_booking(self, carrier_shipment_id: str, idempotency_key: str) -> None:
+        del carrier_shipment_id, idempotency_key  # tracking only: AfterShip never books
+
     async def cancel(self, shipment_ref: str) -> CancelResult:
         return CancelResult(carrier=CARRIER, shipment_ref=shipment_ref, cancelled=False, messages=[_UNSUPPORTED])
 

@@ -120,6 +120,14 @@ class EasyPostGateway:
             result = mapper.parse_bought_shipment(outcome.body, request.idempotency_key)
             return BookingResult(shipment=result.shipment, messages=[*messages, *result.messages])
 
+    async def retrieve_booking(self, carrier_shipment_id: str, idempotency_key: str) -> BookingResult:
+        """``GET /v2/shipments/{id}``: a shipment with a purchased label is the booking we lost."""
+        async with client_scope(self._client) as client:
+            outcome = await self._call(client, "GET", f"/shipments/{carrier_shipment_id}")
+            if outcome.body is None:
+                return BookingResult(messages=outcome.messages)
+            return mapper.parse_bought_shipment(outcome.body, idempotency_key)
+
     async def cancel(self, shipment_ref: str) -> CancelResult:
         """Ask EasyPost to refund (void) the label of ``shipment_ref`` (``shp_...``)."""
         async with client_scope(self._client) as client:

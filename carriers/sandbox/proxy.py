@@ -50,6 +50,10 @@ class SandboxGateway:
         shipment, messages = mapper.booking(request, self.settings)
         return BookingResult(shipment=shipment, messages=messages)
 
+    async def retrieve_booking(self, carrier_shipment_id: str, idempotency_key: str) -> None:
+        # Booking is a pure function of the idempotency key: buying again returns the same label.
+        del carrier_shipment_id, idempotency_key
+
     async def cancel(self, shipment_ref: str) -> CancelResult:
         # The sandbox keeps no state: any id it could have issued is voidable. Whether a parcel
         # that already moved may be cancelled is the booking service's rule, not the carrier's.

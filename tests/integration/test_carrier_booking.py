@@ -22,7 +22,7 @@ from carriers.base import Address, Parcel
 from carriers.easypost import mapper as easypost_mapper
 from carriers.schemas import CustomsLine, ShipmentBookingInput, ShipmentRatesInput
 from hub.core.database import fetch, tenant_tx
-from hub.core.errors import Conflict, ValidationFailed
+from hub.core.errors import Conflict, ServiceUnavailable, ValidationFailed
 from hub.core.settings import Settings
 from tests.api.test_tracking_webhooks import (
     SHIP_FROM,
@@ -57,6 +57,7 @@ class EasyPostEdge:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.bought: set[str] = set()
+        self.lookup_down = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -70,6 +71,14 @@ class EasyPostEdge:
                 return httpx.Response(422, content=body)
             self.bought.add(shipment)
             return httpx.Response(200, content=(FIXTURES / "shipment_buy.json").read_bytes())
+        if request.method == "GET" and path.startswith("/v2/shipments/shp_"):
+            if self.lookup_down:
+                return httpx.Response(503, content=b'{"error": {"code": "SERVICE.UNAVAILABLE", "message": "down"}}')
+            # Retrieve a Shipment: the same object the create and buy calls return, as it is now.
+            bought = path.split("/")[3] in self.bought
+            return httpx.Response(
+                200, content=(FIXTURES / ("shipment_buy.json" if bought else "shipment_create.json")).read_bytes()
+            )
         if request.method == "POST" and path.endswith("/refund"):
             return httpx.Response(200, content=(FIXTURES / "shipment_refund.json").read_bytes())
         if request.method == "GET" and path == "/v2/trackers":
@@ -170,16 +179,86 @@ async def test_easypost_booking_is_bought_once_even_after_a_crash_before_commit(
     assert row["status"] == "pending"  # the carrier's answer never committed
     monkeypatch.setattr(service, "_record_booking", original)
 
-    # The retry buys the same EasyPost shipment id, which EasyPost refuses to sell twice: no second label.
-    with pytest.raises(Conflict):
-        await service.book_shipment(
-            tenant.id, request, idempotency_key="ep-1", settings=test_settings, http_client=http
-        )
+    # The retry asks EasyPost about the shipment first, finds the label bought, and adopts it.
+    booked = await service.book_shipment(
+        tenant.id, request, idempotency_key="ep-1", settings=test_settings, http_client=http
+    )
+    assert booked.status == "booked"
+    assert booked.id == row["id"]
+    assert booked.tracking_number == EP_TRACKING
     assert edge.calls["POST /v2/shipments"] == 1
-    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 2
+    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1  # no second label
+    assert edge.calls[f"GET /v2/shipments/{EP_SHIPMENT}"] == 1
     assert edge.bought == {EP_SHIPMENT}
-    got = await service.get_shipment(tenant.id, row["id"])
-    assert (got.status, got.status_reason) == ("pending", "booking_unconfirmed")
+    await http.aclose()
+
+
+async def test_easypost_retry_after_a_crash_before_the_purchase_buys_once(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, _ = await create_account(
+        client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
+    )
+    edge = EasyPostEdge()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
+    request = easypost_input(account["id"])
+    original = service._buy
+
+    async def die(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("worker died after the rates were committed, before buying")
+
+    monkeypatch.setattr(service, "_buy", die)
+    with pytest.raises(RuntimeError):
+        await service.book_shipment(
+            tenant.id, request, idempotency_key="ep-2", settings=test_settings, http_client=http
+        )
+    monkeypatch.setattr(service, "_buy", original)
+
+    booked = await service.book_shipment(
+        tenant.id, request, idempotency_key="ep-2", settings=test_settings, http_client=http
+    )
+    assert booked.status == "booked"
+    assert edge.calls[f"GET /v2/shipments/{EP_SHIPMENT}"] == 1  # EasyPost said: not bought yet
+    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
+    await http.aclose()
+
+
+async def test_easypost_retry_when_the_lookup_fails_buys_nothing_and_asks_to_retry(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, _ = await create_account(
+        client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
+    )
+    edge = EasyPostEdge()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
+    request = easypost_input(account["id"])
+    original = service._record_booking
+
+    async def die(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("worker died after the carrier answered")
+
+    monkeypatch.setattr(service, "_record_booking", die)
+    with pytest.raises(RuntimeError):
+        await service.book_shipment(
+            tenant.id, request, idempotency_key="ep-3", settings=test_settings, http_client=http
+        )
+    monkeypatch.setattr(service, "_record_booking", original)
+
+    edge.lookup_down = True
+    with pytest.raises(ServiceUnavailable):
+        await service.book_shipment(
+            tenant.id, request, idempotency_key="ep-3", settings=test_settings, http_client=http
+        )
+    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
+    [row] = await _shipments(tenant.id)
+    assert row["status"] == "pending"
+
+    edge.lookup_down = False  # EasyPost is back: the same key now adopts the label bought the first time
+    booked = await service.book_shipment(
+        tenant.id, request, idempotency_key="ep-3", settings=test_settings, http_client=http
+    )
+    assert booked.status == "booked"
+    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
     await http.aclose()
 
 

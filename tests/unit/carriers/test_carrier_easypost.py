@@ -272,6 +272,13 @@ async def test_track_lists_trackers() -> None:
         ),
         (httpx.Response(500, text="<html>Internal Server Error</html>"), "http_500"),
         (httpx.Response(503, content=b""), "http_503"),
+        # A documented error body on a 5xx still means "try again": the status decides the code.
+        (
+            httpx.Response(
+                503, json={"error": {"code": "SERVICE.UNAVAILABLE", "message": "Try again later.", "errors": []}}
+            ),
+            "http_503",
+        ),
         (httpx.ReadTimeout("read timed out"), "timeout"),
         (httpx.ConnectTimeout("connect timed out"), "timeout"),
         (httpx.ConnectError("connection refused"), "network_error"),
@@ -293,6 +300,26 @@ async def test_carrier_http_failures_come_back_as_messages(answer: httpx.Respons
         SETTINGS, http_client=create_client(transport=httpx.MockTransport(Recorder({("GET", "/v2/trackers"): answer})))
     ).track(["LZ1"])
     assert update.messages[0].code == code
+
+
+async def test_retrieve_booking_tells_a_bought_label_from_an_unbought_shipment() -> None:
+    shipment_id = "shp_93170d48eb1a413aa5c0d8bf4384a350"
+    bought = await _gateway(
+        Recorder({("GET", f"/v2/shipments/{shipment_id}"): _ok("shipment_buy.json")})
+    ).retrieve_booking(shipment_id, "key-1")
+    assert bought.shipment is not None
+    assert (bought.shipment.carrier_shipment_id, bought.shipment.idempotency_key) == (shipment_id, "key-1")
+    assert bought.shipment.tracking_number
+    unbought = await _gateway(
+        Recorder({("GET", f"/v2/shipments/{shipment_id}"): _ok("shipment_create.json")})
+    ).retrieve_booking(shipment_id, "key-1")
+    assert unbought.shipment is None
+    assert [m.code for m in unbought.messages if m.level == "error"] == ["not_purchased"]
+    down = await _gateway(
+        Recorder({("GET", f"/v2/shipments/{shipment_id}"): httpx.Response(502, content=b"bad gateway")})
+    ).retrieve_booking(shipment_id, "key-1")
+    assert down.shipment is None
+    assert down.messages[0].code == "http_502"
 
 
 async def test_field_errors_keep_their_field() -> None:
