@@ -20,7 +20,7 @@ import pytest
 from carriers import jobs, service
 from carriers.base import Address, Parcel
 from carriers.easypost import mapper as easypost_mapper
-from carriers.schemas import CustomsLine, ShipmentBookingInput, ShipmentRatesInput
+from carriers.schemas import CustomsLine, ShipmentBookingInput, ShipmentRatesInput, ShipmentRead
 from hub.core.database import fetch, tenant_tx
 from hub.core.errors import Conflict, ServiceUnavailable, ValidationFailed
 from hub.core.settings import Settings
@@ -155,111 +155,88 @@ async def test_concurrent_bookings_with_one_key_book_one_label(
     assert len(await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)) == 1
 
 
+class EasyPostCrash:
+    """An EasyPost account, its edge, and a booking whose first attempt dies at ``step``."""
+
+    def __init__(self, edge: EasyPostEdge, http: httpx.AsyncClient, request: ShipmentBookingInput) -> None:
+        self.edge, self.http, self.request = edge, http, request
+
+    @classmethod
+    async def open(cls, client: httpx.AsyncClient, tenant: TenantHandle) -> EasyPostCrash:
+        account, _ = await create_account(
+            client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
+        )
+        edge = EasyPostEdge()
+        return cls(edge, httpx.AsyncClient(transport=httpx.MockTransport(edge)), easypost_input(account["id"]))
+
+    async def book(self, tenant: TenantHandle, key: str, settings: Settings) -> ShipmentRead:
+        return await service.book_shipment(
+            tenant.id, self.request, idempotency_key=key, settings=settings, http_client=self.http
+        )
+
+    async def die_once(
+        self, tenant: TenantHandle, key: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, step: str
+    ) -> None:
+        """Run a first attempt whose process dies at ``service.<step>`` (nothing after it commits)."""
+
+        async def die(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError(f"worker died at {step}")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(service, step, die)
+            with pytest.raises(RuntimeError):
+                await self.book(tenant, key, settings)
+
+
 async def test_easypost_booking_is_bought_once_even_after_a_crash_before_commit(
     client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account, _ = await create_account(
-        client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
-    )
-    edge = EasyPostEdge()
-    http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
-    request = easypost_input(account["id"])
-
-    original = service._record_booking
-
-    async def die(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("worker died after the carrier answered")
-
-    monkeypatch.setattr(service, "_record_booking", die)
-    with pytest.raises(RuntimeError):
-        await service.book_shipment(
-            tenant.id, request, idempotency_key="ep-1", settings=test_settings, http_client=http
-        )
+    crash = await EasyPostCrash.open(client, tenant)
+    await crash.die_once(tenant, "ep-1", test_settings, monkeypatch, "_record_booking")  # after the carrier answered
     [row] = await _shipments(tenant.id)
     assert row["status"] == "pending"  # the carrier's answer never committed
-    monkeypatch.setattr(service, "_record_booking", original)
 
     # The retry asks EasyPost about the shipment first, finds the label bought, and adopts it.
-    booked = await service.book_shipment(
-        tenant.id, request, idempotency_key="ep-1", settings=test_settings, http_client=http
-    )
+    booked = await crash.book(tenant, "ep-1", test_settings)
     assert booked.status == "booked"
     assert booked.id == row["id"]
     assert booked.tracking_number == EP_TRACKING
-    assert edge.calls["POST /v2/shipments"] == 1
-    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1  # no second label
-    assert edge.calls[f"GET /v2/shipments/{EP_SHIPMENT}"] == 1
-    assert edge.bought == {EP_SHIPMENT}
-    await http.aclose()
+    assert crash.edge.calls["POST /v2/shipments"] == 1
+    assert crash.edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1  # no second label
+    assert crash.edge.calls[f"GET /v2/shipments/{EP_SHIPMENT}"] == 1
+    assert crash.edge.bought == {EP_SHIPMENT}
+    await crash.http.aclose()
 
 
 async def test_easypost_retry_after_a_crash_before_the_purchase_buys_once(
     client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account, _ = await create_account(
-        client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
-    )
-    edge = EasyPostEdge()
-    http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
-    request = easypost_input(account["id"])
-    original = service._buy
-
-    async def die(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("worker died after the rates were committed, before buying")
-
-    monkeypatch.setattr(service, "_buy", die)
-    with pytest.raises(RuntimeError):
-        await service.book_shipment(
-            tenant.id, request, idempotency_key="ep-2", settings=test_settings, http_client=http
-        )
-    monkeypatch.setattr(service, "_buy", original)
-
-    booked = await service.book_shipment(
-        tenant.id, request, idempotency_key="ep-2", settings=test_settings, http_client=http
-    )
+    crash = await EasyPostCrash.open(client, tenant)
+    await crash.die_once(tenant, "ep-2", test_settings, monkeypatch, "_buy")  # rates committed, nothing bought
+    booked = await crash.book(tenant, "ep-2", test_settings)
     assert booked.status == "booked"
-    assert edge.calls[f"GET /v2/shipments/{EP_SHIPMENT}"] == 1  # EasyPost said: not bought yet
-    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
-    await http.aclose()
+    assert crash.edge.calls[f"GET /v2/shipments/{EP_SHIPMENT}"] == 1  # EasyPost said: not bought yet
+    assert crash.edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
+    await crash.http.aclose()
 
 
 async def test_easypost_retry_when_the_lookup_fails_buys_nothing_and_asks_to_retry(
     client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account, _ = await create_account(
-        client, tenant, "easypost", credentials={"api_key": "EZTK_test"}, webhook_secret=EP_SECRET
-    )
-    edge = EasyPostEdge()
-    http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
-    request = easypost_input(account["id"])
-    original = service._record_booking
-
-    async def die(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("worker died after the carrier answered")
-
-    monkeypatch.setattr(service, "_record_booking", die)
-    with pytest.raises(RuntimeError):
-        await service.book_shipment(
-            tenant.id, request, idempotency_key="ep-3", settings=test_settings, http_client=http
-        )
-    monkeypatch.setattr(service, "_record_booking", original)
-
-    edge.lookup_down = True
+    crash = await EasyPostCrash.open(client, tenant)
+    await crash.die_once(tenant, "ep-3", test_settings, monkeypatch, "_record_booking")
+    crash.edge.lookup_down = True
     with pytest.raises(ServiceUnavailable):
-        await service.book_shipment(
-            tenant.id, request, idempotency_key="ep-3", settings=test_settings, http_client=http
-        )
-    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
+        await crash.book(tenant, "ep-3", test_settings)
+    assert crash.edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
     [row] = await _shipments(tenant.id)
     assert row["status"] == "pending"
 
-    edge.lookup_down = False  # EasyPost is back: the same key now adopts the label bought the first time
-    booked = await service.book_shipment(
-        tenant.id, request, idempotency_key="ep-3", settings=test_settings, http_client=http
-    )
+    crash.edge.lookup_down = False  # EasyPost is back: the same key now adopts the label bought the first time
+    booked = await crash.book(tenant, "ep-3", test_settings)
     assert booked.status == "booked"
-    assert edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
-    await http.aclose()
+    assert crash.edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
+    await crash.http.aclose()
 
 
 async def test_sandbox_booking_after_a_crash_gets_the_same_label(
