@@ -19,13 +19,16 @@ import pytest
 from arq.connections import ArqRedis, create_pool
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from carriers import service as carrier_service
 from hub.core import outbox
 from hub.core.bootstrap import Services
+from hub.core.settings import Settings
 from hub.queue import deserialize, open_pool, redis_settings, serialize
 from hub.worker import JOBS, build_worker
 from tenants import service as tenant_service
 from tenants.roles import Role
 from tenants.schemas import Principal
+from tests.api.test_tracking_webhooks import book_sandbox, sandbox_account, sandbox_body, timeline
 from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.integration
@@ -274,3 +277,59 @@ async def test_relay_survives_a_redis_outage(client: httpx.AsyncClient, services
         row = await outbox_row(owner, tenant.id)
     assert ("record_api_key_use", f"outbox:{row['id']}:0") in sink.jobs
     assert row["dispatch_count"] == 1
+
+
+async def test_tracking_events_survive_redis_going_away_mid_stream(
+    client: httpx.AsyncClient, services: Services, test_settings: Settings
+) -> None:
+    """Carrier webhooks keep arriving while Redis is emptied and then down: none is lost."""
+    await outbox.relay_once(RecordingQueue(), batch=10_000)  # older rows belong to other tests
+    tenant = handle = await make_tenant()
+    account, path = await sandbox_account(client, handle)
+    shipment = await book_sandbox(handle, account["id"], test_settings)
+    assert shipment.tracking_number is not None
+    events = timeline(shipment.tracking_number)
+    assert len(events) >= 4
+
+    async def post(batch: list[Any]) -> None:
+        body, headers = sandbox_body(batch)
+        assert (await client.post(path, content=body, headers=headers)).status_code == 202
+
+    async with private_queue(services) as (pool, queue_name):
+        # 1. The first scan arrives and is relayed; then Redis is emptied (a restart without
+        #    persistence) before any worker took the job.
+        await post(events[:1])
+        assert await outbox.relay_once(pool) >= 1
+        await pool.delete(queue_name)
+        # 2. More scans arrive while Redis is unreachable: the relay fails, the rows stay due.
+        await post(events[1:3])
+        dead = await dead_queue()
+        try:
+            with pytest.raises((RedisConnectionError, OSError)):
+                await outbox.relay_once(dead)
+        finally:
+            await dead.aclose()
+        await post(events[3:])
+        # 3. Redis is back. The emptied job's lease runs out and it is dispatched again with the rest.
+        async with owner_connection(services) as owner:
+            await owner.execute(
+                "UPDATE outbox SET dispatched_at = now() - $1::interval "
+                "WHERE tenant_id = $2 AND dispatched_at IS NOT NULL",
+                outbox.LEASE + timedelta(minutes=1),
+                tenant.id,
+            )
+        await outbox.relay_once(pool)
+        await run_worker(services, queue_name)
+        async with owner_connection(services) as owner:
+            statuses = await owner.fetch("SELECT status FROM inbound_events WHERE tenant_id = $1", tenant.id)
+            stuck = await owner.fetchval(
+                "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND job = $2 AND completed_at IS NULL",
+                tenant.id,
+                carrier_service.PROCESS_INBOUND_JOB,
+            )
+    assert [row["status"] for row in statuses] == ["processed"] * len(statuses)
+    assert len(statuses) == 3  # one stored raw webhook per post
+    assert stuck == 0
+    got = (await client.get(f"/v1/shipments/{shipment.id}/events", headers=handle.headers())).json()
+    assert len(got) == len(events)  # every scan, none lost, none doubled
+    assert (await client.get(f"/v1/shipments/{shipment.id}", headers=handle.headers())).json()["status"] == "delivered"
