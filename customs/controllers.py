@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.openapi.spec import Operation
 from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from customs import hs_codes, quotes, tenant_data
@@ -112,23 +113,31 @@ class LandedCostQuoteController(Controller):
         status_code=201,
         operation_class=_QUOTE_OPERATION,
     )
-    async def create(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> StoredQuote:
+    async def create(
+        self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None
+    ) -> Response[StoredQuote]:
         """Price duties, import taxes and fees (API.md "Landed cost quote") and store the quote.
 
         The body is the documented quote request; the answer is the documented response plus ``id``.
         """
         principal = principal_of(request)
         quote_request = decode_quote_request(await request.body())
-        return await run_idempotent(
-            principal.tenant_id,
-            idempotency_key,
-            "landed-cost.quotes.create",
-            quote_request,
-            StoredQuote,
-            lambda: quotes.create_stored_quote(
-                principal.tenant_id, quote_request, order_id=None, actor=actor_of(principal)
-            ),
+
+        async def produce() -> msgspec.Raw:
+            return msgspec.Raw(
+                await quotes.create_stored_quote_json(
+                    principal.tenant_id, quote_request, order_id=None, actor=actor_of(principal)
+                )
+            )
+
+        # The StoredQuote's JSON comes ready from storage (encoded once); a replayed Idempotency-Key
+        # answer is the same bytes as stored.
+        body = await run_idempotent(
+            principal.tenant_id, idempotency_key, "landed-cost.quotes.create", quote_request, msgspec.Raw, produce
         )
+        # Typed as the StoredQuote it is (and the OpenAPI document says), sent as its ready JSON.
+        content: Any = bytes(body)
+        return Response(content, status_code=HTTP_201_CREATED, media_type=MediaType.JSON)
 
     @get("/{quote_id:str}", operation_id="GetLandedCostQuote")
     async def get(self, request: Request[Any, Any, Any], quote_id: FromPath[str]) -> StoredQuote:

@@ -14,7 +14,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import msgspec
 
@@ -32,6 +32,11 @@ __all__ = [
 ECB_SOURCE = "ECB euro foreign exchange reference rates"
 _ECB_NS = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
 _PRECISION = 50
+# One fixed context instead of ``localcontext()`` per amount (a context copy and a ContextVar set
+# each time, the costliest part of a conversion). It is what localcontext gave: the default context
+# (nobody here changes it) with 50 digits.
+_EXACT = Context(prec=_PRECISION)
+_UNITS = {exponent: Decimal(1).scaleb(-exponent) for exponent in range(5)}
 
 
 class FxRate(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,13 +70,13 @@ class Conversion:
     legs: tuple[_Leg, ...]
 
     def exact(self, amount: Decimal) -> Decimal:
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            return amount * self.numerator / self.denominator
+        return _EXACT.divide(_EXACT.multiply(amount, self.numerator), self.denominator)
 
     def apply(self, amount: Decimal, exponent: int, rounding: str = ROUND_HALF_UP) -> Decimal:
         """Convert and round once to ``exponent`` digits with ``rounding`` (half-up by default)."""
-        return self.exact(amount).quantize(Decimal(1).scaleb(-exponent), rounding=rounding)
+        unit = _UNITS.get(exponent) or Decimal(1).scaleb(-exponent)
+        exact = _EXACT.divide(_EXACT.multiply(amount, self.numerator), self.denominator)
+        return exact.quantize(unit, rounding)  # in the caller's context, as before
 
     def describe(self) -> str:
         if not self.legs:
@@ -240,11 +245,9 @@ def resolve_conversion(
     else:
         return None
     numerator, denominator = Decimal(1), Decimal(1)
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        for leg in legs:
-            if leg.inverted:
-                denominator *= leg.rate.rate
-            else:
-                numerator *= leg.rate.rate
+    for leg in legs:
+        if leg.inverted:
+            denominator = _EXACT.multiply(denominator, leg.rate.rate)
+        else:
+            numerator = _EXACT.multiply(numerator, leg.rate.rate)
     return Conversion(source, target, numerator, denominator, tuple(legs))

@@ -8,12 +8,16 @@ The entry points other domains call (the orders domain for ``POST /v1/orders/{id
 * :func:`get_stored_quote` returns one.
 
 Each opens its own :func:`~hub.core.database.tenant_tx`, which joins the caller's transaction when
-there is one (Piccolo nests transactions), so the orders domain can call them inside its own.
+there is one (Piccolo nests transactions), so the orders domain can call them inside its own. A new
+quote outside any transaction is group-committed (:class:`~hub.core.batching.GroupCommit`) with
+the quotes that arrive alongside it, and answered once committed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,14 +26,43 @@ import msgspec
 from customs import repository, tenant_data
 from customs.schemas import QuoteRequest, QuoteResponse, StoredQuote
 from customs.service import compute_quote
+from hub.core.batching import GroupCommit
 from hub.core.database import tenant_tx
 from hub.core.errors import NotFound, ValidationFailed
 from hub.core.ids import new_id
 
-__all__ = ["create_stored_quote", "get_stored_quote", "list_quotes_for_order"]
+__all__ = ["create_stored_quote", "create_stored_quote_json", "get_stored_quote", "list_quotes_for_order"]
 
 _ENCODER = msgspec.json.Encoder()
 _RESPONSE_DECODER = msgspec.json.Decoder(QuoteResponse)
+
+
+class _Provenance(msgspec.Struct):
+    """The fields :class:`StoredQuote` adds to :class:`QuoteResponse`, in its order."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID | None
+    created_at: dt.datetime
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Created:
+    response: QuoteResponse
+    response_json: bytes  # as stored
+    id: uuid.UUID
+    order_id: uuid.UUID | None
+    created_at: dt.datetime
+    created_by: str
+
+    def stored(self) -> StoredQuote:
+        return _stored(self.response, self.id, self.order_id, self.created_at, self.created_by)
+
+    def json(self) -> bytes:
+        """The StoredQuote's JSON, byte for byte what encoding :meth:`stored` gives, from the stored
+        response JSON: msgspec writes a subclass's fields after its base's, so only the tail is new."""
+        tail = _ENCODER.encode(_Provenance(self.id, self.order_id, self.created_at, self.created_by))
+        return self.response_json[:-1] + b"," + tail[1:]
 
 
 def _stored(
@@ -48,12 +81,25 @@ async def create_stored_quote(
     Raises:
         ValidationFailed: every bad field, named by its JSON path (nothing is stored).
     """
+    return (await _create(tenant_id, request, order_id=order_id, actor=actor)).stored()
+
+
+async def create_stored_quote_json(
+    tenant_id: uuid.UUID, request: QuoteRequest, *, order_id: uuid.UUID | None, actor: str
+) -> bytes:
+    """:func:`create_stored_quote`, answered as the StoredQuote's JSON (the response is encoded once,
+    for storage, and the HTTP answer reuses those bytes)."""
+    return (await _create(tenant_id, request, order_id=order_id, actor=actor)).json()
+
+
+async def _create(tenant_id: uuid.UUID, request: QuoteRequest, *, order_id: uuid.UUID | None, actor: str) -> _Created:
     quote_id = new_id()
     request_json = _ENCODER.encode(request).decode()
     data = tenant_data.cached_data(tenant_id)
-    # With cached tables the quote is computed before the transaction opens: no connection is held
-    # for the arithmetic, and a bad request costs one revision check at most.
-    response = None
+    # With cached tables the quote is computed before any transaction opens: no connection is held
+    # for the arithmetic, and a bad request costs one revision check at most. The row is then
+    # group-committed with concurrent quotes, unless the tenant's data changed since the tables
+    # were built: then it is not stored, and is recomputed from fresh data below.
     if data is not None:
         try:
             response = compute_quote(request, data.tables, data.fx)
@@ -61,35 +107,37 @@ async def create_stored_quote(
             async with tenant_tx(tenant_id):
                 if await repository.get_revision(tenant_id) == data.revision:
                     raise
-            data = None  # another process loaded rows or rates: the refusal may be stale
-    async with tenant_tx(tenant_id):
-        created_at = None
-        if data is not None and response is not None:
-            created_at = await _insert(tenant_id, quote_id, order_id, request_json, response, actor, data.revision)
-        if created_at is None:  # nothing cached, or another process changed the tenant's data meanwhile
-            data = await tenant_data.load_data(tenant_id)
-            response = compute_quote(request, data.tables, data.fx)
-            created_at = await _insert(tenant_id, quote_id, order_id, request_json, response, actor, None)
-    assert response is not None
+            # another process loaded rows or rates: the refusal may be stale
+        else:
+            response_json = _ENCODER.encode(response)
+            row = _row(quote_id, order_id, request_json, response, response_json, actor, data.revision)
+            created_at = await _writer.submit(tenant_id, row)
+            if created_at is not None:
+                return _Created(response, response_json, quote_id, order_id, created_at, actor)
+    async with tenant_tx(tenant_id):  # nothing cached, or another process changed the tenant's data
+        data = await tenant_data.load_data(tenant_id)
+        response = compute_quote(request, data.tables, data.fx)
+        response_json = _ENCODER.encode(response)
+        row = _row(quote_id, order_id, request_json, response, response_json, actor, None)
+        (created_at,) = await repository.insert_quotes(tenant_id, [row])
     assert created_at is not None
-    return _stored(response, quote_id, order_id, created_at, actor)
+    return _Created(response, response_json, quote_id, order_id, created_at, actor)
 
 
-async def _insert(
-    tenant_id: uuid.UUID,
+def _row(
     quote_id: uuid.UUID,
     order_id: uuid.UUID | None,
     request_json: str,
     response: QuoteResponse,
+    response_json: bytes,
     actor: str,
     revision: int | None,
-) -> Any:
-    return await repository.insert_quote(
-        tenant_id,
-        quote_id,
+) -> repository.QuoteRow:
+    return repository.QuoteRow(
+        id=quote_id,
         order_id=order_id,
         request_json=request_json,
-        response_json=_ENCODER.encode(response).decode(),
+        response_json=response_json.decode(),
         rules_version=response.rules_version,
         destination_country=response.destination_country,
         currency=response.currency,
@@ -97,6 +145,14 @@ async def _insert(
         created_by=actor,
         expected_revision=revision,
     )
+
+
+# Quotes arrive concurrently (a storefront's checkout, a batch of orders): their rows share one
+# transaction (BEGIN, one INSERT, COMMIT) instead of three round trips each. Each caller is still
+# answered only once its row is committed; one inside a transaction is written in it.
+_writer: GroupCommit[repository.QuoteRow, dt.datetime | None] = GroupCommit(
+    "landed-cost-quotes", repository.insert_quotes
+)
 
 
 def _from_row(row: dict[str, Any]) -> StoredQuote:

@@ -1,13 +1,15 @@
 """Data access of the customs package; the only importer of ``customs.tables``.
 
 Every function runs inside the caller's tenant transaction and takes the tenant explicitly. The hot
-path (storing a quote) is one raw statement; bulk loads insert with ``unnest`` in one round trip.
+path (storing quotes, batched by group commit) and bulk loads insert with ``unnest`` in one round trip.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,47 +25,56 @@ QUOTE_COLUMNS = (
 )
 
 
-async def insert_quote(
-    tenant_id: uuid.UUID,
-    quote_id: uuid.UUID,
-    *,
-    order_id: uuid.UUID | None,
-    request_json: str,
-    response_json: str,
-    rules_version: str,
-    destination_country: str,
-    currency: str,
-    landed_cost_total: Decimal,
-    created_by: str,
-    expected_revision: int | None,
-) -> dt.datetime | None:
-    """Store a quote; ``created_at``, or None when the tenant's data revision is no longer
-    ``expected_revision`` (the tables the quote was computed with are stale: nothing is stored)."""
-    rows = await fetch(
+@dataclass(frozen=True, slots=True)
+class QuoteRow:
+    """A computed quote to store; ``expected_revision`` is the tenant data revision it was computed
+    with (None: computed inside the storing transaction from freshly read data, store as is)."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID | None
+    request_json: str
+    response_json: str
+    rules_version: str
+    destination_country: str
+    currency: str
+    landed_cost_total: Decimal
+    created_by: str
+    expected_revision: int | None
+
+
+async def insert_quotes(tenant_id: uuid.UUID, rows: Sequence[QuoteRow]) -> list[dt.datetime | None]:
+    """Store quotes in one statement; per row ``created_at``, or None when the tenant's data revision
+    is no longer the row's ``expected_revision`` (its tables are stale: that row is not stored)."""
+    stored = await fetch(
         """
         INSERT INTO landed_cost_quotes (tenant_id, id, order_id, request, response, rules_version,
                                         destination_country, currency, landed_cost_total, created_by)
-        SELECT {}::uuid, {}::uuid, {}::uuid, {}::jsonb, {}::jsonb, {}::text, {}::varchar, {}::varchar,
-               {}::numeric, {}::text
-        WHERE {}::bigint IS NULL
-           OR coalesce((SELECT revision FROM customs_data_revisions WHERE tenant_id = {}::uuid), 0) = {}::bigint
-        RETURNING created_at
+        SELECT {}::uuid, q.id, q.order_id, q.request::jsonb, q.response::jsonb, q.rules_version,
+               q.destination_country, q.currency, q.total, q.created_by
+        FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[],
+                    {}::numeric[], {}::text[], {}::bigint[])
+            AS q (id, order_id, request, response, rules_version, destination_country, currency, total,
+                  created_by, expected),
+             (SELECT coalesce((SELECT revision FROM customs_data_revisions WHERE tenant_id = {}::uuid), 0)
+                 AS revision) AS current
+        WHERE q.expected IS NULL OR q.expected = current.revision
+        RETURNING id, created_at
         """,
         tenant_id,
-        quote_id,
-        order_id,
-        request_json,
-        response_json,
-        rules_version,
-        destination_country,
-        currency,
-        landed_cost_total,
-        created_by,
-        expected_revision,
+        [row.id for row in rows],
+        [row.order_id for row in rows],
+        [row.request_json for row in rows],
+        [row.response_json for row in rows],
+        [row.rules_version for row in rows],
+        [row.destination_country for row in rows],
+        [row.currency for row in rows],
+        [row.landed_cost_total for row in rows],
+        [row.created_by for row in rows],
+        [row.expected_revision for row in rows],
         tenant_id,
-        expected_revision,
     )
-    return rows[0]["created_at"] if rows else None
+    created = {record["id"]: record["created_at"] for record in stored}
+    return [created.get(row.id) for row in rows]
 
 
 async def get_quote(tenant_id: uuid.UUID, quote_id: uuid.UUID) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ starter set, maybe with a tenant's overrides) and, optionally, an :class:`~custo
 
 Order of work: validate every field (collecting all errors), convert amounts to the destination
 currency (one half-up rounding per amount), allocate shipping and insurance over lines pro rata to
-value (:func:`hub.core.money.allocate`, so line shares sum to the totals), then let the
+value (:func:`customs.allocation.allocate`, so line shares sum to the totals), then let the
 destination's rule module value, exempt, tax and round, and finally render the wire response.
 """
 
@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import pycountry
 
+from customs.allocation import allocate
 from customs.fx import Conversion, FxRate, FxTable, parse_override_rates, resolve_conversion
 from customs.rules import RULES
 from customs.rules.base import ZERO, FeeLine, Line, Quote, fmt
@@ -33,7 +34,7 @@ from customs.schemas import (
 )
 from customs.tariffs import Destination, TariffTables, normalize_hs
 from hub.core.errors import FieldError, ValidationFailed
-from hub.core.money import MoneyWire, allocate, currency_exponent, is_known_currency, parse_amount
+from hub.core.money import MoneyWire, currency_exponent, is_known_currency, parse_amount
 
 __all__ = ["INCOTERMS", "MAX_LINES", "TRANSPORT_MODES", "compute_quote", "freight_payer_for", "payer_for"]
 
@@ -56,6 +57,35 @@ def freight_payer_for(incoterm: str) -> str:
 
 
 _PLAIN_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,8})?")
+# Amount strings and HS codes repeat across quotes (a shop's prices, its few codes): each is parsed
+# once. Only well-formed entries are kept (a bad one takes the full path and its error message);
+# the caches are emptied when they grow large, never stale (a string always parses the same way).
+_CACHE_LIMIT = 8192
+_AMOUNTS: dict[str, Decimal] = {}
+_HS_CODES: dict[str, str] = {}
+
+
+def _plain_amount(raw: str) -> Decimal | None:
+    """``Decimal(raw)`` for an unsigned plain amount (<= 15 digits, <= 8 places), else None."""
+    value = _AMOUNTS.get(raw)
+    if value is None and _PLAIN_AMOUNT.fullmatch(raw):
+        if len(_AMOUNTS) >= _CACHE_LIMIT:
+            _AMOUNTS.clear()
+        value = _AMOUNTS[raw] = Decimal(raw)
+    return value
+
+
+def _hs_digits(raw: str) -> str | None:
+    """The digits of a well-formed HS code (6 to 10 digits once separators are dropped), else None."""
+    hs = _HS_CODES.get(raw)
+    if hs is None:
+        hs = normalize_hs(raw)
+        if not hs.isdigit() or not 6 <= len(hs) <= 10:
+            return None
+        if len(_HS_CODES) >= _CACHE_LIMIT:
+            _HS_CODES.clear()
+        _HS_CODES[raw] = hs
+    return hs
 
 
 @lru_cache(maxsize=512)
@@ -71,11 +101,9 @@ class _Errors:
         self.items.append(FieldError(field, message))
 
     def amount(self, field: str, raw: object, *, allow_zero: bool = True) -> Decimal | None:
-        if type(raw) is str and _PLAIN_AMOUNT.fullmatch(raw):
-            # The common case, exactly what parse_amount accepts: unsigned, finite, <= 8 places, < 1e15.
-            value = Decimal(raw)
-            if allow_zero or value:
-                return value
+        # The common case, exactly what parse_amount accepts: unsigned, finite, <= 8 places, < 1e15.
+        if type(raw) is str and (value := _plain_amount(raw)) is not None and (allow_zero or value):
+            return value
         try:
             value = parse_amount(raw)
         except ValueError as exc:
@@ -103,36 +131,46 @@ class _Errors:
 def _parse_lines(req: QuoteRequest, errors: _Errors, nomenclature: frozenset[str] | None) -> list[tuple[Line, Decimal]]:
     parsed: list[tuple[Line, Decimal]] = []
     for i, raw in enumerate(req.lines):
-        path = f"lines[{i}]"
-        hs = normalize_hs(raw.hs_code)
-        if not hs.isdigit() or not 6 <= len(hs) <= 10:
-            errors.add(f"{path}.hs_code", f"{raw.hs_code!r} is not an HS code: 6 to 10 digits, dots allowed")
+        # Field paths are only spelled out for an error: errors are rare, lines are many.
+        hs = _hs_digits(raw.hs_code)
+        if hs is None:
+            errors.add(f"lines[{i}].hs_code", f"{raw.hs_code!r} is not an HS code: 6 to 10 digits, dots allowed")
+            hs = normalize_hs(raw.hs_code)
         elif nomenclature is not None and hs[:6] not in nomenclature:
-            errors.add(f"{path}.hs_code", f"{hs[:6]} is not a subheading of the loaded HS nomenclature")
-        errors.country(f"{path}.origin_country", raw.origin_country)
-        if isinstance(raw.quantity, bool) or not 1 <= raw.quantity <= MAX_QUANTITY:
-            errors.add(f"{path}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}")
-        price = errors.amount(f"{path}.unit_price", raw.unit_price)
-        weight = None if raw.weight_kg is None else errors.amount(f"{path}.weight_kg", raw.weight_kg)
-        rate = None if raw.duty_rate is None else errors.amount(f"{path}.duty_rate", raw.duty_rate)
+            errors.add(f"lines[{i}].hs_code", f"{hs[:6]} is not a subheading of the loaded HS nomenclature")
+        if raw.origin_country is not None and not _known_country(raw.origin_country):
+            errors.country(f"lines[{i}].origin_country", raw.origin_country)
+        quantity = raw.quantity
+        quantity_ok = not isinstance(quantity, bool) and 1 <= quantity <= MAX_QUANTITY
+        if not quantity_ok:
+            errors.add(f"lines[{i}].quantity", f"must be a whole number from 1 to {MAX_QUANTITY}")
+        price = _plain_amount(raw.unit_price) if type(raw.unit_price) is str else None
+        if price is None:
+            price = errors.amount(f"lines[{i}].unit_price", raw.unit_price)
+        weight = None
+        if raw.weight_kg is not None:
+            weight = _plain_amount(raw.weight_kg) if type(raw.weight_kg) is str else None
+            if weight is None:
+                weight = errors.amount(f"lines[{i}].weight_kg", raw.weight_kg)
+        rate = None if raw.duty_rate is None else errors.amount(f"lines[{i}].duty_rate", raw.duty_rate)
         if rate is not None and rate > 1000:
-            errors.add(f"{path}.duty_rate", "a percent from 0 to 1000")
-        if price is None or isinstance(raw.quantity, bool) or not 1 <= raw.quantity <= MAX_QUANTITY:
+            errors.add(f"lines[{i}].duty_rate", "a percent from 0 to 1000")
+        if price is None or not quantity_ok:
             continue
         line = Line(
-            index=i,
-            hs=hs,
-            hs_as_sent=raw.hs_code,
-            description=raw.description,
-            origin=raw.origin_country or req.origin_country,
-            quantity=raw.quantity,
-            unit_value=price,
-            value=ZERO,
-            weight_kg=None if weight is None else weight * raw.quantity,
-            duty_rate_override=rate,
-            tax_category=raw.tax_category,
+            i,
+            hs,
+            raw.hs_code,
+            raw.description,
+            raw.origin_country or req.origin_country,
+            quantity,
+            price,
+            ZERO,
+            None if weight is None else weight * quantity,
+            rate,
+            raw.tax_category,
         )
-        parsed.append((line, price * raw.quantity))
+        parsed.append((line, price * quantity))
     return parsed
 
 
@@ -321,10 +359,12 @@ def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | Non
 def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict[str, Conversion]) -> QuoteResponse:
     ccy = q.currency
     unit = q.unit
+    # str() of an amount quantized to 0..6 places is its plain "f" form, at a third of the cost.
+    text = str if 0 <= q.exponent <= 6 else fmt
 
     def wire(amount: Decimal) -> MoneyWire:
         # Half-up to the minor unit; "+ ZERO" turns a negative zero into "0.00".
-        return MoneyWire(amount=format(amount.quantize(unit, ROUND_HALF_UP) + ZERO, "f"), currency=ccy)
+        return MoneyWire(text(amount.quantize(unit, ROUND_HALF_UP) + ZERO), ccy)
 
     duty_total = q.duty_total()
     tax_total = sum((t.amount for t in q.taxes), ZERO)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
+from customs.allocation import allocate
 from customs.tariffs import Destination, DutyMeasure, TariffTables, TaxRate, Threshold
 from hub.core.errors import FieldError, ValidationFailed
-from hub.core.money import allocate
 
 __all__ = [
     "DeMinimis",
@@ -159,12 +159,27 @@ class RuleModule(Protocol):
 
 
 def fmt(amount: Decimal) -> str:
-    return format(amount, "f")
+    # str() is the plain "f" form unless it chose an exponent (tiny or positive-exponent values),
+    # and costs a third of format(); explanations call this a few times per line.
+    text = str(amount)
+    return text if "E" not in text else format(amount, "f")
+
+
+_PCT: dict[Decimal, str] = {}
 
 
 def pct(rate: Decimal) -> str:
     """A percent as the API writes it: ``Decimal('5.00')`` -> ``"5"``, ``Decimal('0.3464')`` -> ``"0.3464"``."""
-    return format(rate.normalize(), "f")
+    # Rates are few (a table's, a request's): remembered by value. Equal values normalize alike,
+    # except -0 against 0, which is why signed (and non-finite) rates are not remembered.
+    if rate.is_signed() or not rate.is_finite():
+        return format(rate.normalize(), "f")
+    text = _PCT.get(rate)
+    if text is None:
+        if len(_PCT) >= 4096:
+            _PCT.clear()
+        text = _PCT[rate] = format(rate.normalize(), "f")
+    return text
 
 
 def threshold_amount(quote: Quote, row: Threshold) -> Decimal:
@@ -210,10 +225,10 @@ def _measure_amount(
     quote: Quote, line: Line, m: DutyMeasure, errors: list[FieldError]
 ) -> tuple[Decimal, str, Decimal | None]:
     """Exact duty of one measure for one line: (amount, human basis, ad valorem rate or None)."""
-    av = (m.rate or ZERO) * line.customs_value / HUNDRED
-    av_text = f"{pct(m.rate or ZERO)} % x {fmt(line.customs_value)}"
     if m.kind == "free":
         return ZERO, "free", ZERO
+    av = (m.rate or ZERO) * line.customs_value / HUNDRED
+    av_text = f"{pct(m.rate or ZERO)} % x {fmt(line.customs_value)}"
     if m.kind == "ad_valorem":
         return av, av_text, m.rate
     qty = _specific_quantity(quote, line, m, errors)

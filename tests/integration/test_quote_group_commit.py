@@ -1,0 +1,153 @@
+"""Stored quotes are group-committed: concurrent quotes share transactions, each keeps its own row and
+answer, a stale tenant revision is caught per row, and the HTTP answer is the stored JSON re-used."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import httpx
+import msgspec
+
+from customs import quotes, repository, tenant_data
+from customs.schemas import QuoteRequest, StoredQuote
+from customs.tariffs import decode_rows
+from hub.core.database import fetch, tenant_tx
+from hub.core.ids import new_id
+from tests.conftest import TenantHandle
+
+
+def _request(price: int) -> QuoteRequest:
+    return msgspec.convert(
+        {
+            "origin_country": "CN",
+            "destination_country": "US",
+            "currency": "USD",
+            "date": "2026-11-27",
+            "shipping": "20",
+            "lines": [{"hs_code": "950631", "quantity": 1, "unit_price": f"{price}.00"}],
+        },
+        QuoteRequest,
+    )
+
+
+MPF_ROW = (
+    b'[{"type": "fee", "id": "tenant-us-express-mpf", "destination": "US", "code": "MPF", "kind": "flat", '
+    b'"currency": "USD", "amount": "1.00", "entry": "informal", "transport_modes": ["courier"], '
+    b'"valid_from": "2026-10-01", "source": "broker"}]'
+)
+
+
+async def _bump_elsewhere(tenant_id: uuid.UUID) -> None:
+    """What another API process does when it loads rows: store and bump, leaving our cache alone."""
+    rows = decode_rows(MPF_ROW)
+    async with tenant_tx(tenant_id):
+        await repository.upsert_tariff_rows(
+            tenant_id, [(uuid.uuid4(), r.id, "fee", msgspec.json.encode(r).decode()) for r in rows]
+        )
+        await repository.bump_revision(tenant_id)
+
+
+async def test_concurrent_quotes_share_transactions_and_each_gets_its_own_row(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    del client
+    await quotes.create_stored_quote(tenant.id, _request(1000), order_id=None, actor="user:warm")  # caches tables
+    prices = list(range(1000, 1030))
+    created = await asyncio.gather(
+        *(quotes.create_stored_quote(tenant.id, _request(p), order_id=None, actor=f"user:{p}") for p in prices)
+    )
+    assert len({q.id for q in created}) == len(prices)
+    for price, quote in zip(prices, created, strict=True):
+        assert quote.created_by == f"user:{price}"
+        assert quote.goods_total is not None
+        assert quote.goods_total.amount == f"{price}.00"
+        # Answered means committed, and the stored row is this caller's own response.
+        assert await quotes.get_stored_quote(tenant.id, quote.id) == quote
+    # Rows written in one transaction share its now(): fewer timestamps than quotes means shared commits.
+    assert len({q.created_at for q in created}) < len(prices)
+    async with tenant_tx(tenant.id):
+        rows = await fetch("SELECT id, landed_cost_total, created_by FROM landed_cost_quotes")
+    by_id = {row["id"]: row for row in rows}
+    for quote in created:
+        assert by_id[quote.id]["landed_cost_total"] == Decimal(quote.landed_cost_total.amount)
+        assert by_id[quote.id]["created_by"] == quote.created_by
+
+
+async def test_concurrent_quotes_after_a_load_elsewhere_are_recomputed_from_fresh_data(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    del client
+    before = await quotes.create_stored_quote(tenant.id, _request(600), order_id=None, actor="user:test")
+    await _bump_elsewhere(tenant.id)
+    after = await asyncio.gather(
+        *(quotes.create_stored_quote(tenant.id, _request(600), order_id=None, actor="user:test") for _ in range(8))
+    )
+    for quote in after:
+        assert quote.rules_version != before.rules_version
+        assert any(fee.code == "MPF" and fee.amount.amount == "1.00" for fee in quote.fees)
+        assert await quotes.get_stored_quote(tenant.id, quote.id) == quote
+    cached = tenant_data.cached_data(tenant.id)
+    assert cached is not None
+    assert cached.revision == 1
+
+
+async def test_a_batch_answers_per_row_and_skips_only_the_stale_one(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    del client
+    await _bump_elsewhere(tenant.id)  # revision 1
+
+    def row(revision: int | None) -> repository.QuoteRow:
+        return repository.QuoteRow(
+            id=new_id(),
+            order_id=None,
+            request_json="{}",
+            response_json='{"x": 1}',
+            rules_version="v",
+            destination_country="US",
+            currency="USD",
+            landed_cost_total=Decimal("1.00"),
+            created_by="user:test",
+            expected_revision=revision,
+        )
+
+    rows = [row(1), row(0), row(None), row(1)]
+    async with tenant_tx(tenant.id):
+        results = await repository.insert_quotes(tenant.id, rows)
+    assert [r is not None for r in results] == [True, False, True, True]
+    assert all(isinstance(r, dt.datetime) for r in results if r is not None)
+    async with tenant_tx(tenant.id):
+        stored = {r["id"] for r in await fetch("SELECT id FROM landed_cost_quotes")}
+    assert stored == {rows[0].id, rows[2].id, rows[3].id}
+
+
+async def test_the_http_answer_is_the_stored_quote_byte_for_byte(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    body = msgspec.json.encode(_request(250))
+    for _ in range(2):  # the first computes with freshly loaded tables, the second with cached ones
+        created = await client.post("/v1/landed-cost/quotes", content=body, headers=tenant.headers())
+        assert created.status_code == 201
+        assert created.headers["content-type"].startswith("application/json")
+        quote = msgspec.json.decode(created.content, type=StoredQuote)
+        read = await client.get(f"/v1/landed-cost/quotes/{quote.id}", headers=tenant.headers())
+        assert read.status_code == 200
+        assert created.content == read.content
+        assert created.content == msgspec.json.encode(quote)
+
+
+async def test_an_idempotent_replay_answers_the_same_bytes(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    body = msgspec.json.encode(_request(250))
+    headers = tenant.headers(**{"Idempotency-Key": "quote-1"})
+    first = await client.post("/v1/landed-cost/quotes", content=body, headers=headers)
+    again = await client.post("/v1/landed-cost/quotes", content=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content
+    quote = msgspec.json.decode(first.content, type=StoredQuote)
+    read = await client.get(f"/v1/landed-cost/quotes/{quote.id}", headers=tenant.headers())
+    assert read.content == first.content
+    async with tenant_tx(tenant.id):
+        assert (await fetch("SELECT count(*) AS n FROM landed_cost_quotes"))[0]["n"] == 1
