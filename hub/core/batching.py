@@ -45,13 +45,14 @@ class GroupCommit(Generic[T, R]):
     written in that transaction instead (its row must commit or roll back with the caller's work).
     """
 
-    def __init__(self, name: str, write: Writer[T, R], *, max_batch: int = 128) -> None:
+    def __init__(self, name: str, write: Writer[T, R], *, max_batch: int = 128, writers: int = 1) -> None:
         self.name = name
         self._write = write
         self._max_batch = max_batch
+        self._writers = writers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[_Entry[T, R]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         _INSTANCES.add(self)  # type: ignore[arg-type]
 
     async def submit(self, tenant_id: uuid.UUID, item: T) -> R:
@@ -59,20 +60,22 @@ class GroupCommit(Generic[T, R]):
             return (await self._write(tenant_id, [item]))[0]
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests, a restarted worker): start afresh
-            self._loop, self._pending, self._task = loop, [], None
+            self._loop, self._pending, self._tasks = loop, [], set()
         future: asyncio.Future[R] = loop.create_future()
         self._pending.append(_Entry(tenant_id, item, future))
-        if self._task is None or self._task.done():
-            # A fresh context: the writer must not inherit the first caller's ContextVars (Piccolo
-            # keeps the current transaction in one).
-            self._task = loop.create_task(self._run(), context=contextvars.Context())
+        if len(self._tasks) < self._writers:
+            # With ``writers`` > 1 another transaction starts while the first waits on PostgreSQL,
+            # so heavy rows keep both the database and this process busy. A fresh context: a writer
+            # must not inherit the first caller's ContextVars (Piccolo keeps the transaction in one).
+            task = loop.create_task(self._run(), context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     async def drain(self) -> None:
         """Wait until everything submitted so far is written (at shutdown)."""
-        task = self._task
-        if task is not None and self._loop is asyncio.get_running_loop() and not task.done():
-            await asyncio.shield(task)
+        if self._tasks and self._loop is asyncio.get_running_loop():
+            await asyncio.shield(asyncio.gather(*self._tasks))
 
     async def _run(self) -> None:
         try:

@@ -20,9 +20,18 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.batches: list[list[uuid.UUID]] = []
+        self.active = self.most_active = 0
 
     async def write(self, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[str]:
         self.batches.append(list(ids))
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        try:
+            return await self._insert(tenant_id, ids)
+        finally:
+            self.active -= 1
+
+    async def _insert(self, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[str]:
         await fetch(
             "INSERT INTO outbox (tenant_id, id, job, payload) "
             "SELECT {}, u.id, 'group-commit-test', jsonb_build_object() FROM unnest({}::uuid[]) AS u(id)",
@@ -60,6 +69,25 @@ async def test_concurrent_callers_share_transactions_and_each_row_is_stored_befo
     # 40 concurrent callers: the first is written alone, the others queue behind it and share.
     assert len(recorder.batches) < len(ids)
     assert len(set(transactions)) == len(recorder.batches)
+    assert recorder.most_active == 1  # one writer: one transaction at a time
+
+
+async def test_two_writers_overlap_and_every_caller_is_answered_once(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    del client
+    recorder = _Recorder()
+    writer: GroupCommit[uuid.UUID, str] = GroupCommit("test", recorder.write, writers=2, max_batch=10)
+    ids = [new_id() for _ in range(60)]
+    transactions = await asyncio.gather(*(writer.submit(tenant.id, i) for i in ids))
+    assert await _stored(tenant.id, ids) == set(ids)
+    written = [i for batch in recorder.batches for i in batch]
+    assert sorted(written) == sorted(ids)  # each row written exactly once
+    assert [len(batch) for batch in recorder.batches] == [10] * 6  # max_batch bounds a transaction
+    assert len(set(transactions)) == 6
+    assert recorder.most_active == 2  # two transactions were open at once
+    await writer.drain()
+    assert not writer._tasks  # both writers finished with nothing left queued
 
 
 async def test_a_bad_row_fails_only_its_caller(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
