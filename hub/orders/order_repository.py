@@ -44,16 +44,26 @@ class IntakeReads(NamedTuple):
     customer_id: uuid.UUID
     catalog: dict[str, ProductRead]
     stock: dict[str, StockSeen]
+    unknown_subheadings: frozenset[str] | None
+    """Of the given codes and the products' codes, the 6-digit subheadings no loaded nomenclature
+    knows; None when no nomenclature is loaded (then nothing can be said)."""
 
 
 async def intake_reads(
-    tenant_id: uuid.UUID, skus: list[str], code: str, name: str, email: str | None, phone: str | None
+    tenant_id: uuid.UUID,
+    skus: list[str],
+    hs_codes: list[str],
+    code: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
 ) -> IntakeReads:
-    """Upsert the customer by code and read the catalog entries and unlocked stock rows of ``skus``,
-    in one round trip and before the intake takes any contended lock.
+    """Upsert the customer by code and read the catalog entries and unlocked stock rows of ``skus``
+    and which HS subheadings are unknown, in one round trip, before the intake takes any contended lock.
 
     A SKU may have a product, a stock row, both or neither; there is one row per distinct SKU (and
-    one with no SKU when there are none) and each carries the customer's id.
+    one with no SKU when there are none) and each carries the customer's id and the HS answer, which
+    is that of :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
     """
     rows = await fetch(
         f"""
@@ -65,11 +75,21 @@ async def intake_reads(
                 phone = coalesce(EXCLUDED.phone, customers.phone),
                 updated_at = now()
             RETURNING id
+        ), wanted AS (
+            SELECT * FROM unnest({{}}::text[]) AS w(sku)
+        ), hs AS (
+            SELECT left(c.code, 6) AS code FROM unnest({{}}::text[]) AS c(code) WHERE c.code <> ''
+            UNION
+            SELECT left(p.hs_code, 6) FROM products p JOIN wanted w ON p.tenant_id = {{}} AND p.sku = w.sku
+            WHERE p.hs_code <> ''
         )
         SELECT c.id AS customer_id, w.sku AS wanted_sku, p.id IS NOT NULL AS has_product, {PRODUCT_SQL_COLUMNS},
-            s.on_hand - s.reserved AS available, s.incoming_eta, s.sku IS NOT NULL AS has_stock
+            s.on_hand - s.reserved AS available, s.incoming_eta, s.sku IS NOT NULL AS has_stock,
+            EXISTS (SELECT 1 FROM hs_codes) AS hs_loaded,
+            ARRAY(SELECT hs.code FROM hs WHERE NOT EXISTS (SELECT 1 FROM hs_codes h WHERE h.code = hs.code))
+                AS hs_unknown
         FROM customer c
-        LEFT JOIN unnest({{}}::text[]) AS w(sku) ON true
+        LEFT JOIN wanted w ON true
         LEFT JOIN products p ON p.tenant_id = {{}} AND p.sku = w.sku
         LEFT JOIN stock s ON s.tenant_id = {{}} AND s.sku = w.sku
         """,  # noqa: S608  (column names come from code)
@@ -80,13 +100,17 @@ async def intake_reads(
         email,
         phone,
         sorted(set(skus)),
+        hs_codes,
+        tenant_id,
         tenant_id,
         tenant_id,
     )
+    first = rows[0]
     return IntakeReads(
-        rows[0]["customer_id"],
+        first["customer_id"],
         {row["wanted_sku"]: product_read(row) for row in rows if row["has_product"]},
         {row["wanted_sku"]: StockSeen(row["available"], row["incoming_eta"]) for row in rows if row["has_stock"]},
+        frozenset(first["hs_unknown"]) if first["hs_loaded"] else None,
     )
 
 

@@ -199,8 +199,14 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         # Every read that does not depend on the reservation comes before any contended lock; the
         # customer upsert rides along (a validation error below rolls it back with the rest).
         customer = header["customer"]
-        customer_id, catalog, stock_seen = await repo.intake_reads(
-            tenant_id, skus, customer["code"], customer["name"], customer["email"], customer["phone"]
+        customer_id, catalog, stock_seen, unknown_subheadings = await repo.intake_reads(
+            tenant_id,
+            skus,
+            [ln.hs_code for ln in intake_lines if ln.hs_code],
+            customer["code"],
+            customer["name"],
+            customer["email"],
+            customer["phone"],
         )
         lines, errors = _resolve_lines(intake_lines, catalog, currency)
         priced = price_order(
@@ -212,7 +218,11 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
             for (line, _), price in zip(lines, priced.lines, strict=True)
         ]
-        unknown_codes = await hs_codes.unknown_subheadings([ln["hs_code"] for ln in line_rows if ln["hs_code"]])
+        unknown_codes = {
+            ln["hs_code"]
+            for ln in line_rows
+            if ln["hs_code"] and unknown_subheadings is not None and ln["hs_code"][:6] in unknown_subheadings
+        }
         order_id = new_id()
         order = {
             "id": order_id,
