@@ -186,9 +186,11 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     """Validate, price, reserve, review and record a new order, all in one transaction.
 
     ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``). The work is
-    ordered so the contended rows are held briefly: stock rows from the reservation to the commit,
-    the tenant's number counter only from the order's insert to the commit. A second order with the
-    same ``(channel, external_ref)`` waits on the unique index and is refused with the first one's id.
+    ordered so the contended rows are held briefly: everything that does not depend on the
+    reservation is read (and the customer upserted) first; the stock rows and the tenant's number
+    counter are then taken, in that order, by the last statement or two and held to the commit. A
+    second order with the same ``(channel, external_ref)`` waits on the unique index and is refused
+    with the first one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
     currency = header["currency"]
@@ -246,6 +248,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             "total": priced.total,
             "entered_by": actor,
         }
+        events: list[tuple[str, str, dict[str, Any]]] = []
 
         async def assess(reserved: dict[int, tuple[int, date | None]]) -> list[tuple[str, dict[str, Any]]]:
             """Review the order as reserved; fills status, findings, ETA and lines; returns the outbox jobs."""
@@ -267,6 +270,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             order.update(status=status, findings=msgspec.to_builtins(findings), backorder_eta=eta)
             events.extend(
                 [
+                    # insert_order adds the order's number to this first event's payload.
                     (actor, "order.received", {"channel": data.channel, "external_ref": data.external_ref}),
                     ("system:review", "review.completed", _review_summary(findings)),
                     ("system:review", "order.status_changed", {"from": "received", "to": status}),
@@ -280,7 +284,6 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
                 ),
             ]
 
-        events: list[tuple[str, str, dict[str, Any]]] = []
         # The common case, every stocked line reserved in full, is reviewed before any lock and then
         # reserved, numbered and inserted in one statement: the hot rows (stock, number counter) are
         # held for that statement and the commit only. The statement checks the guess under the locks.
