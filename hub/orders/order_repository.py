@@ -9,12 +9,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from hub.core.database import fetch
 from hub.core.ids import new_id
+from hub.orders.repository import PRODUCT_SQL_COLUMNS, product_read
+from hub.orders.schemas import ProductRead
 
 
 def _json(value: object) -> str:
@@ -31,51 +33,224 @@ async def find_by_external_ref(tenant_id: uuid.UUID, channel: str, external_ref:
     return rows[0] if rows else None
 
 
-async def upsert_customer(
-    tenant_id: uuid.UUID, code: str, name: str, email: str | None, phone: str | None
-) -> uuid.UUID:
+class StockSeen(NamedTuple):
+    """A stock row as read without a lock: a guess that the locked statement checks again."""
+
+    available: int
+    incoming_eta: date | None
+
+
+class IntakeReads(NamedTuple):
+    customer_id: uuid.UUID
+    catalog: dict[str, ProductRead]
+    stock: dict[str, StockSeen]
+    unknown_subheadings: frozenset[str] | None
+    """Of the given codes and the products' codes, the 6-digit subheadings no loaded nomenclature
+    knows; None when no nomenclature is loaded (then nothing can be said)."""
+
+
+async def intake_reads(
+    tenant_id: uuid.UUID,
+    skus: list[str],
+    hs_codes: list[str],
+    code: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+) -> IntakeReads:
+    """Upsert the customer by code and read the catalog entries and unlocked stock rows of ``skus``
+    and which HS subheadings are unknown, in one round trip, before the intake takes any contended lock.
+
+    A SKU may have a product, a stock row, both or neither; there is one row per distinct SKU (and
+    one with no SKU when there are none) and each carries the customer's id and the HS answer, which
+    is that of :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
+    """
     rows = await fetch(
-        """
-        INSERT INTO customers (tenant_id, id, code, name, email, phone) VALUES ({}, {}, {}, {}, {}, {})
-        ON CONFLICT (tenant_id, code) DO UPDATE SET
-            name = EXCLUDED.name,
-            email = coalesce(EXCLUDED.email, customers.email),
-            phone = coalesce(EXCLUDED.phone, customers.phone),
-            updated_at = now()
-        RETURNING id
-        """,
+        f"""
+        WITH customer AS (
+            INSERT INTO customers (tenant_id, id, code, name, email, phone) VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}})
+            ON CONFLICT (tenant_id, code) DO UPDATE SET
+                name = EXCLUDED.name,
+                email = coalesce(EXCLUDED.email, customers.email),
+                phone = coalesce(EXCLUDED.phone, customers.phone),
+                updated_at = now()
+            RETURNING id
+        ), wanted AS (
+            SELECT * FROM unnest({{}}::text[]) AS w(sku)
+        ), hs AS (
+            SELECT left(c.code, 6) AS code FROM unnest({{}}::text[]) AS c(code) WHERE c.code <> ''
+            UNION
+            SELECT left(p.hs_code, 6) FROM products p JOIN wanted w ON p.tenant_id = {{}} AND p.sku = w.sku
+            WHERE p.hs_code <> ''
+        )
+        SELECT c.id AS customer_id, w.sku AS wanted_sku, p.id IS NOT NULL AS has_product, {PRODUCT_SQL_COLUMNS},
+            s.on_hand - s.reserved AS available, s.incoming_eta, s.sku IS NOT NULL AS has_stock,
+            EXISTS (SELECT 1 FROM hs_codes) AS hs_loaded,
+            ARRAY(SELECT hs.code FROM hs WHERE NOT EXISTS (SELECT 1 FROM hs_codes h WHERE h.code = hs.code))
+                AS hs_unknown
+        FROM customer c
+        LEFT JOIN wanted w ON true
+        LEFT JOIN products p ON p.tenant_id = {{}} AND p.sku = w.sku
+        LEFT JOIN stock s ON s.tenant_id = {{}} AND s.sku = w.sku
+        """,  # noqa: S608  (column names come from code)
         tenant_id,
         new_id(),
         code,
         name,
         email,
         phone,
+        sorted(set(skus)),
+        hs_codes,
+        tenant_id,
+        tenant_id,
+        tenant_id,
     )
-    return rows[0]["id"]  # type: ignore[no-any-return]
+    first = rows[0]
+    return IntakeReads(
+        first["customer_id"],
+        {row["wanted_sku"]: product_read(row) for row in rows if row["has_product"]},
+        {row["wanted_sku"]: StockSeen(row["available"], row["incoming_eta"]) for row in rows if row["has_stock"]},
+        frozenset(first["hs_unknown"]) if first["hs_loaded"] else None,
+    )
 
 
-async def insert_order(tenant_id: uuid.UUID, order: dict[str, Any], lines: list[dict[str, Any]]) -> int | None:
-    """Insert the order under the next gapless number and its lines; None if (channel, external_ref) exists.
+class Reservation(NamedTuple):
+    """What one SKU's stock row gave an order: units taken and the row's incoming ETA."""
 
-    The number is allocated in the same statement as the insert, so the tenant's counter row stays
-    locked only from here to the commit, a few statements later, not for the whole intake.
+    taken: int
+    incoming_eta: date | None
+
+
+async def reserve_stock(tenant_id: uuid.UUID, wanted: dict[str, tuple[int, int]]) -> dict[str, Reservation]:
+    """Reserve per SKU ``(requested, held)`` in one statement; SKUs without a stock row are left out.
+
+    ``held`` is what the order holds now; it is released and up to ``requested`` taken again, as much
+    as the row allows. The rows are locked in SKU order (no deadlocks between orders) and only rows
+    whose ``reserved`` changes are written.
     """
+    if not wanted:
+        return {}
+    skus = sorted(wanted)
     rows = await fetch(
         """
-        WITH next AS (
-            INSERT INTO order_counters (tenant_id, last_number) VALUES ({}, 1)
+        WITH wanted AS (
+            SELECT * FROM unnest({}::text[], {}::bigint[], {}::bigint[]) AS w(sku, requested, held)
+        ), locked AS (
+            SELECT s.sku, s.on_hand, s.reserved, s.incoming_eta FROM stock s
+            WHERE s.tenant_id = {} AND s.sku = ANY({}::text[]) ORDER BY s.sku FOR UPDATE
+        ), taken AS (
+            SELECT l.sku, l.incoming_eta, w.held,
+                LEAST(w.requested, GREATEST(0, l.on_hand - l.reserved + w.held)) AS taken
+            FROM locked l JOIN wanted w USING (sku)
+        ), changed AS (
+            UPDATE stock s SET reserved = s.reserved - t.held + t.taken, updated_at = now()
+            FROM taken t WHERE s.tenant_id = {} AND s.sku = t.sku AND t.taken <> t.held
+        )
+        SELECT sku, taken, incoming_eta FROM taken
+        """,
+        skus,
+        [wanted[sku][0] for sku in skus],
+        [wanted[sku][1] for sku in skus],
+        tenant_id,
+        skus,
+        tenant_id,
+    )
+    return {row["sku"]: Reservation(int(row["taken"]), row["incoming_eta"]) for row in rows}
+
+
+class Inserted(NamedTuple):
+    """The outcome of :func:`insert_order`."""
+
+    reserved: bool
+    """False: the stock rows did not match what the caller expected; nothing was written."""
+    number: int | None
+    """The order's number; None if its ``(channel, external_ref)`` exists (nothing was written)."""
+
+
+async def insert_order(
+    tenant_id: uuid.UUID,
+    order: dict[str, Any],
+    lines: list[dict[str, Any]],
+    events: list[tuple[str, str, dict[str, Any]]],
+    jobs: list[tuple[str, dict[str, Any]]],
+    *,
+    expect_stock: dict[str, tuple[int, date | None]] | None = None,
+    skus: list[str] | None = None,
+) -> Inserted:
+    """Insert the order under the next gapless number, its lines, timeline events and outbox rows.
+
+    One statement, so the contended rows (the tenant's number counter, and the stock rows when
+    ``expect_stock`` is given) are held from here to the commit only. ``expect_stock`` maps SKU to
+    ``(requested, incoming_eta)``: all of them are reserved in full, provided that, under the stock
+    rows' locks, exactly these SKUs of ``skus`` have a stock row, each with that ETA and enough
+    available; otherwise nothing is written and ``reserved`` is False. The first event's payload
+    gets the order's ``number`` (formatted like ``format_number``); the outbox rows are those
+    :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the
+    statement, so lines and events may reference the order inserted in it.
+    """
+    expected = expect_stock or {}
+    expected_skus = sorted(expected)
+    locked_skus = sorted(set(skus or ())) if expect_stock is not None else []
+
+    def column(name: str) -> list[Any]:
+        return [line[name] for line in lines]
+
+    rows = await fetch(
+        """
+        WITH wanted AS (
+            SELECT * FROM unnest({}::text[], {}::bigint[], {}::date[]) AS w(sku, requested, eta)
+        ), locked AS (
+            SELECT s.sku, s.on_hand, s.reserved, s.incoming_eta FROM stock s
+            WHERE s.tenant_id = {} AND s.sku = ANY({}::text[]) ORDER BY s.sku FOR UPDATE
+        ), ok AS (
+            SELECT count(*) = {} AND coalesce(bool_and(w.sku IS NOT NULL AND l.on_hand - l.reserved >= w.requested
+                AND l.incoming_eta IS NOT DISTINCT FROM w.eta), true) AS ok
+            FROM locked l LEFT JOIN wanted w USING (sku)
+        ), reserve AS (
+            UPDATE stock s SET reserved = s.reserved + w.requested, updated_at = now()
+            FROM wanted w, ok WHERE ok.ok AND s.tenant_id = {} AND s.sku = w.sku
+        ), next AS (
+            INSERT INTO order_counters (tenant_id, last_number) SELECT {}, 1 FROM ok WHERE ok.ok
             ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counters.last_number + 1
             RETURNING last_number
+        ), new_order AS (
+            INSERT INTO orders (tenant_id, id, number, channel, channel_detail, external_ref, status, customer_id,
+                customer, ship_to, bill_to, currency, incoterm, requested_delivery_date, rush, customization,
+                special_terms, discounts, subtotal, discount_total, shipping, total, findings, backorder_eta,
+                entered_by)
+            SELECT {}, {}, next.last_number, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {},
+                {}, {}, {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
+            FROM next
+            ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
+            RETURNING id, number
+        ), new_lines AS (
+            INSERT INTO order_lines (tenant_id, order_id, line_no, sku, product_id, name, spec, hs_code,
+                origin_country, weight_kg, quantity, unit_price, list_price, discount, line_total, reserved_qty)
+            SELECT {}, o.id, l.* FROM new_order o, unnest({}::int[], {}::text[], {}::uuid[], {}::text[], {}::text[],
+                {}::text[], {}::text[], {}::numeric[], {}::int[], {}::numeric[], {}::numeric[], {}::numeric[],
+                {}::numeric[], {}::int[]) AS l
+        ), new_events AS (
+            INSERT INTO order_events (tenant_id, id, order_id, actor, kind, payload)
+            SELECT {}, e.id, o.id, e.actor, e.kind, CASE WHEN e.ord = 1
+                THEN e.payload::jsonb || jsonb_build_object('number',
+                    'SO-' || lpad(o.number::text, greatest(6, length(o.number::text)), '0'))
+                ELSE e.payload::jsonb END
+            FROM new_order o, unnest({}::uuid[], {}::text[], {}::text[], {}::text[]) WITH ORDINALITY
+                AS e(id, actor, kind, payload, ord)
+        ), new_jobs AS (
+            INSERT INTO outbox (tenant_id, id, job, payload)
+            SELECT {}, j.id, j.job, j.payload::jsonb
+            FROM new_order o, unnest({}::uuid[], {}::text[], {}::text[]) AS j(id, job, payload)
         )
-        INSERT INTO orders (tenant_id, id, number, channel, channel_detail, external_ref, status, customer_id,
-            customer, ship_to, bill_to, currency, incoterm, requested_delivery_date, rush, customization,
-            special_terms, discounts, subtotal, discount_total, shipping, total, findings, backorder_eta, entered_by)
-        SELECT {}, {}, next.last_number, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {}, {}, {},
-            {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
-        FROM next
-        ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
-        RETURNING number
+        SELECT (SELECT ok FROM ok) AS reserved, (SELECT number FROM new_order) AS number
         """,
+        expected_skus,
+        [expected[sku][0] for sku in expected_skus],
+        [expected[sku][1] for sku in expected_skus],
+        tenant_id,
+        locked_skus,
+        len(expected_skus),
+        tenant_id,
         tenant_id,
         tenant_id,
         order["id"],
@@ -101,11 +276,33 @@ async def insert_order(tenant_id: uuid.UUID, order: dict[str, Any], lines: list[
         _json(order["findings"]),
         order["backorder_eta"],
         order["entered_by"],
+        tenant_id,
+        column("line_no"),
+        column("sku"),
+        column("product_id"),
+        column("name"),
+        column("spec"),
+        column("hs_code"),
+        column("origin_country"),
+        column("weight_kg"),
+        column("quantity"),
+        column("unit_price"),
+        column("list_price"),
+        column("discount"),
+        column("line_total"),
+        column("reserved_qty"),
+        tenant_id,
+        [new_id() for _ in events],
+        [e[0] for e in events],
+        [e[1] for e in events],
+        [_json(e[2]) for e in events],
+        tenant_id,
+        [new_id() for _ in jobs],
+        [job for job, _ in jobs],
+        [_json(payload) for _, payload in jobs],
     )
-    if not rows:
-        return None
-    await insert_lines(tenant_id, order["id"], lines)
-    return int(rows[0]["number"])
+    number = rows[0]["number"]
+    return Inserted(bool(rows[0]["reserved"]), None if number is None else int(number))
 
 
 async def insert_lines(tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from asyncpg.exceptions import UniqueViolationError
 from piccolo.columns import Column
 
+from hub.core.database import fetch
 from hub.core.errors import Conflict
 from hub.core.money import MoneyWire
 from hub.orders.schemas import ProductRead
@@ -32,7 +33,7 @@ _PRODUCT_COLUMNS = (
 )
 
 
-def _product(row: dict[str, Any]) -> ProductRead:
+def product_read(row: dict[str, Any]) -> ProductRead:
     return ProductRead(
         id=row["id"],
         sku=row["sku"],
@@ -72,14 +73,23 @@ async def get_product(tenant_id: uuid.UUID, product_id: uuid.UUID) -> ProductRea
     row = await (
         Product.select(*_PRODUCT_COLUMNS).where((Product.tenant_id == tenant_id) & (Product.id == product_id)).first()
     )
-    return _product(row) if row else None
+    return product_read(row) if row else None
+
+
+# The product columns for raw SQL over ``products p``.
+PRODUCT_SQL_COLUMNS = ", ".join(f"p.{column._meta.db_column_name}" for column in _PRODUCT_COLUMNS)
 
 
 async def get_products_by_sku(tenant_id: uuid.UUID, skus: list[str]) -> dict[str, ProductRead]:
+    # Raw SQL: on the intake path Piccolo's query building cost more CPU than the query.
     if not skus:
         return {}
-    rows = await Product.select(*_PRODUCT_COLUMNS).where((Product.tenant_id == tenant_id) & (Product.sku.is_in(skus)))
-    return {row["sku"]: _product(row) for row in rows}
+    rows = await fetch(
+        f"SELECT {PRODUCT_SQL_COLUMNS} FROM products p WHERE p.tenant_id = {{}} AND p.sku = ANY({{}}::text[])",  # noqa: S608  (column names come from code)
+        tenant_id,
+        skus,
+    )
+    return {row["sku"]: product_read(row) for row in rows}
 
 
 async def update_product(tenant_id: uuid.UUID, product_id: uuid.UUID, values: dict[str, Any]) -> ProductRead | None:
@@ -100,4 +110,4 @@ async def list_products(
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Product.sku.ilike(pattern) | Product.name.ilike(pattern))
     rows = await query.order_by(Product.id, ascending=False).limit(limit + 1)
-    return [_product(row) for row in rows]
+    return [product_read(row) for row in rows]

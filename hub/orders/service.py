@@ -186,16 +186,30 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     """Validate, price, reserve, review and record a new order, all in one transaction.
 
     ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``). The work is
-    ordered so the contended rows are held briefly: stock rows from the reservation to the commit,
-    the tenant's number counter only from the order's insert to the commit. A second order with the
-    same ``(channel, external_ref)`` waits on the unique index and is refused with the first one's id.
+    ordered so the contended rows are held briefly: everything that does not depend on the
+    reservation is read (and the customer upserted) first; the stock rows and the tenant's number
+    counter are then taken, in that order, by the last statement or two and held to the commit. A
+    second order with the same ``(channel, external_ref)`` waits on the unique index and is refused
+    with the first one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
     currency = header["currency"]
     tenant_id = principal.tenant_id
     actor = actor or principal.actor
+    skus = [ln.data.sku for ln in intake_lines if ln.data.sku]
     async with tenant_tx(tenant_id):
-        catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln.data.sku for ln in intake_lines if ln.data.sku])
+        # Every read that does not depend on the reservation comes before any contended lock; the
+        # customer upsert rides along (a validation error below rolls it back with the rest).
+        customer = header["customer"]
+        customer_id, catalog, stock_seen, unknown_subheadings = await repo.intake_reads(
+            tenant_id,
+            skus,
+            [ln.hs_code for ln in intake_lines if ln.hs_code],
+            customer["code"],
+            customer["name"],
+            customer["email"],
+            customer["phone"],
+        )
         lines, errors = _resolve_lines(intake_lines, catalog, currency)
         priced = price_order(
             currency, [(ln["unit_price"], ln["quantity"], d) for ln, d in lines], discounts, shipping, errors
@@ -206,32 +220,17 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
             for (line, _), price in zip(lines, priced.lines, strict=True)
         ]
-        customer = header["customer"]
-        customer_id = await repo.upsert_customer(
-            tenant_id, customer["code"], customer["name"], customer["email"], customer["phone"]
-        )
-        reserved = await _reserve_lines(tenant_id, line_rows)
-        for line in line_rows:
-            line["reserved_qty"] = reserved[line["line_no"]][0]
-        findings, status, eta = await _assess(
-            principal,
-            currency=currency,
-            customer=customer,
-            ship_to=header["ship_to"],
-            rush=data.rush,
-            customization=data.customization,
-            requested_delivery_date=data.requested_delivery_date,
-            lines=line_rows,
-            reserved=reserved,
-            catalog=catalog,
-        )
+        unknown_codes = {
+            ln["hs_code"]
+            for ln in line_rows
+            if ln["hs_code"] and unknown_subheadings is not None and ln["hs_code"][:6] in unknown_subheadings
+        }
         order_id = new_id()
         order = {
             "id": order_id,
             "channel": data.channel,
             "channel_detail": data.channel_detail,
             "external_ref": data.external_ref,
-            "status": status,
             "customer_id": customer_id,
             "customer": customer,
             "ship_to": header["ship_to"],
@@ -247,12 +246,63 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             "discount_total": priced.discount_total,
             "shipping": priced.shipping,
             "total": priced.total,
-            "findings": msgspec.to_builtins(findings),
-            "backorder_eta": eta,
             "entered_by": actor,
         }
-        number = await repo.insert_order(tenant_id, order, line_rows)
-        if number is None:
+        events: list[tuple[str, str, dict[str, Any]]] = []
+
+        async def assess(reserved: dict[int, tuple[int, date | None]]) -> list[tuple[str, dict[str, Any]]]:
+            """Review the order as reserved; fills status, findings, ETA and lines; returns the outbox jobs."""
+            for line in line_rows:
+                line["reserved_qty"] = reserved[line["line_no"]][0]
+            findings, status, eta = await _assess(
+                principal,
+                currency=currency,
+                customer=customer,
+                ship_to=header["ship_to"],
+                rush=data.rush,
+                customization=data.customization,
+                requested_delivery_date=data.requested_delivery_date,
+                lines=line_rows,
+                reserved=reserved,
+                catalog=catalog,
+                unknown_codes=unknown_codes,
+            )
+            order.update(status=status, findings=msgspec.to_builtins(findings), backorder_eta=eta)
+            events.extend(
+                [
+                    # insert_order adds the order's number to this first event's payload.
+                    (actor, "order.received", {"channel": data.channel, "external_ref": data.external_ref}),
+                    ("system:review", "review.completed", _review_summary(findings)),
+                    ("system:review", "order.status_changed", {"from": "received", "to": status}),
+                ]
+            )
+            return [
+                ("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}),
+                (
+                    "deliver_order_event",
+                    {"event": "order.status_changed", "order_id": str(order_id), "from": "received", "to": status},
+                ),
+            ]
+
+        # The common case, every stocked line reserved in full, is reviewed before any lock and then
+        # reserved, numbered and inserted in one statement: the hot rows (stock, number counter) are
+        # held for that statement and the commit only. The statement checks the guess under the locks.
+        expected = _full_reservation(line_rows, catalog, stock_seen)
+        inserted = None
+        if expected is not None:
+            reserved, expect_stock = expected
+            jobs = await assess(reserved)
+            inserted = await repo.insert_order(
+                tenant_id, order, line_rows, events, jobs, expect_stock=expect_stock, skus=skus
+            )
+        if inserted is None or not inserted.reserved:
+            # Short stock (or stock moved since it was read): reserve what there is, then review.
+            events.clear()
+            for line in line_rows:
+                line["reserved_qty"] = 0
+            jobs = await assess(await _reserve_lines(tenant_id, line_rows))
+            inserted = await repo.insert_order(tenant_id, order, line_rows, events, jobs)
+        if inserted.number is None:
             existing = await repo.find_by_external_ref(tenant_id, data.channel, data.external_ref or "")
             assert existing is not None
             raise Conflict(
@@ -262,32 +312,32 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
                     "existing_order_number": format_number(existing["number"]),
                 },
             )
-        await repo.add_events(
-            tenant_id,
-            order_id,
-            [
-                (
-                    actor,
-                    "order.received",
-                    {"channel": data.channel, "external_ref": data.external_ref, "number": format_number(number)},
-                ),
-                ("system:review", "review.completed", _review_summary(findings)),
-                ("system:review", "order.status_changed", {"from": "received", "to": status}),
-            ],
-        )
-        await outbox.enqueue_many(
-            tenant_id,
-            [
-                ("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}),
-                (
-                    "deliver_order_event",
-                    {"event": "order.status_changed", "order_id": str(order_id), "from": "received", "to": status},
-                ),
-            ],
-        )
-        order["number"] = number
+        order["number"] = inserted.number
         now = datetime.now(UTC)
         return order_read({**order, "version": 1, "created_at": now, "updated_at": now}, line_rows)
+
+
+def _full_reservation(
+    lines: list[dict[str, Any]], catalog: dict[str, ProductRead], stock: dict[str, repo.StockSeen]
+) -> tuple[dict[int, tuple[int, date | None]], dict[str, tuple[int, date | None]]] | None:
+    """What :func:`_reserve_lines` would give if the stock read holds: (per line, per SKU expected).
+
+    None unless every catalog line would be reserved in full: a short line's review reads other
+    SKUs' stock (substitutes), which must happen after the reservation, as :func:`_reserve_lines` does.
+    """
+    requested: dict[str, int] = {}
+    for line in lines:
+        if line["sku"] in stock:
+            requested[line["sku"]] = requested.get(line["sku"], 0) + line["quantity"]
+        elif line["sku"] in catalog:
+            return None
+    if any(stock[sku].available < qty for sku, qty in requested.items()):
+        return None
+    reserved = {
+        line["line_no"]: (line["quantity"], stock[line["sku"]].incoming_eta) if line["sku"] in stock else (0, None)
+        for line in lines
+    }
+    return reserved, {sku: (qty, stock[sku].incoming_eta) for sku, qty in requested.items()}
 
 
 def _review_summary(findings: list[Finding]) -> dict[str, Any]:
@@ -344,27 +394,26 @@ def _resolve_lines(
 async def _reserve_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> dict[int, tuple[int, date | None]]:
     """Reserve what stock allows for each line, first line first; returns line_no -> (reserved, eta).
 
-    ``reserved_qty`` on a line is what it holds now (0 for a new order); it is released and taken again,
-    and only the net change per SKU is written, in one statement, under the stock rows' locks.
+    ``reserved_qty`` on a line is what it holds now (0 for a new order); it is released and taken again.
+    One statement reserves per SKU (see :func:`repo.reserve_stock`); what a SKU gave is then shared
+    out over its lines in line order.
     """
-    stock = await repo.lock_stock(tenant_id, [line["sku"] for line in lines if line["sku"]])
-    available = {sku: row["on_hand"] - row["reserved"] for sku, row in stock.items()}
-    delta = dict.fromkeys(stock, 0)
+    wanted: dict[str, tuple[int, int]] = {}
     for line in lines:
-        if line["sku"] in stock:
-            available[line["sku"]] += line["reserved_qty"]
-            delta[line["sku"]] -= line["reserved_qty"]
+        if line["sku"]:
+            requested, held = wanted.get(line["sku"], (0, 0))
+            wanted[line["sku"]] = (requested + line["quantity"], held + line["reserved_qty"])
+    stock = await repo.reserve_stock(tenant_id, wanted)
+    left = {sku: row.taken for sku, row in stock.items()}
     result: dict[int, tuple[int, date | None]] = {}
     for line in lines:
         row = stock.get(line["sku"]) if line["sku"] else None
         if row is None:
             result[line["line_no"]] = (0, None)
             continue
-        take = max(0, min(line["quantity"], available[line["sku"]]))
-        available[line["sku"]] -= take
-        delta[line["sku"]] += take
-        result[line["line_no"]] = (take, row["incoming_eta"])
-    await repo.apply_reservation_deltas(tenant_id, delta)
+        take = min(line["quantity"], left[line["sku"]])
+        left[line["sku"]] -= take
+        result[line["line_no"]] = (take, row.incoming_eta)
     return result
 
 
@@ -393,10 +442,13 @@ async def _assess(
     lines: list[dict[str, Any]],
     reserved: dict[int, tuple[int, date | None]],
     catalog: dict[str, ProductRead],
+    unknown_codes: set[str],
 ) -> tuple[list[Finding], str, date | None]:
-    """Run the review over the order as it is in memory: (findings, status, backorder ETA)."""
+    """Run the review over the order as it is in memory: (findings, status, backorder ETA).
+
+    ``unknown_codes`` are the lines' HS codes no loaded nomenclature knows (read before any lock).
+    """
     tenant_id = principal.tenant_id
-    unknown_codes = await hs_codes.unknown_subheadings([line["hs_code"] for line in lines if line["hs_code"]])
     facts_lines = []
     for line in lines:
         take, eta = reserved[line["line_no"]]
@@ -464,6 +516,7 @@ async def _review_and_route(principal: Principal, order_id: uuid.UUID, *, previo
         lines=lines,
         reserved=reserved,
         catalog=catalog,
+        unknown_codes=await hs_codes.unknown_subheadings([ln["hs_code"] for ln in lines if ln["hs_code"]]),
     )
     await repo.update_order(
         tenant_id, order_id, {"status": status, "findings": msgspec.to_builtins(findings), "backorder_eta": eta}
