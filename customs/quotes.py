@@ -151,7 +151,7 @@ def _row(
 # transaction (BEGIN, one INSERT, COMMIT) instead of three round trips each. Each caller is still
 # answered only once its row is committed; one inside a transaction is written in it.
 _writer: GroupCommit[repository.QuoteRow, dt.datetime | None] = GroupCommit(
-    "landed-cost-quotes", repository.insert_quotes, writers=2
+    "landed-cost-quotes", repository.insert_quotes, writers=1
 )
 
 

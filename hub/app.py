@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -37,6 +38,7 @@ __all__ = ["SERVICES_ENV", "create_app", "create_app_from_environment", "open_re
 
 # Set by ``orderhub serve --workers N`` for its worker processes: the servers the parent resolved.
 SERVICES_ENV = "ORDERHUB_SERVICES"
+SHUTDOWN_STEP_SECONDS = 10.0
 
 
 @contextlib.asynccontextmanager
@@ -55,9 +57,15 @@ async def open_resources(state: State, settings: Settings, services: Services) -
     try:
         yield
     finally:
-        await batching.drain_all()  # rows already accepted reach the database before the pool closes
+        # Bounded: with the database gone, a pool acquire would wait for ever and the process would
+        # ignore the SIGTERM that asked it to stop.
         try:
-            await state.usage_recorder.flush()
+            # Rows already accepted reach the database before the pool closes.
+            await asyncio.wait_for(batching.drain_all(), SHUTDOWN_STEP_SECONDS)
+        except TimeoutError:
+            logger.warning("group-commit writers did not finish within %s s at shutdown", SHUTDOWN_STEP_SECONDS)
+        try:
+            await asyncio.wait_for(state.usage_recorder.flush(), SHUTDOWN_STEP_SECONDS)
         except Exception as exc:
             logger.warning("could not record pending API-key usage at shutdown: %s", type(exc).__name__)
         if state.arq is not None:

@@ -216,6 +216,10 @@ def _seed_demo(services: Services) -> dict[str, Any] | None:
     return result
 
 
+# After SIGTERM, requests in flight get this long to finish (within a typical 30 s termination grace).
+GRACEFUL_SHUTDOWN_SECONDS = 20
+
+
 def _serve(services: Services, host: str, port: int, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415
 
@@ -223,7 +227,15 @@ def _serve(services: Services, host: str, port: int, workers: int = 1) -> None:
 
     if workers <= 1:
         app = create_app(get_settings(), services)
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
         return
     # Each worker process builds its own app from the environment, joined to the servers resolved
     # here (embedded ones included): they must not each start an embedded PostgreSQL.
@@ -237,6 +249,7 @@ def _serve(services: Services, host: str, port: int, workers: int = 1) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

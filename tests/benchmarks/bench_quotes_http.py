@@ -106,7 +106,14 @@ def _serve(services: Services, port: int, data_dir: str, workers: int) -> None:
     if workers <= 1:
         app = create_app(_settings(Path(data_dir)), services)
         uvicorn.run(
-            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", log_level="warning"
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            log_level="warning",
+            timeout_graceful_shutdown=5,
         )
         return
     # As ``orderhub serve --workers N``: each process builds its app from the environment.
@@ -130,6 +137,7 @@ def _serve(services: Services, port: int, data_dir: str, workers: int) -> None:
         access_log=False,
         lifespan="on",
         log_level="warning",
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -288,6 +296,7 @@ class Served(NamedTuple):
     port: int
     api_key: str
     owner_database_url: str
+    services: Services
 
 
 @contextlib.contextmanager
@@ -322,11 +331,14 @@ def served_api(workers: int = 1) -> Iterator[Served]:
         asyncio.run(_wait_ready(f"http://127.0.0.1:{port}"))
         processes = "one uvicorn worker" if workers <= 1 else f"{workers} uvicorn workers"
         print(f"API on 127.0.0.1:{port} ({processes}), client concurrency {CONCURRENCY}")
-        yield Served(port, api_key, owner_url)
+        yield Served(port, api_key, owner_url, services)
     finally:
         if process is not None:
             process.terminate()
             process.join(10)
+            if process.is_alive():  # a graceful shutdown that hangs must not outlive the benchmark
+                process.kill()
+                process.join(5)
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
