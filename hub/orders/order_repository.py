@@ -158,6 +158,88 @@ async def reserve_stock(tenant_id: uuid.UUID, wanted: dict[str, tuple[int, int]]
     return {row["sku"]: Reservation(int(row["taken"]), row["incoming_eta"]) for row in rows}
 
 
+# The columns of an order line as intake and change requests write them, in one order; the
+# unnest() arrays come from _line_arrays(), and the statements are built once, here.
+_LINE_FIELDS = (
+    ("line_no", "int"),
+    ("sku", "text"),
+    ("product_id", "uuid"),
+    ("name", "text"),
+    ("spec", "text"),
+    ("hs_code", "text"),
+    ("origin_country", "text"),
+    ("weight_kg", "numeric"),
+    ("quantity", "int"),
+    ("unit_price", "numeric"),
+    ("list_price", "numeric"),
+    ("discount", "numeric"),
+    ("line_total", "numeric"),
+    ("reserved_qty", "int"),
+)
+
+
+def _with_line_columns(sql: str) -> str:
+    columns = ", ".join(name for name, _ in _LINE_FIELDS)
+    arrays = "unnest(" + ", ".join(f"{{}}::{kind}[]" for _, kind in _LINE_FIELDS) + ")"
+    return sql.replace(":line_columns:", columns).replace(":line_unnest:", arrays)
+
+
+def _line_arrays(lines: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[line[name] for line in lines] for name, _ in _LINE_FIELDS]
+
+
+_INSERT_ORDER_SQL = _with_line_columns(
+    """
+        WITH wanted AS (
+            SELECT * FROM unnest({}::text[], {}::bigint[], {}::date[]) AS w(sku, requested, eta)
+        ), locked AS (
+            SELECT s.sku, s.on_hand, s.reserved, s.incoming_eta FROM stock s
+            WHERE s.tenant_id = {} AND s.sku = ANY({}::text[]) ORDER BY s.sku FOR UPDATE
+        ), ok AS (
+            SELECT count(*) = {} AND coalesce(bool_and(w.sku IS NOT NULL AND l.on_hand - l.reserved >= w.requested
+                AND l.incoming_eta IS NOT DISTINCT FROM w.eta), true) AS ok
+            FROM locked l LEFT JOIN wanted w USING (sku)
+        ), reserve AS (
+            UPDATE stock s SET reserved = s.reserved + w.requested, updated_at = now()
+            FROM wanted w, ok WHERE ok.ok AND s.tenant_id = {} AND s.sku = w.sku
+        ), next AS (
+            INSERT INTO order_counters (tenant_id, last_number) SELECT {}, 1 FROM ok WHERE ok.ok
+            ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counters.last_number + 1
+            RETURNING last_number
+        ), new_order AS (
+            INSERT INTO orders (tenant_id, id, number, channel, channel_detail, external_ref, status, customer_id,
+                customer, ship_to, bill_to, currency, incoterm, requested_delivery_date, rush, customization,
+                special_terms, discounts, subtotal, discount_total, shipping, total, findings, backorder_eta,
+                entered_by)
+            SELECT {}, {}, next.last_number, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {},
+                {}, {}, {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
+            FROM next
+            ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
+            RETURNING id, number
+        ), new_lines AS (
+            INSERT INTO order_lines (tenant_id, order_id, :line_columns:)
+            SELECT {}, o.id, l.* FROM new_order o, :line_unnest: AS l
+        ), new_events AS (
+            INSERT INTO order_events (tenant_id, id, order_id, actor, kind, payload)
+            SELECT {}, e.id, o.id, e.actor, e.kind, CASE WHEN e.ord = 1
+                THEN e.payload::jsonb || jsonb_build_object('number',
+                    'SO-' || lpad(o.number::text, greatest(6, length(o.number::text)), '0'))
+                ELSE e.payload::jsonb END
+            FROM new_order o, unnest({}::uuid[], {}::text[], {}::text[], {}::text[]) WITH ORDINALITY
+                AS e(id, actor, kind, payload, ord)
+        ), new_jobs AS (
+            INSERT INTO outbox (tenant_id, id, job, payload)
+            SELECT {}, j.id, j.job, j.payload::jsonb
+            FROM new_order o, unnest({}::uuid[], {}::text[], {}::text[]) AS j(id, job, payload)
+        )
+        SELECT (SELECT ok FROM ok) AS reserved, (SELECT number FROM new_order) AS number
+    """
+)
+_INSERT_LINES_SQL = _with_line_columns(
+    "INSERT INTO order_lines (tenant_id, order_id, :line_columns:) SELECT {}, {}, * FROM :line_unnest:"
+)
+
+
 class Inserted(NamedTuple):
     """The outcome of :func:`insert_order`."""
 
@@ -192,58 +274,8 @@ async def insert_order(
     expected_skus = sorted(expected)
     locked_skus = sorted(set(skus or ())) if expect_stock is not None else []
 
-    def column(name: str) -> list[Any]:
-        return [line[name] for line in lines]
-
     rows = await fetch(
-        """
-        WITH wanted AS (
-            SELECT * FROM unnest({}::text[], {}::bigint[], {}::date[]) AS w(sku, requested, eta)
-        ), locked AS (
-            SELECT s.sku, s.on_hand, s.reserved, s.incoming_eta FROM stock s
-            WHERE s.tenant_id = {} AND s.sku = ANY({}::text[]) ORDER BY s.sku FOR UPDATE
-        ), ok AS (
-            SELECT count(*) = {} AND coalesce(bool_and(w.sku IS NOT NULL AND l.on_hand - l.reserved >= w.requested
-                AND l.incoming_eta IS NOT DISTINCT FROM w.eta), true) AS ok
-            FROM locked l LEFT JOIN wanted w USING (sku)
-        ), reserve AS (
-            UPDATE stock s SET reserved = s.reserved + w.requested, updated_at = now()
-            FROM wanted w, ok WHERE ok.ok AND s.tenant_id = {} AND s.sku = w.sku
-        ), next AS (
-            INSERT INTO order_counters (tenant_id, last_number) SELECT {}, 1 FROM ok WHERE ok.ok
-            ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counters.last_number + 1
-            RETURNING last_number
-        ), new_order AS (
-            INSERT INTO orders (tenant_id, id, number, channel, channel_detail, external_ref, status, customer_id,
-                customer, ship_to, bill_to, currency, incoterm, requested_delivery_date, rush, customization,
-                special_terms, discounts, subtotal, discount_total, shipping, total, findings, backorder_eta,
-                entered_by)
-            SELECT {}, {}, next.last_number, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {},
-                {}, {}, {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
-            FROM next
-            ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
-            RETURNING id, number
-        ), new_lines AS (
-            INSERT INTO order_lines (tenant_id, order_id, line_no, sku, product_id, name, spec, hs_code,
-                origin_country, weight_kg, quantity, unit_price, list_price, discount, line_total, reserved_qty)
-            SELECT {}, o.id, l.* FROM new_order o, unnest({}::int[], {}::text[], {}::uuid[], {}::text[], {}::text[],
-                {}::text[], {}::text[], {}::numeric[], {}::int[], {}::numeric[], {}::numeric[], {}::numeric[],
-                {}::numeric[], {}::int[]) AS l
-        ), new_events AS (
-            INSERT INTO order_events (tenant_id, id, order_id, actor, kind, payload)
-            SELECT {}, e.id, o.id, e.actor, e.kind, CASE WHEN e.ord = 1
-                THEN e.payload::jsonb || jsonb_build_object('number',
-                    'SO-' || lpad(o.number::text, greatest(6, length(o.number::text)), '0'))
-                ELSE e.payload::jsonb END
-            FROM new_order o, unnest({}::uuid[], {}::text[], {}::text[], {}::text[]) WITH ORDINALITY
-                AS e(id, actor, kind, payload, ord)
-        ), new_jobs AS (
-            INSERT INTO outbox (tenant_id, id, job, payload)
-            SELECT {}, j.id, j.job, j.payload::jsonb
-            FROM new_order o, unnest({}::uuid[], {}::text[], {}::text[]) AS j(id, job, payload)
-        )
-        SELECT (SELECT ok FROM ok) AS reserved, (SELECT number FROM new_order) AS number
-        """,
+        _INSERT_ORDER_SQL,
         expected_skus,
         [expected[sku][0] for sku in expected_skus],
         [expected[sku][1] for sku in expected_skus],
@@ -277,20 +309,7 @@ async def insert_order(
         order["backorder_eta"],
         order["entered_by"],
         tenant_id,
-        column("line_no"),
-        column("sku"),
-        column("product_id"),
-        column("name"),
-        column("spec"),
-        column("hs_code"),
-        column("origin_country"),
-        column("weight_kg"),
-        column("quantity"),
-        column("unit_price"),
-        column("list_price"),
-        column("discount"),
-        column("line_total"),
-        column("reserved_qty"),
+        *_line_arrays(lines),
         tenant_id,
         [new_id() for _ in events],
         [e[0] for e in events],
@@ -308,32 +327,11 @@ async def insert_order(
 async def insert_lines(tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]) -> None:
     """All lines in one statement."""
 
-    def column(name: str) -> list[Any]:
-        return [line[name] for line in lines]
-
     await fetch(
-        """
-        INSERT INTO order_lines (tenant_id, order_id, line_no, sku, product_id, name, spec, hs_code, origin_country,
-            weight_kg, quantity, unit_price, list_price, discount, line_total, reserved_qty)
-        SELECT {}, {}, * FROM unnest({}::int[], {}::text[], {}::uuid[], {}::text[], {}::text[], {}::text[],
-            {}::text[], {}::numeric[], {}::int[], {}::numeric[], {}::numeric[], {}::numeric[], {}::numeric[], {}::int[])
-        """,
+        _INSERT_LINES_SQL,
         tenant_id,
         order_id,
-        column("line_no"),
-        column("sku"),
-        column("product_id"),
-        column("name"),
-        column("spec"),
-        column("hs_code"),
-        column("origin_country"),
-        column("weight_kg"),
-        column("quantity"),
-        column("unit_price"),
-        column("list_price"),
-        column("discount"),
-        column("line_total"),
-        column("reserved_qty"),
+        *_line_arrays(lines),
     )
 
 
