@@ -17,7 +17,7 @@ import msgspec
 from hub.core import database
 from hub.core.bootstrap import Services, migrate, resolve_services
 from hub.core.errors import AppError
-from hub.core.settings import get_settings
+from hub.core.settings import Settings, get_settings
 from tenants import service as tenant_service
 from tenants.roles import Role
 from tenants.schemas import TenantCreate
@@ -220,37 +220,28 @@ def _seed_demo(services: Services) -> dict[str, Any] | None:
 GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
-def _serve(services: Services, host: str, port: int, workers: int = 1) -> None:
+def _serve(services: Services, host: str, port: int, workers: int = 1, *, settings: Settings | None = None) -> None:
     import uvicorn  # noqa: PLC0415
 
     from hub.app import SERVICES_ENV, create_app  # noqa: PLC0415
 
+    settings = settings or get_settings()
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }
     if workers <= 1:
-        app = create_app(get_settings(), services)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
+        uvicorn.run(create_app(settings, services), **options)
         return
-    # Each worker process builds its own app from the environment, joined to the servers resolved
-    # here (embedded ones included): they must not each start an embedded PostgreSQL.
+    # Each worker process builds its own app from the environment (settings included), joined to
+    # the servers resolved here: they must not each start an embedded PostgreSQL.
     os.environ[SERVICES_ENV] = msgspec.json.encode(services).decode()
-    uvicorn.run(
-        "hub.app:create_app_from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    uvicorn.run("hub.app:create_app_from_environment", factory=True, workers=workers, **options)
 
 
 def _worker_process(services: Services) -> None:

@@ -53,6 +53,9 @@ class GroupCommit(Generic[T, R]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[_Entry[T, R]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Writers still inside their loop. Not len(_tasks): a finished task leaves that set only in
+        # a later callback, and a row queued in between would wait for a writer that never comes.
+        self._running = 0
         _INSTANCES.add(self)  # type: ignore[arg-type]
 
     async def submit(self, tenant_id: uuid.UUID, item: T) -> R:
@@ -60,13 +63,14 @@ class GroupCommit(Generic[T, R]):
             return (await self._write(tenant_id, [item]))[0]
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests, a restarted worker): start afresh
-            self._loop, self._pending, self._tasks = loop, [], set()
+            self._loop, self._pending, self._tasks, self._running = loop, [], set(), 0
         future: asyncio.Future[R] = loop.create_future()
         self._pending.append(_Entry(tenant_id, item, future))
-        if len(self._tasks) < self._writers:
+        if self._running < self._writers:
             # With ``writers`` > 1 another transaction starts while the first waits on PostgreSQL,
             # so heavy rows keep both the database and this process busy. A fresh context: a writer
             # must not inherit the first caller's ContextVars (Piccolo keeps the transaction in one).
+            self._running += 1
             task = loop.create_task(self._run(), context=contextvars.Context())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -79,7 +83,7 @@ class GroupCommit(Generic[T, R]):
 
     async def _run(self) -> None:
         try:
-            while self._pending:
+            while self._pending:  # no await between this test failing and the decrement below
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 groups: dict[uuid.UUID, list[_Entry[T, R]]] = {}
                 for entry in batch:
@@ -91,6 +95,8 @@ class GroupCommit(Generic[T, R]):
                     entry.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
             self._pending = []
             raise
+        finally:
+            self._running -= 1
 
     async def _write_group(self, tenant_id: uuid.UUID, entries: list[_Entry[T, R]]) -> None:
         try:

@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
-import msgspec
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -99,46 +98,22 @@ def _settings(data_dir: Path) -> Settings:
 
 
 def _serve(services: Services, port: int, data_dir: str, workers: int) -> None:
-    import uvicorn  # noqa: PLC0415
+    from hub.cli import _serve as serve  # noqa: PLC0415
 
-    from hub.app import SERVICES_ENV, create_app  # noqa: PLC0415
-
-    if workers <= 1:
-        app = create_app(_settings(Path(data_dir)), services)
-        uvicorn.run(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-        return
-    # As ``orderhub serve --workers N``: each process builds its app from the environment.
     settings = _settings(Path(data_dir))
+    # The environment carries the settings to the processes of ``--workers N``.
     os.environ.update(
         {
-            SERVICES_ENV: msgspec.json.encode(services).decode(),
             "ORDERHUB_DATA_DIR": data_dir,
             "ORDERHUB_SECRET_KEY": settings.secret_key,
-            "ORDERHUB_LOG_LEVEL": "WARNING",
+            "ORDERHUB_LOG_LEVEL": settings.log_level,
             "ORDERHUB_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
         }
     )
-    uvicorn.run(
-        "hub.app:create_app_from_environment",
-        factory=True,
-        workers=workers,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        log_level="warning",
-        timeout_graceful_shutdown=5,
-    )
+    # multiprocessing gave this child a /dev/null stdin whose descriptor uvicorn would hand on to its
+    # own worker processes, where it does not exist; without a stdin uvicorn passes none.
+    sys.stdin = None  # type: ignore[assignment]
+    serve(services, "127.0.0.1", port, workers, settings=settings)
 
 
 async def _admin(server_url: str, sql: str) -> None:

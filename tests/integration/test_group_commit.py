@@ -138,3 +138,29 @@ async def test_a_caller_inside_a_transaction_is_written_in_it(client: httpx.Asyn
         await work_then_fail()
     # The caller's rollback took the row with it: it was not committed on its own.
     assert await _stored(tenant.id, [row_id]) == set()
+
+
+async def test_a_row_queued_just_as_the_writer_finishes_is_still_written(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Regression: a row queued after a writer left its loop but before its task's done-callbacks
+    ran waited for ever (the webhook benchmark hung). Letting the loop turn 0..3 times between
+    submits puts one submit exactly in that window."""
+    del client
+    recorder = _Recorder()
+    writer: GroupCommit[uuid.UUID, str] = GroupCommit("test", recorder.write)
+    written: list[uuid.UUID] = []
+
+    async def submit_with_pauses() -> None:
+        # submit() awaited directly: wrapping each call in wait_for() would run it in a task of its
+        # own, one loop turn later, and step over the window.
+        for turns in range(4):
+            for _ in range(2):
+                row_id = new_id()
+                await writer.submit(tenant.id, row_id)
+                written.append(row_id)
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+
+    await asyncio.wait_for(submit_with_pauses(), timeout=10)
+    assert await _stored(tenant.id, written) == set(written)
