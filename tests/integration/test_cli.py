@@ -136,7 +136,7 @@ def test_serve_with_two_workers_answers_from_both_and_stops_on_sigterm(
         assert ready.status_code == 200, ready.text
         # Two worker processes (spawned children of the server; not the resource tracker) serve the port.
         children = subprocess.run(
-            ["ps", "--ppid", str(server.pid), "-o", "args="], capture_output=True, text=True, check=False
+            ["ps", "-ww", "--ppid", str(server.pid), "-o", "args="], capture_output=True, text=True, check=False
         ).stdout.splitlines()
         assert len([c for c in children if "spawn_main" in c]) == 2, children
     finally:
