@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -54,6 +55,10 @@ async def open_resources(state: State, settings: Settings, services: Services) -
     except Exception as exc:
         logger.warning("Redis is not reachable at start-up: %s", type(exc).__name__)
         state.arq = None
+    # Everything loaded so far (tariff tables, locale data, routes) lives as long as the process:
+    # frozen, the collector stops walking it on every full collection, which took tens of
+    # milliseconds under load (the p99 of 50-line quotes).
+    gc.freeze()
     try:
         yield
     finally:
