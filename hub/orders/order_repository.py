@@ -184,6 +184,11 @@ def _with_line_columns(sql: str) -> str:
     return sql.replace(":line_columns:", columns).replace(":line_unnest:", arrays)
 
 
+def _event_arrays(events: list[tuple[str, str, dict[str, Any]]]) -> list[list[Any]]:
+    """(id, actor, kind, payload) arrays for an unnest() of timeline events."""
+    return [[new_id() for _ in events], [e[0] for e in events], [e[1] for e in events], [_json(e[2]) for e in events]]
+
+
 def _line_arrays(lines: list[dict[str, Any]]) -> list[list[Any]]:
     return [[line[name] for line in lines] for name, _ in _LINE_FIELDS]
 
@@ -311,10 +316,7 @@ async def insert_order(
         tenant_id,
         *_line_arrays(lines),
         tenant_id,
-        [new_id() for _ in events],
-        [e[0] for e in events],
-        [e[1] for e in events],
-        [_json(e[2]) for e in events],
+        *_event_arrays(events),
         tenant_id,
         [new_id() for _ in jobs],
         [job for job, _ in jobs],
@@ -477,10 +479,7 @@ async def add_events(tenant_id: uuid.UUID, order_id: uuid.UUID, events: list[tup
         """,
         tenant_id,
         order_id,
-        [new_id() for _ in events],
-        [e[0] for e in events],
-        [e[1] for e in events],
-        [_json(e[2]) for e in events],
+        *_event_arrays(events),
     )
 
 

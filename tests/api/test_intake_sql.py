@@ -12,6 +12,7 @@ import httpx
 
 from hub.core.database import fetch, tenant_tx
 from tenants.roles import Role
+from tests.api.test_orders import file_and_approve
 from tests.conftest import TenantHandle
 
 SHIP_TO = {"name": "Anna Schmidt", "line1": "Hauptstr. 5", "city": "Berlin", "postal_code": "10115", "country": "DE"}
@@ -170,18 +171,12 @@ async def test_review_after_a_change_re_reserves_what_the_order_holds(
     assert [line["reserved_quantity"] for line in order["lines"]] == [2, 1]
     assert order["status"] == "backordered"
     await _stock(client, tenant, "TS-RED-M", on_hand=5)  # reserved stays 3: available 2
-    filed = await client.post(
-        f"/v1/orders/{order['id']}/change-requests",
-        json={"kind": "address", "reason": "moved", "ship_to": {**SHIP_TO, "city": "Hamburg", "postal_code": "20095"}},
-        headers=tenant.headers(Role.CLERK),
+    await file_and_approve(
+        client,
+        tenant,
+        order["id"],
+        {"kind": "address", "reason": "moved", "ship_to": {**SHIP_TO, "city": "Hamburg", "postal_code": "20095"}},
     )
-    assert filed.status_code == 201, filed.text
-    decided = await client.post(
-        f"/v1/change-requests/{filed.json()['id']}/approve",
-        json={"reason": "ok"},
-        headers=tenant.headers(Role.APPROVER),
-    )
-    assert decided.status_code == 200, decided.text
     after = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
     # The 3 held are released and taken again with the 2 now free: both lines in full, 4 reserved.
     assert [line["reserved_quantity"] for line in after["lines"]] == [2, 2]
@@ -198,18 +193,9 @@ async def test_a_quantity_change_re_reserves_from_the_released_stock(
     ).json()
     assert order["lines"][0]["reserved_quantity"] == 3
     for quantity, reserved in ((4, 4), (6, 4), (1, 1)):
-        filed = await client.post(
-            f"/v1/orders/{order['id']}/change-requests",
-            json={"kind": "quantity", "reason": "customer", "quantities": {"1": quantity}},
-            headers=tenant.headers(Role.CLERK),
+        await file_and_approve(
+            client, tenant, order["id"], {"kind": "quantity", "reason": "customer", "quantities": {"1": quantity}}
         )
-        assert filed.status_code == 201, filed.text
-        decided = await client.post(
-            f"/v1/change-requests/{filed.json()['id']}/approve",
-            json={"reason": "ok"},
-            headers=tenant.headers(Role.APPROVER),
-        )
-        assert decided.status_code == 200, decided.text
         after = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
         assert after["lines"][0]["reserved_quantity"] == reserved
         assert await _reserved(client, tenant, "TS-RED-M") == reserved

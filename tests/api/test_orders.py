@@ -32,22 +32,39 @@ ORDER: dict[str, Any] = {
 }
 
 
+# The catalog product most order tests use (other test modules import it too).
+TSHIRT = {
+    "sku": "TS-RED-M",
+    "name": "T-shirt red M",
+    "hs_code": "610910",
+    "origin_country": "CN",
+    "unit_price": {"amount": "19.90", "currency": "EUR"},
+    "weight_kg": "0.2",
+}
+
+
 async def _catalog(client: httpx.AsyncClient, tenant: TenantHandle, on_hand: int = 10) -> None:
-    product = {
-        "sku": "TS-RED-M",
-        "name": "T-shirt red M",
-        "hs_code": "610910",
-        "origin_country": "CN",
-        "unit_price": {"amount": "19.90", "currency": "EUR"},
-        "weight_kg": "0.2",
-    }
-    assert (await client.post("/v1/products", json=product, headers=tenant.headers())).status_code == 201
+    assert (await client.post("/v1/products", json=TSHIRT, headers=tenant.headers())).status_code == 201
     stock = await client.put(
         "/v1/stock/TS-RED-M",
         json={"on_hand": on_hand, "incoming": 20, "incoming_eta": "2030-12-10"},
         headers=tenant.headers(),
     )
     assert stock.status_code == 200, stock.text
+
+
+async def file_and_approve(
+    client: httpx.AsyncClient, tenant: TenantHandle, order_id: str, body: dict[str, Any]
+) -> None:
+    """File a change request as a clerk and have an approver approve it."""
+    filed = await client.post(f"/v1/orders/{order_id}/change-requests", json=body, headers=tenant.headers(Role.CLERK))
+    assert filed.status_code == 201, filed.text
+    decided = await client.post(
+        f"/v1/change-requests/{filed.json()['id']}/approve",
+        json={"reason": "ok"},
+        headers=tenant.headers(Role.APPROVER),
+    )
+    assert decided.status_code == 200, decided.text
 
 
 def _order(**changes: Any) -> dict[str, Any]:
@@ -348,16 +365,7 @@ async def test_change_requests_for_address_lines_and_date(client: httpx.AsyncCli
     order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
 
     async def apply(body: dict[str, Any]) -> dict[str, Any]:
-        filed = await client.post(
-            f"/v1/orders/{order['id']}/change-requests", json=body, headers=tenant.headers(Role.CLERK)
-        )
-        assert filed.status_code == 201, filed.text
-        decided = await client.post(
-            f"/v1/change-requests/{filed.json()['id']}/approve",
-            json={"reason": "ok"},
-            headers=tenant.headers(Role.APPROVER),
-        )
-        assert decided.status_code == 200, decided.text
+        await file_and_approve(client, tenant, order["id"], body)
         return dict((await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json())
 
     moved = await apply(

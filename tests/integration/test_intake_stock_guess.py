@@ -14,6 +14,7 @@ import pytest
 from hub.core.database import fetch, tenant_tx
 from hub.core.ids import new_id
 from hub.orders import order_repository as repo
+from tests.api.test_orders import TSHIRT
 from tests.conftest import TenantHandle
 
 ORDER: dict[str, Any] = {
@@ -28,15 +29,7 @@ ORDER: dict[str, Any] = {
 
 
 async def _setup(client: httpx.AsyncClient, tenant: TenantHandle, on_hand: int) -> None:
-    product = {
-        "sku": "TS-RED-M",
-        "name": "T-shirt red M",
-        "hs_code": "610910",
-        "origin_country": "CN",
-        "unit_price": {"amount": "19.90", "currency": "EUR"},
-        "weight_kg": "0.2",
-    }
-    assert (await client.post("/v1/products", json=product, headers=tenant.headers())).status_code == 201
+    assert (await client.post("/v1/products", json=TSHIRT, headers=tenant.headers())).status_code == 201
     stock = {"on_hand": on_hand, "incoming": 5, "incoming_eta": "2030-12-10"}
     assert (await client.put("/v1/stock/TS-RED-M", json=stock, headers=tenant.headers())).status_code == 200
 
