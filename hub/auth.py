@@ -13,9 +13,11 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar import post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
+from litestar.status_codes import HTTP_200_OK
 
 from hub.core.errors import PermissionDenied, Unauthenticated
 from tenants import service as tenant_service
@@ -94,6 +96,12 @@ def requires(
 
     guard.__name__ = f"requires_{permission.value}"
     return guard
+
+
+def action(path: str, *, operation_id: str, permission: Permission) -> post:
+    """A state-changing ``POST`` on an existing resource (approve, assign, receive...): guarded by
+    ``permission`` and answering 200 with the resource, not 201."""
+    return post(path, operation_id=operation_id, guards=[requires(permission)], status_code=HTTP_200_OK)
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

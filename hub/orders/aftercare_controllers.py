@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler
 
-from hub.auth import principal_of, requires
+from hub.auth import action, principal_of, requires
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
@@ -61,24 +60,14 @@ class WorkItemController(Controller):
     async def show(self, request: Request[Any, Any, Any], item_id: FromPath[str]) -> work_items.WorkItemRead:
         return await work_items.get(principal_of(request).tenant_id, path_id(item_id, "no such work item"))
 
-    @post(
-        "/{item_id:str}/assign",
-        operation_id="AssignWorkItem",
-        guards=[requires(Permission.WRITE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{item_id:str}/assign", operation_id="AssignWorkItem", permission=Permission.WRITE)
     async def assign(
         self, request: Request[Any, Any, Any], item_id: FromPath[str], data: JSONBody[work_items.WorkItemAssign]
     ) -> work_items.WorkItemRead:
         """Take the item (empty ``assignee``: the caller) or hand it to someone; it is then in progress."""
         return await work_items.assign(principal_of(request), path_id(item_id, "no such work item"), data)
 
-    @post(
-        "/{item_id:str}/resolve",
-        operation_id="ResolveWorkItem",
-        guards=[requires(Permission.WRITE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{item_id:str}/resolve", operation_id="ResolveWorkItem", permission=Permission.WRITE)
     async def resolve(
         self, request: Request[Any, Any, Any], item_id: FromPath[str], data: JSONBody[work_items.WorkItemResolve]
     ) -> work_items.WorkItemRead:
@@ -124,35 +113,20 @@ class ReturnController(Controller):
     async def show(self, request: Request[Any, Any, Any], return_id: FromPath[str]) -> returns.ReturnRead:
         return await returns.get(principal_of(request).tenant_id, path_id(return_id, "no such return"))
 
-    @post(
-        "/{return_id:str}/approve",
-        operation_id="ApproveReturn",
-        guards=[requires(Permission.APPROVE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{return_id:str}/approve", operation_id="ApproveReturn", permission=Permission.APPROVE)
     async def approve(
         self, request: Request[Any, Any, Any], return_id: FromPath[str], data: JSONBody[returns.ReturnDecision]
     ) -> returns.ReturnRead:
         """Four-eyes: whoever requested the return may not approve it."""
         return await returns.decide(principal_of(request), path_id(return_id, "no such return"), True, data.reason)
 
-    @post(
-        "/{return_id:str}/reject",
-        operation_id="RejectReturn",
-        guards=[requires(Permission.APPROVE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{return_id:str}/reject", operation_id="RejectReturn", permission=Permission.APPROVE)
     async def reject(
         self, request: Request[Any, Any, Any], return_id: FromPath[str], data: JSONBody[returns.ReturnDecision]
     ) -> returns.ReturnRead:
         return await returns.decide(principal_of(request), path_id(return_id, "no such return"), False, data.reason)
 
-    @post(
-        "/{return_id:str}/label",
-        operation_id="IssueReturnLabel",
-        guards=[requires(Permission.WRITE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{return_id:str}/label", operation_id="IssueReturnLabel", permission=Permission.WRITE)
     async def label(
         self,
         request: Request[Any, Any, Any],
@@ -167,24 +141,14 @@ class ReturnController(Controller):
             settings=request.app.state.settings,
         )
 
-    @post(
-        "/{return_id:str}/receive",
-        operation_id="ReceiveReturn",
-        guards=[requires(Permission.WRITE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{return_id:str}/receive", operation_id="ReceiveReturn", permission=Permission.WRITE)
     async def receive(
         self, request: Request[Any, Any, Any], return_id: FromPath[str], data: JSONBody[returns.ReturnReceive]
     ) -> returns.ReturnRead:
         """Goods are back: each line restocked or written off; the refund follows what arrived."""
         return await returns.receive(principal_of(request), path_id(return_id, "no such return"), data)
 
-    @post(
-        "/{return_id:str}/close",
-        operation_id="CloseReturn",
-        guards=[requires(Permission.WRITE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{return_id:str}/close", operation_id="CloseReturn", permission=Permission.WRITE)
     async def close(self, request: Request[Any, Any, Any], return_id: FromPath[str]) -> returns.ReturnRead:
         """The refund has been paid: the return is done."""
         return await returns.close(principal_of(request), path_id(return_id, "no such return"))

@@ -14,7 +14,7 @@ from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from customs.schemas import StoredQuote
-from hub.auth import principal_of, requires
+from hub.auth import action, principal_of, requires
 from hub.core.errors import ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
@@ -161,34 +161,19 @@ class OrderController(Controller):
     async def events(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[OrderEventRead]:
         return await service.list_events(principal_of(request).tenant_id, order_id_of(order_id))
 
-    @post(
-        "/{order_id:str}/approve",
-        operation_id="ApproveOrder",
-        guards=[requires(Permission.APPROVE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{order_id:str}/approve", operation_id="ApproveOrder", permission=Permission.APPROVE)
     async def approve(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
         return _localized(request, await service.approve(principal_of(request), order_id_of(order_id), data.reason))
 
-    @post(
-        "/{order_id:str}/reject",
-        operation_id="RejectOrder",
-        guards=[requires(Permission.APPROVE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{order_id:str}/reject", operation_id="RejectOrder", permission=Permission.APPROVE)
     async def reject(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
         return _localized(request, await service.reject(principal_of(request), order_id_of(order_id), data.reason))
 
-    @post(
-        "/{order_id:str}/cancel",
-        operation_id="CancelOrder",
-        guards=[requires(Permission.WRITE)],
-        status_code=HTTP_200_OK,
-    )
+    @action("/{order_id:str}/cancel", operation_id="CancelOrder", permission=Permission.WRITE)
     async def cancel(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
