@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 
@@ -372,6 +372,13 @@ def _manager(me: Me) -> None:
         raise PermissionDenied("only owners and admins see the settings")
 
 
+async def _manager_form(request: Request[Any, Any, Any]) -> tuple[Me, str, FormMultiDict]:
+    """A settings form post: the signed-in owner or admin, their locale, and the submitted form."""
+    me = me_of(request)
+    _manager(me)
+    return me, locale_of(request, me.principal), await request.form()
+
+
 def _stored_values(settings: dict[str, object]) -> dict[str, str]:
     values: dict[str, str] = {
         "policy.max_discount_percent": str(settings.get("max_discount_percent") or ""),
@@ -429,10 +436,7 @@ async def settings_page(request: Request[Any, Any, Any]) -> Template:
 
 @post("/settings/carrier-accounts")
 async def create_carrier_account(request: Request[Any, Any, Any]) -> Response[Any]:
-    me = me_of(request)
-    _manager(me)
-    locale = locale_of(request, me.principal)
-    form = await request.form()
+    me, locale, form = await _manager_form(request)
     carrier, name = _form_text(form, "carrier", 40), _form_text(form, "name", 300)
     # Secrets are never put back into the page, not even after an error.
     values = {"account.carrier": carrier, "account.name": name, "account.options": _form_text(form, "options", 4000)}
@@ -470,10 +474,7 @@ async def create_carrier_account(request: Request[Any, Any, Any]) -> Response[An
 
 @post("/settings/webhook-endpoints")
 async def create_webhook_endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
-    me = me_of(request)
-    _manager(me)
-    locale = locale_of(request, me.principal)
-    form = await request.form()
+    me, locale, form = await _manager_form(request)
     url = _form_text(form, "url", 2000)
     secret = form.get("secret")
     events = [e for e in webhooks.EVENTS if form.get(f"event.{e}") in ("on", "true", "1")]
@@ -501,10 +502,7 @@ async def create_webhook_endpoint(request: Request[Any, Any, Any]) -> Response[A
 
 @post("/settings/policy")
 async def update_policy(request: Request[Any, Any, Any]) -> Response[Any]:
-    me = me_of(request)
-    _manager(me)
-    locale = locale_of(request, me.principal)
-    form = await request.form()
+    me, locale, form = await _manager_form(request)
     percent = _form_text(form, "max_discount_percent", 20)
     auto = form.get("auto_approve_clean_orders") in ("on", "true", "1")
     values = {"policy.max_discount_percent": percent, "policy.auto_approve_clean_orders": "on" if auto else ""}
@@ -522,10 +520,7 @@ async def update_policy(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @post("/settings/exporter")
 async def update_exporter(request: Request[Any, Any, Any]) -> Response[Any]:
-    me = me_of(request)
-    _manager(me)
-    locale = locale_of(request, me.principal)
-    form = await request.form()
+    me, locale, form = await _manager_form(request)
     party = {name: _form_text(form, f"exporter.{name}", 300) for name in EXPORTER_FIELDS}
     address = {name: _form_text(form, f"exporter.address.{name}", 300) for name in EXPORTER_ADDRESS_FIELDS}
     address["country"] = address["country"].upper()
