@@ -5,7 +5,7 @@ starter set, maybe with a tenant's overrides) and, optionally, an :class:`~custo
 
 Order of work: validate every field (collecting all errors), convert amounts to the destination
 currency (one half-up rounding per amount), allocate shipping and insurance over lines pro rata to
-value (:func:`customs.allocation.allocate`, so line shares sum to the totals), then let the
+value (:func:`hub.core.money.allocate`, so line shares sum to the totals), then let the
 destination's rule module value, exempt, tax and round, and finally render the wire response.
 """
 
@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import pycountry
 
-from customs.allocation import allocate
 from customs.fx import Conversion, FxRate, FxTable, parse_override_rates, resolve_conversion
 from customs.rules import RULES
 from customs.rules.base import ZERO, FeeLine, Line, Quote, fmt
@@ -34,7 +33,7 @@ from customs.schemas import (
 )
 from customs.tariffs import Destination, TariffTables, normalize_hs
 from hub.core.errors import FieldError, ValidationFailed
-from hub.core.money import MoneyWire, currency_exponent, is_known_currency, parse_amount
+from hub.core.money import MoneyWire, allocate, currency_exponent, is_known_currency, parse_amount
 
 __all__ = ["INCOTERMS", "MAX_LINES", "TRANSPORT_MODES", "compute_quote", "freight_payer_for", "payer_for"]
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
-from customs.allocation import allocate
 from customs.tariffs import Destination, DutyMeasure, TariffTables, TaxRate, Threshold
 from hub.core.errors import FieldError, ValidationFailed
+from hub.core.money import allocate
 
 __all__ = [
     "DeMinimis",

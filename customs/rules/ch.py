@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from customs.allocation import allocate
 from customs.rules.base import (
     ZERO,
     Quote,
@@ -30,6 +29,7 @@ from customs.rules.base import (
     threshold_amount,
 )
 from customs.tariffs import TaxRate
+from hub.core.money import allocate
 
 NAME = "CH"
 DUTY_ROUNDING = ROUND_HALF_UP

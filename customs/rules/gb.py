@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP
 
-from customs.allocation import allocate
 from customs.rules.base import (
     ZERO,
     Quote,
@@ -33,6 +32,7 @@ from customs.rules.base import (
     threshold_amount,
 )
 from hub.core.errors import ValidationFailed
+from hub.core.money import allocate
 
 NAME = "GB"
 DUTY_ROUNDING = ROUND_HALF_UP

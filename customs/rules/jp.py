@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
-from customs.allocation import allocate
 from customs.rules.base import (
     HUNDRED,
     ZERO,
@@ -33,6 +32,7 @@ from customs.rules.base import (
     tax_rate_for,
     threshold_amount,
 )
+from hub.core.money import allocate
 
 NAME = "JP"
 LOCAL_NUM, LOCAL_DEN = Decimal(22), Decimal(78)  # local tax = 22/78 of the national tax

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP
 
-from customs.allocation import allocate
 from customs.rules.base import (
     Quote,
     apply_duty_measures,
@@ -26,6 +25,7 @@ from customs.rules.base import (
     tax_rate_for,
     threshold_amount,
 )
+from hub.core.money import allocate
 
 NAME = "SG"
 DUTY_ROUNDING = ROUND_HALF_UP

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from customs.allocation import allocate
 from customs.rules.base import (
     HUNDRED,
     FeeLine,
@@ -31,6 +30,7 @@ from customs.rules.base import (
 )
 from customs.tariffs import Fee
 from hub.core.errors import ValidationFailed
+from hub.core.money import allocate
 
 NAME = "US"
 FEE_ROUNDING = ROUND_HALF_UP

@@ -112,27 +112,38 @@ def money_to_wire(money: Money) -> MoneyWire:
     return MoneyWire(amount=format(money.amount, "f"), currency=money.currency.code)
 
 
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_UNITS = {exponent: Decimal(1).scaleb(-exponent) for exponent in range(5)}
+
+
 def allocate(total: Decimal, weights: list[Decimal], exponent: int) -> list[Decimal]:
     """Split ``total`` over ``weights`` pro rata so the parts sum exactly to ``total``.
 
     Largest-remainder method: every part is first rounded down to ``exponent`` digits, then the
     leftover minor units go one each to the parts with the largest remainders (ties to the earlier
-    part), so the result is deterministic and never drifts from the total.
+    part), so the result is deterministic and never drifts from the total. The quote engine calls
+    this several times per quote over up to a thousand lines, hence the cached quanta and the sort
+    only when units are left over (``tests/unit/test_quote_primitives.py`` holds the plain version
+    as its oracle).
     """
     if not weights:
         return []
-    unit = Decimal(1).scaleb(-exponent)
-    weight_sum = sum(weights, Decimal(0))
+    unit = _UNITS.get(exponent) or Decimal(1).scaleb(-exponent)
+    weight_sum = sum(weights, _ZERO)
     if weight_sum == 0:
         # No value to weigh by: share equally.
-        weights = [Decimal(1)] * len(weights)
+        weights = [_ONE] * len(weights)
         weight_sum = Decimal(len(weights))
-    sign = -1 if total < 0 else 1
     magnitude = abs(total).quantize(unit, rounding=ROUND_HALF_UP)
     exact = [magnitude * w / weight_sum for w in weights]
     floors = [e.quantize(unit, rounding=ROUND_DOWN) for e in exact]
-    leftover_units = int((magnitude - sum(floors, Decimal(0))) / unit)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:leftover_units]:
-        floors[i] += unit
-    return [sign * part for part in floors]
+    leftover_units = int((magnitude - sum(floors, _ZERO)) / unit)
+    if leftover_units:
+        remainders = [e - f for e, f in zip(exact, floors, strict=True)]
+        # A stable sort in reverse keeps equal remainders in index order (ties to the earlier part).
+        for i in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:leftover_units]:
+            floors[i] += unit
+    if total < 0:
+        return [-1 * part for part in floors]
+    return floors
