@@ -56,35 +56,22 @@ def freight_payer_for(incoterm: str) -> str:
 
 
 _PLAIN_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,8})?")
+
+
 # Amount strings and HS codes repeat across quotes (a shop's prices, its few codes): each is parsed
-# once. Only well-formed entries are kept (a bad one takes the full path and its error message);
-# the caches are emptied when they grow large, never stale (a string always parses the same way).
-_CACHE_LIMIT = 8192
-_AMOUNTS: dict[str, Decimal] = {}
-_HS_CODES: dict[str, str] = {}
-
-
+# once (bounded caches, never stale: a string always parses the same way). None sends the value down
+# the full validation path, which words the error.
+@lru_cache(maxsize=8192)
 def _plain_amount(raw: str) -> Decimal | None:
     """``Decimal(raw)`` for an unsigned plain amount (<= 15 digits, <= 8 places), else None."""
-    value = _AMOUNTS.get(raw)
-    if value is None and _PLAIN_AMOUNT.fullmatch(raw):
-        if len(_AMOUNTS) >= _CACHE_LIMIT:
-            _AMOUNTS.clear()
-        value = _AMOUNTS[raw] = Decimal(raw)
-    return value
+    return Decimal(raw) if _PLAIN_AMOUNT.fullmatch(raw) else None
 
 
+@lru_cache(maxsize=8192)
 def _hs_digits(raw: str) -> str | None:
     """The digits of a well-formed HS code (6 to 10 digits once separators are dropped), else None."""
-    hs = _HS_CODES.get(raw)
-    if hs is None:
-        hs = normalize_hs(raw)
-        if not hs.isdigit() or not 6 <= len(hs) <= 10:
-            return None
-        if len(_HS_CODES) >= _CACHE_LIMIT:
-            _HS_CODES.clear()
-        _HS_CODES[raw] = hs
-    return hs
+    hs = normalize_hs(raw)
+    return hs if hs.isdigit() and 6 <= len(hs) <= 10 else None
 
 
 @lru_cache(maxsize=512)
