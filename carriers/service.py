@@ -284,7 +284,11 @@ async def _store_inbound(tenant_id: uuid.UUID, events: list[repository.InboundRo
 
 # Webhooks arrive in bursts from a handful of carriers; storing them together is what lets the
 # endpoint keep up (benchmarks/bench_webhooks.py). Each is still answered only once it is committed.
-_inbound_writer: GroupCommit[repository.InboundRow, None] = GroupCommit("inbound-webhooks", _store_inbound)
+# Two writers, batches of at most 8 (as for quotes): a burst goes out as two transactions side by
+# side instead of one while this process waits (0.32-0.33 of /health before, 0.36-0.40 after).
+_inbound_writer: GroupCommit[repository.InboundRow, None] = GroupCommit(
+    "inbound-webhooks", _store_inbound, writers=2, max_batch=8
+)
 
 
 async def process_inbound_event(tenant_id: uuid.UUID, inbound_event_id: uuid.UUID, *, settings: Settings) -> str:
