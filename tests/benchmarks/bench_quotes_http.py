@@ -208,6 +208,59 @@ def _p(latencies: list[float], q: float) -> float:
 Measure = Callable[[], Awaitable[tuple[float, list[float]]]]
 
 
+def cpu_seconds() -> dict[str, float] | None:
+    """CPU time used so far by this client, the API (this process's descendants) and PostgreSQL
+    (every process named ``postgres``: the server, its backends and WAL writer). Read from Linux's
+    /proc; None elsewhere. Processes that ended in between are not counted."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    me, tick = os.getpid(), os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        pid, fields = int(entry.name), raw[raw.rindex(")") + 2 :].split()
+        names[pid] = raw[raw.index("(") + 1 : raw.rindex(")")]
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    def descends_from_me(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == me:
+                return True
+        return False
+
+    totals = {"client": used.get(me, 0.0), "api": 0.0, "postgres": 0.0}
+    for pid, seconds in used.items():
+        if names[pid] == "postgres":
+            totals["postgres"] += seconds
+        elif pid != me and descends_from_me(pid):
+            totals["api"] += seconds
+    return totals
+
+
+def _cpu_line(before: dict[str, float] | None, after: dict[str, float] | None, count: int, at_target: float) -> str:
+    """Where the CPU went per request, beside what the whole machine could give per request at the
+    target rate: the target is out of reach when the first exceeds the second."""
+    if before is None or after is None:
+        return ""
+    per = {key: (after[key] - before[key]) * 1000 / count for key in before}
+    cores = os.cpu_count() or 1
+    return (
+        f"    CPU per request: API {per['api']:.2f} ms, PostgreSQL {per['postgres']:.2f} ms, "
+        f"client {per['client']:.2f} ms (sum {sum(per.values()):.2f} ms); at the target rate "
+        f"({at_target:,.0f}/s) {cores} cores give {cores * 1000 / at_target:.2f} ms per request in all"
+    )
+
+
 async def against_health(
     connections: list[_Connection], label: str, measure: Measure, *, count: int, rounds: int, target: float
 ) -> float:
@@ -220,14 +273,22 @@ async def against_health(
     await _run(connections, 200, health)  # warm up
     ratios = []
     for number in range(1, rounds + 1):
+        cpu_health = cpu_seconds()
         health_rps, health_lat = await _run(connections, max(count, 2000), health)
+        cpu_before = cpu_seconds()
         rps, lat = await measure()
+        cpu_after = cpu_seconds()
         ratios.append(rps / health_rps)
         print(
             f"  round {number}: /health {health_rps:,.0f} req/s (p99 {_p(health_lat, 0.99):.2f} ms); "
             f"{label} {rps:,.0f}/s, p50 {_p(lat, 0.5):.1f} ms, p99 {_p(lat, 0.99):.1f} ms, "
             f"mean {statistics.fmean(lat) * 1000:.1f} ms; ratio {ratios[-1]:.3f}"
         )
+        if line := _cpu_line(cpu_before, cpu_after, len(lat), target * health_rps):
+            print(line)
+            if cpu_health is not None and cpu_before is not None:
+                api_health = (cpu_before["api"] - cpu_health["api"]) * 1000 / len(health_lat)
+                print(f"    (one /health request: API {api_health:.3f} ms)")
     median = statistics.median(ratios)
     print(f"{label}: median ratio to /health {median:.3f} over {rounds} rounds (target >= {target})")
     return median
