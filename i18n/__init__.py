@@ -22,6 +22,7 @@ __all__ = [
     "mark",
     "negotiate",
     "normalize_locale",
+    "pgettext",
     "translations",
 ]
 
@@ -77,9 +78,11 @@ def negotiate(accept_language: str | None, *fallbacks: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-@lru_cache(maxsize=16)
-def translations(locale: str) -> NullTranslations:
-    po_file = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+@lru_cache(maxsize=32)
+def translations(locale: str, domain: str = "messages") -> NullTranslations:
+    """The ``domain`` catalog of ``locale`` (``messages``: API titles, findings, documents;
+    ``console``: the clerk console's pages), or no translation when there is none."""
+    po_file = LOCALES_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
     if not po_file.exists():
         return NullTranslations()
     with po_file.open("rb") as handle:
@@ -90,5 +93,12 @@ def translations(locale: str) -> NullTranslations:
     return Translations(fp=buffer)
 
 
-def gettext(message: str, locale: str) -> str:
-    return translations(locale).gettext(message)
+def gettext(message: str, locale: str, domain: str = "messages") -> str:
+    return translations(locale, domain).gettext(message)
+
+
+def pgettext(context: str, message: str, locale: str, domain: str = "messages") -> str:
+    """``message`` in ``context`` (gettext's ``msgctxt``): the label of a value such as the status
+    ``in_review``, which is not an English sentence and may mean different things in two places."""
+    # Babel's stubs type pgettext as returning object; with str arguments it returns str.
+    return str(translations(locale, domain).pgettext(context, message))
