@@ -3,7 +3,6 @@ values shown by name have labels for every value, and lookups fall back as docum
 
 from __future__ import annotations
 
-import ast
 import re
 import typing
 from pathlib import Path
@@ -16,6 +15,7 @@ from hub.console.i18n import CONSOLE_LOCALES, DOMAIN, translate
 from hub.orders.schemas import OrderStatus
 from i18n import LOCALES_DIR
 from tenants.roles import Role
+from tests.unit.string_extraction import literal_arguments
 
 pytestmark = pytest.mark.unit
 
@@ -36,17 +36,7 @@ def _shown_sentences() -> set[str]:
     found: set[str] = set()
     for template in (CONSOLE / "templates").glob("*.html"):
         found.update(match.group(2) for match in TEMPLATE_LITERAL.finditer(template.read_text(encoding="utf-8")))
-    for module in CONSOLE.glob("*.py"):
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "translate"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.add(node.args[0].value)
+    found.update(literal_arguments(CONSOLE.glob("*.py"), "translate"))
     return found
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from babel.messages.pofile import read_po
 import hub.app  # noqa: F401  (imports every domain, so every AppError subclass is defined)
 from hub.core.errors import AppError
 from i18n import LOCALES_DIR, SUPPORTED_LOCALES, gettext, negotiate, normalize_locale
+from tests.unit.string_extraction import literal_arguments
 
 pytestmark = pytest.mark.unit
 
@@ -38,21 +38,8 @@ def _error_titles() -> set[str]:
 
 def _marked_strings() -> set[str]:
     """Literal arguments of ``mark("...")`` in hub/ and tenants/ (what an extractor would collect)."""
-    found: set[str] = set()
-    for package in ("hub", "tenants"):
-        for path in (ROOT / package).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Name)
-                    and node.func.id == "mark"
-                    and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)
-                ):
-                    found.add(node.args[0].value)
-    return found
+    modules = [path for package in ("hub", "tenants") for path in (ROOT / package).rglob("*.py")]
+    return literal_arguments(modules, "mark")
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
