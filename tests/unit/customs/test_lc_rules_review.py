@@ -1,0 +1,60 @@
+"""Discrepancies between the engine and CUSTOMS-RULES.md found in a review, each pinned by the
+section (and the published source it cites) that the corrected answer follows."""
+
+from __future__ import annotations
+
+import pytest
+from lc_helpers import amt, quote
+
+from hub.core.errors import ValidationFailed
+
+WINE = "220421"
+
+
+class TestSwissGiftsNotForAlcoholOrTobacco:
+    """CUSTOMS-RULES.md 1.7 "Gifts": from private individuals, duty-free up to CHF 100; not for
+    tobacco or alcohol (ch.ch)."""
+
+    def test_a_gift_of_wine_keeps_its_duty(self) -> None:
+        r = quote(
+            destination_country="CH",
+            currency="CHF",
+            is_gift=True,
+            lines=[{"hs_code": WINE, "quantity": 1, "unit_price": "90.00", "duty_rate": "10"}],
+        )
+        assert amt(r.duty_total) == "9.00"
+        assert r.de_minimis.duty_exempt is False
+        assert "not tobacco or alcohol" in r.de_minimis.rule
+
+    def test_the_rest_of_a_mixed_gift_stays_duty_free(self) -> None:
+        r = quote(
+            destination_country="CH",
+            currency="CHF",
+            is_gift=True,
+            lines=[
+                {"hs_code": "240220", "quantity": 1, "unit_price": "55.00", "duty_rate": "20"},
+                {"hs_code": "610910", "quantity": 1, "unit_price": "40.00"},
+            ],
+        )
+        assert [amt(ln.duty) for ln in r.lines] == ["11.00", "0.00"]
+        assert r.lines[1].duty_basis.startswith("gift (CH-gift-100)")
+
+    def test_a_gift_of_wine_without_a_rate_is_refused_not_quoted_duty_free(self) -> None:
+        with pytest.raises(ValidationFailed) as exc:
+            quote(
+                destination_country="CH",
+                currency="CHF",
+                is_gift=True,
+                lines=[{"hs_code": WINE, "quantity": 1, "unit_price": "50.00"}],
+            )
+        assert [e.field for e in exc.value.errors] == ["lines[0].hs_code"]
+
+    def test_other_gifts_unchanged(self) -> None:
+        r = quote(
+            destination_country="CH",
+            currency="CHF",
+            is_gift=True,
+            lines=[{"hs_code": "610910", "quantity": 1, "unit_price": "100.00"}],
+        )
+        assert r.de_minimis.duty_exempt is True
+        assert r.de_minimis.rule == "gift <= CHF 100: duty-free"
