@@ -337,6 +337,19 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         (body(lines=[{**LINE, "quantity": "two"}]), 422, "lines[0].quantity"),
         (body(lines=[{**LINE, "quantity": 0}]), 422, "lines[0].quantity"),
         (body(lines=[LINE] * 1001), 422, "lines"),
+        # A rate or a consignment too large to round used to end in a 500.
+        (body(currency="USD", fx_rates={"USD/EUR": "1e400"}), 422, "fx_rates"),
+        (body(currency="USD", fx_rates={"USD/EUR": "0.0000000001"}), 422, "fx_rates"),
+        (
+            body(
+                currency="USD",
+                fx_rates={"USD/EUR": "1000000"},
+                lines=[{**LINE, "unit_price": "999999999999999", "quantity": 1_000_000}],
+            ),
+            422,
+            "lines",
+        ),
+        (body(lines=[{**LINE, "unit_price": "600000000000000"}] * 2), 422, "lines"),
         (body(lines=[]), 422, "lines"),
         ({"currency": "EUR"}, 422, ""),
         ([1, 2], 422, "body"),

@@ -58,3 +58,29 @@ class TestSwissGiftsNotForAlcoholOrTobacco:
         )
         assert r.de_minimis.duty_exempt is True
         assert r.de_minimis.rule == "gift <= CHF 100: duty-free"
+
+
+class TestTooLargeIsA422NotA500:
+    """The issue's "Bad input": each a precise problem naming the field, never a 500."""
+
+    def test_absurd_rate_is_named(self) -> None:
+        for rate in ("1e400", "1e10", "0.0000000001"):
+            with pytest.raises(ValidationFailed) as exc:
+                quote(currency="USD", fx_rates={"USD/EUR": rate})
+            assert [e.field for e in exc.value.errors] == ["fx_rates"], rate
+
+    def test_consignment_too_large_after_conversion_is_named(self) -> None:
+        line = {"hs_code": "610910", "quantity": 1_000_000, "unit_price": "999999999999999"}
+        with pytest.raises(ValidationFailed) as exc:
+            quote(currency="USD", fx_rates={"USD/EUR": "1000"}, lines=[line] * 3)
+        assert [e.field for e in exc.value.errors] == ["lines"]
+        assert "below 1000000000000000 EUR" in str(exc.value)
+
+    def test_local_charges_count_towards_the_limit(self) -> None:
+        with pytest.raises(ValidationFailed) as exc:
+            quote(local_charges=[{"code": "clearance", "amount": "999999999999999"}] * 2)
+        assert [e.field for e in exc.value.errors] == ["lines"]
+
+    def test_just_below_the_limit_is_priced(self) -> None:
+        r = quote(lines=[{"hs_code": "847130", "quantity": 1, "unit_price": "999999999999999.99"}])
+        assert amt(r.customs_value) == "999999999999999.99"
