@@ -326,6 +326,8 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         (body(lines=[{**LINE, "hs_code": "999999", "unit_price": "200"}]), 422, "lines[0].hs_code"),
         (body(lines=[LINE, {**LINE, "hs_code": "12AB"}]), 422, "lines[1].hs_code"),
         (body(destination_country="XX"), 422, "destination_country"),
+        (body(destination_country="CA", currency="CAD", destination_region="XX"), 422, "destination_region"),
+        (body(destination_country="CA", currency="CAD", destination_region="on"), 422, "destination_region"),
         (body(destination_country="BR"), 422, "destination_country"),
         (body(lines=[{**LINE, "origin_country": "QQ"}]), 422, "lines[0].origin_country"),
         (body(currency="USD"), 422, "fx_rates"),

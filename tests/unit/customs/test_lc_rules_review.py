@@ -84,3 +84,23 @@ class TestTooLargeIsA422NotA500:
     def test_just_below_the_limit_is_priced(self) -> None:
         r = quote(lines=[{"hs_code": "847130", "quantity": 1, "unit_price": "999999999999999.99"}])
         assert amt(r.customs_value) == "999999999999999.99"
+
+
+class TestCanadianProvinceIsChecked:
+    """CUSTOMS-RULES.md 1.4 "Rates": GST 5 %, HST instead in participating provinces (CBSA "Importing
+    by mail or courier"). An unknown province code was quoted at GST 5 % as if it were a
+    non-HST province: a guess presented as fact."""
+
+    @pytest.mark.parametrize("region", ["XX", "on", "ONT", "CA-ON", ""])
+    def test_unknown_region_is_refused(self, region: str) -> None:
+        with pytest.raises(ValidationFailed) as exc:
+            quote(destination_country="CA", currency="CAD", destination_region=region)
+        assert [e.field for e in exc.value.errors] == ["destination_region"]
+
+    @pytest.mark.parametrize(
+        ("region", "code", "rate"),
+        [("ON", "HST", "13"), ("NS", "HST", "14"), ("QC", "GST", "5"), ("YT", "GST", "5"), ("NU", "GST", "5")],
+    )
+    def test_every_province_and_territory_is_known(self, region: str, code: str, rate: str) -> None:
+        r = quote(destination_country="CA", currency="CAD", destination_region=region)
+        assert [(t.code, t.rate) for t in r.taxes] == [(code, rate)]
