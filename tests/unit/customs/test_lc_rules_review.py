@@ -104,3 +104,33 @@ class TestCanadianProvinceIsChecked:
     def test_every_province_and_territory_is_known(self, region: str, code: str, rate: str) -> None:
         r = quote(destination_country="CA", currency="CAD", destination_region=region)
         assert [(t.code, t.rate) for t in r.taxes] == [(code, rate)]
+
+
+class TestChinaCbecExciseGoodsNotQuotedWithoutConsumptionTax:
+    """CUSTOMS-RULES.md 1.9: within the CBEC limits the tariff is 0 % but import VAT **and
+    consumption tax** are due at 70 % (Cai Guan Shui [2016] No.18); tax = price x (VAT + CT) /
+    (1 - CT) x 70 %. Wine and tobacco bear consumption tax, which the starter data does not hold
+    (their rows are ``not_covered``). Within the limits the duty lookup was skipped, so wine was
+    quoted with VAT 9.1 % alone, as if no consumption tax existed."""
+
+    @pytest.mark.parametrize("hs", [WINE, "240220"])
+    def test_refused_within_the_limits(self, hs: str) -> None:
+        with pytest.raises(ValidationFailed) as exc:
+            quote(
+                destination_country="CN",
+                currency="CNY",
+                lines=[{"hs_code": "851840", "quantity": 1, "unit_price": "100"}, {"hs_code": hs, "unit_price": "100"}],
+            )
+        assert [e.field for e in exc.value.errors] == ["lines[1].hs_code"]
+        assert "excise goods" in exc.value.errors[0].message
+
+    def test_refused_beyond_the_limits_as_before(self) -> None:
+        with pytest.raises(ValidationFailed) as exc:
+            quote(destination_country="CN", currency="CNY", lines=[{"hs_code": WINE, "unit_price": "6000"}])
+        assert [e.field for e in exc.value.errors] == ["lines[0].hs_code"]
+
+    def test_other_goods_unchanged(self) -> None:
+        r = quote(destination_country="CN", currency="CNY", lines=[{"hs_code": "851840", "unit_price": "100"}])
+        assert [(t.code, t.rate, amt(t.amount), t.collected_at) for t in r.taxes] == [
+            ("VAT", "9.1", "9.10", "checkout")
+        ]
