@@ -134,3 +134,34 @@ class TestChinaCbecExciseGoodsNotQuotedWithoutConsumptionTax:
         assert [(t.code, t.rate, amt(t.amount), t.collected_at) for t in r.taxes] == [
             ("VAT", "9.1", "9.10", "checkout")
         ]
+
+
+class TestEuDeMinimisVerdictReadsTrue:
+    """CUSTOMS-RULES.md 1.1: the EUR 150 relief (until 1 Jul 2026, Reg. 1186/2009 Art. 23), the
+    interim EUR 3 duty and IOSS (<= EUR 150 intrinsic value) are tests in euros. The verdict a clerk
+    reads compared a zloty value with the euro limit ("430.00 <= EUR 150"), and above the limit said
+    "no EU relief applies on this date" on dates where the relief did apply, to smaller consignments."""
+
+    def test_value_and_limit_in_one_currency_outside_the_euro(self) -> None:
+        r = quote(
+            destination_country="PL", fx_rates={"EUR/PLN": "4.3"}, lines=[{"hs_code": "610910", "unit_price": "100"}]
+        )
+        assert r.de_minimis.rule == (
+            "interim flat duty EUR 3 per tariff subheading (intrinsic value 430.00 PLN <= EUR 150 (= 645.00 PLN)); "
+            "IOSS: intrinsic value 430.00 PLN <= EUR 150 (= 645.00 PLN), VAT collected at checkout"
+        )
+
+    @pytest.mark.parametrize("day", ["2026-06-30", "2026-07-01", "2028-06-30"])
+    def test_above_the_limit_says_so(self, day: str) -> None:
+        r = quote(date=day, lines=[{"hs_code": "610910", "unit_price": "150.01"}])
+        assert r.de_minimis.rule == "intrinsic value 150.01 EUR > EUR 150: tariff duty and import VAT at the border"
+
+    def test_after_the_interim_period_no_relief_is_named(self) -> None:
+        r = quote(date="2028-07-01", lines=[{"hs_code": "610910", "unit_price": "150.01"}])
+        assert r.de_minimis.rule == "no EU relief applies on this date"
+        assert amt(r.duty_total) == "18.00"
+
+    def test_relief_in_euros_unchanged_in_substance(self) -> None:
+        r = quote(date="2026-03-02", lines=[{"hs_code": "610910", "unit_price": "150.00"}])
+        assert r.de_minimis.rule.startswith("duty relief: intrinsic value 150.00 EUR <= EUR 150 (")
+        assert r.de_minimis.duty_exempt is True
