@@ -37,6 +37,7 @@ _PRECISION = 50
 # (nobody here changes it) with 50 digits.
 _EXACT = Context(prec=_PRECISION)
 _UNITS = {exponent: Decimal(1).scaleb(-exponent) for exponent in range(5)}
+_MIN_RATE, _MAX_RATE = Decimal("1e-9"), Decimal("1e9")
 
 
 class FxRate(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,6 +134,10 @@ def _decimal_rate(raw: str) -> Decimal:
         raise ValueError(f"{raw!r} is not a decimal rate") from None
     if not value.is_finite() or value <= 0:
         raise ValueError("a rate must be a positive decimal")
+    if not _MIN_RATE <= value <= _MAX_RATE:
+        # Real pairs of ISO currencies stay within a few million either way; beyond this a rate is
+        # a typo, and one like 1e400 made amounts too long to round (a 500 instead of a 422).
+        raise ValueError(f"a rate must be from {_MIN_RATE:f} to {_MAX_RATE:f}")
     return value
 
 

@@ -39,6 +39,9 @@ __all__ = ["INCOTERMS", "MAX_LINES", "TRANSPORT_MODES", "compute_quote", "freigh
 
 MAX_LINES = 1000
 MAX_QUANTITY = 1_000_000
+# Amounts sent are each below 1e15 (parse_amount); the converted consignment must be too, or its
+# sums outgrow the precision amounts are rounded with (a 500 instead of a 422).
+MAX_CONSIGNMENT = Decimal("1e15")
 TRANSPORT_MODES = frozenset({"courier", "postal", "air", "ocean", "road", "rail"})
 # Incoterms 2020 plus the retired DDU/DAT that parcel carriers still print.
 INCOTERMS = frozenset({"EXW", "FCA", "FAS", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP", "DDU", "DAT"})
@@ -266,6 +269,18 @@ class _Converter:
         return self.get(source).exact(amount)
 
 
+def _check_size(p: _Parsed, main: Conversion, fx_conv: _Converter, currency: str) -> None:
+    """Refuse a consignment worth 1e15 or more in the destination currency, before any rounding."""
+    total = main.exact(sum((amount for _, amount in p.lines), p.shipping + p.insurance))
+    total += sum((fx_conv.exact(amount, cur) for _, amount, cur in p.charges), ZERO)
+    if total >= MAX_CONSIGNMENT:
+        raise ValidationFailed.single(
+            "lines",
+            f"goods, shipping, insurance and local charges come to {total:.6E} {currency}; "
+            f"a quote must stay below {MAX_CONSIGNMENT:f} {currency}",
+        )
+
+
 def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | None = None) -> QuoteResponse:
     """Price duties, import taxes and fees for ``request`` with ``tables`` (and ``fx`` rates).
 
@@ -288,6 +303,7 @@ def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | Non
         rule=p.destination.rules.upper(),
     )
     main = fx_conv.get(req.currency)
+    _check_size(p, main, fx_conv, dest_ccy)
     lines = [ln for ln, _ in p.lines]
     for ln, total in p.lines:
         ln.value = main.apply(total, exponent, ROUND_HALF_UP)

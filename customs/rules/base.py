@@ -31,6 +31,7 @@ __all__ = [
     "excluded",
     "fmt",
     "pct",
+    "refuse_not_covered",
     "round_lines",
     "round_total_allocate",
     "set_customs_values",
@@ -298,6 +299,28 @@ def apply_duty_measures(quote: Quote, lines: list[Line] | None = None) -> None:
                 f"FALLBACK: HS {line.hs_as_sent} has no measure of its own; fallback row {base[0].id} used, "
                 f"not an official rate for this code. " + line.duty_basis
             )
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+
+
+def refuse_not_covered(quote: Quote) -> None:
+    """Refuse lines the tables mark ``not_covered`` (excise goods) even where no duty is computed.
+
+    A relief that skips :func:`apply_duty_measures` must not quote these goods as if only the
+    relieved duty were missing: their excise or consumption tax is not in the data either.
+
+    Raises:
+        ValidationFailed: naming each such line's ``hs_code``.
+    """
+    errors = []
+    for line in quote.lines:
+        if line.duty_rate_override is not None:
+            continue
+        base = [
+            m for m in quote.tables.duty_measures(quote.duty_key, line.hs, quote.day, line.origin) if m.layer == "base"
+        ]
+        if base and base[0].kind == "not_covered":
+            errors.append(FieldError(f"lines[{line.index}].hs_code", f"HS {line.hs_as_sent}: {base[0].note}"))
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
 

@@ -32,6 +32,8 @@ NAME = "CA"
 DUTY_ROUNDING = ROUND_HALF_UP
 TAX_ROUNDING = ROUND_HALF_UP
 FX_MAX_AGE_DAYS = 7
+# ISO 3166-2:CA: the ten provinces and three territories (GST alone, or HST instead, depends on it).
+PROVINCES = frozenset({"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"})
 
 
 def fx_reference_date(day: dt.date) -> dt.date:
@@ -42,6 +44,11 @@ def compute(q: Quote) -> None:
     if not q.region:
         raise ValidationFailed.single(
             "destination_region", "a Canadian province or territory code (e.g. ON) is required: GST/HST depends on it"
+        )
+    if q.region not in PROVINCES:
+        raise ValidationFailed.single(
+            "destination_region",
+            f"unknown Canadian province or territory {q.region!r}: one of {', '.join(sorted(PROVINCES))}",
         )
     set_customs_values(q, "FOB")
     vfd = q.customs_value()

@@ -5,7 +5,7 @@
 * VAT 8.1 % (2.6 % reduced) since 2024 on the consideration + all costs to the Swiss destination
   (incl. carrier clearance fees, sent as ``local_charges``) + import duties.
 * Duty and VAT amounts <= CHF 5 per declaration are not levied, each assessed separately.
-* Gifts from private individuals <= CHF 100: duty-free.
+* Gifts from private individuals <= CHF 100: duty-free, not for tobacco or alcohol (ch.ch).
 * Rounding: VAT "calculated based on this amount (rounded to the nearest franc)" (BAZG sample): the
   base is rounded ROUND_HALF_UP to the franc, VAT ROUND_HALF_UP to the centime; duty half-up per line.
 * FX: forex sell rate of the last trading day before the tax liability arises (the day before).
@@ -21,6 +21,7 @@ from customs.rules.base import (
     Quote,
     add_tax,
     apply_duty_measures,
+    excluded,
     explain_duties,
     fmt,
     round_lines,
@@ -49,10 +50,15 @@ def compute(q: Quote) -> None:
     gift = q.tables.threshold("CH", "gift_duty_exempt", q.day)
     rules = []
     if q.is_gift and gift is not None and q.goods <= threshold_amount(q, gift):
-        q.de_minimis.duty_exempt = True
-        rules.append(f"gift <= CHF {gift.amount}: duty-free")
+        # Not for tobacco or alcohol (ch.ch): those lines keep their duty.
+        normal = [ln for ln in q.lines if excluded(ln, gift.excluded_hs_prefixes)]
+        q.de_minimis.duty_exempt = not normal
+        rules.append(f"gift <= CHF {gift.amount}: duty-free" + (" (not tobacco or alcohol)" if normal else ""))
         for ln in q.lines:
-            ln.duty_rate, ln.duty_basis = "0", f"gift ({gift.id})"
+            if ln not in normal:
+                ln.duty_rate, ln.duty_basis = "0", f"gift ({gift.id})"
+        apply_duty_measures(q, normal)
+        round_lines(q, DUTY_ROUNDING, normal)
     else:
         apply_duty_measures(q)
         round_lines(q, DUTY_ROUNDING)

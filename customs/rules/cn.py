@@ -25,6 +25,7 @@ from customs.rules.base import (
     explain_duties,
     fmt,
     pct,
+    refuse_not_covered,
     round_lines,
     set_customs_values,
     tax_rate_for,
@@ -55,6 +56,7 @@ def compute(q: Quote) -> None:
     within_year = used + price <= threshold_amount(q, per_year)
     single_item = len(q.lines) == 1 and q.lines[0].quantity == 1
     if price <= threshold_amount(q, per_tx) and within_year:
+        refuse_not_covered(q)  # tariff 0 %, but the goods' consumption tax is still due
         share, cbec = share_row.amount, True
         q.de_minimis.duty_exempt = True
         q.de_minimis.rule = (

@@ -29,6 +29,7 @@ from customs.rules.base import (
     tax_rate_for,
     threshold_amount,
 )
+from customs.tariffs import Threshold
 from hub.core.money import allocate
 
 NAME = "EU"
@@ -58,7 +59,7 @@ def compute(q: Quote) -> None:
     if relief is not None and intrinsic <= threshold_amount(q, relief):
         normal = [ln for ln in q.lines if excluded(ln, relief.excluded_hs_prefixes)]
         q.de_minimis.duty_exempt = not normal
-        rules.append(f"duty relief: intrinsic value {fmt(intrinsic)} <= EUR {relief.amount} ({relief.source})")
+        rules.append(f"duty relief: intrinsic value {_value(q)} <= {_limit(q, relief)} ({relief.source})")
         for ln in q.lines:
             if ln not in normal:
                 ln.duty_basis = f"relieved ({relief.id}: consignment <= EUR {relief.amount})"
@@ -67,7 +68,10 @@ def compute(q: Quote) -> None:
         round_lines(q, DUTY_ROUNDING, normal)
     elif lvc is not None and flat is not None and flat.amount is not None and intrinsic <= threshold_amount(q, lvc):
         _flat_duty(q, flat.amount, flat.currency or "EUR", flat.id, flat.caveat())
-        rules.append(f"interim flat duty EUR {flat.amount} per tariff subheading (consignment <= EUR {lvc.amount})")
+        rules.append(
+            f"interim flat duty EUR {flat.amount} per tariff subheading (intrinsic value {_value(q)} <= "
+            f"{_limit(q, lvc)})"
+        )
     else:
         apply_duty_measures(q, None)
         round_lines(q, DUTY_ROUNDING)
@@ -79,8 +83,8 @@ def compute(q: Quote) -> None:
         and not any(excluded(ln, vat_free.excluded_hs_prefixes) for ln in q.lines)
     ):
         q.de_minimis.tax_exempt = True
-        rules.append(f"import VAT exempt: intrinsic value <= EUR {vat_free.amount} ({vat_free.source})")
-        q.say(f"no import VAT: consignment intrinsic value {fmt(intrinsic)} <= EUR {vat_free.amount}")
+        rules.append(f"import VAT exempt: intrinsic value <= {_limit(q, vat_free)} ({vat_free.source})")
+        q.say(f"no import VAT: consignment intrinsic value {_value(q)} <= {_limit(q, vat_free)}")
     else:
         at_checkout = (
             ioss is not None
@@ -88,8 +92,8 @@ def compute(q: Quote) -> None:
             and intrinsic <= threshold_amount(q, ioss)
             and not any(excluded(ln, ioss.excluded_hs_prefixes) for ln in q.lines)
         )
-        if at_checkout:
-            rules.append(f"IOSS: intrinsic value {fmt(intrinsic)} <= EUR 150, VAT collected at checkout")
+        if at_checkout and ioss is not None:
+            rules.append(f"IOSS: intrinsic value {_value(q)} <= {_limit(q, ioss)}, VAT collected at checkout")
         charges = allocate(q.local_charges_total(), [ln.customs_value for ln in q.lines], q.exponent)
         pairs = [
             (tax_rate_for(q, "VAT", ln.tax_category, f"lines[{ln.index}].tax_category"), ln.customs_value + ln.duty + c)
@@ -97,7 +101,20 @@ def compute(q: Quote) -> None:
         ]
         text = "customs value + duty" + (" + local charges" if q.local_charges else "")
         group_taxes_by_rate(q, "VAT", pairs, "checkout" if at_checkout else "border", text)
+    over = relief or lvc
+    if not rules and over is not None and intrinsic > threshold_amount(q, over):
+        rules.append(f"intrinsic value {_value(q)} > {_limit(q, over)}: tariff duty and import VAT at the border")
     q.de_minimis.rule = "; ".join(rules) or "no EU relief applies on this date"
+
+
+def _value(q: Quote) -> str:
+    return f"{fmt(q.goods)} {q.currency}"
+
+
+def _limit(q: Quote, row: Threshold) -> str:
+    """``EUR 150``, and its value in the destination currency where that is not the euro."""
+    text = f"{row.currency} {row.amount}"
+    return text if row.currency == q.currency else f"{text} (= {fmt(q.q(threshold_amount(q, row)))} {q.currency})"
 
 
 def _flat_duty(q: Quote, amount: Decimal, currency: str, measure_id: str, caveat: str) -> None:

@@ -326,6 +326,8 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         (body(lines=[{**LINE, "hs_code": "999999", "unit_price": "200"}]), 422, "lines[0].hs_code"),
         (body(lines=[LINE, {**LINE, "hs_code": "12AB"}]), 422, "lines[1].hs_code"),
         (body(destination_country="XX"), 422, "destination_country"),
+        (body(destination_country="CA", currency="CAD", destination_region="XX"), 422, "destination_region"),
+        (body(destination_country="CA", currency="CAD", destination_region="on"), 422, "destination_region"),
         (body(destination_country="BR"), 422, "destination_country"),
         (body(lines=[{**LINE, "origin_country": "QQ"}]), 422, "lines[0].origin_country"),
         (body(currency="USD"), 422, "fx_rates"),
@@ -337,6 +339,19 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         (body(lines=[{**LINE, "quantity": "two"}]), 422, "lines[0].quantity"),
         (body(lines=[{**LINE, "quantity": 0}]), 422, "lines[0].quantity"),
         (body(lines=[LINE] * 1001), 422, "lines"),
+        # A rate or a consignment too large to round used to end in a 500.
+        (body(currency="USD", fx_rates={"USD/EUR": "1e400"}), 422, "fx_rates"),
+        (body(currency="USD", fx_rates={"USD/EUR": "0.0000000001"}), 422, "fx_rates"),
+        (
+            body(
+                currency="USD",
+                fx_rates={"USD/EUR": "1000000"},
+                lines=[{**LINE, "unit_price": "999999999999999", "quantity": 1_000_000}],
+            ),
+            422,
+            "lines",
+        ),
+        (body(lines=[{**LINE, "unit_price": "600000000000000"}] * 2), 422, "lines"),
         (body(lines=[]), 422, "lines"),
         ({"currency": "EUR"}, 422, ""),
         ([1, 2], 422, "body"),
