@@ -713,7 +713,7 @@ async def export_csv(
                 format_number(row["number"]),
                 row["status"],
                 row["channel"],
-                row["external_ref"] or "",
+                _csv_safe(row["external_ref"] or ""),
                 _csv_safe(customer["code"]),
                 _csv_safe(customer["name"]),
                 _money(row["total"], row["currency"]).amount,
@@ -725,7 +725,10 @@ async def export_csv(
 
 
 def _csv_safe(value: str) -> str:
-    """Defuse spreadsheet formula injection: a cell may not start with = + - @ (OWASP CSV injection)."""
+    """Defuse spreadsheet formula injection: a cell may not start with = + - @ (OWASP CSV injection).
+
+    Every column a client or a marketplace writes goes through here, the external reference included.
+    """
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import csv
+import io
 from typing import Any
 
 import httpx
@@ -342,6 +344,19 @@ async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: 
     assert len(lines) == 3
     assert "王芳" in text
     assert "'=HYPERLINK(1)" in text
+
+
+async def test_csv_export_neutralises_formulas_in_every_client_text_column(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """external_ref comes from the client too (or a marketplace); a spreadsheet must not run it."""
+    await _catalog(client, tenant)
+    for ref in ("=1+2", "@SUM(A1)", "+CMD", "-2+3"):
+        created = await client.post("/v1/orders", json=_order(external_ref=ref), headers=tenant.headers())
+        assert created.status_code == 201, created.text
+    response = await client.get("/v1/orders/export.csv", headers=tenant.headers(Role.VIEWER))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted(row["external_ref"] for row in rows) == ["'+CMD", "'-2+3", "'=1+2", "'@SUM(A1)"]
 
 
 async def test_findings_speak_the_readers_language(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
