@@ -461,7 +461,9 @@ async def _assess(
                 line_no=line["line_no"],
                 sku=line["sku"],
                 known_sku=product is not None,
-                name=line["name"],
+                # _resolve_lines names a line after its SKU when nothing else does: for a SKU the
+                # catalog lacks, that is no name of its own, and the line is an unknown SKU.
+                name="" if product is None and line["name"] == line["sku"] else line["name"],
                 hs_code=line["hs_code"],
                 origin_country=line["origin_country"],
                 weight_kg=line["weight_kg"],

@@ -195,6 +195,32 @@ async def test_incomplete_order_is_on_hold_with_findings(client: httpx.AsyncClie
     assert findings.json() == order["findings"]
 
 
+async def test_an_unknown_sku_without_a_name_of_its_own_is_held(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A mistyped SKU with a price must not pass as a free line: it would ship nothing and reserve nothing."""
+    await _catalog(client, tenant)
+    domestic = {"name": "王芳", "line1": "建国路88号", "city": "北京", "postal_code": "100022", "country": "CN"}
+    typo = {"sku": "TS-RED-MM", "quantity": 1, "unit_price": {"amount": "19.90", "currency": "EUR"}}
+    response = await client.post(
+        "/v1/orders", json=_order(ship_to=domestic, lines=[typo]), headers=tenant.headers(Role.CLERK)
+    )
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert [(f["code"], f["field"]) for f in order["findings"]] == [("sku_unknown", "lines[0].sku")]
+    assert order["status"] == "on_hold"
+    # Re-reviewed from the stored line after a change, the finding stays.
+    later = {"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-15"}
+    await file_and_approve(client, tenant, order["id"], later)
+    again = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert [f["code"] for f in again["findings"]] == ["sku_unknown"]
+    # A free line that carries its own name may have a SKU of the seller's own.
+    named = _order(external_ref="SHOP-1002", ship_to=domestic, lines=[{**typo, "name": "Custom tee"}])
+    free = (await client.post("/v1/orders", json=named, headers=tenant.headers(Role.CLERK))).json()
+    assert free["findings"] == []
+    assert free["status"] == "approved"
+
+
 async def test_discounts_are_exact_and_allocated(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
     body = _order(
