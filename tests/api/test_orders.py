@@ -357,6 +357,16 @@ async def test_other_tenant_sees_nothing(
     assert (await client.get("/v1/orders", headers=other_tenant.headers())).json()["items"] == []
 
 
+async def test_q_finds_an_order_by_the_number_it_shows(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """A clerk searches for what the hub prints: SO-000001, as well as #1 or 1."""
+    await _catalog(client, tenant)
+    created = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+    assert created["number"] == "SO-000001"
+    for q in ("SO-000001", "so-000001", "#1", "1"):
+        found = await client.get("/v1/orders", params={"q": q}, headers=tenant.headers())
+        assert [o["id"] for o in found.json()["items"]] == [created["id"]], q
+
+
 async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(external_ref="EXP-1"), headers=tenant.headers())
