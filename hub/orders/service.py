@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 import phonenumbers
@@ -31,6 +31,7 @@ from hub.orders.pricing import Discount, parse_discount, price_order
 from hub.orders.review import DEFAULT_MAX_DISCOUNT_PERCENT, LineFacts, OrderFacts, review, status_for
 from hub.orders.schemas import (
     AddressIn,
+    Channel,
     DiscountIn,
     Finding,
     LineIn,
@@ -38,6 +39,7 @@ from hub.orders.schemas import (
     OrderCreate,
     OrderEventRead,
     OrderRead,
+    OrderStatus,
     OrderSummary,
     OrderTotals,
     ProductRead,
@@ -641,6 +643,7 @@ async def list_orders(
     created_to: date | None,
 ) -> Page[OrderSummary]:
     check_limit(limit)
+    _check_filters(status, channel)
     before = decode_cursor(cursor)
     async with tenant_tx(tenant_id):
         rows = await repo.list_orders(
@@ -670,6 +673,19 @@ async def list_orders(
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit and items else None)
 
 
+def _check_filters(status: str | None, channel: str | None) -> None:
+    """A status (comma-separated) or channel the hub does not know is a client's typo, not an empty list."""
+    errors = []
+    unknown = [value for value in (status or "").split(",") if status and value not in get_args(OrderStatus)]
+    if unknown:
+        errors.append(
+            FieldError("status", f"unknown status {', '.join(unknown)}: use {', '.join(get_args(OrderStatus))}")
+        )
+    if channel and channel not in get_args(Channel):
+        errors.append(FieldError("channel", f"unknown channel {channel!r}: use {', '.join(get_args(Channel))}"))
+    raise_if(errors)
+
+
 EXPORT_LIMIT = 10_000
 
 
@@ -682,6 +698,7 @@ async def export_csv(
     created_from: date | None,
     created_to: date | None,
 ) -> bytes:
+    _check_filters(status, channel)
     async with tenant_tx(tenant_id):
         rows = await repo.list_orders(
             tenant_id,

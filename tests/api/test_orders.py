@@ -367,6 +367,25 @@ async def test_q_finds_an_order_by_the_number_it_shows(client: httpx.AsyncClient
         assert [o["id"] for o in found.json()["items"]] == [created["id"]], q
 
 
+async def test_an_unknown_status_or_channel_filter_is_a_422_not_an_empty_list(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A typo in a filter would otherwise read as "no such orders"."""
+    for path in ("/v1/orders", "/v1/orders/export.csv"):
+        for params, field in (
+            ({"status": "aproved"}, "status"),
+            ({"status": "approved,bogus"}, "status"),
+            ({"channel": "fax"}, "channel"),
+        ):
+            response = await client.get(path, params=params, headers=tenant.headers())
+            assert response.status_code == 422, (path, params, response.text)
+            assert response.json()["errors"][0]["field"] == field
+    listed = await client.get(
+        "/v1/orders", params={"status": "approved,backordered", "channel": "csv"}, headers=tenant.headers()
+    )
+    assert listed.status_code == 200
+
+
 async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(external_ref="EXP-1"), headers=tenant.headers())
