@@ -15,6 +15,7 @@ import msgspec
 from hub.core.errors import AppError, Conflict, ValidationFailed
 from hub.orders import service
 from hub.orders.schemas import OrderCreate
+from hub.problems import field_errors_from_msgspec
 from tenants.schemas import Principal
 
 REQUIRED = (
@@ -244,7 +245,10 @@ async def import_orders(principal: Principal, filename: str, content: bytes) -> 
         try:
             data = msgspec.convert(body, OrderCreate)
         except msgspec.ValidationError as exc:
-            rejected.append(RowError(row=group[0][0], column="external_ref", reason=str(exc), external_ref=ref))
+            # A value of the wrong shape (incoterm "ddp", weight "heavy"): msgspec names its path in
+            # the body, which maps back to a row and column like the service's own field errors.
+            shape = ValidationFailed(str(exc), errors=field_errors_from_msgspec(str(exc)))
+            rejected.extend(_row_errors(shape, group, ref))
             continue
         try:
             order = await service.create_order(principal, data)

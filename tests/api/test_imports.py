@@ -117,3 +117,21 @@ async def test_xlsx_rows_keep_their_sheet_row_numbers_past_a_blank_row(
     report = (await _upload(client, tenant, "orders.xlsx", buffer.getvalue())).json()
     assert [o["external_ref"] for o in report["created"]] == ["XB-1"]
     assert [(r["row"], r["column"]) for r in report["rejected"]] == [(4, "country")]
+
+
+async def test_a_value_of_the_wrong_shape_is_reported_under_its_own_column(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    await _catalog(client, tenant)
+    rows = (
+        "SH-1,C-1,Anna,a@example.de,,Anna,Hauptstr. 5,Berlin,10115,DE,EUR,ddp,TS-RED-M,,2,19.90,,,\n"
+        "SH-2,C-1,Anna,a@example.de,,Anna,Hauptstr. 5,Berlin,10115,DE,EUR,DDP,TS-RED-M,,2,19.90,,,\n"
+        "SH-2,C-1,Anna,a@example.de,,Anna,Hauptstr. 5,Berlin,10115,DE,EUR,DDP,,Mug,1,8.50,691200,CN,heavy\n"
+    )
+    report = (await _upload(client, tenant, "orders.csv", (HEADER + rows).encode())).json()
+    assert report["created"] == []
+    assert [(r["row"], r["column"], r["external_ref"]) for r in report["rejected"]] == [
+        (2, "incoterm", "SH-1"),
+        (4, "weight_kg", "SH-2"),
+    ]
+    assert "`" not in report["rejected"][0]["reason"]
