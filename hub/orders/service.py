@@ -22,7 +22,7 @@ from hub.core import outbox
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
 from hub.core.ids import new_id
-from hub.core.money import MoneyWire, is_known_currency, money_from_wire
+from hub.core.money import MoneyWire, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if
 from hub.orders import order_repository as repo
@@ -53,6 +53,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Statuses in which the order can still change or be cancelled without a return.
 OPEN_STATUSES = frozenset({"received", "in_review", "on_hold", "awaiting_approval", "backordered", "approved"})
 APPROVABLE = frozenset({"in_review", "awaiting_approval"})
+
+
+UNIT_PRICE_QUANTUM = Decimal("0.0001")
+"""Unit prices are stored as numeric(19, 4): finer than a cent for screws and chips, never finer than this."""
 
 
 def format_number(number: int) -> str:
@@ -141,6 +145,9 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
             else:
                 if price.currency.code != currency:
                     errors.append(FieldError(f"{field}.unit_price.currency", f"must be the order currency {currency}"))
+                if price.amount != price.amount.quantize(UNIT_PRICE_QUANTUM):
+                    # The column holds 4 decimals: a finer price would be cut silently on the way in.
+                    errors.append(FieldError(f"{field}.unit_price.amount", "at most 4 decimal places"))
                 unit_price = price.amount
         lines.append(
             IntakeLine(
@@ -165,6 +172,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         else:
             if shipping_money.currency.code != currency:
                 errors.append(FieldError("shipping.currency", f"must be the order currency {currency}"))
+            elif shipping_money.amount != shipping_money.amount.quantize(quantum(currency)):
+                # An amount charged, like a fixed discount: in the currency's minor units (JPY 0, BHD 3).
+                errors.append(
+                    FieldError("shipping.amount", f"at most {currency_exponent(currency)} decimals in {currency}")
+                )
             shipping = shipping_money.amount
     raise_if(errors)
     header = {
@@ -546,8 +558,6 @@ async def _status_changed(tenant_id: uuid.UUID, order_id: uuid.UUID, old: str, n
 
 def _money(amount: Any, currency: str) -> MoneyWire:
     value = Decimal(amount)
-    from hub.core.money import quantum  # noqa: PLC0415
-
     return MoneyWire(amount=format(value.quantize(quantum(currency)), "f"), currency=currency)
 
 

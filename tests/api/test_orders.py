@@ -253,6 +253,59 @@ async def test_discounts_are_exact_and_allocated(client: httpx.AsyncClient, tena
     assert round(line_sum) == 5904
 
 
+async def test_amounts_finer_than_the_currency_round_once_and_add_up(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Each line is rounded half-up to the currency's minor unit; what is shown is what is stored and summed."""
+    free = {"hs_code": "731815", "origin_country": "CN", "weight_kg": "0.01"}
+    yen = _order(
+        external_ref="JPY-1",
+        currency="JPY",
+        shipping={"amount": "500", "currency": "JPY"},
+        lines=[{**free, "name": "Bolt", "quantity": 3, "unit_price": {"amount": "100.5", "currency": "JPY"}}],
+    )
+    response = await client.post("/v1/orders", json=yen, headers=tenant.headers())
+    assert response.status_code == 201, response.text
+    stored = (await client.get(f"/v1/orders/{response.json()['id']}", headers=tenant.headers())).json()
+    for order in (response.json(), stored):
+        assert order["lines"][0]["line_total"]["amount"] == "302"  # 301.5 half-up
+        assert order["totals"]["subtotal"]["amount"] == "302"
+        assert order["totals"]["total"]["amount"] == "802"
+    screws = _order(
+        external_ref="EUR-SCREWS",
+        lines=[
+            {**free, "name": "Screw A", "quantity": 1, "unit_price": {"amount": "0.005", "currency": "EUR"}},
+            {**free, "name": "Screw B", "quantity": 1, "unit_price": {"amount": "0.005", "currency": "EUR"}},
+        ],
+    )
+    order = (await client.post("/v1/orders", json=screws, headers=tenant.headers())).json()
+    assert [line["line_total"]["amount"] for line in order["lines"]] == ["0.01", "0.01"]
+    assert order["totals"]["subtotal"]["amount"] == "0.02"
+    assert order["lines"][0]["unit_price"]["amount"] == "0.005"
+
+
+async def test_amounts_the_hub_cannot_hold_exactly_are_refused(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Unit prices are kept to 4 decimals and shipping to the currency's own: anything finer was silently cut."""
+    line = {"name": "Chip", "quantity": 1000, "unit_price": {"amount": "0.00005", "currency": "EUR"}}
+    for body, field in (
+        (_order(external_ref="FINE-1", lines=[line]), "lines[0].unit_price.amount"),
+        (_order(external_ref="FINE-2", shipping={"amount": "12.005", "currency": "EUR"}), "shipping.amount"),
+        (
+            _order(external_ref="FINE-3", currency="JPY", shipping={"amount": "1.5", "currency": "JPY"}),
+            "shipping.amount",
+        ),
+    ):
+        response = await client.post("/v1/orders", json=body, headers=tenant.headers())
+        assert response.status_code == 422, response.text
+        assert field in [e["field"] for e in response.json()["errors"]]
+    bhd = _order(external_ref="BHD-1", currency="BHD", shipping={"amount": "1.250", "currency": "BHD"}, lines=[line])
+    bhd["lines"] = [{**line, "unit_price": {"amount": "1.2345", "currency": "BHD"}}]
+    accepted = await client.post("/v1/orders", json=bhd, headers=tenant.headers())
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["totals"]["shipping"]["amount"] == "1.250"
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"][0]["external_ref"] == "BHD-1"
+
+
 async def test_bad_inputs_are_precise_and_store_nothing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     cases = [
         (
