@@ -55,6 +55,7 @@ OPEN_STATUSES = frozenset({"received", "in_review", "on_hold", "awaiting_approva
 APPROVABLE = frozenset({"in_review", "awaiting_approval"})
 
 
+MAX_LINE_QUANTITY = 1_000_000
 UNIT_PRICE_QUANTUM = Decimal("0.0001")
 """Unit prices are stored as numeric(19, 4): finer than a cent for screws and chips, never finer than this."""
 
@@ -131,8 +132,8 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         field = f"lines[{index}]"
         if line.quantity <= 0:
             errors.append(FieldError(f"{field}.quantity", "must be a whole number greater than 0"))
-        elif line.quantity > 1_000_000:
-            errors.append(FieldError(f"{field}.quantity", "must be at most 1000000"))
+        elif line.quantity > MAX_LINE_QUANTITY:
+            errors.append(FieldError(f"{field}.quantity", f"must be at most {MAX_LINE_QUANTITY}"))
         if not line.sku and not (line.name or "").strip():
             errors.append(FieldError(f"{field}.sku", "a line names a catalog sku or carries its own name"))
         unit_price = None

@@ -535,3 +535,30 @@ async def test_change_requests_for_address_lines_and_date(client: httpx.AsyncCli
     )
     assert decided.status_code == 422
     assert decided.json()["errors"][0]["field"] == "quantities.9"
+
+
+async def test_a_change_request_with_bad_fields_is_refused_when_filed(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The clerk who files it hears what is wrong, not the approver later; nothing pending is left behind."""
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
+    usd = {"amount": "1.00", "currency": "USD"}
+    for body, fields in (
+        (
+            {"kind": "lines", "reason": "x", "lines": [{"sku": "TS-RED-M", "quantity": -1, "unit_price": usd}]},
+            ["lines[0].quantity", "lines[0].unit_price.currency"],
+        ),
+        (
+            {"kind": "address", "reason": "x", "ship_to": {"name": "A", "line1": "B", "city": "C", "country": "ZZ"}},
+            ["ship_to.country"],
+        ),
+        ({"kind": "quantity", "reason": "x", "quantities": {"1": 10**12}}, ["quantities.1"]),
+    ):
+        filed = await client.post(
+            f"/v1/orders/{order['id']}/change-requests", json=body, headers=tenant.headers(Role.CLERK)
+        )
+        assert filed.status_code == 422, filed.text
+        assert [e["field"] for e in filed.json()["errors"]] == fields
+    listed = await client.get(f"/v1/orders/{order['id']}/change-requests", headers=tenant.headers())
+    assert listed.json() == []
