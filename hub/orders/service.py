@@ -32,6 +32,7 @@ from hub.orders.review import DEFAULT_MAX_DISCOUNT_PERCENT, LineFacts, OrderFact
 from hub.orders.schemas import (
     AddressIn,
     Channel,
+    CustomerIn,
     DiscountIn,
     Finding,
     LineIn,
@@ -101,6 +102,19 @@ def _discount(field: str, raw: DiscountIn | None, currency: str, errors: list[Fi
     return None if value is None else Discount(kind=raw.type, value=value, code=raw.code)
 
 
+def _customer(data: CustomerIn, region: str | None, errors: list[FieldError]) -> dict[str, Any]:
+    code, name = data.code.strip(), data.name.strip()
+    # Spaces pass the schema's length check but strip to nothing.
+    errors.extend(
+        FieldError(f"customer.{field}", "required") for field, value in (("code", code), ("name", name)) if not value
+    )
+    email = (data.email or "").strip() or None
+    if email and not _EMAIL.match(email):
+        errors.append(FieldError("customer.email", f"{email!r} is not an e-mail address"))
+    phone = _phone("customer.phone", data.phone, region, errors)
+    return {"code": code, "name": name, "email": email, "phone": phone}
+
+
 class IntakeLine(msgspec.Struct, kw_only=True):
     index: int
     data: LineIn
@@ -121,10 +135,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         errors.append(FieldError("currency", f"unknown currency {data.currency!r}: use an ISO 4217 code such as EUR"))
     ship_to = _address("ship_to", data.ship_to, errors, required=False)
     bill_to = _address("bill_to", data.bill_to, errors, required=False) if data.bill_to else None
-    email = (data.customer.email or "").strip() or None
-    if email and not _EMAIL.match(email):
-        errors.append(FieldError("customer.email", f"{email!r} is not an e-mail address"))
-    phone = _phone("customer.phone", data.customer.phone, ship_to.get("country"), errors)
+    customer = _customer(data.customer, ship_to.get("country"), errors)
     if data.channel == "manual" and data.channel_detail is None:
         errors.append(FieldError("channel_detail", "a manual order records how it came in: phone, email or in_person"))
     lines: list[IntakeLine] = []
@@ -184,12 +195,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         "currency": currency,
         "ship_to": ship_to,
         "bill_to": bill_to,
-        "customer": {
-            "code": data.customer.code.strip(),
-            "name": data.customer.name.strip(),
-            "email": email,
-            "phone": phone,
-        },
+        "customer": customer,
     }
     return header, lines, discounts, shipping
 

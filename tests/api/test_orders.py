@@ -562,3 +562,12 @@ async def test_a_change_request_with_bad_fields_is_refused_when_filed(
         assert [e["field"] for e in filed.json()["errors"]] == fields
     listed = await client.get(f"/v1/orders/{order['id']}/change-requests", headers=tenant.headers())
     assert listed.json() == []
+
+
+async def test_a_blank_customer_code_or_name_is_refused(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Spaces pass the length check but strip to nothing: every such order was filed under customer ""."""
+    body = _order(customer={"code": "   ", "name": " \t", "email": "a@example.de"})
+    response = await client.post("/v1/orders", json=body, headers=tenant.headers())
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["customer.code", "customer.name"]
+    assert (await client.get("/v1/customers", headers=tenant.headers())).json()["items"] == []
