@@ -591,6 +591,16 @@ async def decide_change_request(
     )
 
 
+async def last_applied_change_requester(tenant_id: uuid.UUID, order_id: uuid.UUID) -> str | None:
+    rows = await fetch(
+        "SELECT requested_by FROM change_requests WHERE tenant_id = {} AND order_id = {} AND status = 'applied' "
+        "ORDER BY decided_at DESC, id DESC LIMIT 1",
+        tenant_id,
+        order_id,
+    )
+    return rows[0]["requested_by"] if rows else None
+
+
 async def list_change_requests(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[dict[str, Any]]:
     return await fetch(
         "SELECT * FROM change_requests WHERE tenant_id = {} AND order_id = {} ORDER BY id", tenant_id, order_id

@@ -792,13 +792,22 @@ def ensure_other_person(principal: Principal, author: str, what: str) -> None:
         raise PermissionDenied(f"you {what}; another person must decide (four-eyes rule)")
 
 
+async def _ensure_neither_author(principal: Principal, order: dict[str, Any]) -> None:
+    """Four-eyes on an order decision: not who entered the order, nor who requested the change last
+    applied to it (whose re-review may be what put the order in front of an approver)."""
+    ensure_other_person(principal, order["entered_by"], "entered this order")
+    requester = await repo.last_applied_change_requester(principal.tenant_id, order["id"])
+    if requester is not None:
+        ensure_other_person(principal, requester, "requested the change now under review")
+
+
 async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
         order = await repo.get_order_row(tenant_id, order_id, lock=True)
         if order is None:
             raise NotFound("no such order")
-        ensure_other_person(principal, order["entered_by"], "entered this order")
+        await _ensure_neither_author(principal, order)
         if order["status"] not in APPROVABLE:
             raise Conflict(
                 f"an order in status {order['status']!r} cannot be approved", extra={"current_status": order["status"]}
@@ -818,7 +827,7 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         order = await repo.get_order_row(tenant_id, order_id, lock=True)
         if order is None:
             raise NotFound("no such order")
-        ensure_other_person(principal, order["entered_by"], "entered this order")
+        await _ensure_neither_author(principal, order)
         if order["status"] not in APPROVABLE | {"on_hold", "backordered"}:
             raise Conflict(
                 f"an order in status {order['status']!r} cannot be rejected", extra={"current_status": order["status"]}

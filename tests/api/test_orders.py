@@ -571,3 +571,36 @@ async def test_a_blank_customer_code_or_name_is_refused(client: httpx.AsyncClien
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["customer.code", "customer.name"]
     assert (await client.get("/v1/customers", headers=tenant.headers())).json()["items"] == []
+
+
+async def test_whoever_requested_the_change_cannot_approve_the_order_it_put_in_review(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Four-eyes covers the change too: the owner who cut the price may not approve that price."""
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
+    assert order["status"] == "approved"
+    cheap = {"sku": "TS-RED-M", "quantity": 2, "unit_price": {"amount": "9.90", "currency": "EUR"}}
+    filed = await client.post(
+        f"/v1/orders/{order['id']}/change-requests",
+        json={"kind": "lines", "reason": "friend price", "lines": [cheap]},
+        headers=tenant.headers(Role.OWNER),
+    )
+    decided = await client.post(
+        f"/v1/change-requests/{filed.json()['id']}/approve",
+        json={"reason": "ok"},
+        headers=tenant.headers(Role.APPROVER),
+    )
+    assert decided.status_code == 200, decided.text
+    changed = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert changed["status"] == "awaiting_approval"
+    for action in ("approve", "reject"):
+        own = await client.post(
+            f"/v1/orders/{order['id']}/{action}", json={"reason": "mine"}, headers=tenant.headers(Role.OWNER)
+        )
+        assert own.status_code == 403, own.text
+        assert "four-eyes" in own.json()["detail"]
+    other = await client.post(
+        f"/v1/orders/{order['id']}/approve", json={"reason": "ok"}, headers=tenant.headers(Role.ADMIN)
+    )
+    assert other.status_code == 200, other.text
