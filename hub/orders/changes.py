@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from hub.core.database import tenant_tx
-from hub.core.errors import Conflict, FieldError, NotFound
+from hub.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire
 from hub.core.validation import raise_if
@@ -33,6 +33,7 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
         if data.ship_to is None:
             errors.append(FieldError("ship_to", "required for an address change"))
         else:
+            service._address("ship_to", data.ship_to, errors, required=True)
             payload["ship_to"] = msgspec.to_builtins(data.ship_to)
     elif data.kind == "quantity":
         if not data.quantities:
@@ -43,11 +44,19 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
                     errors.append(FieldError(f"quantities.{key}", "keys are line numbers"))
                 elif quantity <= 0:
                     errors.append(FieldError(f"quantities.{key}", "must be > 0; remove a line with a lines change"))
+                elif quantity > service.MAX_LINE_QUANTITY:
+                    errors.append(FieldError(f"quantities.{key}", f"must be at most {service.MAX_LINE_QUANTITY}"))
             payload["quantities"] = data.quantities
     elif data.kind == "lines":
         if not data.lines:
             errors.append(FieldError("lines", "required: the full new set of lines"))
         else:
+            # The field checks of an intake, now, so the filer hears of a bad line rather than the
+            # approver; what depends on the catalog is checked again when the change is applied.
+            try:
+                service.validate_intake(_draft(order, data.lines))
+            except ValidationFailed as exc:
+                errors.extend(exc.errors or [])
             payload["lines"] = msgspec.to_builtins(data.lines)
     elif data.kind == "delivery_date":
         if data.requested_delivery_date is None:
@@ -60,6 +69,16 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
             f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
         )
     return payload
+
+
+def _draft(order: dict[str, Any], lines: list[LineIn]) -> OrderCreate:
+    """``lines`` as an intake of the stored order would carry them, for the intake's field checks."""
+    return OrderCreate(
+        customer=msgspec.convert(service._decoded(order["customer"]), CustomerIn),
+        ship_to=msgspec.convert(service._decoded(order["ship_to"]), AddressIn),
+        currency=order["currency"],
+        lines=lines,
+    )
 
 
 def _read(row: dict[str, Any]) -> ChangeRequestRead:
@@ -190,13 +209,7 @@ async def _replace_lines(
         ]
     else:
         lines_in = msgspec.convert(payload["lines"], list[LineIn])
-    draft = OrderCreate(
-        customer=msgspec.convert(service._decoded(order["customer"]), CustomerIn),
-        ship_to=msgspec.convert(service._decoded(order["ship_to"]), AddressIn),
-        currency=order["currency"],
-        lines=lines_in,
-    )
-    _, intake_lines, _, _ = service.validate_intake(draft)
+    _, intake_lines, _, _ = service.validate_intake(_draft(order, lines_in))
     catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln.data.sku for ln in intake_lines if ln.data.sku])
     resolved, errors = service._resolve_lines(intake_lines, catalog, order["currency"])
     discounts = [msgspec.convert(d, Discount) for d in service._decoded(order["discounts"])]

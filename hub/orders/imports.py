@@ -15,6 +15,7 @@ import msgspec
 from hub.core.errors import AppError, Conflict, ValidationFailed
 from hub.orders import service
 from hub.orders.schemas import OrderCreate
+from hub.problems import field_errors_from_msgspec
 from tenants.schemas import Principal
 
 REQUIRED = (
@@ -86,19 +87,35 @@ class ImportReport(msgspec.Struct, kw_only=True):
     rejected: list[RowError]
 
 
-def _csv_rows(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
+Rows = list[tuple[int, dict[str, str]]]
+"""Each non-blank row with the row number a spreadsheet shows for it (the header is row 1)."""
+
+
+def _delimiter(text: str) -> str:
+    """Comma, or the semicolon (or tab) that Excel writes where the comma is the decimal separator."""
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=header.count)
+
+
+def _csv_rows(content: bytes) -> tuple[list[str], Rows]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = [{k: (v or "").strip() for k, v in row.items() if isinstance(k, str)} for row in reader]
-        return [name.strip() for name in reader.fieldnames or []], rows
+        # csv.reader, not DictReader: DictReader drops empty lines, and the rows after one would be
+        # reported under the wrong number.
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+        header = [name.strip() for name in next(records, [])]
+        rows = [
+            (number, {name: value.strip() for name, value in zip(header, values, strict=False)})
+            for number, values in enumerate(records, start=2)
+        ]
+        return header, _without_blank_rows(rows)
     raise ValidationFailed.single("file", "the CSV is neither UTF-8 nor GB18030 text")
 
 
-def _xlsx_rows(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
+def _xlsx_rows(content: bytes) -> tuple[list[str], Rows]:
     import openpyxl  # noqa: PLC0415  (only for XLSX uploads)
 
     try:
@@ -106,18 +123,24 @@ def _xlsx_rows(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
     except Exception as exc:
         raise ValidationFailed.single("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
     sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
-    records = [
-        {name: "" if cell is None else str(cell).strip() for name, cell in zip(header, values, strict=False)}
-        for values in rows
-        if any(cell is not None for cell in values)
-    ]
+    header: list[str] = []
+    rows: Rows = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = ["" if cell is None else str(cell).strip() for cell in values]
+        if number == 1:
+            header = cells
+        else:
+            rows.append((number, dict(zip(header, cells, strict=False))))
     workbook.close()
-    return header, records
+    return header, _without_blank_rows(rows)
 
 
-def read_rows(filename: str, content: bytes) -> tuple[Literal["csv", "xlsx"], list[dict[str, str]]]:
+def _without_blank_rows(rows: Rows) -> Rows:
+    """Empty rows (a file's trailing ``,,,,`` lines, a spacer row) are no rows: never rejected, never counted."""
+    return [(number, row) for number, row in rows if any(row.values())]
+
+
+def read_rows(filename: str, content: bytes) -> tuple[Literal["csv", "xlsx"], Rows]:
     is_xlsx = filename.lower().endswith(".xlsx") or content[:2] == b"PK"
     channel: Literal["csv", "xlsx"] = "xlsx" if is_xlsx else "csv"
     try:
@@ -207,8 +230,7 @@ async def import_orders(principal: Principal, filename: str, content: bytes) -> 
     channel, rows = read_rows(filename, content)
     groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
     rejected: list[RowError] = []
-    for offset, row in enumerate(rows):
-        number = offset + 2  # row 1 is the header
+    for number, row in rows:
         ref = (row.get("external_ref") or "").strip()
         if not ref:
             rejected.append(RowError(row=number, column="external_ref", reason="required"))
@@ -223,7 +245,10 @@ async def import_orders(principal: Principal, filename: str, content: bytes) -> 
         try:
             data = msgspec.convert(body, OrderCreate)
         except msgspec.ValidationError as exc:
-            rejected.append(RowError(row=group[0][0], column="external_ref", reason=str(exc), external_ref=ref))
+            # A value of the wrong shape (incoterm "ddp", weight "heavy"): msgspec names its path in
+            # the body, which maps back to a row and column like the service's own field errors.
+            shape = ValidationFailed(str(exc), errors=field_errors_from_msgspec(str(exc)))
+            rejected.extend(_row_errors(shape, group, ref))
             continue
         try:
             order = await service.create_order(principal, data)

@@ -6,6 +6,7 @@ indexes and ``ON CONFLICT`` that the builder does not express, and every one nam
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -491,6 +492,14 @@ async def list_events(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[dict[st
     )
 
 
+_NUMBER_PREFIX = re.compile(r"^(?:SO-|#)", re.IGNORECASE)
+
+
+def _number_text(q: str) -> str:
+    """The digits of an order number as a clerk types it: ``SO-000042`` (as printed), ``#42`` or ``42``."""
+    return _NUMBER_PREFIX.sub("", q.strip()).lstrip("0") or "0"
+
+
 async def list_orders(
     tenant_id: uuid.UUID,
     *,
@@ -526,7 +535,7 @@ async def list_orders(
             "OR o.customer->>'name' ILIKE {} OR EXISTS (SELECT 1 FROM order_lines l WHERE l.tenant_id = o.tenant_id "
             "AND l.order_id = o.id AND (l.sku ILIKE {} OR l.name ILIKE {})))"
         )
-        values.extend([q.lstrip("#").lstrip("0") or "0", pattern, pattern, pattern, pattern, pattern])
+        values.extend([_number_text(q), pattern, pattern, pattern, pattern, pattern])
     values.append(limit + 1)
     sql = (
         "SELECT o.id, o.number, o.status, o.channel, o.external_ref, o.customer, o.total, o.currency, o.created_at "  # noqa: S608  (column names come from code)
@@ -580,6 +589,16 @@ async def decide_change_request(
         tenant_id,
         request_id,
     )
+
+
+async def last_applied_change_requester(tenant_id: uuid.UUID, order_id: uuid.UUID) -> str | None:
+    rows = await fetch(
+        "SELECT requested_by FROM change_requests WHERE tenant_id = {} AND order_id = {} AND status = 'applied' "
+        "ORDER BY decided_at DESC, id DESC LIMIT 1",
+        tenant_id,
+        order_id,
+    )
+    return rows[0]["requested_by"] if rows else None
 
 
 async def list_change_requests(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[dict[str, Any]]:

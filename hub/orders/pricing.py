@@ -2,7 +2,8 @@
 
 The rounding, written down once:
 
-1. A line's gross is ``unit_price x quantity``, exact.
+1. A line's gross is ``unit_price x quantity`` rounded half-up to the currency's minor unit (exact
+   whenever the unit price has no more decimals than the currency; a unit price may have up to 4).
 2. A line discount of ``p`` percent is ``gross x p / 100`` rounded half-up to the currency's minor
    unit; a fixed line discount is taken as sent and may not exceed the gross.
 3. Order discounts apply in the order sent, each to what is left after the previous ones: a percent
@@ -82,7 +83,7 @@ def price_order(
 ) -> PricedOrder | None:
     """Price ``lines`` given as ``(unit_price, quantity, line discount)``; None with errors if invalid."""
     exponent = currency_exponent(currency)
-    grosses = [unit * quantity for unit, quantity, _ in lines]
+    grosses = [(unit * quantity).quantize(quantum(currency), rounding=ROUND_HALF_UP) for unit, quantity, _ in lines]
     line_discounts: list[Decimal] = []
     for index, ((_, _, discount), gross) in enumerate(zip(lines, grosses, strict=True)):
         if discount is None:

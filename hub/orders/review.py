@@ -171,6 +171,11 @@ def _finding(code: str, severity: str, target: str, action: Action, **params: ob
     )
 
 
+def _plain(number: Decimal) -> str:
+    """Without storage padding and never in exponent form: normalize() alone writes 10 as 1E+1."""
+    return format(number.normalize(), "f")
+
+
 def _completeness(facts: OrderFacts) -> list[Finding]:
     found: list[Finding] = []
     if not facts.customer_email and not facts.customer_phone:
@@ -219,9 +224,9 @@ def _line_rules(facts: OrderFacts, line: LineFacts, index: int, international: b
                         "approve",
                         line=line.line_no,
                         price=line.unit_net.quantize(Decimal("0.01")),
-                        list_price=line.list_price.normalize(),
+                        list_price=_plain(line.list_price),
                         percent=below.quantize(Decimal("0.1")),
-                        limit=facts.max_discount_percent.normalize(),
+                        limit=_plain(facts.max_discount_percent),
                     )
                 )
     if line.reserved < line.quantity and line.known_sku:

@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 import phonenumbers
@@ -22,7 +22,7 @@ from hub.core import outbox
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
 from hub.core.ids import new_id
-from hub.core.money import MoneyWire, is_known_currency, money_from_wire
+from hub.core.money import MoneyWire, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if
 from hub.orders import order_repository as repo
@@ -31,6 +31,8 @@ from hub.orders.pricing import Discount, parse_discount, price_order
 from hub.orders.review import DEFAULT_MAX_DISCOUNT_PERCENT, LineFacts, OrderFacts, review, status_for
 from hub.orders.schemas import (
     AddressIn,
+    Channel,
+    CustomerIn,
     DiscountIn,
     Finding,
     LineIn,
@@ -38,6 +40,7 @@ from hub.orders.schemas import (
     OrderCreate,
     OrderEventRead,
     OrderRead,
+    OrderStatus,
     OrderSummary,
     OrderTotals,
     ProductRead,
@@ -51,6 +54,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Statuses in which the order can still change or be cancelled without a return.
 OPEN_STATUSES = frozenset({"received", "in_review", "on_hold", "awaiting_approval", "backordered", "approved"})
 APPROVABLE = frozenset({"in_review", "awaiting_approval"})
+
+
+MAX_LINE_QUANTITY = 1_000_000
+UNIT_PRICE_QUANTUM = Decimal("0.0001")
+"""Unit prices are stored as numeric(19, 4): finer than a cent for screws and chips, never finer than this."""
 
 
 def format_number(number: int) -> str:
@@ -94,6 +102,19 @@ def _discount(field: str, raw: DiscountIn | None, currency: str, errors: list[Fi
     return None if value is None else Discount(kind=raw.type, value=value, code=raw.code)
 
 
+def _customer(data: CustomerIn, region: str | None, errors: list[FieldError]) -> dict[str, Any]:
+    code, name = data.code.strip(), data.name.strip()
+    # Spaces pass the schema's length check but strip to nothing.
+    errors.extend(
+        FieldError(f"customer.{field}", "required") for field, value in (("code", code), ("name", name)) if not value
+    )
+    email = (data.email or "").strip() or None
+    if email and not _EMAIL.match(email):
+        errors.append(FieldError("customer.email", f"{email!r} is not an e-mail address"))
+    phone = _phone("customer.phone", data.phone, region, errors)
+    return {"code": code, "name": name, "email": email, "phone": phone}
+
+
 class IntakeLine(msgspec.Struct, kw_only=True):
     index: int
     data: LineIn
@@ -114,10 +135,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         errors.append(FieldError("currency", f"unknown currency {data.currency!r}: use an ISO 4217 code such as EUR"))
     ship_to = _address("ship_to", data.ship_to, errors, required=False)
     bill_to = _address("bill_to", data.bill_to, errors, required=False) if data.bill_to else None
-    email = (data.customer.email or "").strip() or None
-    if email and not _EMAIL.match(email):
-        errors.append(FieldError("customer.email", f"{email!r} is not an e-mail address"))
-    phone = _phone("customer.phone", data.customer.phone, ship_to.get("country"), errors)
+    customer = _customer(data.customer, ship_to.get("country"), errors)
     if data.channel == "manual" and data.channel_detail is None:
         errors.append(FieldError("channel_detail", "a manual order records how it came in: phone, email or in_person"))
     lines: list[IntakeLine] = []
@@ -125,8 +143,8 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         field = f"lines[{index}]"
         if line.quantity <= 0:
             errors.append(FieldError(f"{field}.quantity", "must be a whole number greater than 0"))
-        elif line.quantity > 1_000_000:
-            errors.append(FieldError(f"{field}.quantity", "must be at most 1000000"))
+        elif line.quantity > MAX_LINE_QUANTITY:
+            errors.append(FieldError(f"{field}.quantity", f"must be at most {MAX_LINE_QUANTITY}"))
         if not line.sku and not (line.name or "").strip():
             errors.append(FieldError(f"{field}.sku", "a line names a catalog sku or carries its own name"))
         unit_price = None
@@ -139,6 +157,9 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
             else:
                 if price.currency.code != currency:
                     errors.append(FieldError(f"{field}.unit_price.currency", f"must be the order currency {currency}"))
+                if price.amount != price.amount.quantize(UNIT_PRICE_QUANTUM):
+                    # The column holds 4 decimals: a finer price would be cut silently on the way in.
+                    errors.append(FieldError(f"{field}.unit_price.amount", "at most 4 decimal places"))
                 unit_price = price.amount
         lines.append(
             IntakeLine(
@@ -163,18 +184,18 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         else:
             if shipping_money.currency.code != currency:
                 errors.append(FieldError("shipping.currency", f"must be the order currency {currency}"))
+            elif shipping_money.amount != shipping_money.amount.quantize(quantum(currency)):
+                # An amount charged, like a fixed discount: in the currency's minor units (JPY 0, BHD 3).
+                errors.append(
+                    FieldError("shipping.amount", f"at most {currency_exponent(currency)} decimals in {currency}")
+                )
             shipping = shipping_money.amount
     raise_if(errors)
     header = {
         "currency": currency,
         "ship_to": ship_to,
         "bill_to": bill_to,
-        "customer": {
-            "code": data.customer.code.strip(),
-            "name": data.customer.name.strip(),
-            "email": email,
-            "phone": phone,
-        },
+        "customer": customer,
     }
     return header, lines, discounts, shipping
 
@@ -461,7 +482,9 @@ async def _assess(
                 line_no=line["line_no"],
                 sku=line["sku"],
                 known_sku=product is not None,
-                name=line["name"],
+                # _resolve_lines names a line after its SKU when nothing else does: for a SKU the
+                # catalog lacks, that is no name of its own, and the line is an unknown SKU.
+                name="" if product is None and line["name"] == line["sku"] else line["name"],
                 hs_code=line["hs_code"],
                 origin_country=line["origin_country"],
                 weight_kg=line["weight_kg"],
@@ -542,8 +565,6 @@ async def _status_changed(tenant_id: uuid.UUID, order_id: uuid.UUID, old: str, n
 
 def _money(amount: Any, currency: str) -> MoneyWire:
     value = Decimal(amount)
-    from hub.core.money import quantum  # noqa: PLC0415
-
     return MoneyWire(amount=format(value.quantize(quantum(currency)), "f"), currency=currency)
 
 
@@ -639,6 +660,7 @@ async def list_orders(
     created_to: date | None,
 ) -> Page[OrderSummary]:
     check_limit(limit)
+    _check_filters(status, channel)
     before = decode_cursor(cursor)
     async with tenant_tx(tenant_id):
         rows = await repo.list_orders(
@@ -668,6 +690,19 @@ async def list_orders(
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit and items else None)
 
 
+def _check_filters(status: str | None, channel: str | None) -> None:
+    """A status (comma-separated) or channel the hub does not know is a client's typo, not an empty list."""
+    errors = []
+    unknown = [value for value in (status or "").split(",") if status and value not in get_args(OrderStatus)]
+    if unknown:
+        errors.append(
+            FieldError("status", f"unknown status {', '.join(unknown)}: use {', '.join(get_args(OrderStatus))}")
+        )
+    if channel and channel not in get_args(Channel):
+        errors.append(FieldError("channel", f"unknown channel {channel!r}: use {', '.join(get_args(Channel))}"))
+    raise_if(errors)
+
+
 EXPORT_LIMIT = 10_000
 
 
@@ -680,6 +715,7 @@ async def export_csv(
     created_from: date | None,
     created_to: date | None,
 ) -> bytes:
+    _check_filters(status, channel)
     async with tenant_tx(tenant_id):
         rows = await repo.list_orders(
             tenant_id,
@@ -713,7 +749,7 @@ async def export_csv(
                 format_number(row["number"]),
                 row["status"],
                 row["channel"],
-                row["external_ref"] or "",
+                _csv_safe(row["external_ref"] or ""),
                 _csv_safe(customer["code"]),
                 _csv_safe(customer["name"]),
                 _money(row["total"], row["currency"]).amount,
@@ -725,7 +761,10 @@ async def export_csv(
 
 
 def _csv_safe(value: str) -> str:
-    """Defuse spreadsheet formula injection: a cell may not start with = + - @ (OWASP CSV injection)."""
+    """Defuse spreadsheet formula injection: a cell may not start with = + - @ (OWASP CSV injection).
+
+    Every column a client or a marketplace writes goes through here, the external reference included.
+    """
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
@@ -753,13 +792,22 @@ def ensure_other_person(principal: Principal, author: str, what: str) -> None:
         raise PermissionDenied(f"you {what}; another person must decide (four-eyes rule)")
 
 
+async def _ensure_neither_author(principal: Principal, order: dict[str, Any]) -> None:
+    """Four-eyes on an order decision: not who entered the order, nor who requested the change last
+    applied to it (whose re-review may be what put the order in front of an approver)."""
+    ensure_other_person(principal, order["entered_by"], "entered this order")
+    requester = await repo.last_applied_change_requester(principal.tenant_id, order["id"])
+    if requester is not None:
+        ensure_other_person(principal, requester, "requested the change now under review")
+
+
 async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
         order = await repo.get_order_row(tenant_id, order_id, lock=True)
         if order is None:
             raise NotFound("no such order")
-        ensure_other_person(principal, order["entered_by"], "entered this order")
+        await _ensure_neither_author(principal, order)
         if order["status"] not in APPROVABLE:
             raise Conflict(
                 f"an order in status {order['status']!r} cannot be approved", extra={"current_status": order["status"]}
@@ -779,7 +827,7 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         order = await repo.get_order_row(tenant_id, order_id, lock=True)
         if order is None:
             raise NotFound("no such order")
-        ensure_other_person(principal, order["entered_by"], "entered this order")
+        await _ensure_neither_author(principal, order)
         if order["status"] not in APPROVABLE | {"on_hold", "backordered"}:
             raise Conflict(
                 f"an order in status {order['status']!r} cannot be rejected", extra={"current_status": order["status"]}

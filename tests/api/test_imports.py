@@ -76,3 +76,62 @@ async def test_malformed_files_get_a_precise_problem(client: httpx.AsyncClient, 
         assert response.status_code == 422, (name, response.text)
         assert response.json()["errors"][0]["field"] == "file"
         assert needle in response.json()["errors"][0]["message"]
+
+
+async def test_csv_as_spreadsheet_programs_write_it(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Excel in much of Europe separates with semicolons; headers get padded; files end in empty rows."""
+    await _catalog(client, tenant)
+    semicolons = (HEADER + GOOD.replace("IMP-1", "SEMI-1")).replace(",", ";")
+    report = (await _upload(client, tenant, "orders.csv", semicolons.encode())).json()
+    assert [o["external_ref"] for o in report["created"]] == ["SEMI-1"]
+    assert report["rejected"] == []
+
+    padded = HEADER.replace(",", ", ") + GOOD.replace("IMP-1", "PAD-1")
+    report = (await _upload(client, tenant, "orders.csv", padded.encode())).json()
+    assert [o["external_ref"] for o in report["created"]] == ["PAD-1"]
+
+    # Blank rows (with or without separators) are no rows: not rejected, not counted, and the rows
+    # after a blank one keep the row number a spreadsheet shows.
+    blank = "," * HEADER.count(",") + "\n"
+    bad_after_blank = BAD.splitlines(keepends=True)[2].replace("IMP-3", "TAIL-2")
+    tail = HEADER + GOOD.replace("IMP-1", "TAIL-1") + blank + "\n" + bad_after_blank + blank + blank
+    report = (await _upload(client, tenant, "orders.csv", tail.encode())).json()
+    assert [o["external_ref"] for o in report["created"]] == ["TAIL-1"]
+    assert report["rows"] == 3
+    assert [(r["row"], r["column"]) for r in report["rejected"]] == [(6, "country")]
+
+
+async def test_xlsx_rows_keep_their_sheet_row_numbers_past_a_blank_row(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    await _catalog(client, tenant)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(GOOD.replace("IMP-1", "XB-1").splitlines()[0].split(","))
+    sheet.append([])
+    sheet.append(BAD.replace("IMP-3", "XB-2").splitlines()[2].split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = (await _upload(client, tenant, "orders.xlsx", buffer.getvalue())).json()
+    assert [o["external_ref"] for o in report["created"]] == ["XB-1"]
+    assert [(r["row"], r["column"]) for r in report["rejected"]] == [(4, "country")]
+
+
+async def test_a_value_of_the_wrong_shape_is_reported_under_its_own_column(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    await _catalog(client, tenant)
+    rows = (
+        "SH-1,C-1,Anna,a@example.de,,Anna,Hauptstr. 5,Berlin,10115,DE,EUR,ddp,TS-RED-M,,2,19.90,,,\n"
+        "SH-2,C-1,Anna,a@example.de,,Anna,Hauptstr. 5,Berlin,10115,DE,EUR,DDP,TS-RED-M,,2,19.90,,,\n"
+        "SH-2,C-1,Anna,a@example.de,,Anna,Hauptstr. 5,Berlin,10115,DE,EUR,DDP,,Mug,1,8.50,691200,CN,heavy\n"
+    )
+    report = (await _upload(client, tenant, "orders.csv", (HEADER + rows).encode())).json()
+    assert report["created"] == []
+    assert [(r["row"], r["column"], r["external_ref"]) for r in report["rejected"]] == [
+        (2, "incoterm", "SH-1"),
+        (4, "weight_kg", "SH-2"),
+    ]
+    assert "`" not in report["rejected"][0]["reason"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import csv
+import io
 from typing import Any
 
 import httpx
@@ -193,6 +195,32 @@ async def test_incomplete_order_is_on_hold_with_findings(client: httpx.AsyncClie
     assert findings.json() == order["findings"]
 
 
+async def test_an_unknown_sku_without_a_name_of_its_own_is_held(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A mistyped SKU with a price must not pass as a free line: it would ship nothing and reserve nothing."""
+    await _catalog(client, tenant)
+    domestic = {"name": "王芳", "line1": "建国路88号", "city": "北京", "postal_code": "100022", "country": "CN"}
+    typo = {"sku": "TS-RED-MM", "quantity": 1, "unit_price": {"amount": "19.90", "currency": "EUR"}}
+    response = await client.post(
+        "/v1/orders", json=_order(ship_to=domestic, lines=[typo]), headers=tenant.headers(Role.CLERK)
+    )
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert [(f["code"], f["field"]) for f in order["findings"]] == [("sku_unknown", "lines[0].sku")]
+    assert order["status"] == "on_hold"
+    # Re-reviewed from the stored line after a change, the finding stays.
+    later = {"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-15"}
+    await file_and_approve(client, tenant, order["id"], later)
+    again = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert [f["code"] for f in again["findings"]] == ["sku_unknown"]
+    # A free line that carries its own name may have a SKU of the seller's own.
+    named = _order(external_ref="SHOP-1002", ship_to=domestic, lines=[{**typo, "name": "Custom tee"}])
+    free = (await client.post("/v1/orders", json=named, headers=tenant.headers(Role.CLERK))).json()
+    assert free["findings"] == []
+    assert free["status"] == "approved"
+
+
 async def test_discounts_are_exact_and_allocated(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
     body = _order(
@@ -223,6 +251,59 @@ async def test_discounts_are_exact_and_allocated(client: httpx.AsyncClient, tena
     assert totals["total"]["amount"] == "71.04"
     line_sum = sum(float(line["line_total"]["amount"]) * 100 for line in order["lines"])
     assert round(line_sum) == 5904
+
+
+async def test_amounts_finer_than_the_currency_round_once_and_add_up(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Each line is rounded half-up to the currency's minor unit; what is shown is what is stored and summed."""
+    free = {"hs_code": "731815", "origin_country": "CN", "weight_kg": "0.01"}
+    yen = _order(
+        external_ref="JPY-1",
+        currency="JPY",
+        shipping={"amount": "500", "currency": "JPY"},
+        lines=[{**free, "name": "Bolt", "quantity": 3, "unit_price": {"amount": "100.5", "currency": "JPY"}}],
+    )
+    response = await client.post("/v1/orders", json=yen, headers=tenant.headers())
+    assert response.status_code == 201, response.text
+    stored = (await client.get(f"/v1/orders/{response.json()['id']}", headers=tenant.headers())).json()
+    for order in (response.json(), stored):
+        assert order["lines"][0]["line_total"]["amount"] == "302"  # 301.5 half-up
+        assert order["totals"]["subtotal"]["amount"] == "302"
+        assert order["totals"]["total"]["amount"] == "802"
+    screws = _order(
+        external_ref="EUR-SCREWS",
+        lines=[
+            {**free, "name": "Screw A", "quantity": 1, "unit_price": {"amount": "0.005", "currency": "EUR"}},
+            {**free, "name": "Screw B", "quantity": 1, "unit_price": {"amount": "0.005", "currency": "EUR"}},
+        ],
+    )
+    order = (await client.post("/v1/orders", json=screws, headers=tenant.headers())).json()
+    assert [line["line_total"]["amount"] for line in order["lines"]] == ["0.01", "0.01"]
+    assert order["totals"]["subtotal"]["amount"] == "0.02"
+    assert order["lines"][0]["unit_price"]["amount"] == "0.005"
+
+
+async def test_amounts_the_hub_cannot_hold_exactly_are_refused(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Unit prices are kept to 4 decimals and shipping to the currency's own: anything finer was silently cut."""
+    line = {"name": "Chip", "quantity": 1000, "unit_price": {"amount": "0.00005", "currency": "EUR"}}
+    for body, field in (
+        (_order(external_ref="FINE-1", lines=[line]), "lines[0].unit_price.amount"),
+        (_order(external_ref="FINE-2", shipping={"amount": "12.005", "currency": "EUR"}), "shipping.amount"),
+        (
+            _order(external_ref="FINE-3", currency="JPY", shipping={"amount": "1.5", "currency": "JPY"}),
+            "shipping.amount",
+        ),
+    ):
+        response = await client.post("/v1/orders", json=body, headers=tenant.headers())
+        assert response.status_code == 422, response.text
+        assert field in [e["field"] for e in response.json()["errors"]]
+    bhd = _order(external_ref="BHD-1", currency="BHD", shipping={"amount": "1.250", "currency": "BHD"}, lines=[line])
+    bhd["lines"] = [{**line, "unit_price": {"amount": "1.2345", "currency": "BHD"}}]
+    accepted = await client.post("/v1/orders", json=bhd, headers=tenant.headers())
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["totals"]["shipping"]["amount"] == "1.250"
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"][0]["external_ref"] == "BHD-1"
 
 
 async def test_bad_inputs_are_precise_and_store_nothing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -329,6 +410,35 @@ async def test_other_tenant_sees_nothing(
     assert (await client.get("/v1/orders", headers=other_tenant.headers())).json()["items"] == []
 
 
+async def test_q_finds_an_order_by_the_number_it_shows(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """A clerk searches for what the hub prints: SO-000001, as well as #1 or 1."""
+    await _catalog(client, tenant)
+    created = (await client.post("/v1/orders", json=_order(), headers=tenant.headers())).json()
+    assert created["number"] == "SO-000001"
+    for q in ("SO-000001", "so-000001", "#1", "1"):
+        found = await client.get("/v1/orders", params={"q": q}, headers=tenant.headers())
+        assert [o["id"] for o in found.json()["items"]] == [created["id"]], q
+
+
+async def test_an_unknown_status_or_channel_filter_is_a_422_not_an_empty_list(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A typo in a filter would otherwise read as "no such orders"."""
+    for path in ("/v1/orders", "/v1/orders/export.csv"):
+        for params, field in (
+            ({"status": "aproved"}, "status"),
+            ({"status": "approved,bogus"}, "status"),
+            ({"channel": "fax"}, "channel"),
+        ):
+            response = await client.get(path, params=params, headers=tenant.headers())
+            assert response.status_code == 422, (path, params, response.text)
+            assert response.json()["errors"][0]["field"] == field
+    listed = await client.get(
+        "/v1/orders", params={"status": "approved,backordered", "channel": "csv"}, headers=tenant.headers()
+    )
+    assert listed.status_code == 200
+
+
 async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(external_ref="EXP-1"), headers=tenant.headers())
@@ -342,6 +452,19 @@ async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: 
     assert len(lines) == 3
     assert "王芳" in text
     assert "'=HYPERLINK(1)" in text
+
+
+async def test_csv_export_neutralises_formulas_in_every_client_text_column(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """external_ref comes from the client too (or a marketplace); a spreadsheet must not run it."""
+    await _catalog(client, tenant)
+    for ref in ("=1+2", "@SUM(A1)", "+CMD", "-2+3"):
+        created = await client.post("/v1/orders", json=_order(external_ref=ref), headers=tenant.headers())
+        assert created.status_code == 201, created.text
+    response = await client.get("/v1/orders/export.csv", headers=tenant.headers(Role.VIEWER))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted(row["external_ref"] for row in rows) == ["'+CMD", "'-2+3", "'=1+2", "'@SUM(A1)"]
 
 
 async def test_findings_speak_the_readers_language(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -412,3 +535,72 @@ async def test_change_requests_for_address_lines_and_date(client: httpx.AsyncCli
     )
     assert decided.status_code == 422
     assert decided.json()["errors"][0]["field"] == "quantities.9"
+
+
+async def test_a_change_request_with_bad_fields_is_refused_when_filed(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The clerk who files it hears what is wrong, not the approver later; nothing pending is left behind."""
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
+    usd = {"amount": "1.00", "currency": "USD"}
+    for body, fields in (
+        (
+            {"kind": "lines", "reason": "x", "lines": [{"sku": "TS-RED-M", "quantity": -1, "unit_price": usd}]},
+            ["lines[0].quantity", "lines[0].unit_price.currency"],
+        ),
+        (
+            {"kind": "address", "reason": "x", "ship_to": {"name": "A", "line1": "B", "city": "C", "country": "ZZ"}},
+            ["ship_to.country"],
+        ),
+        ({"kind": "quantity", "reason": "x", "quantities": {"1": 10**12}}, ["quantities.1"]),
+    ):
+        filed = await client.post(
+            f"/v1/orders/{order['id']}/change-requests", json=body, headers=tenant.headers(Role.CLERK)
+        )
+        assert filed.status_code == 422, filed.text
+        assert [e["field"] for e in filed.json()["errors"]] == fields
+    listed = await client.get(f"/v1/orders/{order['id']}/change-requests", headers=tenant.headers())
+    assert listed.json() == []
+
+
+async def test_a_blank_customer_code_or_name_is_refused(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Spaces pass the length check but strip to nothing: every such order was filed under customer ""."""
+    body = _order(customer={"code": "   ", "name": " \t", "email": "a@example.de"})
+    response = await client.post("/v1/orders", json=body, headers=tenant.headers())
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["customer.code", "customer.name"]
+    assert (await client.get("/v1/customers", headers=tenant.headers())).json()["items"] == []
+
+
+async def test_whoever_requested_the_change_cannot_approve_the_order_it_put_in_review(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Four-eyes covers the change too: the owner who cut the price may not approve that price."""
+    await _catalog(client, tenant)
+    order = (await client.post("/v1/orders", json=_order(), headers=tenant.headers(Role.CLERK))).json()
+    assert order["status"] == "approved"
+    cheap = {"sku": "TS-RED-M", "quantity": 2, "unit_price": {"amount": "9.90", "currency": "EUR"}}
+    filed = await client.post(
+        f"/v1/orders/{order['id']}/change-requests",
+        json={"kind": "lines", "reason": "friend price", "lines": [cheap]},
+        headers=tenant.headers(Role.OWNER),
+    )
+    decided = await client.post(
+        f"/v1/change-requests/{filed.json()['id']}/approve",
+        json={"reason": "ok"},
+        headers=tenant.headers(Role.APPROVER),
+    )
+    assert decided.status_code == 200, decided.text
+    changed = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert changed["status"] == "awaiting_approval"
+    for action in ("approve", "reject"):
+        own = await client.post(
+            f"/v1/orders/{order['id']}/{action}", json={"reason": "mine"}, headers=tenant.headers(Role.OWNER)
+        )
+        assert own.status_code == 403, own.text
+        assert "four-eyes" in own.json()["detail"]
+    other = await client.post(
+        f"/v1/orders/{order['id']}/approve", json={"reason": "ok"}, headers=tenant.headers(Role.ADMIN)
+    )
+    assert other.status_code == 200, other.text
