@@ -26,6 +26,7 @@ from customs.rules.base import (
     tax_rate_for,
     threshold_amount,
 )
+from customs.tariffs import Threshold
 from hub.core.errors import ValidationFailed
 
 NAME = "CA"
@@ -64,6 +65,11 @@ def compute(q: Quote) -> None:
     if tax_row is not None:
         verdict = "tax-free" if q.de_minimis.tax_exempt else "taxable"
         rules.append(f"VFD {fmt(vfd)} vs CAD {tax_row.amount} ({tax_row.id}): {verdict}")
+    tax_verdict = rules[-1] if rules else ""
+    assumed_rule, assumed_explanation = _assumed_place_of_direct_shipment(q, duty_row, tax_row)
+    if assumed_rule:
+        rules.append(assumed_rule)
+        q.say(assumed_explanation)
     q.de_minimis.rule = "; ".join(rules)
     if q.de_minimis.duty_exempt:
         for ln in q.lines:
@@ -73,7 +79,7 @@ def compute(q: Quote) -> None:
         round_lines(q, DUTY_ROUNDING)
     explain_duties(q)
     if q.de_minimis.tax_exempt:
-        q.say("no GST/HST: " + rules[-1])
+        q.say("no GST/HST: " + tax_verdict)
         return
     pairs = [
         (tax_rate_for(q, None, ln.tax_category, f"lines[{ln.index}].tax_category"), ln.customs_value + ln.duty)
@@ -86,3 +92,41 @@ def compute(q: Quote) -> None:
             amount = q.q(row.amount)
             q.fees.append(FeeLine(row.code, amount, row.source))
             q.say(f"{row.code}: {fmt(amount)}{row.caveat()}")
+
+
+def _assumed_place_of_direct_shipment(
+    q: Quote, duty_row: Threshold | None, tax_row: Threshold | None
+) -> tuple[str, str]:
+    """(rule text, explanation) owed when no ``ship_from_country`` was sent and a US/MX one would
+    pick other threshold rows; ("", "") otherwise.
+
+    The CUSMA courier thresholds follow the place of direct shipment, not origin (CBSA Customs
+    Notice 20-18). Without it the lookup falls to the rows for any other country: an assumption.
+    """
+    if q.ship_from is not None:
+        return "", ""
+    kw = {"transport_mode": q.transport_mode, "ship_from": "US"}
+    cusma_duty = q.tables.threshold("CA", "duty_exempt", q.day, **kw)
+    cusma_tax = q.tables.threshold("CA", "tax_exempt", q.day, **kw)
+    if cusma_duty is duty_row and cusma_tax is tax_row:
+        return "", ""  # the place of direct shipment changes nothing here (e.g. postal)
+    used = _thresholds_text(duty_row, tax_row) or "no low-value threshold"
+    cusma = _thresholds_text(cusma_duty, cusma_tax)
+    rule = f"place of direct shipment unknown: {used} assumed (not US or MX)"
+    explanation = (
+        f"place of direct shipment unknown (no ship_from_country sent): assumed not US or MX, so the "
+        f"threshold for any other country applies, {used}; ship_from_country US or MX by {q.transport_mode} "
+        f"would apply {cusma} instead (CBSA Customs Notice 20-18: the test is the place of direct shipment)"
+    )
+    return rule, explanation
+
+
+def _thresholds_text(duty_row: Threshold | None, tax_row: Threshold | None) -> str:
+    if duty_row is not None and tax_row is not None and duty_row.amount == tax_row.amount:
+        return f"duty- and tax-free <= CAD {duty_row.amount} ({duty_row.id}, {tax_row.id})"
+    parts = [
+        f"{what} <= CAD {row.amount} ({row.id})"
+        for row, what in ((duty_row, "duty-free"), (tax_row, "tax-free"))
+        if row is not None
+    ]
+    return " and ".join(parts)

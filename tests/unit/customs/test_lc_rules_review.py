@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from lc_helpers import amt, quote
 
+from customs.schemas import QuoteResponse
 from hub.core.errors import ValidationFailed
 
 WINE = "220421"
@@ -165,3 +166,62 @@ class TestEuDeMinimisVerdictReadsTrue:
         r = quote(date="2026-03-02", lines=[{"hs_code": "610910", "unit_price": "150.00"}])
         assert r.de_minimis.rule.startswith("duty relief: intrinsic value 150.00 EUR <= EUR 150 (")
         assert r.de_minimis.duty_exempt is True
+
+
+class TestCanadaSaysWhichThresholdItAssumed:
+    """CUSTOMS-RULES.md 1.4 "Courier thresholds": by courier from the US or Mexico, duty-free <= CAD
+    150 and tax-free <= CAD 40; from any other country CAD 20. The test is the **place of direct
+    shipment**, not origin (CBSA Customs Notice 20-18). Without ``ship_from_country`` the engine
+    applied CAD 20 and never said that it had assumed the goods were not shipped from the US or MX."""
+
+    ASSUMED = (
+        "place of direct shipment unknown (no ship_from_country sent): assumed not US or MX, so the threshold "
+        "for any other country applies, duty- and tax-free <= CAD 20 (CA-lvs-20, CA-lvs-20-tax); "
+        "ship_from_country US or MX by courier would apply duty-free <= CAD 150 (CA-cusma-courier-150) and "
+        "tax-free <= CAD 40 (CA-cusma-courier-40) instead (CBSA Customs Notice 20-18: the test is the place of "
+        "direct shipment)"
+    )
+
+    @staticmethod
+    def ca(**fields: object) -> QuoteResponse:
+        body: dict[str, object] = {
+            "destination_country": "CA",
+            "currency": "CAD",
+            "destination_region": "ON",
+            "lines": [{"hs_code": "610910", "unit_price": "30.00"}],
+        }
+        return quote(**(body | fields))
+
+    def test_courier_without_ship_from_says_what_it_assumed(self) -> None:
+        r = self.ca(ship_from_country=None)
+        assert self.ASSUMED in r.explanation
+        assert r.de_minimis.rule.endswith(
+            "; place of direct shipment unknown: duty- and tax-free <= CAD 20 (CA-lvs-20, CA-lvs-20-tax) "
+            "assumed (not US or MX)"
+        )
+        # the figures are those of a shipment from any other country, as before
+        other = self.ca(ship_from_country="CN")
+        assert (amt(r.duty_total), amt(r.tax_total), amt(r.landed_cost_total)) == ("5.40", "4.60", "40.00")
+        assert (amt(other.duty_total), amt(other.tax_total)) == ("5.40", "4.60")
+        assert r.de_minimis.duty_exempt is False
+        assert r.de_minimis.tax_exempt is False
+
+    def test_the_assumption_is_named_under_the_threshold_too(self) -> None:
+        r = self.ca(ship_from_country=None, lines=[{"hs_code": "610910", "unit_price": "10.00"}])
+        assert self.ASSUMED in r.explanation
+        assert r.de_minimis.duty_exempt is True
+        assert r.de_minimis.tax_exempt is True
+        assert "no GST/HST: VFD 10.00 vs CAD 20 (CA-lvs-20-tax): tax-free" in r.explanation
+
+    @pytest.mark.parametrize(
+        ("fields", "why"),
+        [
+            ({"ship_from_country": "CN"}, "a place of direct shipment was sent"),
+            ({"ship_from_country": "US"}, "a place of direct shipment was sent"),
+            ({"ship_from_country": None, "transport_mode": "postal"}, "postal: CAD 20 wherever it comes from"),
+        ],
+    )
+    def test_nothing_assumed_when_the_place_is_known_or_irrelevant(self, fields: dict[str, object], why: str) -> None:
+        r = self.ca(**fields)
+        assert not any("place of direct shipment unknown" in s for s in r.explanation), why
+        assert "place of direct shipment" not in r.de_minimis.rule, why
