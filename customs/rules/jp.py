@@ -3,7 +3,9 @@
 * Customs value CIF (Customs Answer 1403). Consumption tax: national 7.8 % (reduced 6.24 %) on
   CIF + duty, local consumption tax 22/78 of the national tax (Answer 1111).
 * Total customs value <= JPY 10,000 per declaration: no duty and no consumption tax (Answer 1006),
-  excluded items apart. From 1 Apr 2028 the seller charges JCT on these goods (reform, secondary).
+  excluded items apart. From 1 Apr 2028 the seller charges JCT on these goods (reform, secondary);
+  the text does not say how JCT is levied when the seller is not registered, so such a quote is
+  refused (``low_value_scheme_registered``) rather than quoted without JCT.
 * Rounding (Answer 1111 worked example): each line's duty base is truncated to JPY 1,000 and its
   duty to JPY 100; the tax base (CIF + rounded duty) to JPY 1,000, the national tax to JPY 100, the
   local tax computed on the rounded national tax to the yen. Declaration totals truncate the sum of
@@ -32,6 +34,8 @@ from customs.rules.base import (
     tax_rate_for,
     threshold_amount,
 )
+from customs.tariffs import Threshold
+from hub.core.errors import ValidationFailed
 from hub.core.money import allocate
 
 NAME = "JP"
@@ -95,8 +99,28 @@ def compute(q: Quote) -> None:
     elif small and checkout_row is not None and q.scheme_registered:
         tax_lines, collected_at = q.lines, "checkout"
         q.de_minimis.rule += "; JCT charged by the seller at checkout (from 1 Apr 2028)"
+    elif small and checkout_row is not None and len(taxed) < len(q.lines):
+        _refuse_unregistered_seller(q, checkout_row)
     if tax_lines:
         _consumption_tax(q, tax_lines, collected_at)
+
+
+def _refuse_unregistered_seller(q: Quote, row: Threshold) -> None:
+    """From 1 Apr 2028 goods <= JPY 10,000 are subject to JCT with the seller liable (CUSTOMS-RULES.md
+    1.6, FY2026 Tax Reform Outline; secondary). The rules text describes only that: it does not say
+    how JCT is levied when the seller is not registered to charge it (at the border, or not at all).
+    No tax would be a guess contradicting "subject to JCT", so no figure is given.
+
+    Raises:
+        ValidationFailed: naming ``low_value_scheme_registered``.
+    """
+    raise ValidationFailed.single(
+        "low_value_scheme_registered",
+        f"from 1 Apr 2028 goods in a declaration <= JPY {row.amount} are subject to Japanese consumption tax "
+        f"(JCT) with the seller liable ({row.source}); the rules text (CUSTOMS-RULES.md 1.6) covers only the "
+        "seller charging JCT at checkout and does not say how JCT is levied when the seller is not registered, "
+        "so no figure is computed: send low_value_scheme_registered true if the seller charges JCT at checkout",
+    )
 
 
 def _consumption_tax(q: Quote, lines: list[Line], collected_at: CollectedAt) -> None:

@@ -225,3 +225,71 @@ class TestCanadaSaysWhichThresholdItAssumed:
         r = self.ca(**fields)
         assert not any("place of direct shipment unknown" in s for s in r.explanation), why
         assert "place of direct shipment" not in r.de_minimis.rule, why
+
+
+class TestJapanFrom2028WithoutARegisteredSellerIsNotQuotedTaxFree:
+    """CUSTOMS-RULES.md 1.6 "Reform": from 1 Apr 2028 cross-border mail-order goods <= JPY 10,000
+    "become subject to JCT, with the seller liable" (FY2026 Tax Reform Outline; secondary). The text
+    says nothing of a seller who is not registered to charge it. The engine quoted such goods with no
+    tax at all and no sentence saying why, beside a note that the seller charges JCT: a guess that
+    contradicts the text. It is now refused, naming the field that decides it."""
+
+    SMALL = [{"hs_code": "851830", "quantity": 1, "unit_price": "9000"}]
+
+    def test_refused_naming_the_registration_field(self) -> None:
+        with pytest.raises(ValidationFailed) as exc:
+            quote(
+                destination_country="JP",
+                currency="JPY",
+                date="2028-04-01",
+                low_value_scheme_registered=False,
+                lines=self.SMALL,
+            )
+        assert [e.field for e in exc.value.errors] == ["low_value_scheme_registered"]
+        message = exc.value.errors[0].message
+        assert "subject to Japanese consumption tax (JCT) with the seller liable" in message
+        assert "does not say how JCT is levied when the seller is not registered" in message
+        assert "no figure is computed" in message
+
+    def test_refused_when_only_some_lines_are_low_value_goods(self) -> None:
+        lines = [{"hs_code": "851830", "unit_price": "4000"}, {"hs_code": "610910", "unit_price": "4000"}]
+        with pytest.raises(ValidationFailed) as exc:
+            quote(
+                destination_country="JP",
+                currency="JPY",
+                date="2028-09-01",
+                low_value_scheme_registered=False,
+                lines=lines,
+            )
+        assert [e.field for e in exc.value.errors] == ["low_value_scheme_registered"]
+
+    def test_excluded_goods_alone_are_still_taxed_at_the_border(self) -> None:
+        r = quote(
+            destination_country="JP",
+            currency="JPY",
+            date="2028-04-01",
+            low_value_scheme_registered=False,
+            lines=[{"hs_code": "610910", "unit_price": "4000"}],
+        )
+        assert [(t.code, amt(t.amount), t.collected_at) for t in r.taxes] == [
+            ("JCT", "300", "border"),
+            ("JCT-LOCAL", "0", "border"),
+        ]
+
+    def test_registered_seller_unchanged(self) -> None:
+        r = quote(destination_country="JP", currency="JPY", date="2028-04-01", lines=self.SMALL)
+        assert [(t.code, amt(t.amount), t.collected_at) for t in r.taxes] == [
+            ("JCT", "700", "checkout"),
+            ("JCT-LOCAL", "100", "checkout"),
+        ]
+
+    def test_before_the_reform_unregistered_is_exempt_as_before(self) -> None:
+        r = quote(
+            destination_country="JP",
+            currency="JPY",
+            date="2028-03-31",
+            low_value_scheme_registered=False,
+            lines=self.SMALL,
+        )
+        assert r.taxes == []
+        assert r.de_minimis.tax_exempt is True
