@@ -3,8 +3,10 @@
 * Duty-paid price = retail price + freight + insurance.
 * Within the limits (CNY 5,000 per transaction, CNY 26,000 per year): tariff 0 %; import VAT and
   consumption tax at 70 % of the statutory amount, withheld by the platform at checkout.
-* A single item above CNY 5,000 within the annual limit, or any order beyond the limits: full
-  tariff, VAT and consumption tax, as general trade (border).
+* A single item above CNY 5,000 within the annual limit: taxed in full, counting toward the annual
+  limit (where the tax is collected is not in the rules text; the quote says so). Above the annual
+  limit: general trade (border). Several items above CNY 5,000 within the annual limit are not in
+  the text: quoted like the single item, and the verdict says it was assumed.
 * Tax = price x (VAT + CT) / (1 - CT) x share (Cai Guan Shui [2016] No.18; CUSTOMS-RULES.md 1.9).
 * Rounding: ROUND_HALF_UP to the fen on each tax total (unverified).
 """
@@ -31,7 +33,7 @@ from customs.rules.base import (
     tax_rate_for,
     threshold_amount,
 )
-from customs.tariffs import TaxRate
+from customs.tariffs import TaxRate, Threshold
 from hub.core.errors import ValidationFailed
 
 NAME = "CN"
@@ -67,12 +69,37 @@ def compute(q: Quote) -> None:
             ln.duty_rate, ln.duty_basis = "0", f"CBEC retail within limits ({per_tx.id})"
     else:
         share, cbec = HUNDRED, False
-        why = "single item above the transaction limit" if single_item and within_year else "beyond the CBEC limits"
-        q.de_minimis.rule = f"{why}: full tariff, VAT and consumption tax as general trade"
+        q.de_minimis.rule = _outside_limits_rule(q, price, used, per_tx, per_year, single_item)
         apply_duty_measures(q)
         round_lines(q, DUTY_ROUNDING)
     explain_duties(q)
-    _taxes(q, share, "checkout" if cbec else "border")
+    # 1.9 names general trade (an ordinary import declaration) only above the annual limit and does
+    # not say where tax on an order above the transaction limit but within the annual limit is paid.
+    _taxes(q, share, "checkout" if cbec else "border", where_unstated=not cbec and within_year)
+
+
+def _outside_limits_rule(
+    q: Quote, price: Decimal, used: Decimal, per_tx: Threshold, per_year: Threshold, single_item: bool
+) -> str:
+    """The verdict in the words of CUSTOMS-RULES.md 1.9: "general trade" only above the annual limit."""
+    annual = f"annual total {fmt(used + price)}"
+    if used + price > threshold_amount(q, per_year):
+        return (
+            f"{annual} > CNY {per_year.amount}: treated as general trade (CUSTOMS-RULES.md 1.9), full tariff, VAT "
+            "and consumption tax"
+        )
+    over_tx = f"duty-paid price {fmt(price)} > CNY {per_tx.amount} per transaction"
+    if single_item:
+        return (
+            f"single item: {over_tx}, {annual} <= CNY {per_year.amount}: taxed in full and counts toward the "
+            "annual limit (CUSTOMS-RULES.md 1.9): tariff, VAT and consumption tax without the CBEC 0 % tariff "
+            "and reduced share"
+        )
+    return (
+        f"{over_tx} with more than one item, {annual} <= CNY {per_year.amount}: outside the CBEC retail limits; "
+        "the rules text (CUSTOMS-RULES.md 1.9) covers only a single item above the transaction limit, so this "
+        "order is quoted as such an item would be (assumed): tariff, VAT and consumption tax in full"
+    )
 
 
 def _consumption_rate(q: Quote, ln: Line) -> TaxRate | None:
@@ -87,7 +114,7 @@ def _consumption_rate(q: Quote, ln: Line) -> TaxRate | None:
     return None
 
 
-def _taxes(q: Quote, share: Decimal, collected_at: CollectedAt) -> None:
+def _taxes(q: Quote, share: Decimal, collected_at: CollectedAt, *, where_unstated: bool = False) -> None:
     vat_totals: dict[Decimal, list[Decimal]] = {}
     ct_totals: dict[Decimal, list[Decimal]] = {}
     for ln in q.lines:
@@ -107,8 +134,14 @@ def _taxes(q: Quote, share: Decimal, collected_at: CollectedAt) -> None:
             c[1] += base * eff_ct / HUNDRED
             text += f" / (1 - {pct(ct.rate)} %) consumption tax {pct(ct.rate)} % x {pct(share)} %{ct.caveat()}"
         q.say(text + f"; VAT {pct(vat.rate)} % x {pct(share)} % = {pct(eff_vat)} %")
+    where = f"collected at {collected_at}"
+    if where_unstated:
+        where = (
+            f"collected_at {collected_at} is the engine's default: the rules text (CUSTOMS-RULES.md 1.9) does not "
+            "say where this tax is collected"
+        )
     for code, totals in (("VAT", vat_totals), ("CT", ct_totals)):
         for rate, (base, amount) in totals.items():
             rounded = q.q(amount, TAX_ROUNDING)
             q.taxes.append(TaxLine(code, pct(rate), q.q(base), rounded, collected_at))
-            q.say(f"{code} {pct(rate)} % x {fmt(q.q(base))} = {fmt(rounded)} (collected at {collected_at})")
+            q.say(f"{code} {pct(rate)} % x {fmt(q.q(base))} = {fmt(rounded)} ({where})")

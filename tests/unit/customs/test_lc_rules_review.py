@@ -293,3 +293,66 @@ class TestJapanFrom2028WithoutARegisteredSellerIsNotQuotedTaxFree:
         )
         assert r.taxes == []
         assert r.de_minimis.tax_exempt is True
+
+
+class TestChinaOverTheTransactionLimitInTheWordsOfTheText:
+    """CUSTOMS-RULES.md 1.9 "Rates within limits": "A single-item order above CNY 5,000 but within the
+    annual limit is taxed in full and counts toward the annual limit. Above the annual limit: treated
+    as general trade." The verdict called the single item "general trade" too, and its tax lines said
+    "collected at border", which the text does not say for that case."""
+
+    UNSTATED = (
+        "VAT 13 % x 6480.00 = 842.40 (collected_at border is the engine's default: the rules text "
+        "(CUSTOMS-RULES.md 1.9) does not say where this tax is collected)"
+    )
+
+    @staticmethod
+    def cn(lines: list[dict[str, str]], used: str | None = None) -> QuoteResponse:
+        return quote(destination_country="CN", currency="CNY", lines=lines, cbec_annual_used=used)
+
+    @staticmethod
+    def figures(r: QuoteResponse) -> tuple[object, ...]:
+        return (
+            amt(r.duty_total),
+            [(t.code, t.rate, amt(t.amount), t.collected_at) for t in r.taxes],
+            amt(r.landed_cost_total),
+            r.de_minimis.duty_exempt,
+            r.de_minimis.tax_exempt,
+        )
+
+    def test_single_item_is_taxed_in_full_not_general_trade(self) -> None:
+        r = self.cn([{"hs_code": "851840", "unit_price": "6000"}])
+        assert r.de_minimis.rule == (
+            "single item: duty-paid price 6000.00 > CNY 5000 per transaction, annual total 6000.00 <= CNY 26000: "
+            "taxed in full and counts toward the annual limit (CUSTOMS-RULES.md 1.9): tariff, VAT and consumption "
+            "tax without the CBEC 0 % tariff and reduced share"
+        )
+        assert "general trade" not in r.de_minimis.rule
+        assert self.UNSTATED in r.explanation
+        assert not any("(collected at border)" in s for s in r.explanation)
+        assert self.figures(r) == ("480.00", [("VAT", "13", "842.40", "border")], "7322.40", False, False)
+
+    def test_above_the_annual_limit_is_general_trade_collected_at_the_border(self) -> None:
+        r = self.cn([{"hs_code": "851840", "unit_price": "6000"}], used="25000")
+        assert r.de_minimis.rule == (
+            "annual total 31000.00 > CNY 26000: treated as general trade (CUSTOMS-RULES.md 1.9), full tariff, VAT "
+            "and consumption tax"
+        )
+        assert "VAT 13 % x 6480.00 = 842.40 (collected at border)" in r.explanation
+        assert self.figures(r) == ("480.00", [("VAT", "13", "842.40", "border")], "7322.40", False, False)
+
+    def test_several_items_over_the_transaction_limit_say_the_text_does_not_cover_them(self) -> None:
+        r = self.cn([{"hs_code": "851840", "unit_price": "3000"}] * 2)
+        assert r.de_minimis.rule == (
+            "duty-paid price 6000.00 > CNY 5000 per transaction with more than one item, annual total 6000.00 <= "
+            "CNY 26000: outside the CBEC retail limits; the rules text (CUSTOMS-RULES.md 1.9) covers only a single "
+            "item above the transaction limit, so this order is quoted as such an item would be (assumed): "
+            "tariff, VAT and consumption tax in full"
+        )
+        assert self.UNSTATED in r.explanation
+        assert self.figures(r) == ("480.00", [("VAT", "13", "842.40", "border")], "7322.40", False, False)
+
+    def test_within_the_limits_unchanged(self) -> None:
+        r = self.cn([{"hs_code": "851840", "unit_price": "100"}])
+        assert "VAT 9.1 % x 100.00 = 9.10 (collected at checkout)" in r.explanation
+        assert self.figures(r) == ("0.00", [("VAT", "9.1", "9.10", "checkout")], "109.10", True, False)
