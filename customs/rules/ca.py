@@ -7,6 +7,8 @@
   from US/MX duty-free <= CAD 150 and tax-free <= CAD 40; anything else <= CAD 20 duty- and tax-free.
 * Rounding: duty per line and tax ROUND_HALF_UP to the cent (CBSA examples round half-up).
 * FX: Bank of Canada rate on the date of direct shipment (D13-2-3); the quote date stands for it.
+* Canada Post handling fee on dutiable mail (1.4, secondary): only when duty is due (the row's
+  ``when: dutiable``); taxable but duty-free mail does not bear it, and the quote says so.
 """
 
 from __future__ import annotations
@@ -87,11 +89,18 @@ def compute(q: Quote) -> None:
     ]
     code = pairs[0][0].code
     group_taxes_by_rate(q, code, pairs, "border", "value for tax = VFD + duty")
+    duty = q.duty_total()
     for row in q.tables.fee_rows("CA", q.day):
-        if row.amount is not None and (row.transport_modes is None or q.transport_mode in row.transport_modes):
-            amount = q.q(row.amount)
-            q.fees.append(FeeLine(row.code, amount, row.source))
-            q.say(f"{row.code}: {fmt(amount)}{row.caveat()}")
+        if row.amount is None or (row.transport_modes is not None and q.transport_mode not in row.transport_modes):
+            continue
+        if row.when == "dutiable" and duty == 0:
+            # The row (CUSTOMS-RULES.md 1.4: "handling fee on dutiable mail") is for dutiable goods only.
+            q.say(f"{row.code} not charged: the fee ({row.id}) is for dutiable mail and no duty is due{row.caveat()}")
+            continue
+        amount = q.q(row.amount)
+        q.fees.append(FeeLine(row.code, amount, row.source))
+        when = f" (dutiable mail: duty {fmt(duty)} is due)" if row.when == "dutiable" else ""
+        q.say(f"{row.code}: {fmt(amount)}{when}{row.caveat()}")
 
 
 def _assumed_place_of_direct_shipment(

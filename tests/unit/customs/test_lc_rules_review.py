@@ -356,3 +356,48 @@ class TestChinaOverTheTransactionLimitInTheWordsOfTheText:
         r = self.cn([{"hs_code": "851840", "unit_price": "100"}])
         assert "VAT 9.1 % x 100.00 = 9.10 (collected at checkout)" in r.explanation
         assert self.figures(r) == ("0.00", [("VAT", "9.1", "9.10", "checkout")], "109.10", True, False)
+
+
+class TestCanadaPostHandlingFeeOnlyOnDutiableMail:
+    """CUSTOMS-RULES.md 1.4: "Canada Post handling fee on dutiable mail: CAD 9.95" (older CBSA text
+    quoted at stampcommunity.org; may be outdated), and the fee row says ``when: dutiable``. The rule
+    module ignored the condition, so taxable but duty-free mail (a laptop, HS 8471.30, duty-free into
+    Canada) was charged CAD 9.95 too."""
+
+    NOT_CHARGED = (
+        "CP-HANDLING not charged: the fee (CA-canada-post-handling) is for dutiable mail and no duty is due "
+        "[secondary: older CBSA text quoted at stampcommunity.org; Canada Post handling fee may be outdated]"
+    )
+
+    @staticmethod
+    def mail(hs: str, mode: str = "postal") -> QuoteResponse:
+        return quote(
+            destination_country="CA",
+            currency="CAD",
+            destination_region="ON",
+            transport_mode=mode,
+            lines=[{"hs_code": hs, "unit_price": "100.00"}],
+        )
+
+    def test_duty_free_taxable_mail_bears_no_handling_fee(self) -> None:
+        r = self.mail("847130")
+        assert amt(r.duty_total) == "0.00"
+        assert [(t.code, amt(t.amount)) for t in r.taxes] == [("HST", "13.00")]
+        assert r.fees == []
+        assert amt(r.landed_cost_total) == "113.00"  # was 122.95 with the fee
+        assert self.NOT_CHARGED in r.explanation
+
+    def test_dutiable_mail_still_bears_it_and_says_why(self) -> None:
+        r = self.mail("610910")
+        assert [(f.code, amt(f.amount)) for f in r.fees] == [("CP-HANDLING", "9.95")]
+        assert amt(r.landed_cost_total) == "143.29"  # unchanged
+        assert (
+            "CP-HANDLING: 9.95 (dutiable mail: duty 18.00 is due) [secondary: older CBSA text quoted at "
+            "stampcommunity.org; Canada Post handling fee may be outdated]"
+        ) in r.explanation
+
+    def test_courier_never_bore_it(self) -> None:
+        for hs in ("847130", "610910"):
+            r = self.mail(hs, "courier")
+            assert r.fees == []
+            assert not any("CP-HANDLING" in s for s in r.explanation)
