@@ -24,7 +24,7 @@ from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
-from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if
+from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
 from hub.orders.pricing import Discount, parse_discount, price_order
@@ -57,8 +57,6 @@ APPROVABLE = frozenset({"in_review", "awaiting_approval"})
 
 
 MAX_LINE_QUANTITY = 1_000_000
-UNIT_PRICE_QUANTUM = Decimal("0.0001")
-"""Unit prices are stored as numeric(19, 4): finer than a cent for screws and chips, never finer than this."""
 
 
 def format_number(number: int) -> str:
@@ -157,9 +155,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
             else:
                 if price.currency.code != currency:
                     errors.append(FieldError(f"{field}.unit_price.currency", f"must be the order currency {currency}"))
-                if price.amount != price.amount.quantize(UNIT_PRICE_QUANTUM):
-                    # The column holds 4 decimals: a finer price would be cut silently on the way in.
-                    errors.append(FieldError(f"{field}.unit_price.amount", "at most 4 decimal places"))
+                unit_price_places(f"{field}.unit_price.amount", price.amount, errors)
                 unit_price = price.amount
         lines.append(
             IntakeLine(
