@@ -134,6 +134,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
     ship_to = _address("ship_to", data.ship_to, errors, required=False)
     bill_to = _address("bill_to", data.bill_to, errors, required=False) if data.bill_to else None
     customer = _customer(data.customer, ship_to.get("country"), errors)
+    # Surrounding spaces made "D1 " a second reference beside "D1" and slipped past the duplicate
+    # check. Case is kept: a marketplace's references may differ by case alone.
+    external_ref = data.external_ref.strip() if data.external_ref is not None else None
+    if external_ref == "":
+        errors.append(FieldError("external_ref", "must not be blank: leave it out if the order has no reference"))
     if data.channel == "manual" and data.channel_detail is None:
         errors.append(FieldError("channel_detail", "a manual order records how it came in: phone, email or in_person"))
     lines: list[IntakeLine] = []
@@ -188,6 +193,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
             shipping = shipping_money.amount
     raise_if(errors)
     header = {
+        "external_ref": external_ref,
         "currency": currency,
         "ship_to": ship_to,
         "bill_to": bill_to,
@@ -210,7 +216,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     with the first one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
-    currency = header["currency"]
+    currency, external_ref = header["currency"], header["external_ref"]
     tenant_id = principal.tenant_id
     actor = actor or principal.actor
     skus = [ln.data.sku for ln in intake_lines if ln.data.sku]
@@ -247,7 +253,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             "id": order_id,
             "channel": data.channel,
             "channel_detail": data.channel_detail,
-            "external_ref": data.external_ref,
+            "external_ref": external_ref,
             "customer_id": customer_id,
             "customer": customer,
             "ship_to": header["ship_to"],
@@ -288,7 +294,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             events.extend(
                 [
                     # insert_order adds the order's number to this first event's payload.
-                    (actor, "order.received", {"channel": data.channel, "external_ref": data.external_ref}),
+                    (actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
                     ("system:review", "review.completed", _review_summary(findings)),
                     ("system:review", "order.status_changed", {"from": "received", "to": status}),
                 ]
@@ -320,10 +326,10 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             jobs = await assess(await _reserve_lines(tenant_id, line_rows))
             inserted = await repo.insert_order(tenant_id, order, line_rows, events, jobs)
         if inserted.number is None:
-            existing = await repo.find_by_external_ref(tenant_id, data.channel, data.external_ref or "")
+            existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
             assert existing is not None
             raise Conflict(
-                f"order {format_number(existing['number'])} already has {data.channel} reference {data.external_ref!r}",
+                f"order {format_number(existing['number'])} already has {data.channel} reference {external_ref!r}",
                 extra={
                     "existing_order_id": str(existing["id"]),
                     "existing_order_number": format_number(existing["number"]),

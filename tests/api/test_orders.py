@@ -108,6 +108,31 @@ async def test_duplicate_external_ref_is_409_naming_the_order(client: httpx.Asyn
     assert again.json()["existing_order_id"] == first.json()["id"]
 
 
+async def test_external_ref_is_stripped_so_spaces_do_not_make_a_second_reference(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """ "D1 " was a reference of its own beside "D1"; case still counts (marketplace refs can differ by case)."""
+    await _catalog(client, tenant)
+    first = await client.post("/v1/orders", json=_order(external_ref="D1"), headers=tenant.headers())
+    assert first.status_code == 201, first.text
+    for padded in ("D1 ", " D1", "\tD1\u00a0"):
+        again = await client.post("/v1/orders", json=_order(external_ref=padded), headers=tenant.headers())
+        assert again.status_code == 409, (padded, again.text)
+        assert again.json()["existing_order_id"] == first.json()["id"]
+    stored = await client.post("/v1/orders", json=_order(external_ref=" D2 "), headers=tenant.headers())
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["external_ref"] == "D2"
+    listed = (await client.get("/v1/orders", params={"q": "D2"}, headers=tenant.headers())).json()["items"]
+    assert [o["external_ref"] for o in listed] == ["D2"]
+    other_case = await client.post("/v1/orders", json=_order(external_ref="d1"), headers=tenant.headers())
+    assert other_case.status_code == 201, other_case.text
+    # Spaces alone are refused like an empty reference, naming the field.
+    for blank in ("", "   "):
+        response = await client.post("/v1/orders", json=_order(external_ref=blank), headers=tenant.headers())
+        assert response.status_code == 422, (blank, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["external_ref"]
+
+
 async def test_concurrent_duplicates_make_one_order(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
     results = await asyncio.gather(
