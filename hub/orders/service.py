@@ -27,7 +27,7 @@ from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
-from hub.orders.pricing import Discount, parse_discount, price_order
+from hub.orders.pricing import Discount, check_line_gross, line_gross, parse_discount, price_order
 from hub.orders.review import DEFAULT_MAX_DISCOUNT_PERCENT, LineFacts, OrderFacts, review, status_for
 from hub.orders.schemas import (
     AddressIn,
@@ -113,6 +113,27 @@ def _customer(data: CustomerIn, region: str | None, errors: list[FieldError]) ->
     return {"code": code, "name": name, "email": email, "phone": phone}
 
 
+def _unit_price(index: int, line: LineIn, currency: str, errors: list[FieldError]) -> Decimal | None:
+    """The line's own unit price, if it sends one: in the order currency, storable as it stands."""
+    if line.unit_price is None:
+        return None
+    field = f"lines[{index}].unit_price"
+    try:
+        price = money_from_wire(line.unit_price)
+    except ValueError as exc:
+        sub = "currency" if "currency" in str(exc) else "amount"
+        errors.append(FieldError(f"{field}.{sub}", str(exc)))
+        return None
+    if price.currency.code != currency:
+        errors.append(FieldError(f"{field}.currency", f"must be the order currency {currency}"))
+    elif 0 < line.quantity <= MAX_LINE_QUANTITY:
+        # Here, before any database work (and when a change request is filed); a catalog price is
+        # checked the same way when the order is priced.
+        check_line_gross(index, line_gross(price.amount, line.quantity, currency), errors)
+    unit_price_places(f"{field}.amount", price.amount, errors)
+    return price.amount
+
+
 class IntakeLine(msgspec.Struct, kw_only=True):
     index: int
     data: LineIn
@@ -150,23 +171,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
             errors.append(FieldError(f"{field}.quantity", f"must be at most {MAX_LINE_QUANTITY}"))
         if not line.sku and not (line.name or "").strip():
             errors.append(FieldError(f"{field}.sku", "a line names a catalog sku or carries its own name"))
-        unit_price = None
-        if line.unit_price is not None:
-            try:
-                price = money_from_wire(line.unit_price)
-            except ValueError as exc:
-                sub = "currency" if "currency" in str(exc) else "amount"
-                errors.append(FieldError(f"{field}.unit_price.{sub}", str(exc)))
-            else:
-                if price.currency.code != currency:
-                    errors.append(FieldError(f"{field}.unit_price.currency", f"must be the order currency {currency}"))
-                unit_price_places(f"{field}.unit_price.amount", price.amount, errors)
-                unit_price = price.amount
         lines.append(
             IntakeLine(
                 index=index,
                 data=line,
-                unit_price=unit_price,
+                unit_price=_unit_price(index, line, currency, errors),
                 hs_code=hs_code(f"{field}.hs_code", line.hs_code, errors),
                 origin_country=country(f"{field}.origin_country", line.origin_country, errors, required=False),
                 weight_kg=decimal(f"{field}.weight_kg", line.weight_kg, errors, maximum=MAX_WEIGHT_KG, max_places=3),

@@ -331,6 +331,34 @@ async def test_amounts_the_hub_cannot_hold_exactly_are_refused(client: httpx.Asy
     assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"][0]["external_ref"] == "BHD-1"
 
 
+async def test_a_line_or_order_too_large_for_the_amount_columns_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """unit_price x quantity beyond numeric(19, 4) was a 400 "a number is too large" naming no field."""
+    await _catalog(client, tenant)
+    free = {"name": "Turbine", "hs_code": "841181", "origin_country": "DE", "weight_kg": "1"}
+    big = {"amount": "900000000000000", "currency": "EUR"}  # each amount alone is below 10^15
+    huge_catalog_line = {"sku": "TS-RED-M", "quantity": 1_000_000}
+    await client.patch(
+        f"/v1/products/{(await client.get('/v1/products', headers=tenant.headers())).json()['items'][0]['id']}",
+        json={"unit_price": {"amount": "999999999999", "currency": "EUR"}},
+        headers=tenant.headers(),
+    )
+    for ref, lines, shipping, field in (
+        ("BIG-1", [{**free, "quantity": 2, "unit_price": big}], None, "lines[0].quantity"),
+        ("BIG-2", [huge_catalog_line], None, "lines[0].quantity"),
+        ("BIG-3", [{**free, "quantity": 1, "unit_price": big}] * 2, None, "lines"),
+        ("BIG-4", [{**free, "quantity": 1, "unit_price": big}], big, "shipping.amount"),
+    ):
+        body = _order(external_ref=ref, lines=lines, shipping=shipping)
+        response = await client.post("/v1/orders", json=body, headers=tenant.headers())
+        assert response.status_code == 422, (ref, response.text)
+        errors = response.json()["errors"]
+        assert [e["field"] for e in errors] == [field], (ref, errors)
+        assert "999999999999999.9999" in errors[0]["message"]
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
+
+
 async def test_bad_inputs_are_precise_and_store_nothing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     cases = [
         (
