@@ -54,6 +54,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Statuses in which the order can still change or be cancelled without a return.
 OPEN_STATUSES = frozenset({"received", "in_review", "on_hold", "awaiting_approval", "backordered", "approved"})
 APPROVABLE = frozenset({"in_review", "awaiting_approval"})
+ORDER_CANCELLED = "order cancelled"
+"""The decision reason of a pending change request closed because its order was cancelled."""
 
 
 MAX_LINE_QUANTITY = 1_000_000
@@ -850,7 +852,14 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         return await _read(tenant_id, order_id)
 
 
-async def cancel_in_tx(principal: Principal, order_id: uuid.UUID, reason: str) -> None:
+async def cancel_in_tx(
+    principal: Principal, order_id: uuid.UUID, reason: str, *, change_request_id: uuid.UUID | None = None
+) -> None:
+    """Cancel, release the stock, and reject the order's other pending change requests.
+
+    ``change_request_id`` is the cancel request being applied, which its caller marks applied. The
+    others could never be applied to a cancelled order, and left pending they waited for ever.
+    """
     tenant_id = principal.tenant_id
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     if order is None:
@@ -863,6 +872,21 @@ async def cancel_in_tx(principal: Principal, order_id: uuid.UUID, reason: str) -
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
     await repo.add_event(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
+    closed = await repo.close_pending_change_requests(
+        tenant_id, order_id, principal.actor, ORDER_CANCELLED, keep=change_request_id
+    )
+    await repo.add_events(
+        tenant_id,
+        order_id,
+        [
+            (
+                principal.actor,
+                "change_request.rejected",
+                {"change_request_id": str(row["id"]), "kind": row["kind"], "reason": ORDER_CANCELLED},
+            )
+            for row in closed
+        ],
+    )
     await _status_changed(tenant_id, order_id, order["status"], "cancelled", principal.actor)
 
 

@@ -451,6 +451,80 @@ async def test_cancel_releases_stock_and_closes_changes(client: httpx.AsyncClien
     assert again.status_code == 409
 
 
+async def test_cancelling_closes_the_orders_other_pending_change_requests(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """They stayed pending for ever: nobody could approve them (409) and nothing said why."""
+    await _catalog(client, tenant)
+    for cancel_by_request in (True, False):
+        order = (
+            await client.post(
+                "/v1/orders", json=_order(external_ref=f"CXL-{cancel_by_request}"), headers=tenant.headers(Role.CLERK)
+            )
+        ).json()
+        url = f"/v1/orders/{order['id']}/change-requests"
+        date = {"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-10"}
+        other = (await client.post(url, json=date, headers=tenant.headers(Role.CLERK))).json()
+        if cancel_by_request:
+            cancel = {"kind": "cancel", "reason": "no longer needed"}
+            filed = (await client.post(url, json=cancel, headers=tenant.headers(Role.CLERK))).json()
+            decided = await client.post(
+                f"/v1/change-requests/{filed['id']}/approve",
+                json={"reason": "ok"},
+                headers=tenant.headers(Role.APPROVER),
+            )
+            assert decided.status_code == 200, decided.text
+            assert decided.json()["status"] == "applied"
+        else:
+            cancelled = await client.post(
+                f"/v1/orders/{order['id']}/cancel", json={"reason": "customer called"}, headers=tenant.headers()
+            )
+            assert cancelled.status_code == 200, cancelled.text
+        requests = {r["id"]: r for r in (await client.get(url, headers=tenant.headers())).json()}
+        closed = requests[other["id"]]
+        assert closed["status"] == "rejected"
+        assert closed["decision_reason"] == "order cancelled"
+        assert closed["decided_at"] is not None
+        events = (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers())).json()
+        rejected = [e for e in events if e["kind"] == "change_request.rejected"]
+        assert [e["payload"]["change_request_id"] for e in rejected] == [other["id"]]
+        assert rejected[0]["payload"]["reason"] == "order cancelled"
+        late = await client.post(
+            f"/v1/change-requests/{other['id']}/approve", json={"reason": "ok"}, headers=tenant.headers(Role.APPROVER)
+        )
+        assert late.status_code == 409
+        assert late.json()["current_status"] == "rejected"
+
+
+async def test_a_change_decided_while_the_order_is_cancelled_never_stays_pending(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Approve and cancel at once: one of them wins, with no deadlock, and the request ends decided."""
+    await _catalog(client, tenant)
+    for attempt in range(3):
+        order = (
+            await client.post("/v1/orders", json=_order(external_ref=f"RACE-{attempt}"), headers=tenant.headers())
+        ).json()
+        date = {"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-10"}
+        filed = (
+            await client.post(
+                f"/v1/orders/{order['id']}/change-requests", json=date, headers=tenant.headers(Role.CLERK)
+            )
+        ).json()
+        approve, cancel = await asyncio.gather(
+            client.post(
+                f"/v1/change-requests/{filed['id']}/approve",
+                json={"reason": "ok"},
+                headers=tenant.headers(Role.APPROVER),
+            ),
+            client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "x"}, headers=tenant.headers()),
+        )
+        assert cancel.status_code == 200, cancel.text
+        assert approve.status_code in (200, 409), approve.text
+        listed = await client.get(f"/v1/orders/{order['id']}/change-requests", headers=tenant.headers())
+        assert listed.json()[0]["status"] == ("applied" if approve.status_code == 200 else "rejected")
+
+
 async def test_other_tenant_sees_nothing(
     client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
 ) -> None:
