@@ -20,6 +20,7 @@ from babel.numbers import get_currency_precision
 from moneyed import Money
 
 __all__ = [
+    "MAX_AMOUNT",
     "ROUND_DOWN",
     "ROUND_HALF_EVEN",
     "ROUND_HALF_UP",
@@ -60,6 +61,10 @@ def quantum(code: str) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(code))
 
 
+MAX_AMOUNT = Decimal("1e15")
+"""Amounts are stored as numeric(19, 4): every one, and every sum stored, stays below this."""
+
+
 def parse_amount(raw: object) -> Decimal:
     """Parse a client-sent amount. Strings and ints only: a float has already lost precision.
 
@@ -81,7 +86,7 @@ def parse_amount(raw: object) -> Decimal:
         raise ValueError("amount must be a finite number")
     if value.as_tuple().exponent < -8:  # type: ignore[operator]
         raise ValueError("amount has more than 8 decimal places")
-    if abs(value) >= Decimal("1e15"):
+    if abs(value) >= MAX_AMOUNT:
         raise ValueError("amount is too large")
     return value
 

@@ -21,6 +21,10 @@ MAX_WEIGHT_KG = Decimal(100_000)
 """Heavier than any parcel or pallet line the hub books; the column holds up to 10^9."""
 
 
+UNIT_PRICE_QUANTUM = Decimal("0.0001")
+"""Unit prices are stored as numeric(19, 4): finer than a cent for screws and chips, never finer than this."""
+
+
 def raise_if(errors: list[FieldError]) -> None:
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
@@ -63,6 +67,12 @@ def money(field: str, value: MoneyWire | None, errors: list[FieldError], *, requ
         sub = "currency" if "currency" in str(exc) else "amount"
         errors.append(FieldError(f"{field}.{sub}", str(exc)))
         return None
+
+
+def unit_price_places(field: str, amount: Decimal, errors: list[FieldError]) -> None:
+    """A unit price (catalog or order line) finer than the column's 4 decimals would be cut silently on the way in."""
+    if amount != amount.quantize(UNIT_PRICE_QUANTUM):
+        errors.append(FieldError(field, "at most 4 decimal places"))
 
 
 def decimal(

@@ -11,7 +11,7 @@ from hub.core.database import tenant_tx
 from hub.core.errors import FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, page_of
-from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, money, raise_if
+from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, money, raise_if, unit_price_places
 from hub.orders import repository
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 
@@ -27,6 +27,7 @@ def _product_values(data: ProductCreate | ProductUpdate) -> dict[str, Any]:
     if data.unit_price is not msgspec.UNSET:
         price = money("unit_price", data.unit_price, errors)
         if price is not None:
+            unit_price_places("unit_price.amount", price.amount, errors)
             values["unit_price_amount"] = price.amount
             values["unit_price_currency"] = price.currency.code
     if data.hs_code is not msgspec.UNSET:

@@ -100,7 +100,8 @@ def _read(row: dict[str, Any]) -> ChangeRequestRead:
 async def file(principal: Principal, order_id: uuid.UUID, data: ChangeRequestCreate) -> ChangeRequestRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
-        order = await repo.get_order_row(tenant_id, order_id)
+        # Locked, so a cancel running now either comes first (and this one is refused) or closes it.
+        order = await repo.get_order_row(tenant_id, order_id, lock=True)
         if order is None:
             raise NotFound("no such order")
         payload = _validate(data, order)
@@ -130,9 +131,14 @@ async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[Chan
 async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, reason: str) -> ChangeRequestRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
-        request = await repo.get_change_request(tenant_id, request_id, lock=True)
-        if request is None:
+        # The order first, then the request: the order a cancel takes them in (it locks the order and
+        # then closes its pending requests), so the two cannot deadlock.
+        found = await repo.get_change_request(tenant_id, request_id)
+        if found is None:
             raise NotFound("no such change request")
+        await repo.get_order_row(tenant_id, found["order_id"], lock=True)
+        request = await repo.get_change_request(tenant_id, request_id, lock=True)
+        assert request is not None
         service.ensure_other_person(principal, request["requested_by"], "requested this change")
         if request["status"] != "pending":
             raise Conflict(
@@ -140,7 +146,7 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
             )
         order_id = request["order_id"]
         if approve:
-            await _apply(principal, order_id, request["kind"], service._decoded(request["payload"]), reason)
+            await _apply(principal, request, reason)
         await repo.decide_change_request(
             tenant_id, request_id, "applied" if approve else "rejected", principal.actor, reason
         )
@@ -156,8 +162,9 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
         return _read(row)
 
 
-async def _apply(principal: Principal, order_id: uuid.UUID, kind: str, payload: dict[str, Any], reason: str) -> None:
+async def _apply(principal: Principal, request: dict[str, Any], reason: str) -> None:
     tenant_id = principal.tenant_id
+    order_id, kind, payload = request["order_id"], request["kind"], service._decoded(request["payload"])
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     assert order is not None
     if order["status"] not in service.OPEN_STATUSES:
@@ -165,7 +172,7 @@ async def _apply(principal: Principal, order_id: uuid.UUID, kind: str, payload: 
             f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
         )
     if kind == "cancel":
-        await service.cancel_in_tx(principal, order_id, reason)
+        await service.cancel_in_tx(principal, order_id, reason, change_request_id=request["id"])
         return
     changes: dict[str, Any] = {"version": order["version"] + 1}
     if kind == "address":

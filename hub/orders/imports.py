@@ -89,6 +89,10 @@ class ImportReport(msgspec.Struct, kw_only=True):
 
 Rows = list[tuple[int, dict[str, str]]]
 """Each non-blank row with the row number a spreadsheet shows for it (the header is row 1)."""
+Cells = set[tuple[int, str]]
+"""Cells by row number and column name."""
+
+UNSAVED_FORMULA = "a formula with no saved value: open and save the file in a spreadsheet program, or paste values"
 
 
 def _delimiter(text: str) -> str:
@@ -97,7 +101,7 @@ def _delimiter(text: str) -> str:
     return max((",", ";", "\t"), key=header.count)
 
 
-def _csv_rows(content: bytes) -> tuple[list[str], Rows]:
+def _csv_rows(content: bytes) -> tuple[list[str], Rows, Cells]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -111,11 +115,16 @@ def _csv_rows(content: bytes) -> tuple[list[str], Rows]:
             (number, {name: value.strip() for name, value in zip(header, values, strict=False)})
             for number, values in enumerate(records, start=2)
         ]
-        return header, _without_blank_rows(rows)
+        return header, _without_blank_rows(rows), set()
     raise ValidationFailed.single("file", "the CSV is neither UTF-8 nor GB18030 text")
 
 
-def _xlsx_rows(content: bytes) -> tuple[list[str], Rows]:
+def _xlsx_rows(content: bytes) -> tuple[list[str], Rows, Cells]:
+    """The first sheet's values, and which of the required cells that read empty hold a formula.
+
+    A spreadsheet program saves each formula's value beside it; a file written by a program
+    (openpyxl, a report generator) may hold the formula alone, which reads as an empty cell.
+    """
     import openpyxl  # noqa: PLC0415  (only for XLSX uploads)
 
     try:
@@ -125,14 +134,41 @@ def _xlsx_rows(content: bytes) -> tuple[list[str], Rows]:
     sheet = workbook.worksheets[0]
     header: list[str] = []
     rows: Rows = []
+    unread: set[tuple[int, int]] = set()
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = ["" if cell is None else str(cell).strip() for cell in values]
         if number == 1:
             header = cells
         else:
             rows.append((number, dict(zip(header, cells, strict=False))))
+            unread.update((number, i) for i, cell in enumerate(values) if cell is None and i < len(header))
     workbook.close()
-    return header, _without_blank_rows(rows)
+    rows = _without_blank_rows(rows)
+    kept = {number for number, _ in rows}
+    required = {i for i, name in enumerate(header) if name in REQUIRED}
+    unread = {(number, i) for number, i in unread if number in kept and i in required}
+    formulas = _formula_cells(content, unread) if unread else set()
+    return header, rows, {(number, header[i]) for number, i in formulas}
+
+
+def _formula_cells(content: bytes, cells: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of ``cells`` (row number, column index) that read empty hold a formula.
+
+    Read a second time with formulas instead of values: only a formula reads differently. Done only
+    when a required cell reads empty, so a clean file is read once.
+    """
+    import openpyxl  # noqa: PLC0415  (only for XLSX uploads)
+
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    last = max(number for number, _ in cells)
+    found = {
+        (number, i)
+        for number, values in enumerate(workbook.worksheets[0].iter_rows(max_row=last, values_only=True), start=1)
+        for i, value in enumerate(values)
+        if value is not None and (number, i) in cells
+    }
+    workbook.close()
+    return found
 
 
 def _without_blank_rows(rows: Rows) -> Rows:
@@ -140,11 +176,12 @@ def _without_blank_rows(rows: Rows) -> Rows:
     return [(number, row) for number, row in rows if any(row.values())]
 
 
-def read_rows(filename: str, content: bytes) -> tuple[Literal["csv", "xlsx"], Rows]:
+def read_rows(filename: str, content: bytes) -> tuple[Literal["csv", "xlsx"], Rows, Cells]:
+    """The channel, the rows, and the cells that read empty because they hold an unsaved formula."""
     is_xlsx = filename.lower().endswith(".xlsx") or content[:2] == b"PK"
     channel: Literal["csv", "xlsx"] = "xlsx" if is_xlsx else "csv"
     try:
-        header, rows = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
+        header, rows, unsaved = _xlsx_rows(content) if is_xlsx else _csv_rows(content)
     except csv.Error as exc:
         raise ValidationFailed.single("file", f"malformed CSV: {exc}") from None
     if len(rows) > MAX_ROWS:
@@ -154,18 +191,24 @@ def read_rows(filename: str, content: bytes) -> tuple[Literal["csv", "xlsx"], Ro
         raise ValidationFailed.single("file", "the file has a header but no rows" if header else "the file is empty")
     if missing:
         raise ValidationFailed.single("file", f"missing required columns: {', '.join(missing)}")
-    return channel, rows
+    return channel, rows, unsaved
+
+
+def _empty(number: int, column: str, unsaved: Cells) -> str:
+    """Why a required cell is refused as empty."""
+    return UNSAVED_FORMULA if (number, column) in unsaved else "required"
 
 
 def _order_body(
-    channel: str, ref: str, rows: list[tuple[int, dict[str, str]]]
+    channel: str, ref: str, rows: list[tuple[int, dict[str, str]]], unsaved: Cells
 ) -> tuple[dict[str, Any], list[RowError]]:
     first = rows[0][1]
     errors: list[RowError] = []
     for number, row in rows:
         for column in REQUIRED:
             if not (row.get(column) or "").strip():
-                errors.append(RowError(row=number, column=column, reason="required", external_ref=ref))
+                reason = _empty(number, column, unsaved)
+                errors.append(RowError(row=number, column=column, reason=reason, external_ref=ref))
         quantity = (row.get("quantity") or "").strip()
         if quantity and not re.fullmatch(r"\d+", quantity):
             errors.append(RowError(row=number, column="quantity", reason="a whole number", external_ref=ref))
@@ -227,18 +270,18 @@ def _row_errors(error: AppError, rows: list[tuple[int, dict[str, str]]], ref: st
 
 
 async def import_orders(principal: Principal, filename: str, content: bytes) -> ImportReport:
-    channel, rows = read_rows(filename, content)
+    channel, rows, unsaved = read_rows(filename, content)
     groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
     rejected: list[RowError] = []
     for number, row in rows:
         ref = (row.get("external_ref") or "").strip()
         if not ref:
-            rejected.append(RowError(row=number, column="external_ref", reason="required"))
+            rejected.append(RowError(row=number, column="external_ref", reason=_empty(number, "external_ref", unsaved)))
             continue
         groups.setdefault(ref, []).append((number, row))
     created: list[ImportedOrder] = []
     for ref, group in groups.items():
-        body, errors = _order_body(channel, ref, group)
+        body, errors = _order_body(channel, ref, group, unsaved)
         if errors:
             rejected.extend(errors)
             continue

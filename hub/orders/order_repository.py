@@ -591,6 +591,22 @@ async def decide_change_request(
     )
 
 
+async def close_pending_change_requests(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, decided_by: str, reason: str, *, keep: uuid.UUID | None
+) -> list[dict[str, Any]]:
+    """Reject the order's pending change requests but ``keep``; returns the ``id`` and ``kind`` of each."""
+    return await fetch(
+        "UPDATE change_requests SET status = 'rejected', decided_by = {}, decided_at = now(), decision_reason = {} "
+        "WHERE tenant_id = {} AND order_id = {} AND status = 'pending' AND id IS DISTINCT FROM {}::uuid "
+        "RETURNING id, kind",
+        decided_by,
+        reason,
+        tenant_id,
+        order_id,
+        keep,
+    )
+
+
 async def last_applied_change_requester(tenant_id: uuid.UUID, order_id: uuid.UUID) -> str | None:
     rows = await fetch(
         "SELECT requested_by FROM change_requests WHERE tenant_id = {} AND order_id = {} AND status = 'applied' "

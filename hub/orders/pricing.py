@@ -12,6 +12,9 @@ The rounding, written down once:
    method (:func:`hub.core.money.allocate`), so every line carries its exact share (customs values
    are per line) and the shares add up to the discount to the last cent.
 5. ``total = sum(line totals) + shipping``. Nothing is rounded anywhere else.
+
+Every amount is stored as numeric(19, 4): a line's gross, the subtotal and the total must each stay
+below :data:`~hub.core.money.MAX_AMOUNT`, or the order is refused naming the field that made it so.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import msgspec
 
 from hub.core.errors import FieldError
-from hub.core.money import allocate, currency_exponent, parse_amount, quantum
+from hub.core.money import MAX_AMOUNT, allocate, currency_exponent, parse_amount, quantum
 
 HUNDRED = Decimal(100)
+LARGEST_STORED = MAX_AMOUNT - Decimal("0.0001")
+"""The largest amount numeric(19, 4) holds, as the messages state it."""
 
 
 class Discount(msgspec.Struct, frozen=True):
@@ -70,6 +75,23 @@ def parse_discount(
     return number
 
 
+def line_gross(unit_price: Decimal, quantity: int, currency: str) -> Decimal:
+    """Rule 1: ``unit_price x quantity``, half-up to the currency's minor unit."""
+    return (unit_price * quantity).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def check_line_gross(index: int, gross: Decimal, errors: list[FieldError]) -> None:
+    """A gross the amount columns cannot hold: PostgreSQL would refuse it with no field to name."""
+    if gross >= MAX_AMOUNT:
+        errors.append(
+            FieldError(
+                f"lines[{index}].quantity",
+                f"unit_price x quantity comes to {gross:f}, more than the largest amount an order stores "
+                f"({LARGEST_STORED:f}); split the line over several orders",
+            )
+        )
+
+
 def _percent_of(base: Decimal, percent: Decimal, currency: str) -> Decimal:
     return (base * percent / HUNDRED).quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
@@ -83,7 +105,15 @@ def price_order(
 ) -> PricedOrder | None:
     """Price ``lines`` given as ``(unit_price, quantity, line discount)``; None with errors if invalid."""
     exponent = currency_exponent(currency)
-    grosses = [(unit * quantity).quantize(quantum(currency), rounding=ROUND_HALF_UP) for unit, quantity, _ in lines]
+    grosses = [line_gross(unit, quantity, currency) for unit, quantity, _ in lines]
+    errors_before = len(errors)
+    for index, gross in enumerate(grosses):
+        check_line_gross(index, gross, errors)
+    subtotal = sum(grosses, Decimal(0))
+    if len(errors) == errors_before and subtotal >= MAX_AMOUNT:
+        errors.append(
+            FieldError("lines", f"the lines come to {subtotal:f}, more than an order stores ({LARGEST_STORED:f})")
+        )
     line_discounts: list[Decimal] = []
     for index, ((_, _, discount), gross) in enumerate(zip(lines, grosses, strict=True)):
         if discount is None:
@@ -107,11 +137,18 @@ def price_order(
         # A share can exceed a tiny line's net only through rounding; never let a line go negative.
         nets = [max(net - share, Decimal(0)) for net, share in zip(nets, shares, strict=True)]
         line_discounts = [d + s for d, s in zip(line_discounts, shares, strict=True)]
+    line_totals = sum(nets, Decimal(0))
+    if subtotal < MAX_AMOUNT <= line_totals + shipping:
+        errors.append(
+            FieldError(
+                "shipping.amount",
+                f"lines and shipping come to {line_totals + shipping:f}, more than an order stores "
+                f"({LARGEST_STORED:f})",
+            )
+        )
     if errors:
         return None
-    subtotal = sum(grosses, Decimal(0))
     discount_total = sum(line_discounts, Decimal(0))
-    line_totals = sum(nets, Decimal(0))
     return PricedOrder(
         lines=[PricedLine(gross=g, discount=d, total=n) for g, d, n in zip(grosses, line_discounts, nets, strict=True)],
         subtotal=subtotal,

@@ -24,10 +24,10 @@ from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
-from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if
+from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
-from hub.orders.pricing import Discount, parse_discount, price_order
+from hub.orders.pricing import Discount, check_line_gross, line_gross, parse_discount, price_order
 from hub.orders.review import DEFAULT_MAX_DISCOUNT_PERCENT, LineFacts, OrderFacts, review, status_for
 from hub.orders.schemas import (
     AddressIn,
@@ -54,11 +54,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Statuses in which the order can still change or be cancelled without a return.
 OPEN_STATUSES = frozenset({"received", "in_review", "on_hold", "awaiting_approval", "backordered", "approved"})
 APPROVABLE = frozenset({"in_review", "awaiting_approval"})
+ORDER_CANCELLED = "order cancelled"
+"""The decision reason of a pending change request closed because its order was cancelled."""
 
 
 MAX_LINE_QUANTITY = 1_000_000
-UNIT_PRICE_QUANTUM = Decimal("0.0001")
-"""Unit prices are stored as numeric(19, 4): finer than a cent for screws and chips, never finer than this."""
 
 
 def format_number(number: int) -> str:
@@ -115,6 +115,27 @@ def _customer(data: CustomerIn, region: str | None, errors: list[FieldError]) ->
     return {"code": code, "name": name, "email": email, "phone": phone}
 
 
+def _unit_price(index: int, line: LineIn, currency: str, errors: list[FieldError]) -> Decimal | None:
+    """The line's own unit price, if it sends one: in the order currency, storable as it stands."""
+    if line.unit_price is None:
+        return None
+    field = f"lines[{index}].unit_price"
+    try:
+        price = money_from_wire(line.unit_price)
+    except ValueError as exc:
+        sub = "currency" if "currency" in str(exc) else "amount"
+        errors.append(FieldError(f"{field}.{sub}", str(exc)))
+        return None
+    if price.currency.code != currency:
+        errors.append(FieldError(f"{field}.currency", f"must be the order currency {currency}"))
+    elif 0 < line.quantity <= MAX_LINE_QUANTITY:
+        # Here, before any database work (and when a change request is filed); a catalog price is
+        # checked the same way when the order is priced.
+        check_line_gross(index, line_gross(price.amount, line.quantity, currency), errors)
+    unit_price_places(f"{field}.amount", price.amount, errors)
+    return price.amount
+
+
 class IntakeLine(msgspec.Struct, kw_only=True):
     index: int
     data: LineIn
@@ -136,6 +157,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
     ship_to = _address("ship_to", data.ship_to, errors, required=False)
     bill_to = _address("bill_to", data.bill_to, errors, required=False) if data.bill_to else None
     customer = _customer(data.customer, ship_to.get("country"), errors)
+    # Surrounding spaces made "D1 " a second reference beside "D1" and slipped past the duplicate
+    # check. Case is kept: a marketplace's references may differ by case alone.
+    external_ref = data.external_ref.strip() if data.external_ref is not None else None
+    if external_ref == "":
+        errors.append(FieldError("external_ref", "must not be blank: leave it out if the order has no reference"))
     if data.channel == "manual" and data.channel_detail is None:
         errors.append(FieldError("channel_detail", "a manual order records how it came in: phone, email or in_person"))
     lines: list[IntakeLine] = []
@@ -147,25 +173,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
             errors.append(FieldError(f"{field}.quantity", f"must be at most {MAX_LINE_QUANTITY}"))
         if not line.sku and not (line.name or "").strip():
             errors.append(FieldError(f"{field}.sku", "a line names a catalog sku or carries its own name"))
-        unit_price = None
-        if line.unit_price is not None:
-            try:
-                price = money_from_wire(line.unit_price)
-            except ValueError as exc:
-                sub = "currency" if "currency" in str(exc) else "amount"
-                errors.append(FieldError(f"{field}.unit_price.{sub}", str(exc)))
-            else:
-                if price.currency.code != currency:
-                    errors.append(FieldError(f"{field}.unit_price.currency", f"must be the order currency {currency}"))
-                if price.amount != price.amount.quantize(UNIT_PRICE_QUANTUM):
-                    # The column holds 4 decimals: a finer price would be cut silently on the way in.
-                    errors.append(FieldError(f"{field}.unit_price.amount", "at most 4 decimal places"))
-                unit_price = price.amount
         lines.append(
             IntakeLine(
                 index=index,
                 data=line,
-                unit_price=unit_price,
+                unit_price=_unit_price(index, line, currency, errors),
                 hs_code=hs_code(f"{field}.hs_code", line.hs_code, errors),
                 origin_country=country(f"{field}.origin_country", line.origin_country, errors, required=False),
                 weight_kg=decimal(f"{field}.weight_kg", line.weight_kg, errors, maximum=MAX_WEIGHT_KG, max_places=3),
@@ -192,6 +204,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
             shipping = shipping_money.amount
     raise_if(errors)
     header = {
+        "external_ref": external_ref,
         "currency": currency,
         "ship_to": ship_to,
         "bill_to": bill_to,
@@ -214,7 +227,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     with the first one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
-    currency = header["currency"]
+    currency, external_ref = header["currency"], header["external_ref"]
     tenant_id = principal.tenant_id
     actor = actor or principal.actor
     skus = [ln.data.sku for ln in intake_lines if ln.data.sku]
@@ -251,7 +264,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             "id": order_id,
             "channel": data.channel,
             "channel_detail": data.channel_detail,
-            "external_ref": data.external_ref,
+            "external_ref": external_ref,
             "customer_id": customer_id,
             "customer": customer,
             "ship_to": header["ship_to"],
@@ -292,7 +305,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             events.extend(
                 [
                     # insert_order adds the order's number to this first event's payload.
-                    (actor, "order.received", {"channel": data.channel, "external_ref": data.external_ref}),
+                    (actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
                     ("system:review", "review.completed", _review_summary(findings)),
                     ("system:review", "order.status_changed", {"from": "received", "to": status}),
                 ]
@@ -324,10 +337,10 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             jobs = await assess(await _reserve_lines(tenant_id, line_rows))
             inserted = await repo.insert_order(tenant_id, order, line_rows, events, jobs)
         if inserted.number is None:
-            existing = await repo.find_by_external_ref(tenant_id, data.channel, data.external_ref or "")
+            existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
             assert existing is not None
             raise Conflict(
-                f"order {format_number(existing['number'])} already has {data.channel} reference {data.external_ref!r}",
+                f"order {format_number(existing['number'])} already has {data.channel} reference {external_ref!r}",
                 extra={
                     "existing_order_id": str(existing["id"]),
                     "existing_order_number": format_number(existing["number"]),
@@ -839,7 +852,14 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         return await _read(tenant_id, order_id)
 
 
-async def cancel_in_tx(principal: Principal, order_id: uuid.UUID, reason: str) -> None:
+async def cancel_in_tx(
+    principal: Principal, order_id: uuid.UUID, reason: str, *, change_request_id: uuid.UUID | None = None
+) -> None:
+    """Cancel, release the stock, and reject the order's other pending change requests.
+
+    ``change_request_id`` is the cancel request being applied, which its caller marks applied. The
+    others could never be applied to a cancelled order, and left pending they waited for ever.
+    """
     tenant_id = principal.tenant_id
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     if order is None:
@@ -852,6 +872,21 @@ async def cancel_in_tx(principal: Principal, order_id: uuid.UUID, reason: str) -
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
     await repo.add_event(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
+    closed = await repo.close_pending_change_requests(
+        tenant_id, order_id, principal.actor, ORDER_CANCELLED, keep=change_request_id
+    )
+    await repo.add_events(
+        tenant_id,
+        order_id,
+        [
+            (
+                principal.actor,
+                "change_request.rejected",
+                {"change_request_id": str(row["id"]), "kind": row["kind"], "reason": ORDER_CANCELLED},
+            )
+            for row in closed
+        ],
+    )
     await _status_changed(tenant_id, order_id, order["status"], "cancelled", principal.actor)
 
 

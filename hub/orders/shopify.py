@@ -153,7 +153,8 @@ def to_order(payload: dict[str, Any]) -> OrderCreate:
     email = _text(payload.get("email")) or _text(customer.get("email"))
     body = {
         "channel": "shopify",
-        "external_ref": str(payload.get("id") or "")[:128] or None,
+        # Stripped like every channel's reference; spaces alone are no reference, like an absent id.
+        "external_ref": str(payload.get("id") or "").strip()[:128] or None,
         "customer": {
             "code": (f"shopify-{customer_id}" if customer_id else f"shopify-{email or 'guest'}")[:64],
             "name": (customer_name or name or "Shopify customer")[:300],

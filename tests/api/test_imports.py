@@ -135,3 +135,33 @@ async def test_a_value_of_the_wrong_shape_is_reported_under_its_own_column(
         (4, "weight_kg", "SH-2"),
     ]
     assert "`" not in report["rejected"][0]["reason"]
+
+
+async def test_an_xlsx_formula_without_a_saved_value_is_named_as_such(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A workbook written by a program keeps formulas without their value; "required" sent clerks hunting."""
+    await _catalog(client, tenant)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    header = HEADER.strip().split(",")
+    sheet.append(header)
+    good, _ = GOOD.splitlines()
+    sheet.append(good.replace("IMP-1", "XF-1").split(","))
+    priced = good.replace("IMP-1", "XF-2").split(",")
+    priced[header.index("unit_price")] = "=9.95*2"
+    sheet.append(priced)
+    referenced = good.split(",")
+    referenced[header.index("external_ref")] = '="XF-"&3'
+    sheet.append(referenced)
+    spaces = good.replace("IMP-1", "XF-4").split(",")
+    spaces[header.index("city")] = "  "
+    sheet.append(spaces)
+    buffer = io.BytesIO()
+    workbook.save(buffer)  # openpyxl saves formulas as written, with no computed value
+    report = (await _upload(client, tenant, "orders.xlsx", buffer.getvalue())).json()
+    assert [o["external_ref"] for o in report["created"]] == ["XF-1"]
+    rejected = [(r["row"], r["column"], r["reason"]) for r in report["rejected"]]
+    unsaved = "a formula with no saved value: open and save the file in a spreadsheet program, or paste values"
+    assert sorted(rejected) == [(3, "unit_price", unsaved), (4, "external_ref", unsaved), (5, "city", "required")]

@@ -108,6 +108,31 @@ async def test_duplicate_external_ref_is_409_naming_the_order(client: httpx.Asyn
     assert again.json()["existing_order_id"] == first.json()["id"]
 
 
+async def test_external_ref_is_stripped_so_spaces_do_not_make_a_second_reference(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """ "D1 " was a reference of its own beside "D1"; case still counts (marketplace refs can differ by case)."""
+    await _catalog(client, tenant)
+    first = await client.post("/v1/orders", json=_order(external_ref="D1"), headers=tenant.headers())
+    assert first.status_code == 201, first.text
+    for padded in ("D1 ", " D1", "\tD1\u00a0"):
+        again = await client.post("/v1/orders", json=_order(external_ref=padded), headers=tenant.headers())
+        assert again.status_code == 409, (padded, again.text)
+        assert again.json()["existing_order_id"] == first.json()["id"]
+    stored = await client.post("/v1/orders", json=_order(external_ref=" D2 "), headers=tenant.headers())
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["external_ref"] == "D2"
+    listed = (await client.get("/v1/orders", params={"q": "D2"}, headers=tenant.headers())).json()["items"]
+    assert [o["external_ref"] for o in listed] == ["D2"]
+    other_case = await client.post("/v1/orders", json=_order(external_ref="d1"), headers=tenant.headers())
+    assert other_case.status_code == 201, other_case.text
+    # Spaces alone are refused like an empty reference, naming the field.
+    for blank in ("", "   "):
+        response = await client.post("/v1/orders", json=_order(external_ref=blank), headers=tenant.headers())
+        assert response.status_code == 422, (blank, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["external_ref"]
+
+
 async def test_concurrent_duplicates_make_one_order(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
     results = await asyncio.gather(
@@ -306,6 +331,34 @@ async def test_amounts_the_hub_cannot_hold_exactly_are_refused(client: httpx.Asy
     assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"][0]["external_ref"] == "BHD-1"
 
 
+async def test_a_line_or_order_too_large_for_the_amount_columns_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """unit_price x quantity beyond numeric(19, 4) was a 400 "a number is too large" naming no field."""
+    await _catalog(client, tenant)
+    free = {"name": "Turbine", "hs_code": "841181", "origin_country": "DE", "weight_kg": "1"}
+    big = {"amount": "900000000000000", "currency": "EUR"}  # each amount alone is below 10^15
+    huge_catalog_line = {"sku": "TS-RED-M", "quantity": 1_000_000}
+    await client.patch(
+        f"/v1/products/{(await client.get('/v1/products', headers=tenant.headers())).json()['items'][0]['id']}",
+        json={"unit_price": {"amount": "999999999999", "currency": "EUR"}},
+        headers=tenant.headers(),
+    )
+    for ref, lines, shipping, field in (
+        ("BIG-1", [{**free, "quantity": 2, "unit_price": big}], None, "lines[0].quantity"),
+        ("BIG-2", [huge_catalog_line], None, "lines[0].quantity"),
+        ("BIG-3", [{**free, "quantity": 1, "unit_price": big}] * 2, None, "lines"),
+        ("BIG-4", [{**free, "quantity": 1, "unit_price": big}], big, "shipping.amount"),
+    ):
+        body = _order(external_ref=ref, lines=lines, shipping=shipping)
+        response = await client.post("/v1/orders", json=body, headers=tenant.headers())
+        assert response.status_code == 422, (ref, response.text)
+        errors = response.json()["errors"]
+        assert [e["field"] for e in errors] == [field], (ref, errors)
+        assert "999999999999999.9999" in errors[0]["message"]
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
+
+
 async def test_bad_inputs_are_precise_and_store_nothing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     cases = [
         (
@@ -398,6 +451,80 @@ async def test_cancel_releases_stock_and_closes_changes(client: httpx.AsyncClien
     assert again.status_code == 409
 
 
+async def test_cancelling_closes_the_orders_other_pending_change_requests(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """They stayed pending for ever: nobody could approve them (409) and nothing said why."""
+    await _catalog(client, tenant)
+    for cancel_by_request in (True, False):
+        order = (
+            await client.post(
+                "/v1/orders", json=_order(external_ref=f"CXL-{cancel_by_request}"), headers=tenant.headers(Role.CLERK)
+            )
+        ).json()
+        url = f"/v1/orders/{order['id']}/change-requests"
+        date = {"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-10"}
+        other = (await client.post(url, json=date, headers=tenant.headers(Role.CLERK))).json()
+        if cancel_by_request:
+            cancel = {"kind": "cancel", "reason": "no longer needed"}
+            filed = (await client.post(url, json=cancel, headers=tenant.headers(Role.CLERK))).json()
+            decided = await client.post(
+                f"/v1/change-requests/{filed['id']}/approve",
+                json={"reason": "ok"},
+                headers=tenant.headers(Role.APPROVER),
+            )
+            assert decided.status_code == 200, decided.text
+            assert decided.json()["status"] == "applied"
+        else:
+            cancelled = await client.post(
+                f"/v1/orders/{order['id']}/cancel", json={"reason": "customer called"}, headers=tenant.headers()
+            )
+            assert cancelled.status_code == 200, cancelled.text
+        requests = {r["id"]: r for r in (await client.get(url, headers=tenant.headers())).json()}
+        closed = requests[other["id"]]
+        assert closed["status"] == "rejected"
+        assert closed["decision_reason"] == "order cancelled"
+        assert closed["decided_at"] is not None
+        events = (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers())).json()
+        rejected = [e for e in events if e["kind"] == "change_request.rejected"]
+        assert [e["payload"]["change_request_id"] for e in rejected] == [other["id"]]
+        assert rejected[0]["payload"]["reason"] == "order cancelled"
+        late = await client.post(
+            f"/v1/change-requests/{other['id']}/approve", json={"reason": "ok"}, headers=tenant.headers(Role.APPROVER)
+        )
+        assert late.status_code == 409
+        assert late.json()["current_status"] == "rejected"
+
+
+async def test_a_change_decided_while_the_order_is_cancelled_never_stays_pending(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Approve and cancel at once: one of them wins, with no deadlock, and the request ends decided."""
+    await _catalog(client, tenant)
+    for attempt in range(3):
+        order = (
+            await client.post("/v1/orders", json=_order(external_ref=f"RACE-{attempt}"), headers=tenant.headers())
+        ).json()
+        date = {"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-10"}
+        filed = (
+            await client.post(
+                f"/v1/orders/{order['id']}/change-requests", json=date, headers=tenant.headers(Role.CLERK)
+            )
+        ).json()
+        approve, cancel = await asyncio.gather(
+            client.post(
+                f"/v1/change-requests/{filed['id']}/approve",
+                json={"reason": "ok"},
+                headers=tenant.headers(Role.APPROVER),
+            ),
+            client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "x"}, headers=tenant.headers()),
+        )
+        assert cancel.status_code == 200, cancel.text
+        assert approve.status_code in (200, 409), approve.text
+        listed = await client.get(f"/v1/orders/{order['id']}/change-requests", headers=tenant.headers())
+        assert listed.json()[0]["status"] == ("applied" if approve.status_code == 200 else "rejected")
+
+
 async def test_other_tenant_sees_nothing(
     client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
 ) -> None:
@@ -452,6 +579,13 @@ async def test_csv_export_of_a_filtered_list(client: httpx.AsyncClient, tenant: 
     assert len(lines) == 3
     assert "王芳" in text
     assert "'=HYPERLINK(1)" in text
+
+
+async def test_csv_export_names_its_charset_once(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Litestar adds the charset to a text/* type itself; a second one made the header read it twice."""
+    response = await client.get("/v1/orders/export.csv", headers=tenant.headers(Role.VIEWER))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
 
 
 async def test_csv_export_neutralises_formulas_in_every_client_text_column(

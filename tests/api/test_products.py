@@ -80,3 +80,26 @@ async def test_viewer_cannot_write(client: httpx.AsyncClient, tenant: TenantHand
 async def test_approver_cannot_write_catalog(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     response = await client.post("/v1/products", json=PRODUCT, headers=tenant.headers(Role.APPROVER))
     assert response.status_code == 403
+
+
+async def test_a_unit_price_finer_than_4_decimals_is_refused_not_cut(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The column holds 4 decimals: PostgreSQL cut 0.00005 to 0.0001 (or 0.0000) without a word."""
+    fine = {"amount": "0.00005", "currency": "EUR"}
+    created = await client.post("/v1/products", json={**PRODUCT, "unit_price": fine}, headers=tenant.headers())
+    assert created.status_code == 422, created.text
+    assert created.json()["errors"][0]["field"] == "unit_price.amount"
+    product = (await client.post("/v1/products", json=PRODUCT, headers=tenant.headers())).json()
+    patched = await client.patch(f"/v1/products/{product['id']}", json={"unit_price": fine}, headers=tenant.headers())
+    assert patched.status_code == 422, patched.text
+    assert patched.json()["errors"][0]["field"] == "unit_price.amount"
+    kept = (await client.get(f"/v1/products/{product['id']}", headers=tenant.headers())).json()
+    assert kept["unit_price"]["amount"] == "19.9"
+    four = await client.post(
+        "/v1/products",
+        json={**PRODUCT, "sku": "CHIP", "unit_price": {"amount": "0.0005", "currency": "EUR"}},
+        headers=tenant.headers(),
+    )
+    assert four.status_code == 201, four.text
+    assert four.json()["unit_price"]["amount"] == "0.0005"

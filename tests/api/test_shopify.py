@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from pathlib import Path
 
 import httpx
 
+from hub.orders import shopify
 from tests.api.test_orders import _catalog, _order
 from tests.conftest import TenantHandle
 
@@ -121,3 +123,10 @@ async def test_conflicts_keep_the_problem_status_an_integer(client: httpx.AsyncC
     huge = await client.put("/v1/stock/HUGE", json={"on_hand": 3007921147099667}, headers=tenant.headers())
     assert huge.status_code == 422
     assert huge.json()["errors"][0]["field"] == "on_hand"
+
+
+def test_the_shopify_id_is_stripped_like_every_channels_reference() -> None:
+    """Spaces around the id would make a second reference; spaces alone are no id, as an absent one is."""
+    payload = json.loads(PAYLOAD)
+    assert shopify.to_order({**payload, "id": " 820982911946154508 "}).external_ref == "820982911946154508"
+    assert shopify.to_order({**payload, "id": "   "}).external_ref is None
