@@ -55,7 +55,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPEN_STATUSES = frozenset({"received", "in_review", "on_hold", "awaiting_approval", "backordered", "approved"})
 APPROVABLE = frozenset({"in_review", "awaiting_approval"})
 ORDER_CANCELLED = "order cancelled"
-"""The decision reason of a pending change request closed because its order was cancelled."""
+ORDER_REJECTED = "order rejected"
+"""Decision reasons of pending change requests closed because their order was cancelled or rejected."""
 
 
 MAX_LINE_QUANTITY = 1_000_000
@@ -848,6 +849,7 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         await release_reservations(tenant_id, order_id)
         await repo.update_order(tenant_id, order_id, {"status": "rejected"})
         await repo.add_event(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
+        await _close_pending_changes(principal, order_id, ORDER_REJECTED)
         await _status_changed(tenant_id, order_id, order["status"], "rejected", principal.actor)
         return await _read(tenant_id, order_id)
 
@@ -872,22 +874,28 @@ async def cancel_in_tx(
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
     await repo.add_event(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
-    closed = await repo.close_pending_change_requests(
-        tenant_id, order_id, principal.actor, ORDER_CANCELLED, keep=change_request_id
-    )
+    await _close_pending_changes(principal, order_id, ORDER_CANCELLED, keep=change_request_id)
+    await _status_changed(tenant_id, order_id, order["status"], "cancelled", principal.actor)
+
+
+async def _close_pending_changes(
+    principal: Principal, order_id: uuid.UUID, reason: str, *, keep: uuid.UUID | None = None
+) -> None:
+    """Reject the order's pending change requests (but ``keep``), each with a timeline event: an order
+    that ended can no longer be changed, and left pending they would wait for ever."""
+    closed = await repo.close_pending_change_requests(principal.tenant_id, order_id, principal.actor, reason, keep=keep)
     await repo.add_events(
-        tenant_id,
+        principal.tenant_id,
         order_id,
         [
             (
                 principal.actor,
                 "change_request.rejected",
-                {"change_request_id": str(row["id"]), "kind": row["kind"], "reason": ORDER_CANCELLED},
+                {"change_request_id": str(row["id"]), "kind": row["kind"], "reason": reason},
             )
             for row in closed
         ],
     )
-    await _status_changed(tenant_id, order_id, order["status"], "cancelled", principal.actor)
 
 
 async def cancel(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:

@@ -496,6 +496,32 @@ async def test_cancelling_closes_the_orders_other_pending_change_requests(
         assert late.json()["current_status"] == "rejected"
 
 
+async def test_rejecting_an_order_closes_its_pending_change_requests(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A rejected order can no longer change, so a request filed against it must not wait for ever."""
+    await _catalog(client, tenant)
+    order = (
+        await client.post(
+            "/v1/orders", json=_order(external_ref="REJ-1", rush=True), headers=tenant.headers(Role.CLERK)
+        )
+    ).json()
+    assert order["status"] == "awaiting_approval"
+    url = f"/v1/orders/{order['id']}/change-requests"
+    date = {"kind": "delivery_date", "reason": "later", "requested_delivery_date": "2031-01-10"}
+    pending = (await client.post(url, json=date, headers=tenant.headers(Role.CLERK))).json()
+    rejected = await client.post(
+        f"/v1/orders/{order['id']}/reject", json={"reason": "no rush service"}, headers=tenant.headers(Role.APPROVER)
+    )
+    assert rejected.status_code == 200, rejected.text
+    closed = {r["id"]: r for r in (await client.get(url, headers=tenant.headers())).json()}[pending["id"]]
+    assert (closed["status"], closed["decision_reason"]) == ("rejected", "order rejected")
+    events = (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers())).json()
+    assert [e["payload"]["change_request_id"] for e in events if e["kind"] == "change_request.rejected"] == [
+        pending["id"]
+    ]
+
+
 async def test_a_change_decided_while_the_order_is_cancelled_never_stays_pending(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
