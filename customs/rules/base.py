@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
-from customs.tariffs import Destination, DutyMeasure, TariffTables, TaxRate, Threshold
+from customs.tariffs import Destination, DutyMeasure, Fee, TariffTables, TaxRate, Threshold
 from hub.core.errors import FieldError, ValidationFailed
 from hub.core.money import allocate
 
@@ -29,6 +29,7 @@ __all__ = [
     "TaxLine",
     "apply_duty_measures",
     "excluded",
+    "fee_condition",
     "fmt",
     "pct",
     "refuse_not_covered",
@@ -339,6 +340,23 @@ def round_total_allocate(quote: Quote, rounding: str, lines: list[Line] | None =
     total = quote.q(exact_total, rounding)
     for line, part in zip(chosen, allocate(total, [ln.duty_exact for ln in chosen], quote.exponent), strict=True):
         line.duty = part
+
+
+def fee_condition(row: Fee, duty: Decimal) -> tuple[bool, str]:
+    """Whether a fee row's ``when`` condition holds for a quote whose duty total is ``duty``, and
+    the words the quote owes for it.
+
+    ``when: dutiable`` (CA Canada Post handling fee, US dutiable mail MPF) reads as "duty is due".
+    Returns ``(True, suffix)`` where the fee is charged (``suffix`` to append to its explanation
+    line, empty for ``when: always``), ``(False, line)`` where it is not: ``line`` names the fee
+    and why, so a fee the tables hold is never dropped in silence.
+    """
+    if row.when != "dutiable":
+        return True, ""
+    what = "dutiable mail" if row.transport_modes == ("postal",) else "dutiable goods"
+    if duty == 0:
+        return False, f"{row.code} not charged: the fee ({row.id}) is for {what} and no duty is due{row.caveat()}"
+    return True, f" ({what}: duty {fmt(duty)} is due)"
 
 
 def explain_duties(quote: Quote) -> None:

@@ -21,6 +21,7 @@ from customs.rules.base import (
     Quote,
     apply_duty_measures,
     explain_duties,
+    fee_condition,
     fmt,
     group_taxes_by_rate,
     round_lines,
@@ -93,14 +94,14 @@ def compute(q: Quote) -> None:
     for row in q.tables.fee_rows("CA", q.day):
         if row.amount is None or (row.transport_modes is not None and q.transport_mode not in row.transport_modes):
             continue
-        if row.when == "dutiable" and duty == 0:
-            # The row (CUSTOMS-RULES.md 1.4: "handling fee on dutiable mail") is for dutiable goods only.
-            q.say(f"{row.code} not charged: the fee ({row.id}) is for dutiable mail and no duty is due{row.caveat()}")
+        # The row (CUSTOMS-RULES.md 1.4: "handling fee on dutiable mail") is for dutiable goods only.
+        charged, words = fee_condition(row, duty)
+        if not charged:
+            q.say(words)
             continue
         amount = q.q(row.amount)
         q.fees.append(FeeLine(row.code, amount, row.source))
-        when = f" (dutiable mail: duty {fmt(duty)} is due)" if row.when == "dutiable" else ""
-        q.say(f"{row.code}: {fmt(amount)}{when}{row.caveat()}")
+        q.say(f"{row.code}: {fmt(amount)}{words}{row.caveat()}")
 
 
 def _assumed_place_of_direct_shipment(

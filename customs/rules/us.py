@@ -8,6 +8,8 @@
   rate on one invoice treated as one unit (ROUND_HALF_UP to the dollar); duty ROUND_HALF_UP to the cent,
   then shared over the lines of the group so they sum to it.
 * MPF 0.3464 % with min/max on formal entries (>= USD 2,500), flat informal fees by mode; HMF 0.125 % by ocean.
+  The dutiable mail fee (row ``when: dutiable``) only when duty is due; where it is not, the quote
+  says which fee was not charged and why (shared with CA: ``fee_condition``).
 * FX: rate of the quote date (19 CFR 159 certified rates; "date of exportation" details unverified).
 """
 
@@ -23,6 +25,7 @@ from customs.rules.base import (
     Quote,
     apply_duty_measures,
     explain_duties,
+    fee_condition,
     fmt,
     round_lines,
     set_customs_values,
@@ -102,15 +105,21 @@ def _fees(q: Quote) -> None:
         raise ValidationFailed.single(
             "date", f"no US MPF figures for a {entry} entry by {q.transport_mode} on {q.day.isoformat()} in the tables"
         )
-    dutiable = q.duty_total() > 0
+    duty = q.duty_total()
     for row in [max(mpf, key=lambda r: (r.priority, r.valid_from))] + [
         r for r in rows if r.code == "HMF" and _mode_ok(r, q.transport_mode)
     ]:
-        if row.when == "dutiable" and not dutiable:
+        # A row conditioned ``when: dutiable`` (the dutiable mail fee, class 496) needs duty due.
+        charged, words = fee_condition(row, duty)
+        if not charged:
+            q.say(words)
             continue
         amount = _fee_amount(q, row, value)
         q.fees.append(FeeLine(row.code, amount, row.source))
-        q.say(f"{row.code} ({entry} entry, {q.transport_mode}): {_fee_text(row, value)} = {fmt(amount)}{row.caveat()}")
+        q.say(
+            f"{row.code} ({entry} entry, {q.transport_mode}): {_fee_text(row, value)} = {fmt(amount)}{words}"
+            f"{row.caveat()}"
+        )
 
 
 def _mode_ok(row: Fee, mode: str) -> bool:

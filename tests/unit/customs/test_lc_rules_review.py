@@ -401,3 +401,49 @@ class TestCanadaPostHandlingFeeOnlyOnDutiableMail:
             r = self.mail(hs, "courier")
             assert r.fees == []
             assert not any("CP-HANDLING" in s for s in r.explanation)
+
+
+class TestUsDutiableMailFeeSkippedOutLoud:
+    """CUSTOMS-RULES.md 1.3: "Dutiable mail fee (496): $7.39" (CBP Dec. 25-10). The fee row says
+    ``when: dutiable`` and us.py left it out where no duty is due, but in silence: the quote of duty-free
+    mail (a laptop, HS 8471.30, free into the US) had no MPF and no word on why. It now says which fee was
+    not charged and why, in the words the CA rule module uses for the Canada Post handling fee (one helper,
+    ``fee_condition``, for both)."""
+
+    NOT_CHARGED = (
+        "MPF not charged: the fee (US-MPF-mail-2026-10-01) is for dutiable mail and no duty is due [unverified: "
+        "CBP Dec. 25-10, 90 FR 34665 (FY2026 user fees, from 1 Oct 2025); FY2027 values not found; FY2026 "
+        "figures carried forward (unverified)]"
+    )
+
+    @staticmethod
+    def mail(hs: str, mode: str = "postal") -> QuoteResponse:
+        return quote(
+            destination_country="US",
+            currency="USD",
+            transport_mode=mode,
+            lines=[{"hs_code": hs, "unit_price": "100.00"}],
+        )
+
+    def test_duty_free_mail_says_the_mail_fee_was_not_charged(self) -> None:
+        r = self.mail("847130")
+        assert amt(r.duty_total) == "0.00"
+        assert r.fees == []
+        assert amt(r.landed_cost_total) == "100.00"  # unchanged: only the words are new
+        assert self.NOT_CHARGED in r.explanation
+
+    def test_dutiable_mail_bears_it_and_says_why(self) -> None:
+        r = self.mail("610910")
+        assert [(f.code, amt(f.amount)) for f in r.fees] == [("MPF", "7.39")]
+        assert amt(r.landed_cost_total) == "123.89"  # unchanged: 100 + duty 16.50 + MPF 7.39
+        assert any(
+            s.startswith("MPF (informal entry, postal): flat 7.39 = 7.39 (dutiable mail: duty 16.50 is due) ")
+            for s in r.explanation
+        )
+
+    @pytest.mark.parametrize("mode", ["courier", "air", "ocean"])
+    def test_fees_without_the_condition_say_nothing_of_it(self, mode: str) -> None:
+        r = self.mail("847130", mode)
+        assert r.fees
+        assert all(f.code in ("MPF", "HMF") for f in r.fees)
+        assert not any("not charged" in s or "dutiable" in s for s in r.explanation)
