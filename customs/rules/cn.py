@@ -2,10 +2,12 @@
 
 * Duty-paid price = retail price + freight + insurance.
 * Within the limits (CNY 5,000 per transaction, CNY 26,000 per year): tariff 0 %; import VAT and
-  consumption tax at 70 % of the statutory amount, withheld by the platform at checkout.
+  consumption tax at 70 % of the statutory amount. Where that tax is collected is not in the rules
+  text (1.9 is silent; section 3 does not list CN among the regimes that collect at checkout): the quote
+  says ``border``, the engine's default, and that the text does not say so.
 * A single item above CNY 5,000 within the annual limit: taxed in full, counting toward the annual
-  limit (where the tax is collected is not in the rules text; the quote says so). Above the annual
-  limit: general trade (border). Several items above CNY 5,000 within the annual limit are not in
+  limit (where the tax is collected is not in the rules text either; the quote says so). Above the
+  annual limit: general trade (border). Several items above CNY 5,000 within the annual limit are not in
   the text: quoted like the single item, and the verdict says it was assumed.
 * Tax = price x (VAT + CT) / (1 - CT) x share (Cai Guan Shui [2016] No.18; CUSTOMS-RULES.md 1.9).
 * Rounding: ROUND_HALF_UP to the fen on each tax total (unverified).
@@ -59,7 +61,7 @@ def compute(q: Quote) -> None:
     single_item = len(q.lines) == 1 and q.lines[0].quantity == 1
     if price <= threshold_amount(q, per_tx) and within_year:
         refuse_not_covered(q)  # tariff 0 %, but the goods' consumption tax is still due
-        share, cbec = share_row.amount, True
+        share = share_row.amount
         q.de_minimis.duty_exempt = True
         q.de_minimis.rule = (
             f"CBEC retail: duty-paid price {fmt(price)} <= CNY {per_tx.amount} per transaction and annual total "
@@ -68,14 +70,15 @@ def compute(q: Quote) -> None:
         for ln in q.lines:
             ln.duty_rate, ln.duty_basis = "0", f"CBEC retail within limits ({per_tx.id})"
     else:
-        share, cbec = HUNDRED, False
+        share = HUNDRED
         q.de_minimis.rule = _outside_limits_rule(q, price, used, per_tx, per_year, single_item)
         apply_duty_measures(q)
         round_lines(q, DUTY_ROUNDING)
     explain_duties(q)
-    # 1.9 names general trade (an ordinary import declaration) only above the annual limit and does
-    # not say where tax on an order above the transaction limit but within the annual limit is paid.
-    _taxes(q, share, "checkout" if cbec else "border", where_unstated=not cbec and within_year)
+    # 1.9 names general trade (an ordinary import declaration) only above the annual limit; it does
+    # not say where CBEC retail tax, or tax on an order above the transaction limit but within the
+    # annual limit, is collected, and section 3 does not list CN among the regimes collecting at checkout.
+    _taxes(q, share, "border", where_unstated=within_year)
 
 
 def _outside_limits_rule(
@@ -138,7 +141,8 @@ def _taxes(q: Quote, share: Decimal, collected_at: CollectedAt, *, where_unstate
     if where_unstated:
         where = (
             f"collected_at {collected_at} is the engine's default: the rules text (CUSTOMS-RULES.md 1.9) does not "
-            "say where this tax is collected"
+            "say where this tax is collected, and section 3 does not list CN among the regimes that collect at "
+            "checkout"
         )
     for code, totals in (("VAT", vat_totals), ("CT", ct_totals)):
         for rate, (base, amount) in totals.items():

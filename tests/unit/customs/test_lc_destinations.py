@@ -298,8 +298,8 @@ class TestSGandCN:
             destination_country="CN", currency="CNY", lines=[{"hs_code": "610910", "quantity": 1, "unit_price": "1000"}]
         )
         assert [(t.code, t.rate, amt(t.amount), t.collected_at) for t in r.taxes] == [
-            ("VAT", "9.1", "91.00", "checkout")
-        ]
+            ("VAT", "9.1", "91.00", "border")
+        ]  # where: not in the rules text (the quote says so)
         r2 = quote(
             destination_country="CN", currency="CNY", lines=[{"hs_code": "330499", "quantity": 1, "unit_price": "850"}]
         )

@@ -132,9 +132,7 @@ class TestChinaCbecExciseGoodsNotQuotedWithoutConsumptionTax:
 
     def test_other_goods_unchanged(self) -> None:
         r = quote(destination_country="CN", currency="CNY", lines=[{"hs_code": "851840", "unit_price": "100"}])
-        assert [(t.code, t.rate, amt(t.amount), t.collected_at) for t in r.taxes] == [
-            ("VAT", "9.1", "9.10", "checkout")
-        ]
+        assert [(t.code, t.rate, amt(t.amount), t.collected_at) for t in r.taxes] == [("VAT", "9.1", "9.10", "border")]
 
 
 class TestEuDeMinimisVerdictReadsTrue:
@@ -303,7 +301,8 @@ class TestChinaOverTheTransactionLimitInTheWordsOfTheText:
 
     UNSTATED = (
         "VAT 13 % x 6480.00 = 842.40 (collected_at border is the engine's default: the rules text "
-        "(CUSTOMS-RULES.md 1.9) does not say where this tax is collected)"
+        "(CUSTOMS-RULES.md 1.9) does not say where this tax is collected, and section 3 does not list CN among "
+        "the regimes that collect at checkout)"
     )
 
     @staticmethod
@@ -352,10 +351,9 @@ class TestChinaOverTheTransactionLimitInTheWordsOfTheText:
         assert self.UNSTATED in r.explanation
         assert self.figures(r) == ("480.00", [("VAT", "13", "842.40", "border")], "7322.40", False, False)
 
-    def test_within_the_limits_unchanged(self) -> None:
-        r = self.cn([{"hs_code": "851840", "unit_price": "100"}])
-        assert "VAT 9.1 % x 100.00 = 9.10 (collected at checkout)" in r.explanation
-        assert self.figures(r) == ("0.00", [("VAT", "9.1", "9.10", "checkout")], "109.10", True, False)
+    def test_within_the_limits_figures_unchanged(self) -> None:
+        r = self.cn([{"hs_code": "851840", "unit_price": "100"}], used="0")
+        assert self.figures(r) == ("0.00", [("VAT", "9.1", "9.10", "border")], "109.10", True, False)
 
 
 class TestCanadaPostHandlingFeeOnlyOnDutiableMail:
@@ -447,3 +445,42 @@ class TestUsDutiableMailFeeSkippedOutLoud:
         assert r.fees
         assert all(f.code in ("MPF", "HMF") for f in r.fees)
         assert not any("not charged" in s or "dutiable" in s for s in r.explanation)
+
+
+class TestChinaCbecTaxIsNotSaidToBeCollectedAtCheckout:
+    """cn.py said CBEC retail tax within the limits is "withheld by the platform at checkout" and quoted
+    it ``collected_at: checkout``. CUSTOMS-RULES.md 1.9 gives the limits, the 70 % share and the formula
+    but says nothing of who collects the tax or where; section 3 lists the regimes that collect at
+    checkout (EU IOSS, UK <= GBP 135, AU LVG, SG OVR, JP from 2028) and CBEC is not among them. The quote
+    now says ``border``, the engine's default, and that the text does not say where, as it already did
+    for an order above the transaction limit within the annual limit."""
+
+    WHERE = (
+        "(collected_at border is the engine's default: the rules text (CUSTOMS-RULES.md 1.9) does not say where "
+        "this tax is collected, and section 3 does not list CN among the regimes that collect at checkout)"
+    )
+
+    def test_within_the_limits(self) -> None:
+        r = quote(
+            destination_country="CN",
+            currency="CNY",
+            cbec_annual_used="1000",
+            lines=[{"hs_code": "330499", "unit_price": "850"}],
+        )
+        assert [(t.code, t.rate, amt(t.amount), t.collected_at) for t in r.taxes] == [
+            ("VAT", "9.1", "91.00", "border"),
+            ("CT", "10.5", "105.00", "border"),
+        ]
+        assert f"VAT 9.1 % x 1000.00 = 91.00 {self.WHERE}" in r.explanation
+        assert f"CT 10.5 % x 1000.00 = 105.00 {self.WHERE}" in r.explanation
+        assert not any("checkout" in s and "collected at" in s for s in r.explanation)
+
+    def test_general_trade_is_still_plainly_at_the_border(self) -> None:
+        r = quote(
+            destination_country="CN",
+            currency="CNY",
+            cbec_annual_used="26000",
+            lines=[{"hs_code": "851840", "unit_price": "100"}],
+        )
+        assert [(t.collected_at) for t in r.taxes] == ["border"]
+        assert "VAT 13 % x 108.00 = 14.04 (collected at border)" in r.explanation
