@@ -7,8 +7,11 @@
   says ``border``, the engine's default, and that the text does not say so.
 * A single item above CNY 5,000 within the annual limit: taxed in full, counting toward the annual
   limit (where the tax is collected is not in the rules text either; the quote says so). Above the
-  annual limit: general trade (border). Several items above CNY 5,000 within the annual limit are not in
-  the text: quoted like the single item, and the verdict says it was assumed.
+  annual limit: general trade (border). Several items above CNY 5,000 within the annual limit are
+  not in the text: quoted like the single item, and the verdict says it was assumed.
+* The annual limit needs what the buyer already used this year (``cbec_annual_used``). Without it
+  CNY 0 is assumed, the most favourable case: the verdict says so, and the explanation says up to
+  which amount already used the figures hold and what applies above it.
 * Tax = price x (VAT + CT) / (1 - CT) x share (Cai Guan Shui [2016] No.18; CUSTOMS-RULES.md 1.9).
 * Rounding: ROUND_HALF_UP to the fen on each tax total (unverified).
 """
@@ -56,24 +59,34 @@ def compute(q: Quote) -> None:
     if per_tx is None or per_year is None or share_row is None:
         raise ValidationFailed.single("date", f"no CN cross-border retail rules for {q.day.isoformat()} in the tables")
     price = q.customs_value()
-    used = q.cbec_annual_used or ZERO
-    within_year = used + price <= threshold_amount(q, per_year)
+    used = ZERO if q.cbec_annual_used is None else q.cbec_annual_used
+    annual_limit = threshold_amount(q, per_year)
+    within_year = used + price <= annual_limit
+    # The annual test rests on a figure the request did not give only where the order alone fits.
+    assumed = q.cbec_annual_used is None and price <= annual_limit
+    annual = (
+        f"assuming CNY 0 already used this year (cbec_annual_used not sent), annual total {fmt(used + price)}"
+        if assumed
+        else f"annual total {fmt(used + price)}"
+    )
     single_item = len(q.lines) == 1 and q.lines[0].quantity == 1
     if price <= threshold_amount(q, per_tx) and within_year:
         refuse_not_covered(q)  # tariff 0 %, but the goods' consumption tax is still due
-        share = share_row.amount
+        share, cbec = share_row.amount, True
         q.de_minimis.duty_exempt = True
         q.de_minimis.rule = (
-            f"CBEC retail: duty-paid price {fmt(price)} <= CNY {per_tx.amount} per transaction and annual total "
-            f"{fmt(used + price)} <= CNY {per_year.amount}: tariff 0 %, VAT and consumption tax at {share_row.amount} %"
+            f"CBEC retail: duty-paid price {fmt(price)} <= CNY {per_tx.amount} per transaction and {annual} "
+            f"<= CNY {per_year.amount}: tariff 0 %, VAT and consumption tax at {share_row.amount} %"
         )
         for ln in q.lines:
             ln.duty_rate, ln.duty_basis = "0", f"CBEC retail within limits ({per_tx.id})"
     else:
-        share = HUNDRED
-        q.de_minimis.rule = _outside_limits_rule(q, price, used, per_tx, per_year, single_item)
+        share, cbec = HUNDRED, False
+        q.de_minimis.rule = _outside_limits_rule(q, price, used, annual, per_tx, per_year, single_item)
         apply_duty_measures(q)
         round_lines(q, DUTY_ROUNDING)
+    if assumed:
+        q.say(_assumed_annual_use(q, price, annual_limit, per_year, cbec=cbec))
     explain_duties(q)
     # 1.9 names general trade (an ordinary import declaration) only above the annual limit; it does
     # not say where CBEC retail tax, or tax on an order above the transaction limit but within the
@@ -81,14 +94,45 @@ def compute(q: Quote) -> None:
     _taxes(q, share, "border", where_unstated=within_year)
 
 
+def _assumed_annual_use(q: Quote, price: Decimal, annual_limit: Decimal, per_year: Threshold, *, cbec: bool) -> str:
+    """What the quote owes when ``cbec_annual_used`` was not sent and the order alone fits the year."""
+    headroom = fmt(q.q(annual_limit - price))
+    head = (
+        f"cbec_annual_used not sent: CNY 0 assumed already used this year against the CNY {per_year.amount} "
+        f"annual limit ({per_year.id}); "
+    )
+    if cbec:
+        return head + (
+            "this is the most favourable case, not a fact: this quote's CBEC figures hold only if the buyer has used "
+            f"at most CNY {headroom} this year; above that the order is general trade (CUSTOMS-RULES.md 1.9), with "
+            "full tariff, VAT and consumption tax. Send cbec_annual_used to quote it as fact"
+        )
+    return head + (
+        f"if the buyer has used more than CNY {headroom} this year the order is general trade (CUSTOMS-RULES.md "
+        "1.9) instead; the tariff, VAT and consumption tax are in full either way, so only the verdict rests on "
+        "the assumption"
+    )
+
+
 def _outside_limits_rule(
-    q: Quote, price: Decimal, used: Decimal, per_tx: Threshold, per_year: Threshold, single_item: bool
+    q: Quote,
+    price: Decimal,
+    used: Decimal,
+    annual: str,
+    per_tx: Threshold,
+    per_year: Threshold,
+    single_item: bool,
 ) -> str:
-    """The verdict in the words of CUSTOMS-RULES.md 1.9: "general trade" only above the annual limit."""
-    annual = f"annual total {fmt(used + price)}"
+    """The verdict in the words of CUSTOMS-RULES.md 1.9: "general trade" only above the annual limit.
+
+    ``annual`` is the annual total as the verdict words it (with the assumption, if one was made).
+    """
     if used + price > threshold_amount(q, per_year):
+        over = (
+            f"duty-paid price {fmt(price)} alone" if q.cbec_annual_used is None else f"annual total {fmt(used + price)}"
+        )
         return (
-            f"{annual} > CNY {per_year.amount}: treated as general trade (CUSTOMS-RULES.md 1.9), full tariff, VAT "
+            f"{over} > CNY {per_year.amount}: treated as general trade (CUSTOMS-RULES.md 1.9), full tariff, VAT "
             "and consumption tax"
         )
     over_tx = f"duty-paid price {fmt(price)} > CNY {per_tx.amount} per transaction"

@@ -353,6 +353,9 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         ),
         (body(lines=[{**LINE, "unit_price": "600000000000000"}] * 2), 422, "lines"),
         (body(lines=[]), 422, "lines"),
+        # What the CN buyer already used this year is refused when unreadable, never read as CNY 0.
+        (body(destination_country="CN", currency="CNY", cbec_annual_used="-1"), 422, "cbec_annual_used"),
+        (body(destination_country="CN", currency="CNY", cbec_annual_used="abc"), 422, "cbec_annual_used"),
         ({"currency": "EUR"}, 422, ""),
         ([1, 2], 422, "body"),
     ],
@@ -366,6 +369,30 @@ async def test_bad_quote_input_is_named(
     assert fields, response.json()
     if field:
         assert field in fields, response.json()
+
+
+async def test_cn_quote_without_annual_use_says_what_it_assumed(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """CUSTOMS-RULES.md 1.9: the CBEC rates apply within CNY 26,000 per year. Without
+    ``cbec_annual_used`` the quote assumes CNY 0 already used, the most favourable case, and says so
+    in the verdict and the explanation; with it, the same order is quoted as fact."""
+    cn = body(destination_country="CN", currency="CNY", lines=[{**LINE, "hs_code": "851840"}])
+    assumed = await post_quote(client, tenant, cn)
+    assert assumed.status_code == 201, assumed.text
+    doc = assumed.json()
+    assert "assuming CNY 0 already used this year (cbec_annual_used not sent)" in doc["de_minimis"]["rule"]
+    assert any(
+        "most favourable case, not a fact" in s and "at most CNY 25900.00 this year" in s for s in doc["explanation"]
+    )
+    assert [(t["amount"]["amount"], t["collected_at"]) for t in doc["taxes"]] == [("9.10", "border")]
+    stated = (await post_quote(client, tenant, {**cn, "cbec_annual_used": "25900"})).json()
+    assert "cbec_annual_used not sent" not in stated["de_minimis"]["rule"]
+    assert not any("cbec_annual_used not sent" in s for s in stated["explanation"])
+    assert stated["taxes"] == doc["taxes"]
+    over = (await post_quote(client, tenant, {**cn, "cbec_annual_used": "25900.01"})).json()
+    assert over["de_minimis"]["rule"].startswith("annual total 26000.01 > CNY 26000: treated as general trade")
+    assert [(t["rate"], t["amount"]["amount"]) for t in over["taxes"]] == [("13", "14.04")]
 
 
 async def test_ten_thousand_lines_and_malformed_json(client: httpx.AsyncClient, tenant: TenantHandle) -> None:

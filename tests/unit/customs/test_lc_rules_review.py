@@ -320,7 +320,7 @@ class TestChinaOverTheTransactionLimitInTheWordsOfTheText:
         )
 
     def test_single_item_is_taxed_in_full_not_general_trade(self) -> None:
-        r = self.cn([{"hs_code": "851840", "unit_price": "6000"}])
+        r = self.cn([{"hs_code": "851840", "unit_price": "6000"}], used="0")
         assert r.de_minimis.rule == (
             "single item: duty-paid price 6000.00 > CNY 5000 per transaction, annual total 6000.00 <= CNY 26000: "
             "taxed in full and counts toward the annual limit (CUSTOMS-RULES.md 1.9): tariff, VAT and consumption "
@@ -341,7 +341,7 @@ class TestChinaOverTheTransactionLimitInTheWordsOfTheText:
         assert self.figures(r) == ("480.00", [("VAT", "13", "842.40", "border")], "7322.40", False, False)
 
     def test_several_items_over_the_transaction_limit_say_the_text_does_not_cover_them(self) -> None:
-        r = self.cn([{"hs_code": "851840", "unit_price": "3000"}] * 2)
+        r = self.cn([{"hs_code": "851840", "unit_price": "3000"}] * 2, used="0")
         assert r.de_minimis.rule == (
             "duty-paid price 6000.00 > CNY 5000 per transaction with more than one item, annual total 6000.00 <= "
             "CNY 26000: outside the CBEC retail limits; the rules text (CUSTOMS-RULES.md 1.9) covers only a single "
@@ -484,3 +484,79 @@ class TestChinaCbecTaxIsNotSaidToBeCollectedAtCheckout:
         )
         assert [(t.collected_at) for t in r.taxes] == ["border"]
         assert "VAT 13 % x 108.00 = 14.04 (collected at border)" in r.explanation
+
+
+class TestChinaAnnualUseNotSentIsAnAssumptionSaidPlainly:
+    """CUSTOMS-RULES.md 1.9: the CBEC rates (tariff 0 %, VAT and consumption tax at 70 %) apply within
+    CNY 5,000 per transaction **and CNY 26,000 per year**; above the annual limit the order is general
+    trade. Without ``cbec_annual_used`` cn.py took CNY 0 as already used and presented the CBEC verdict
+    as fact. CNY 0 is the most favourable case: the quote now says it assumed it, that the figures are
+    not a fact, up to which amount already used they hold, and what applies above it."""
+
+    RULE_ASSUMED = (
+        "CBEC retail: duty-paid price 100.00 <= CNY 5000 per transaction and assuming CNY 0 already used this "
+        "year (cbec_annual_used not sent), annual total 100.00 <= CNY 26000: tariff 0 %, VAT and consumption "
+        "tax at 70 %"
+    )
+    SAID = (
+        "cbec_annual_used not sent: CNY 0 assumed already used this year against the CNY 26000 annual limit "
+        "(CN-cbec-26000); this is the most favourable case, not a fact: this quote's CBEC figures hold only if "
+        "the buyer has used at most CNY 25900.00 this year; above that the order is general trade "
+        "(CUSTOMS-RULES.md 1.9), with full tariff, VAT and consumption tax. Send cbec_annual_used to quote it "
+        "as fact"
+    )
+
+    @staticmethod
+    def cn(price: str, used: str | None = None) -> QuoteResponse:
+        return quote(
+            destination_country="CN",
+            currency="CNY",
+            lines=[{"hs_code": "851840", "unit_price": price}],
+            cbec_annual_used=used,
+        )
+
+    @staticmethod
+    def figures(r: QuoteResponse) -> tuple[object, ...]:
+        return (amt(r.duty_total), [(t.rate, amt(t.amount)) for t in r.taxes], amt(r.landed_cost_total))
+
+    def test_within_the_limits_the_verdict_and_explanation_say_it_was_assumed(self) -> None:
+        r = self.cn("100")
+        assert r.de_minimis.rule == self.RULE_ASSUMED
+        assert self.SAID in r.explanation
+        assert self.figures(r) == ("0.00", [("9.1", "9.10")], "109.10")  # the favourable case, as before
+
+    def test_the_figures_hold_up_to_the_amount_it_names_and_not_beyond(self) -> None:
+        assert self.figures(self.cn("100", "25900")) == self.figures(self.cn("100"))
+        beyond = self.cn("100", "25900.01")
+        assert beyond.de_minimis.rule.startswith("annual total 26000.01 > CNY 26000: treated as general trade")
+        assert self.figures(beyond) == ("8.00", [("13", "14.04")], "122.04")
+
+    def test_sent_figure_is_quoted_as_fact(self) -> None:
+        r = self.cn("100", "0")
+        assert r.de_minimis.rule == (
+            "CBEC retail: duty-paid price 100.00 <= CNY 5000 per transaction and annual total 100.00 <= CNY 26000: "
+            "tariff 0 %, VAT and consumption tax at 70 %"
+        )
+        assert not any("cbec_annual_used" in s for s in r.explanation)
+
+    def test_above_the_transaction_limit_only_the_verdict_rests_on_it(self) -> None:
+        r = self.cn("6000")
+        assert r.de_minimis.rule.startswith(
+            "single item: duty-paid price 6000.00 > CNY 5000 per transaction, assuming CNY 0 already used this "
+            "year (cbec_annual_used not sent), annual total 6000.00 <= CNY 26000: taxed in full"
+        )
+        assert (
+            "cbec_annual_used not sent: CNY 0 assumed already used this year against the CNY 26000 annual limit "
+            "(CN-cbec-26000); if the buyer has used more than CNY 20000.00 this year the order is general trade "
+            "(CUSTOMS-RULES.md 1.9) instead; the tariff, VAT and consumption tax are in full either way, so only "
+            "the verdict rests on the assumption"
+        ) in r.explanation
+        assert self.figures(r) == self.figures(self.cn("6000", "20000.01")) == ("480.00", [("13", "842.40")], "7322.40")
+
+    def test_an_order_alone_above_the_annual_limit_needs_no_assumption(self) -> None:
+        r = self.cn("30000")
+        assert r.de_minimis.rule == (
+            "duty-paid price 30000.00 alone > CNY 26000: treated as general trade (CUSTOMS-RULES.md 1.9), full "
+            "tariff, VAT and consumption tax"
+        )
+        assert not any("cbec_annual_used" in s for s in r.explanation)
