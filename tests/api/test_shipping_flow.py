@@ -137,3 +137,31 @@ async def test_a_parcel_that_is_not_a_number_is_named_never_a_500(
             assert response.status_code == 422, (route, parcel, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
             assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_an_order_with_a_live_label_is_not_cancelled_behind_it(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # The order becomes 'booked' only when the outbox job runs; until then it was still 'approved'
+    # and a cancel went through, leaving a paid label on a cancelled order that nobody would void.
+    order, account, _ = await _setup(client, tenant)
+    quote = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quote.status_code == 201, quote.text
+    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
+    shipment = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    assert shipment["status"] == "booked"
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+    refused = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers())
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["shipment_id"] == shipment["id"]
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+    # Void the label first, then the order cancels.
+    voided = await client.post(f"/v1/shipments/{shipment['id']}/cancel", headers=tenant.headers())
+    assert voided.json()["status"] == "cancelled"
+    cancelled = await client.post(
+        f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers()
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
