@@ -415,8 +415,18 @@ async def _apply(tenant_id: uuid.UUID, shipment: Row, steps: Sequence[_Step]) ->
     reason: str | None = shipment["status_reason"]
     for step in sorted(steps, key=lambda s: s.occurred_at):
         before = state.status
+        stale = state.last_event_at is not None and step.occurred_at < state.last_event_at
         state = advance(state, step.status, step.occurred_at)
         if state.status is not before:
+            reason = step.reason
+        elif (
+            state.status is ShipmentStatus.EXCEPTION
+            and step.status is ShipmentStatus.EXCEPTION
+            and step.reason is not None
+            and not stale
+        ):
+            # New trouble while already in trouble (damaged while held in customs): the status
+            # stays, but the newest reason is what a clerk must act on, so it is announced too.
             reason = step.reason
     await repository.update_shipment(
         tenant_id,
@@ -426,7 +436,9 @@ async def _apply(tenant_id: uuid.UUID, shipment: Row, steps: Sequence[_Step]) ->
         last_event_at=state.last_event_at,
         status_reason=reason,
     )
-    if state.status is not current:
+    if state.status is not current or (
+        state.status is ShipmentStatus.EXCEPTION and reason != shipment["status_reason"]
+    ):
         await _status_changed(tenant_id, shipment, state.status.value, reason)
 
 

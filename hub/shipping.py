@@ -58,11 +58,16 @@ class RatesRequest(msgspec.Struct, kw_only=True):
 
 
 def parcels_from(parcels: list[ParcelIn]) -> list[Parcel]:
-    errors = [
-        FieldError(f"parcels[{i}].weight_kg", "must be more than 0 and at most 1000")
-        for i, p in enumerate(parcels)
-        if not Decimal(0) < p.weight_kg <= Decimal(1000)
-    ]
+    # msgspec decodes "NaN" and "Infinity" as Decimals: refuse them before any comparison (a NaN
+    # raises there) and before a carrier sees them; the range of a side is the carrier's to judge.
+    errors = []
+    for i, p in enumerate(parcels):
+        if not (p.weight_kg.is_finite() and Decimal(0) < p.weight_kg <= Decimal(1000)):
+            errors.append(FieldError(f"parcels[{i}].weight_kg", "must be more than 0 and at most 1000"))
+        for name in ("length_cm", "width_cm", "height_cm"):
+            side: Decimal | None = getattr(p, name)
+            if side is not None and not side.is_finite():
+                errors.append(FieldError(f"parcels[{i}].{name}", "must be a number of centimetres"))
     raise_if(errors)
     return [
         Parcel(weight_kg=p.weight_kg, length_cm=p.length_cm, width_cm=p.width_cm, height_cm=p.height_cm)

@@ -22,6 +22,7 @@ from customs.documents.figures import (
     computed_line_value,
     document_total,
     goods_total,
+    money_quantum,
     total_gross_weight,
     total_net_weight,
 )
@@ -29,6 +30,7 @@ from customs.documents.labels import LABEL_LOCALES, bilingual, label
 from customs.documents.preflight import effective_item_category
 from customs.documents.snapshot import DOC_TYPES, DocType, DocumentSnapshot, Party
 from hub.core.errors import ValidationFailed
+from hub.core.money import ROUND_HALF_UP
 
 __all__ = [
     "Amount",
@@ -224,6 +226,21 @@ def _party_view(party: Party) -> PartyView:
 
 
 _INVOICES: Final = ("commercial_invoice", "proforma_invoice")
+_UNIT_VALUE_EXTRA_DIGITS: Final = 2
+
+
+def _printed_unit_value(value: Decimal, currency: str) -> Decimal:
+    """The unit value as printed: exact when it ends within two digits past the minor unit, else rounded there.
+
+    A discounted line's unit value is its share of the line (29.00 / 3 = 9.666...); the snapshot
+    keeps it exact so that quantity x unit value gives the line value back, but printed in full it
+    ran to 28 digits. The line value, not the unit value, is what the totals add up.
+    """
+    quantum = money_quantum(currency).scaleb(-_UNIT_VALUE_EXTRA_DIGITS)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= int(quantum.as_tuple().exponent):
+        return value
+    return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def _line_views(snapshot: DocumentSnapshot, fmt: _Fmt, doc_type: DocType) -> list[LineView]:
@@ -247,7 +264,7 @@ def _line_views(snapshot: DocumentSnapshot, fmt: _Fmt, doc_type: DocType) -> lis
                 quantity=line.quantity,
                 quantity_display=fmt.integer(line.quantity),
                 unit_of_measure=line.unit_of_measure,
-                unit_value=fmt.money(line.unit_value, currency) if unit_values else None,
+                unit_value=fmt.money(_printed_unit_value(line.unit_value, currency), currency) if unit_values else None,
                 line_value=fmt.money(computed_line_value(line, currency), currency) if line_values else None,
                 net_weight=fmt.weight(net) if net is not None and net_weights else None,
                 gross_weight=fmt.weight(gross) if gross is not None and gross_weights else None,

@@ -871,6 +871,14 @@ async def cancel_in_tx(
             f"an order in status {order['status']!r} cannot be cancelled; request a return instead",
             extra={"current_status": order["status"]},
         )
+    # The order turns 'booked' only when the outbox job follows the shipment; until then it still
+    # reads 'approved', and a cancel would leave a paid label on a cancelled order.
+    shipment_id = await repo.live_outbound_shipment(tenant_id, order_id)
+    if shipment_id is not None:
+        raise Conflict(
+            f"order {format_number(order['number'])} has a label booked; cancel the shipment first",
+            extra={"current_status": order["status"], "shipment_id": str(shipment_id)},
+        )
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
     await repo.add_event(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})

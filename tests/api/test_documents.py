@@ -87,6 +87,44 @@ async def test_commercial_invoice_is_rendered_by_the_job(client: httpx.AsyncClie
     assert "document.ready" in events
 
 
+async def test_a_discounted_line_prints_a_readable_unit_value(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    # 3 cups at 10.00 less 1.00 off the order: the line is 29.00, its unit value 29.00 / 3. The
+    # invoice printed all 28 digits of 9.666..., wrapped over three lines of the unit value column.
+    cup = {
+        "name": "Ceramic tea cup, porcelain",
+        "hs_code": "69120010",
+        "origin_country": "CN",
+        "weight_kg": "0.35",
+        "quantity": 3,
+        "unit_price": {"amount": "10.00", "currency": "EUR"},
+    }
+    body = _order(
+        external_ref="DISCOUNT",
+        incoterm="DAP",
+        lines=[cup],
+        discounts=[{"type": "fixed", "amount": {"amount": "1.00", "currency": "EUR"}}],
+    )
+    order = (await client.post("/v1/orders", json=body, headers=tenant.headers())).json()
+    assert order["totals"]["total"] == {"amount": "41.00", "currency": "EUR"}
+    requested = await client.post(
+        f"/v1/orders/{order['id']}/documents",
+        json={"type": "commercial_invoice", "exporter": EXPORTER},
+        headers=tenant.headers(),
+    )
+    assert requested.status_code == 202, requested.text
+    await run_outbox_jobs(tenant.id, only="render_document")
+    document = (await client.get(f"/v1/documents/{requested.json()['id']}", headers=tenant.headers())).json()
+    assert document["status"] == "ready", document
+    line = document["content"]["lines"][0]
+    assert line["unit_value"]["amount"] == "9.6667"
+    assert line["unit_value"]["display"] == "€9.6667"
+    assert line["line_value"]["amount"] == "29.00"
+    text = _pdf_text((await client.get(f"/v1/documents/{document['id']}/file", headers=tenant.headers())).content)
+    assert "€9.6667\n€29.00" in text
+    assert "666666" not in text
+    assert "€41.00" in text
+
+
 async def test_vague_description_refuses_the_document(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     body = _order(
         external_ref="VAGUE",

@@ -114,3 +114,54 @@ async def test_only_approved_orders_ship(client: httpx.AsyncClient, tenant: Tena
         headers=tenant.headers(Role.VIEWER),
     )
     assert viewer.status_code == 403
+
+
+async def test_a_parcel_that_is_not_a_number_is_named_never_a_500(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # msgspec reads "NaN" and "sNaN" as Decimals; comparing one raised InvalidOperation (a 500).
+    order, account, _ = await _setup(client, tenant)
+    quote = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quote.status_code == 201, quote.text
+    for route in ("/v1/shipments/rates", "/v1/shipments"):
+        for parcel, field in (
+            ({"weight_kg": "NaN"}, "parcels[0].weight_kg"),
+            ({"weight_kg": "sNaN"}, "parcels[0].weight_kg"),
+            ({"weight_kg": "0.8", "length_cm": "sNaN", "width_cm": 20, "height_cm": 5}, "parcels[0].length_cm"),
+            ({"weight_kg": "0.8", "length_cm": 30, "width_cm": "Infinity", "height_cm": 5}, "parcels[0].width_cm"),
+        ):
+            body = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard"}
+            response = await client.post(route, json={**body, "parcels": [parcel]}, headers=tenant.headers())
+            assert response.status_code == 422, (route, parcel, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_an_order_with_a_live_label_is_not_cancelled_behind_it(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # The order becomes 'booked' only when the outbox job runs; until then it was still 'approved'
+    # and a cancel went through, leaving a paid label on a cancelled order that nobody would void.
+    order, account, _ = await _setup(client, tenant)
+    quote = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quote.status_code == 201, quote.text
+    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
+    shipment = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    assert shipment["status"] == "booked"
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+    refused = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers())
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["shipment_id"] == shipment["id"]
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+    # Void the label first, then the order cancels.
+    voided = await client.post(f"/v1/shipments/{shipment['id']}/cancel", headers=tenant.headers())
+    assert voided.json()["status"] == "cancelled"
+    cancelled = await client.post(
+        f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers()
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"

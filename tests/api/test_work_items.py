@@ -259,6 +259,28 @@ async def test_another_reason_on_the_same_shipment_opens_another_item(
     assert sorted(i["kind"] for i in await _items(client, tenant)) == ["damage", "delay"]
 
 
+async def test_an_address_problem_found_during_a_customs_hold_opens_its_own_item(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # Exception to exception with another reason, straight from the carrier (no progress between):
+    # the shipment was left saying customs_hold and the address problem reached no clerk.
+    _, shipment, path = await _booked(client, tenant)
+    await _hold(client, tenant, shipment, path)
+    tracking = shipment["tracking_number"]
+    address = ("DELIVERY_FAILED_ADDRESS", ShipmentStatus.EXCEPTION, TrackingReason.ADDRESS_PROBLEM)
+    await _post_events(client, tenant, path, [_event(tracking, *address, 3)])
+    got = (await client.get(f"/v1/shipments/{shipment['id']}", headers=tenant.headers())).json()
+    assert (got["status"], got["status_reason"]) == ("exception", "address_problem")
+    assert sorted(i["kind"] for i in await _items(client, tenant)) == ["address_problem", "customs_hold"]
+    # The same scan again, or an older hold arriving late, changes nothing.
+    again = _event(tracking, *address, 4)
+    late = _event(tracking, "CUSTOMS_HELD", ShipmentStatus.EXCEPTION, TrackingReason.CUSTOMS_HOLD, 0)
+    await _post_events(client, tenant, path, [again, late])
+    got = (await client.get(f"/v1/shipments/{shipment['id']}", headers=tenant.headers())).json()
+    assert got["status_reason"] == "address_problem"
+    assert sorted(i["kind"] for i in await _items(client, tenant)) == ["address_problem", "customs_hold"]
+
+
 def test_sla_table_and_buyer_locales() -> None:
     assert work_items.SLA_HOURS["customs_hold"] == 24
     assert work_items.SLA_HOURS["lost"] == 48
