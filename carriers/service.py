@@ -68,6 +68,7 @@ from hub.core import outbox
 from hub.core.batching import GroupCommit
 from hub.core.crypto import decrypt, encrypt
 from hub.core.database import system_tx, tenant_tx
+from hub.core.egress import refuse_private_url
 from hub.core.errors import (
     Conflict,
     FieldError,
@@ -129,6 +130,10 @@ def _validate_account(data: CarrierAccountCreate) -> None:
     scenario = data.options.get("scenario", "delivered")
     if data.carrier == "sandbox" and scenario not in sandbox_mapper.SCENARIOS:
         raise ValidationFailed.single("options.scenario", f"one of {', '.join(sandbox_mapper.SCENARIOS)}")
+    if "base_url" in data.options:
+        # The adapter calls it with the tenant's credentials: never at the hub's own network (SSRF).
+        base_url = data.options["base_url"]
+        refuse_private_url(base_url if isinstance(base_url, str) else "", "options.base_url")
     try:
         create_gateway(data.carrier, credentials=data.credentials, options=data.options)
     except ValueError as exc:

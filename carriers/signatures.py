@@ -63,7 +63,12 @@ def sign_hub(secrets: Secret | Sequence[Secret], body: bytes, *, timestamp: int 
 
 
 def parse_hub_signature(header: str) -> tuple[int, list[str]] | None:
-    """``(timestamp, [v1 hex, ...])`` or ``None`` when the header is not of the scheme's form."""
+    """``(timestamp, [v1 hex, ...])`` or ``None`` when the header is not of the scheme's form.
+
+    Header bytes reach us as Latin-1 text: a non-ASCII ``t`` (``²`` is a digit to ``str.isdigit``,
+    not to ``int``) or ``v1`` (which ``hmac.compare_digest`` refuses to compare as ``str``) is
+    malformed, never an exception.
+    """
     timestamp: int | None = None
     signatures: list[str] = []
     for item in header.split(","):
@@ -71,10 +76,12 @@ def parse_hub_signature(header: str) -> tuple[int, list[str]] | None:
         if not sep:
             return None
         if key == "t":
-            if timestamp is not None or not value.isdigit():
+            if timestamp is not None or not (value.isascii() and value.isdigit()):
                 return None
             timestamp = int(value)
         elif key == "v1":
+            if not value.isascii():
+                return None
             signatures.append(value.strip().lower())
         # Unknown keys (future schemes such as v2) are ignored so senders can add them.
     if timestamp is None or not signatures:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from typing import Any, Literal
 
 import msgspec
@@ -45,6 +46,8 @@ OPTIONAL = (
     "spec",
 )
 MAX_ROWS = 10_000
+MAX_XLSX_INFLATED_BYTES = 64 * 1024 * 1024
+"""What an XLSX may inflate to (its parts together): ten thousand rows are a few megabytes of XML."""
 
 # Where a field of the order body came from, to name the column in a row error.
 FIELD_TO_COLUMN = {
@@ -128,6 +131,15 @@ def _xlsx_rows(content: bytes) -> tuple[list[str], Rows, Cells]:
     import openpyxl  # noqa: PLC0415  (only for XLSX uploads)
 
     try:
+        # The sizes the archive declares: openpyxl would inflate a zip bomb whole before any row is read.
+        inflated = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(content)).infolist())
+    except zipfile.BadZipFile:
+        inflated = 0  # not a zip: openpyxl says so below
+    if inflated > MAX_XLSX_INFLATED_BYTES:
+        raise ValidationFailed.single(
+            "file", f"the workbook would inflate to more than {MAX_XLSX_INFLATED_BYTES // (1024 * 1024)} MB"
+        )
+    try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:
         raise ValidationFailed.single("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
@@ -135,12 +147,16 @@ def _xlsx_rows(content: bytes) -> tuple[list[str], Rows, Cells]:
     header: list[str] = []
     rows: Rows = []
     unread: set[tuple[int, int]] = set()
+    filled = 0
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = ["" if cell is None else str(cell).strip() for cell in values]
         if number == 1:
             header = cells
         else:
             rows.append((number, dict(zip(header, cells, strict=False))))
+            filled += any(cells)
+            if filled > MAX_ROWS:
+                break  # one row too many is enough for read_rows to refuse the file; the rest is never read
             unread.update((number, i) for i, cell in enumerate(values) if cell is None and i < len(header))
     workbook.close()
     rows = _without_blank_rows(rows)

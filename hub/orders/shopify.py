@@ -86,8 +86,9 @@ async def create_connection(tenant_id: uuid.UUID, data: ConnectionCreate) -> Con
 def verify(secret: str, body: bytes, header: str | None) -> bool:
     if not header:
         return False
-    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    return hmac.compare_digest(expected, header.strip())
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    # As bytes: a header with non-ASCII (Latin-1) characters is a mismatch, where comparing str raises.
+    return hmac.compare_digest(expected, header.strip().encode())
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from arq import Retry
 from carriers.signatures import sign_hub
 from hub.core.crypto import decrypt, encrypt
 from hub.core.database import fetch, tenant_tx
-from hub.core.errors import NotFound, ValidationFailed
+from hub.core.egress import PrivateAddress, public_transport, refuse_private_url
+from hub.core.errors import NotFound
 from hub.core.ids import new_id
 from hub.core.settings import get_settings
 
@@ -54,9 +55,7 @@ class DeliveryRead(msgspec.Struct, kw_only=True):
 
 
 async def create_endpoint(tenant_id: uuid.UUID, data: EndpointCreate) -> EndpointRead:
-    url = httpx.URL(data.url) if data.url.startswith(("http://", "https://")) else None
-    if url is None or not url.host:
-        raise ValidationFailed.single("url", "an absolute http(s) URL")
+    refuse_private_url(data.url, "url")
     endpoint_id = new_id()
     secret = encrypt(data.secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
     async with tenant_tx(tenant_id):
@@ -143,8 +142,10 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, delivery_id: str)
     status: int | None = None
     error: str | None = None
     try:
-        # The transport is injectable so tests can stand in for the seller's server (the true edge).
-        async with httpx.AsyncClient(timeout=5, transport=ctx.get("webhook_transport")) as http:
+        # The transport is injectable so tests can stand in for the seller's server (the true edge);
+        # the real one connects to public addresses only, whatever the name resolves to by now.
+        transport = ctx.get("webhook_transport") or public_transport()
+        async with httpx.AsyncClient(timeout=5, transport=transport) as http:
             response = await http.post(
                 row["url"],
                 content=body,
@@ -155,6 +156,8 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, delivery_id: str)
             error = f"HTTP {status}"
     except httpx.HTTPError as exc:
         error = type(exc).__name__
+        if isinstance(exc.__cause__, PrivateAddress):
+            error += f": {exc}"
     async with tenant_tx(tenant):
         await fetch(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = {}, last_error = {}, "

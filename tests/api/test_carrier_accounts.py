@@ -99,6 +99,38 @@ async def test_bad_option_is_422(client: httpx.AsyncClient, tenant: TenantHandle
     assert response.json()["errors"][0]["field"] == "options.simulate_tracking"
 
 
+@pytest.mark.parametrize(
+    "base_url", ["http://169.254.169.254/latest", "http://127.0.0.1:6379", "http://localhost:8000", "ftp://x", 42]
+)
+async def test_a_base_url_on_the_hubs_own_network_is_422(
+    client: httpx.AsyncClient, tenant: TenantHandle, base_url: object
+) -> None:
+    """The carrier's API is called with the tenant's credentials: never at the hub's own network (SSRF)."""
+    response = await client.post(
+        "/v1/carrier-accounts",
+        json={
+            "carrier": "easypost",
+            "name": "x",
+            "credentials": {"api_key": "EZTK_x"},
+            "options": {"base_url": base_url},
+        },
+        headers=tenant.headers(),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "options.base_url"
+    pinned = await client.post(
+        "/v1/carrier-accounts",
+        json={
+            "carrier": "aftership",
+            "name": "pinned",
+            "credentials": {"api_key": "as_x"},
+            "options": {"base_url": "https://api.aftership.com/tracking/2026-07"},
+        },
+        headers=tenant.headers(),
+    )
+    assert pinned.status_code == 201, pinned.text
+
+
 async def test_sandbox_account_gets_a_generated_secret(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     response = await client.post(
         "/v1/carrier-accounts", json={"carrier": "sandbox", "name": "Sandbox"}, headers=tenant.headers()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import httpx
 import openpyxl
 
+from hub.orders import imports
 from tests.api.test_orders import _catalog
 from tests.conftest import TenantHandle
 
@@ -165,3 +167,43 @@ async def test_an_xlsx_formula_without_a_saved_value_is_named_as_such(
     rejected = [(r["row"], r["column"], r["reason"]) for r in report["rejected"]]
     unsaved = "a formula with no saved value: open and save the file in a spreadsheet program, or paste values"
     assert sorted(rejected) == [(3, "unit_price", unsaved), (4, "external_ref", unsaved), (5, "city", "required")]
+
+
+async def test_an_xlsx_that_inflates_past_the_limit_is_refused_unread(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A zip bomb: a few hundred kilobytes that inflate to more than the hub reads for an import."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for line in (HEADER + GOOD).strip().split("\n"):
+        sheet.append(line.split(","))
+    plain = io.BytesIO()
+    workbook.save(plain)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data += b" " * (imports.MAX_XLSX_INFLATED_BYTES + 1)  # whitespace after the root is still XML
+            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    assert len(bomb.getvalue()) < 1024 * 1024
+    response = await _upload(client, tenant, "orders.xlsx", bomb.getvalue())
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "file"
+    assert "inflate" in response.json()["errors"][0]["message"]
+
+
+async def test_an_xlsx_with_too_many_rows_is_refused(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    header, row = (HEADER + GOOD).strip().split("\n")[:2]
+    sheet.append(header.split(","))
+    sheet.append([])  # a blank row is no row: it does not count towards the limit
+    for _ in range(imports.MAX_ROWS + 1):
+        sheet.append(row.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = await _upload(client, tenant, "orders.xlsx", buffer.getvalue())
+    assert response.status_code == 422, response.text
+    assert f"at most {imports.MAX_ROWS} rows" in response.json()["errors"][0]["message"]

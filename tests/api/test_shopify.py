@@ -71,6 +71,16 @@ async def test_wrong_or_missing_hmac_stores_nothing(client: httpx.AsyncClient, t
     assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
 
 
+async def test_a_non_ascii_hmac_header_is_401_not_500(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    path = await _connect(client, tenant)
+    # Latin-1 bytes reach the handler as non-ASCII text, which str compare_digest refuses to compare.
+    for raw in (b"\xe9\xe9", _sign(PAYLOAD)[:-1].encode() + b"\xe9"):
+        response = await client.post(path, content=PAYLOAD, headers={"X-Shopify-Hmac-Sha256": raw})
+        assert response.status_code == 401, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
+
+
 async def test_unknown_endpoint_and_bad_bodies(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     path = await _connect(client, tenant)
     unknown = await client.post(

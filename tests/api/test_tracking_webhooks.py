@@ -193,6 +193,19 @@ async def test_forged_and_missing_signatures_are_401_and_nothing_is_stored(
     assert rows[0]["n"] == 0
 
 
+async def test_a_non_ascii_hub_signature_is_401_not_500(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    _, path = await sandbox_account(client, tenant)
+    body, _ = sandbox_body(timeline("SBX0000000000")[:1])
+    now = int(datetime.now(UTC).timestamp())
+    for raw in (f"t={now},v1=".encode() + b"\xe9" * 64, b"t=\xb2,v1=00"):
+        response = await client.post(path, content=body, headers={"Hub-Signature": raw})
+        assert response.status_code == 401, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    async with tenant_tx(tenant.id):
+        rows = await fetch("SELECT count(*) AS n FROM inbound_events WHERE tenant_id = {}", tenant.id)
+    assert rows[0]["n"] == 0
+
+
 async def test_unknown_token_or_wrong_carrier_is_404(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     _, path = await sandbox_account(client, tenant)
     body, headers = sandbox_body(timeline("SBX0000000000")[:1])

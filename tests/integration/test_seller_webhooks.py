@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -115,3 +116,88 @@ async def test_webhook_endpoint_needs_a_real_url(client: httpx.AsyncClient, tena
         "/v1/webhook-endpoints", json={"url": "https://a.example", "secret": SECRET}, headers=tenant.headers(Role.CLERK)
     )
     assert clerk.status_code == 403
+
+
+# --- no requests to the hub's own network (SSRF) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:8000/v1/api-keys",
+        "http://api.localhost/",
+        "http://10.0.0.1/hooks",
+        "http://172.16.5.4/",
+        "http://192.168.1.1/",
+        "http://100.64.0.1/",
+        "http://0.0.0.0/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[fd00::1]/",
+        "http://2130706433/",  # 127.0.0.1 as one number: the resolver reads it so
+        "http://0x7f.1/",
+        "http://017700000001/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://redis:6379/",  # a single-label name is a name on the local network
+    ],
+)
+async def test_webhook_endpoint_on_a_private_address_is_refused(
+    client: httpx.AsyncClient, tenant: TenantHandle, url: str
+) -> None:
+    refused = await client.post("/v1/webhook-endpoints", json={"url": url, "secret": SECRET}, headers=tenant.headers())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "url"
+    assert (await client.get("/v1/webhook-endpoints", headers=tenant.headers())).json() == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_delivery_never_connects_to_a_private_address(
+    client: httpx.AsyncClient, tenant: TenantHandle, host: str
+) -> None:
+    """An endpoint whose name resolves to the hub's own network at delivery time (DNS rebinding, a row
+    stored before the check) is refused when connecting, not only at registration."""
+    connections: list[object] = []
+
+    async def listener(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer.get_extra_info("peername"))
+        writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(listener, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/hooks", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    async with tenant_tx(tenant.id):
+        await fetch(
+            "UPDATE webhook_endpoints SET url = {} WHERE tenant_id = {} AND id = {}",
+            f"http://{host}:{port}/hooks",
+            tenant.id,
+            uuid.UUID(endpoint["id"]),
+        )
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    deliveries = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
+    ).json()
+    try:
+        with pytest.raises(Retry):
+            await deliver_webhook({"redis": None}, str(tenant.id), deliveries[0]["id"])
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert connections == []
+    after = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())).json()
+    refused = next(d for d in after if d["id"] == deliveries[0]["id"])
+    assert refused["delivered_at"] is None
+    assert "not a public address" in (refused["last_error"] or ""), refused

@@ -52,6 +52,20 @@ def test_hub_signature_missing_malformed_or_forged(header: str | None) -> None:
     assert not verify_hub(header, BODY, "s", now=NOW)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"t={NOW},v1=\u00e9",  # a Latin-1 byte of the raw header: str compare_digest refuses non-ASCII
+        f"t={NOW},v1={'0' * 63}\u00e9",
+        "t=\u00b2,v1=00",  # a superscript two is a digit to str.isdigit, not to int()
+        f"t={NOW}\u0661,v1=00",  # an Arabic-Indic digit: int() would read it, no sender writes it
+    ],
+)
+def test_hub_signature_with_non_ascii_parts_is_refused_not_raised(header: str) -> None:
+    assert parse_hub_signature(header) is None
+    assert not verify_hub(header, BODY, "s", now=NOW)
+
+
 def test_hub_signature_detects_a_tampered_body_timestamp_or_secret() -> None:
     header = sign_hub("s", BODY, timestamp=NOW)
     assert not verify_hub(header, BODY + b" ", "s", now=NOW)
