@@ -26,7 +26,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -870,8 +870,13 @@ async def cancel_shipment(
     *,
     settings: Settings,
     http_client: httpx.AsyncClient | None = None,
+    on_cancelled: Callable[[Row], Awaitable[None]] | None = None,
 ) -> ShipmentRead:
-    """Void the label before the parcel moves; 409 once it has (or while a booking is pending)."""
+    """Void the label before the parcel moves; 409 once it has (or while a booking is pending).
+
+    ``on_cancelled`` runs in the same transaction once the shipment is cancelled, with its row: the
+    composition layer moves the order back there, since this package never imports the orders domain.
+    """
     failure: Exception | None = None
     async with tenant_tx(tenant_id):
         row = await repository.get_shipment(tenant_id, shipment_id, lock=True)
@@ -882,6 +887,8 @@ async def cancel_shipment(
             return repository.shipment_read(row)
         if status == "failed":
             await repository.update_shipment(tenant_id, shipment_id, status="cancelled", cancelled_at=datetime.now(UTC))
+            if on_cancelled is not None:
+                await on_cancelled(row)
         elif (
             status == "pending"
             or next_status(ShipmentStatus(status), ShipmentStatus.CANCELLED, reached=ShipmentStatus(row["reached"]))
@@ -897,6 +904,8 @@ async def cancel_shipment(
                     tenant_id, shipment_id, status="cancelled", status_reason=None, cancelled_at=datetime.now(UTC)
                 )
                 await _status_changed(tenant_id, row, "cancelled", None)
+                if on_cancelled is not None:
+                    await on_cancelled(row)
             elif _is_transient(result.messages):
                 failure = ServiceUnavailable("the carrier could not be reached; try again")
             else:

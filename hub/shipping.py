@@ -26,6 +26,7 @@ from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import path_id
 from hub.core.validation import raise_if
+from hub.orders import fulfilment
 from hub.orders import order_repository as repo
 from hub.orders.documents import DocumentRequest, build_snapshot
 from hub.orders.service import _decoded, format_number
@@ -204,7 +205,13 @@ class ShipmentBookingController(Controller):
 
     @post("/{shipment_id:str}/cancel", operation_id="CancelShipment", status_code=HTTP_200_OK)
     async def cancel(self, request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> ShipmentRead:
+        """Void a label; an order booked on it alone goes back to where it was before booking."""
+        principal = principal_of(request)
         parsed = path_id(shipment_id, "no such shipment")
+
+        async def order_steps_back(shipment: dict[str, Any]) -> None:
+            await fulfilment.label_voided(principal.tenant_id, shipment, principal.actor)
+
         return await carrier_service.cancel_shipment(
-            principal_of(request).tenant_id, parsed, settings=request.app.state.settings
+            principal.tenant_id, parsed, settings=request.app.state.settings, on_cancelled=order_steps_back
         )

@@ -6,6 +6,10 @@ An ``exception`` also opens a clerk work item for the shipment and its reason (o
 the carrier repeats it; see :mod:`hub.orders.work_items`). A return label (see
 :mod:`hub.orders.returns`) is tracked on the order's timeline but never moves the order's status:
 the return's own steps do.
+
+The one step back: voiding the last live outgoing label of a ``booked`` order returns it to the
+status it had before booking (:func:`label_voided`), since a booked order cannot be cancelled and
+cancel asks for the label to be voided first.
 """
 
 from __future__ import annotations
@@ -74,3 +78,35 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
         {"shipment_id": payload.get("shipment_id"), "status": payload.get("status"), "reason": payload.get("reason")},
     )
     await _status_changed(tenant_id, order["id"], order["status"], new, "system:carriers")
+
+
+# Statuses a label can be bought from (hub.shipping.BOOKABLE less 'booked'): where a void returns to.
+BEFORE_BOOKING = frozenset({"approved", "documents_ready"})
+
+
+async def label_voided(tenant_id: uuid.UUID, shipment: dict[str, Any], actor: str) -> None:
+    """A label was voided (in its transaction): a booked order left with no live label steps back.
+
+    Without this the order stayed ``booked``: no label to void any more, and a booked order cannot be
+    cancelled, so void-then-cancel, which cancel itself asks for, was a dead end. While another
+    outgoing label is live the order stays booked. A return label never moves the order.
+    """
+    order_id = shipment.get("order_id")
+    if order_id is None or returns.is_label_key(shipment["idempotency_key"]):
+        return
+    order = await repo.get_order_row(tenant_id, order_id, lock=True)
+    if order is None or order["status"] != "booked":
+        return
+    if await repo.live_outbound_shipment(tenant_id, order_id) is not None:
+        return
+    before = await repo.status_before(tenant_id, order_id, "booked")
+    new = before if before in BEFORE_BOOKING else "approved"
+    await repo.update_order(tenant_id, order_id, {"status": new})
+    await repo.add_event(
+        tenant_id,
+        order_id,
+        actor,
+        "shipment.status",
+        {"shipment_id": str(shipment["id"]), "status": "cancelled", "reason": None},
+    )
+    await _status_changed(tenant_id, order_id, "booked", new, actor)

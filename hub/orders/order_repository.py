@@ -636,3 +636,15 @@ async def live_outbound_shipment(tenant_id: uuid.UUID, order_id: uuid.UUID) -> u
         order_id,
     )
     return rows[0]["id"] if rows else None
+
+
+async def status_before(tenant_id: uuid.UUID, order_id: uuid.UUID, status: str) -> str | None:
+    """The status the order left when it last entered ``status``, read from its timeline."""
+    rows = await fetch(
+        "SELECT payload->>'from' AS status FROM order_events WHERE tenant_id = {} AND order_id = {} "
+        "AND kind = 'order.status_changed' AND payload->>'to' = {} ORDER BY id DESC LIMIT 1",
+        tenant_id,
+        order_id,
+        status,
+    )
+    return rows[0]["status"] if rows else None

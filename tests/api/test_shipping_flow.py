@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+import msgspec
 
 from carriers.sandbox import mapper as sandbox_mapper
 from carriers.signatures import sign_hub
+from hub.core.database import fetch, tenant_tx
 from tenants.roles import Role
 from tests.api.test_documents import EXPORTER
 from tests.api.test_orders import _catalog, _order
@@ -165,3 +168,79 @@ async def test_an_order_with_a_live_label_is_not_cancelled_behind_it(
     )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
+
+
+async def fetch_outbox(tenant_id: uuid.UUID, job: str) -> list[dict[str, Any]]:
+    """Every outbox payload of the job, done or not, oldest first."""
+    async with tenant_tx(tenant_id):
+        rows = await fetch("SELECT payload FROM outbox WHERE tenant_id = {} AND job = {} ORDER BY id", tenant_id, job)
+    return [r["payload"] if isinstance(r["payload"], dict) else msgspec.json.decode(r["payload"]) for r in rows]
+
+
+async def _booked(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """An order whose label is bought and whose status the outbox job has moved to 'booked'."""
+    order, account, _ = await _setup(client, tenant)
+    quote = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quote.status_code == 201, quote.text
+    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
+    shipment = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    assert shipment["status"] == "booked"
+    await run_outbox_jobs(tenant.id)
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "booked"
+    return order, account, shipment
+
+
+async def test_voiding_the_label_of_a_booked_order_lets_it_be_cancelled(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # Cancel asks to void the label first; once the job had marked the order 'booked', voiding it
+    # left the order 'booked', which cannot be cancelled ("request a return instead"): a dead end.
+    order, _, shipment = await _booked(client, tenant)
+    assert (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()["reserved"] == 2
+    refused = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers())
+    assert refused.status_code == 409, refused.text
+    voided = await client.post(f"/v1/shipments/{shipment['id']}/cancel", headers=tenant.headers())
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["status"] == "cancelled"
+    # Back where it was before booking, at once (no job to wait for), said on the timeline and to the seller.
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+    events = (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers())).json()
+    changes = [e["payload"] for e in events if e["kind"] == "order.status_changed"]
+    assert changes[-1] == {"from": "booked", "to": "approved"}
+    assert {"kind": "shipment.status", "status": "cancelled"} in [
+        {"kind": e["kind"], "status": e["payload"].get("status")} for e in events
+    ]
+    outbox = await fetch_outbox(tenant.id, "deliver_order_event")
+    assert {"event": "order.status_changed", "order_id": order["id"], "from": "booked", "to": "approved"} in outbox
+    # A late job changes nothing, and the cancel now goes through and frees the stock.
+    await run_outbox_jobs(tenant.id)
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+    cancelled = await client.post(
+        f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers()
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    stock = (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()
+    assert stock["reserved"] == 0
+    assert stock["available"] == 10
+
+
+async def test_an_order_with_another_live_label_stays_booked(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    order, account, first = await _booked(client, tenant)
+    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "express", "parcels": PARCELS}
+    second = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    assert second["status"] == "booked"
+    await run_outbox_jobs(tenant.id)
+    voided = await client.post(f"/v1/shipments/{first['id']}/cancel", headers=tenant.headers())
+    assert voided.json()["status"] == "cancelled"
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "booked"
+    refused = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers())
+    assert refused.status_code == 409, refused.text
+    # The last one voided, the order is back to approved.
+    voided = await client.post(f"/v1/shipments/{second['id']}/cancel", headers=tenant.headers())
+    assert voided.json()["status"] == "cancelled"
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
