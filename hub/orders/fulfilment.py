@@ -69,6 +69,10 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
     new = next_order_status(order["status"], str(payload.get("status")))
     if new is None:
         return
+    if new == "booked" and await repo.live_outbound_shipment(tenant_id, order["id"]) is None:
+        # A 'booked' read from the outbox after its label was voided: booking the order now would
+        # leave it booked with no label to void, and a booked order cannot be cancelled.
+        return
     await repo.update_order(tenant_id, order["id"], {"status": new})
     await repo.add_event(
         tenant_id,

@@ -244,3 +244,25 @@ async def test_an_order_with_another_live_label_stays_booked(client: httpx.Async
     voided = await client.post(f"/v1/shipments/{second['id']}/cancel", headers=tenant.headers())
     assert voided.json()["status"] == "cancelled"
     assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+
+
+async def test_a_label_voided_before_the_job_runs_does_not_book_the_order(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # The job follows the shipment's 'booked' from the outbox; run after the void, it marked the
+    # order booked with no live label left: nothing to void, and a booked order cannot be cancelled.
+    order, account, _ = await _setup(client, tenant)
+    quote = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quote.status_code == 201, quote.text
+    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
+    shipment = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    voided = await client.post(f"/v1/shipments/{shipment['id']}/cancel", headers=tenant.headers())
+    assert voided.json()["status"] == "cancelled"
+    await run_outbox_jobs(tenant.id)
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
+    cancelled = await client.post(
+        f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers()
+    )
+    assert cancelled.status_code == 200, cancelled.text
