@@ -30,7 +30,7 @@ from customs.documents.labels import LABEL_LOCALES, bilingual, label
 from customs.documents.preflight import effective_item_category
 from customs.documents.snapshot import DOC_TYPES, DocType, DocumentSnapshot, Party
 from hub.core.errors import ValidationFailed
-from hub.core.money import ROUND_HALF_UP
+from hub.core.money import ROUND_HALF_UP, amount_text
 
 __all__ = [
     "Amount",
@@ -191,7 +191,8 @@ class _Fmt:
 
     def money(self, amount: Decimal, currency: str) -> Amount:
         display = format_currency(amount, currency, locale=self.locale, decimal_quantization=False)
-        return Amount(amount=format(amount, "f"), currency=currency, display=display.replace(_NNBSP, _NBSP))
+        # The snapshot keeps amounts as stored (numeric(19,4): 12.0000): the JSON says them as the API does.
+        return Amount(amount=amount_text(amount, currency), currency=currency, display=display.replace(_NNBSP, _NBSP))
 
     def weight(self, kg: Decimal) -> Weight:
         display = format_decimal(kg, format="#,##0.000", locale=self.locale)

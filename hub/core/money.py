@@ -27,6 +27,7 @@ __all__ = [
     "Money",
     "MoneyWire",
     "allocate",
+    "amount_text",
     "currency_exponent",
     "is_known_currency",
     "money_from_wire",
@@ -115,6 +116,21 @@ def money_from_wire(wire: MoneyWire, *, allow_negative: bool = False) -> Money:
 def money_to_wire(money: Money) -> MoneyWire:
     """Render a Money for the wire; the amount keeps its Decimal digits (round before if needed)."""
     return MoneyWire(amount=format(money.amount, "f"), currency=money.currency.code)
+
+
+def amount_text(amount: Decimal, currency: str) -> str:
+    """A stored amount as the wire's string: the currency's minor unit at least, finer digits if it has them.
+
+    numeric(19, 4) pads every amount to four places (12.0000) and ``normalize`` drops zeros the
+    currency needs (19.9): API.md's money is "12.34", so 12.0000 -> "12.00" and 19.9 -> "19.90",
+    while a unit price finer than the minor unit keeps what it needs (9.6667, JPY 100.5). Nothing is
+    rounded here: an amount that must be whole minor units is rounded where it is computed.
+    """
+    minor = quantum(currency)
+    value = amount.normalize()
+    if value.as_tuple().exponent > minor.as_tuple().exponent:  # type: ignore[operator]
+        value = value.quantize(minor)  # exact: only adds zeros
+    return format(value, "f")
 
 
 _ZERO = Decimal(0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
@@ -12,7 +11,7 @@ from piccolo.columns import Column
 
 from hub.core.database import fetch
 from hub.core.errors import Conflict
-from hub.core.money import MoneyWire
+from hub.core.money import MoneyWire, amount_text
 from hub.orders.schemas import ProductRead
 from hub.orders.tables import Product
 
@@ -34,6 +33,7 @@ _PRODUCT_COLUMNS = (
 
 
 def product_read(row: dict[str, Any]) -> ProductRead:
+    currency = row["unit_price_currency"]
     return ProductRead(
         id=row["id"],
         sku=row["sku"],
@@ -42,20 +42,12 @@ def product_read(row: dict[str, Any]) -> ProductRead:
         customs_description=row["customs_description"],
         hs_code=row["hs_code"],
         origin_country=row["origin_country"],
-        unit_price=MoneyWire(amount=_plain(row["unit_price_amount"]), currency=row["unit_price_currency"]),
+        unit_price=MoneyWire(amount=amount_text(row["unit_price_amount"], currency), currency=currency),
         weight_kg=row["weight_kg"],
         active=row["active"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
-
-
-def _plain(amount: Decimal) -> str:
-    """Drop storage padding (numeric(19,4) gives 19.9000) but keep the digits that matter."""
-    normalized = amount.normalize()
-    if normalized.as_tuple().exponent > 0:  # type: ignore[operator]
-        normalized = normalized.quantize(Decimal(1))
-    return format(normalized, "f")
 
 
 async def insert_product(tenant_id: uuid.UUID, product_id: uuid.UUID, values: dict[str, Any]) -> ProductRead:

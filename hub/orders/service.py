@@ -22,7 +22,7 @@ from hub.core import outbox
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
 from hub.core.ids import new_id
-from hub.core.money import MoneyWire, currency_exponent, is_known_currency, money_from_wire, quantum
+from hub.core.money import MoneyWire, amount_text, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
 from hub.orders import order_repository as repo
@@ -593,10 +593,10 @@ def _line_read(line: dict[str, Any], currency: str) -> LineRead:
         origin_country=line["origin_country"],
         weight_kg=line["weight_kg"],
         quantity=line["quantity"],
-        unit_price=MoneyWire(amount=_plain(line["unit_price"]), currency=currency),
+        unit_price=MoneyWire(amount=amount_text(Decimal(line["unit_price"]), currency), currency=currency),
         list_price=None
         if line["list_price"] is None
-        else MoneyWire(amount=_plain(line["list_price"]), currency=currency),
+        else MoneyWire(amount=amount_text(Decimal(line["list_price"]), currency), currency=currency),
         discount=_money(line["discount"], currency),
         line_total=_money(line["line_total"], currency),
         reserved_quantity=line["reserved_qty"],

@@ -73,6 +73,10 @@ async def test_commercial_invoice_is_rendered_by_the_job(client: httpx.AsyncClie
     ready = (await client.get(f"/v1/documents/{document['id']}", headers=tenant.headers(Role.VIEWER))).json()
     assert ready["status"] == "ready", ready
     assert len(ready["sha256"]) == 64
+    # Unit values keep the currency's two decimals (19.90, never 19.9000 or 19.9).
+    assert [line["unit_value"]["amount"] for line in ready["content"]["lines"]] == ["19.90", "6.50"]
+    assert ready["content"]["totals"]["freight"]["amount"] == "12.00"
+    assert ready["content"]["totals"]["invoice_total"]["amount"] == "77.80"
     pdf = await client.get(f"/v1/documents/{document['id']}/file", headers=tenant.headers())
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
@@ -119,6 +123,14 @@ async def test_a_discounted_line_prints_a_readable_unit_value(client: httpx.Asyn
     assert line["unit_value"]["amount"] == "9.6667"
     assert line["unit_value"]["display"] == "€9.6667"
     assert line["line_value"]["amount"] == "29.00"
+    # Money at the currency's minor unit (API.md), not numeric(19,4)'s padding ("12.0000").
+    totals = document["content"]["totals"]
+    assert {k: totals[k]["amount"] for k in ("goods", "freight", "insurance", "invoice_total")} == {
+        "goods": "29.00",
+        "freight": "12.00",
+        "insurance": "0.00",
+        "invoice_total": "41.00",
+    }
     text = _pdf_text((await client.get(f"/v1/documents/{document['id']}/file", headers=tenant.headers())).content)
     assert "€9.6667\n€29.00" in text
     assert "666666" not in text

@@ -89,6 +89,10 @@ async def test_clean_order_is_approved_with_exact_totals(client: httpx.AsyncClie
         "total": {"amount": "51.80", "currency": "EUR"},
     }
     assert order["lines"][0]["hs_code"] == "610910"  # filled from the catalog
+    # A unit price has at least the currency's decimals: "19.90" as sent, not "19.9" (API.md's money).
+    assert order["lines"][0]["unit_price"] == {"amount": "19.90", "currency": "EUR"}
+    assert order["lines"][0]["list_price"] == {"amount": "19.90", "currency": "EUR"}
+    assert order["lines"][0]["line_total"] == {"amount": "39.80", "currency": "EUR"}
     assert order["lines"][0]["reserved_quantity"] == 2
     assert order["customer"]["phone"] == "+49301234567"
     stock = (await client.get("/v1/stock/TS-RED-M", headers=tenant.headers())).json()
@@ -294,6 +298,7 @@ async def test_amounts_finer_than_the_currency_round_once_and_add_up(
     stored = (await client.get(f"/v1/orders/{response.json()['id']}", headers=tenant.headers())).json()
     for order in (response.json(), stored):
         assert order["lines"][0]["line_total"]["amount"] == "302"  # 301.5 half-up
+        assert order["lines"][0]["unit_price"]["amount"] == "100.5"  # finer than the yen: kept, not padded
         assert order["totals"]["subtotal"]["amount"] == "302"
         assert order["totals"]["total"]["amount"] == "802"
     screws = _order(
@@ -305,6 +310,7 @@ async def test_amounts_finer_than_the_currency_round_once_and_add_up(
     )
     order = (await client.post("/v1/orders", json=screws, headers=tenant.headers())).json()
     assert [line["line_total"]["amount"] for line in order["lines"]] == ["0.01", "0.01"]
+    assert [line["unit_price"]["amount"] for line in order["lines"]] == ["0.005", "0.005"]
     assert order["totals"]["subtotal"]["amount"] == "0.02"
     assert order["lines"][0]["unit_price"]["amount"] == "0.005"
 

@@ -26,7 +26,8 @@ async def test_create_get_patch_product(client: httpx.AsyncClient, tenant: Tenan
     body = created.json()
     assert body["hs_code"] == "610910"
     assert body["origin_country"] == "CN"
-    assert body["unit_price"] == {"amount": "19.9", "currency": "EUR"}
+    # At least the currency's decimals, never numeric(19,4)'s padding: "19.90", not "19.9" or "19.9000".
+    assert body["unit_price"] == {"amount": "19.90", "currency": "EUR"}
 
     fetched = await client.get(f"/v1/products/{body['id']}", headers=tenant.headers(Role.VIEWER))
     assert fetched.status_code == 200
@@ -38,7 +39,7 @@ async def test_create_get_patch_product(client: httpx.AsyncClient, tenant: Tenan
         headers=tenant.headers(Role.CLERK),
     )
     assert patched.status_code == 200, patched.text
-    assert patched.json()["unit_price"]["amount"] == "21"
+    assert patched.json()["unit_price"]["amount"] == "21.00"
     assert patched.json()["hs_code"] is None
     assert patched.json()["name"] == "T-shirt red M"
 
@@ -95,7 +96,7 @@ async def test_a_unit_price_finer_than_4_decimals_is_refused_not_cut(
     assert patched.status_code == 422, patched.text
     assert patched.json()["errors"][0]["field"] == "unit_price.amount"
     kept = (await client.get(f"/v1/products/{product['id']}", headers=tenant.headers())).json()
-    assert kept["unit_price"]["amount"] == "19.9"
+    assert kept["unit_price"]["amount"] == "19.90"
     four = await client.post(
         "/v1/products",
         json={**PRODUCT, "sku": "CHIP", "unit_price": {"amount": "0.0005", "currency": "EUR"}},
