@@ -58,17 +58,27 @@ class RatesRequest(msgspec.Struct, kw_only=True):
     services: list[str] | None = None
 
 
+# The smallest parcel that is one: "more than 0" let 1e-30 kg (and a side of 0 or -20 cm) buy a label.
+MIN_WEIGHT_KG = Decimal("0.001")
+MAX_WEIGHT_KG = Decimal(1000)
+MIN_SIDE_CM = Decimal("0.1")
+
+
 def parcels_from(parcels: list[ParcelIn]) -> list[Parcel]:
     # msgspec decodes "NaN" and "Infinity" as Decimals: refuse them before any comparison (a NaN
-    # raises there) and before a carrier sees them; the range of a side is the carrier's to judge.
+    # raises there) and before a carrier sees them; the upper range of a side is the carrier's to judge.
     errors = []
     for i, p in enumerate(parcels):
-        if not (p.weight_kg.is_finite() and Decimal(0) < p.weight_kg <= Decimal(1000)):
-            errors.append(FieldError(f"parcels[{i}].weight_kg", "must be more than 0 and at most 1000"))
+        if not (p.weight_kg.is_finite() and MIN_WEIGHT_KG <= p.weight_kg <= MAX_WEIGHT_KG):
+            errors.append(
+                FieldError(f"parcels[{i}].weight_kg", f"must be at least {MIN_WEIGHT_KG} and at most {MAX_WEIGHT_KG}")
+            )
         for name in ("length_cm", "width_cm", "height_cm"):
             side: Decimal | None = getattr(p, name)
-            if side is not None and not side.is_finite():
-                errors.append(FieldError(f"parcels[{i}].{name}", "must be a number of centimetres"))
+            if side is not None and not (side.is_finite() and side >= MIN_SIDE_CM):
+                errors.append(
+                    FieldError(f"parcels[{i}].{name}", f"must be a number of centimetres, at least {MIN_SIDE_CM}")
+                )
     raise_if(errors)
     return [
         Parcel(weight_kg=p.weight_kg, length_cm=p.length_cm, width_cm=p.width_cm, height_cm=p.height_cm)

@@ -119,7 +119,7 @@ async def test_only_approved_orders_ship(client: httpx.AsyncClient, tenant: Tena
     assert viewer.status_code == 403
 
 
-async def test_a_parcel_that_is_not_a_number_is_named_never_a_500(
+async def test_a_parcel_that_is_not_a_number_or_too_small_is_named_never_a_500(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     # msgspec reads "NaN" and "sNaN" as Decimals; comparing one raised InvalidOperation (a 500).
@@ -134,12 +134,25 @@ async def test_a_parcel_that_is_not_a_number_is_named_never_a_500(
             ({"weight_kg": "sNaN"}, "parcels[0].weight_kg"),
             ({"weight_kg": "0.8", "length_cm": "sNaN", "width_cm": 20, "height_cm": 5}, "parcels[0].length_cm"),
             ({"weight_kg": "0.8", "length_cm": 30, "width_cm": "Infinity", "height_cm": 5}, "parcels[0].width_cm"),
+            # Numbers, but no parcel: 1e-30 kg booked a label, and so did a side of 0 or below.
+            ({"weight_kg": "1e-30"}, "parcels[0].weight_kg"),
+            ({"weight_kg": "0.0009"}, "parcels[0].weight_kg"),
+            ({"weight_kg": "0"}, "parcels[0].weight_kg"),
+            ({"weight_kg": "0.8", "length_cm": "1e-30", "width_cm": 20, "height_cm": 5}, "parcels[0].length_cm"),
+            ({"weight_kg": "0.8", "length_cm": 30, "width_cm": 20, "height_cm": 0}, "parcels[0].height_cm"),
+            ({"weight_kg": "0.8", "length_cm": 30, "width_cm": "-20", "height_cm": 5}, "parcels[0].width_cm"),
+            ({"weight_kg": "0.8", "length_cm": "0.09", "width_cm": 20, "height_cm": 5}, "parcels[0].length_cm"),
         ):
             body = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard"}
             response = await client.post(route, json={**body, "parcels": [parcel]}, headers=tenant.headers())
             assert response.status_code == 422, (route, parcel, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
             assert [e["field"] for e in response.json()["errors"]] == [field]
+    # The smallest sane parcel still books.
+    smallest = {"weight_kg": "0.001", "length_cm": "0.1", "width_cm": "0.1", "height_cm": "0.1"}
+    body = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard"}
+    booked = await client.post("/v1/shipments", json={**body, "parcels": [smallest]}, headers=tenant.headers())
+    assert booked.status_code == 201, booked.text
 
 
 async def test_an_order_with_a_live_label_is_not_cancelled_behind_it(
