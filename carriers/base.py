@@ -26,6 +26,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import msgspec
 
 from carriers.units import ShipmentStatus, TrackingReason, event_dedup_key
+from hub.core.errors import FieldError
 from hub.core.money import Money, money_to_wire
 
 __all__ = [
@@ -118,6 +119,34 @@ class Parcel(msgspec.Struct, frozen=True):
     length_cm: Decimal | None = None
     width_cm: Decimal | None = None
     height_cm: Decimal | None = None
+
+
+# The smallest parcel that is one: "more than 0" let 1e-30 kg (and a side of 0 or -20 cm) buy a label.
+MIN_WEIGHT_KG = Decimal("0.001")
+MAX_WEIGHT_KG = Decimal(1000)
+MIN_SIDE_CM = Decimal("0.1")
+
+
+def parcel_errors(parcels: Sequence[Parcel]) -> list[FieldError]:
+    """What is wrong with parcels a client sent, each under ``parcels[i].<field>``, before any carrier sees them.
+
+    msgspec decodes "NaN" and "Infinity" as Decimals: they are refused before any comparison (a NaN
+    raises there). The upper range of a side is the carrier's to judge. Outgoing and return labels
+    both check here.
+    """
+    errors = []
+    for i, p in enumerate(parcels):
+        if not (p.weight_kg.is_finite() and MIN_WEIGHT_KG <= p.weight_kg <= MAX_WEIGHT_KG):
+            errors.append(
+                FieldError(f"parcels[{i}].weight_kg", f"must be at least {MIN_WEIGHT_KG} and at most {MAX_WEIGHT_KG}")
+            )
+        for name in ("length_cm", "width_cm", "height_cm"):
+            side: Decimal | None = getattr(p, name)
+            if side is not None and not (side.is_finite() and side >= MIN_SIDE_CM):
+                errors.append(
+                    FieldError(f"parcels[{i}].{name}", f"must be a number of centimetres, at least {MIN_SIDE_CM}")
+                )
+    return errors
 
 
 class CustomsItem(msgspec.Struct, frozen=True):

@@ -16,7 +16,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from carriers import service as carrier_service
-from carriers.base import Address, Parcel
+from carriers.base import Address, Parcel, parcel_errors
 from carriers.schemas import CustomsLine, RatesRead, ShipmentBookingInput, ShipmentRatesInput, ShipmentRead
 from customs.documents.preflight import preflight, raise_for_blocking
 from customs.documents.sdr import load_sdr_rates
@@ -58,32 +58,14 @@ class RatesRequest(msgspec.Struct, kw_only=True):
     services: list[str] | None = None
 
 
-# The smallest parcel that is one: "more than 0" let 1e-30 kg (and a side of 0 or -20 cm) buy a label.
-MIN_WEIGHT_KG = Decimal("0.001")
-MAX_WEIGHT_KG = Decimal(1000)
-MIN_SIDE_CM = Decimal("0.1")
-
-
 def parcels_from(parcels: list[ParcelIn]) -> list[Parcel]:
-    # msgspec decodes "NaN" and "Infinity" as Decimals: refuse them before any comparison (a NaN
-    # raises there) and before a carrier sees them; the upper range of a side is the carrier's to judge.
-    errors = []
-    for i, p in enumerate(parcels):
-        if not (p.weight_kg.is_finite() and MIN_WEIGHT_KG <= p.weight_kg <= MAX_WEIGHT_KG):
-            errors.append(
-                FieldError(f"parcels[{i}].weight_kg", f"must be at least {MIN_WEIGHT_KG} and at most {MAX_WEIGHT_KG}")
-            )
-        for name in ("length_cm", "width_cm", "height_cm"):
-            side: Decimal | None = getattr(p, name)
-            if side is not None and not (side.is_finite() and side >= MIN_SIDE_CM):
-                errors.append(
-                    FieldError(f"parcels[{i}].{name}", f"must be a number of centimetres, at least {MIN_SIDE_CM}")
-                )
-    raise_if(errors)
-    return [
+    """The client's parcels for a carrier, refused (422 naming the field) unless each is a parcel."""
+    converted = [
         Parcel(weight_kg=p.weight_kg, length_cm=p.length_cm, width_cm=p.width_cm, height_cm=p.height_cm)
         for p in parcels
     ]
+    raise_if(parcel_errors(converted))
+    return converted
 
 
 async def order_for_shipping(

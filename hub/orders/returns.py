@@ -45,7 +45,7 @@ import msgspec
 
 from carriers import repository as carrier_repo
 from carriers import service as carrier_service
-from carriers.base import Address, Parcel
+from carriers.base import Address, Parcel, parcel_errors
 from carriers.schemas import CustomsLine, ShipmentBookingInput
 from hub.core.database import fetch, tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
@@ -612,12 +612,8 @@ async def issue_label(
         if data.parcels
         else msgspec.convert(original.get("parcels") or carrier_repo.json_value(shipment["parcels"]), list[Parcel])
     )
-    errors = [
-        FieldError(f"parcels[{i}].weight_kg", "must be more than 0 and at most 1000")
-        for i, p in enumerate(parcels)
-        if not Decimal(0) < p.weight_kg <= Decimal(1000)
-    ]
-    raise_if(errors)
+    # The outgoing label's check: comparing a NaN weight here raised InvalidOperation (a 500).
+    raise_if(parcel_errors(parcels))
     booked = await carrier_service.book_shipment(
         tenant_id,
         ShipmentBookingInput(

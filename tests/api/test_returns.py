@@ -433,3 +433,24 @@ async def test_a_return_label_in_trouble_opens_a_work_item_but_never_moves_the_o
     events = (await client.get(f"/v1/orders/{order['id']}/events", headers=tenant.headers())).json()
     label_events = [e["payload"]["status"] for e in events if e["kind"] == "return.shipment_status"]
     assert label_events == ["booked", "exception"]
+
+
+async def test_a_return_label_refuses_a_parcel_that_is_not_one(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    # The return label checked its parcels on its own: a NaN weight raised InvalidOperation (a 500)
+    # and 1e-30 kg bought a label; it now applies the outgoing label's check.
+    order, _, _ = await _shipped(client, tenant)
+    rma = (await _request(client, tenant, order["id"], [{"line_no": 1, "quantity": 1}])).json()
+    url = f"/v1/returns/{rma['id']}"
+    approved = await client.post(f"{url}/approve", json={}, headers=tenant.headers(Role.APPROVER))
+    assert approved.status_code == 200, approved.text
+    for parcel, field in (
+        ({"weight_kg": "NaN"}, "parcels[0].weight_kg"),
+        ({"weight_kg": "1e-30"}, "parcels[0].weight_kg"),
+        ({"weight_kg": "0.8", "length_cm": "0", "width_cm": 20, "height_cm": 5}, "parcels[0].length_cm"),
+        ({"weight_kg": "0.8", "length_cm": 30, "width_cm": "Infinity", "height_cm": 5}, "parcels[0].width_cm"),
+    ):
+        refused = await client.post(f"{url}/label", json={"parcels": [parcel]}, headers=tenant.headers(Role.CLERK))
+        assert refused.status_code == 422, (parcel, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    labelled = await client.post(f"{url}/label", json={"parcels": PARCELS}, headers=tenant.headers(Role.CLERK))
+    assert labelled.status_code == 200, labelled.text
