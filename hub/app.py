@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         async with open_resources(app.state, settings, services or resolve_services(settings)):
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ShipmentBookingController,
         ],
         lifespan=[lifespan],
-        middleware=[RequestIdMiddleware, auth_middleware()],
+        middleware=[auth_middleware()],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -120,6 +120,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         logging_config=None,
         signature_namespace={"Any": Any},
     )
+    # Around Litestar's own exception handling, not among the route middleware: the auth
+    # middleware's 401 and the router's 404/405 are answered there, and went out without
+    # X-Request-ID and were logged as a 500 (or, from the router, not at all).
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    return app
 
 
 def create_app_from_environment() -> Litestar:
