@@ -12,10 +12,11 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Message, Scope
 
 from carriers.controllers import ROUTES as CARRIER_ROUTES
 from customs.controllers import ROUTES as CUSTOMS_ROUTES
@@ -78,6 +79,16 @@ async def open_resources(state: State, settings: Settings, services: Services) -
         await database.close_pool()
 
 
+async def forbid_sniffing(message: Message, _: Scope) -> None:
+    """``X-Content-Type-Options: nosniff`` on every response, errors and downloads included.
+
+    A ``before_send`` hook, so it covers responses made outside any route (the router's 404) too:
+    a browser must never read an attachment or a JSON body that echoes client input as HTML.
+    """
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)["X-Content-Type-Options"] = "nosniff"
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
     """Build the app. Without ``services`` the configured (or embedded) servers are used."""
     settings = settings or get_settings()
@@ -103,6 +114,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=[lifespan],
         middleware=[auth_middleware()],
         exception_handlers={Exception: handle_exception},
+        before_send=[forbid_sniffing],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Order hub",

@@ -311,6 +311,18 @@ async def test_every_response_carries_its_request_id_and_is_logged_with_its_stat
     assert len(generated.headers["x-request-id"]) == 32  # none sent: one is made up
 
 
+async def test_every_response_forbids_content_sniffing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """A browser must take JSON (and problem+json) for what it says it is, never sniff it into HTML."""
+    for response in (
+        await client.get("/v1/products", headers=tenant.headers()),
+        await client.get("/v1/products"),
+        await client.get("/v1/no-such-thing"),
+        await client.get("/health"),
+        await client.get("/console/login"),
+    ):
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"], response.url
+
+
 # --- localisation -----------------------------------------------------------------------------
 
 
