@@ -2,7 +2,10 @@
 
 One client per process (built at worker or app start-up with :func:`create_client`, closed at
 shutdown) is passed to every adapter; adapters send absolute URLs and per-request auth, so the
-client carries no carrier credentials. Tests inject ``httpx.MockTransport`` through ``transport``.
+client carries no carrier credentials. Without ``transport`` it connects through
+:func:`hub.core.egress.public_transport`: a tenant may set an account's ``base_url``, which is
+checked when saved, but only the connect-time check also refuses a name that resolves to the hub's
+own network later. Tests inject ``httpx.MockTransport`` through ``transport``.
 
 :func:`send` never raises for network trouble: timeouts, connection errors and non-2xx answers come
 back as an :class:`HttpOutcome` whose ``messages`` say what happened. Messages never include
@@ -19,6 +22,7 @@ import httpx
 import msgspec
 
 from carriers.base import Message
+from hub.core.egress import PrivateAddress, public_transport
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -39,11 +43,13 @@ def create_client(
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     max_connections: int = 20,
 ) -> httpx.AsyncClient:
-    """A client with timeouts on every phase and bounded pooling; pass ``transport`` in tests."""
+    """A client with timeouts on every phase and bounded pooling, to public addresses only; pass
+    ``transport`` in tests."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections // 2)
     return httpx.AsyncClient(
-        transport=transport,
+        transport=transport or public_transport(limits),
         timeout=timeout,
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections // 2),
+        limits=limits,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         follow_redirects=False,
     )
@@ -103,6 +109,9 @@ async def send(
         phase = type(exc).__name__.removesuffix("Timeout").lower() or "request"
         return HttpOutcome(None, None, [Message(carrier, "timeout", f"{carrier} did not answer in time ({phase})")])
     except httpx.TransportError as exc:
+        if isinstance(exc.__cause__, PrivateAddress):
+            # Refused before connecting: name the reason, so the account's base_url gets fixed.
+            return HttpOutcome(None, None, [Message(carrier, "network_error", f"could not reach {carrier}: {exc}")])
         return HttpOutcome(
             None, None, [Message(carrier, "network_error", f"could not reach {carrier}: {type(exc).__name__}")]
         )

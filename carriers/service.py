@@ -72,10 +72,10 @@ from hub.core.egress import refuse_private_url
 from hub.core.errors import (
     Conflict,
     FieldError,
+    InvalidSignature,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
-    Unauthenticated,
     ValidationFailed,
 )
 from hub.core.ids import new_id
@@ -267,9 +267,9 @@ async def receive_webhook(
         raise NotFound("unknown webhook endpoint")
     account = endpoint.account
     if endpoint.secret is None:
-        raise Unauthenticated("this carrier account has no webhook secret; set one to receive webhooks")
+        raise InvalidSignature("this carrier account has no webhook secret; set one to receive webhooks")
     if not endpoint.gateway.verify_webhook(headers, body, endpoint.secret):
-        raise Unauthenticated("the webhook signature is missing or does not match the body")
+        raise InvalidSignature("the webhook signature is missing or does not match the body")
     event = repository.InboundRow(
         id=new_id(),
         carrier_account_id=account["id"],

@@ -58,7 +58,12 @@ access_logger = logging.getLogger("hub.access")
 
 
 class RequestIdMiddleware:
-    """Give every request an id (``X-Request-ID`` if the client sent a sane one), echo it, log the request."""
+    """Give every request an id (``X-Request-ID`` if the client sent a sane one), echo it, log the request.
+
+    It wraps the whole application (see :func:`hub.app.create_app`), Litestar's exception handling
+    included, so responses made outside a route (401 from the auth middleware, 404/405 from the
+    router) are echoed and logged with their real status too.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

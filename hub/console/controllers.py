@@ -7,9 +7,12 @@ with the reason and the refusal's status code.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -236,21 +239,82 @@ async def login_page(request: Request[Any, Any, Any], next: Query = None) -> Tem
     return render(request, "login.html", next=_safe_next(next), error=None, tenant="", email="")
 
 
-# Failed sign-ins per (organisation, e-mail), per process: after LOGIN_FAILURES within
-# LOGIN_WINDOW seconds that account is refused for the rest of the window, right password or not.
+# Failed sign-ins, per process, counted twice: per (organisation, e-mail), and per client address,
+# so one password sprayed over many e-mails is stopped too. After LOGIN_FAILURES (per account) or
+# LOGIN_FAILURES_PER_ADDRESS (per address) within LOGIN_WINDOW seconds of the first failure, that
+# account or address is refused for the rest of the window, right password or not.
 LOGIN_FAILURES = 10
+LOGIN_FAILURES_PER_ADDRESS = 50
 LOGIN_WINDOW = 900.0
-_failures: dict[tuple[str, str], list[float]] = {}
+LOGIN_TRACKED = 100_000
 
 
-def _recent_failures(account: tuple[str, str]) -> list[float]:
-    now = time.monotonic()
-    recent = [at for at in _failures.get(account, []) if now - at < LOGIN_WINDOW]
-    if recent:
-        _failures[account] = recent
-    else:
-        _failures.pop(account, None)
-    return recent
+@dataclass(slots=True)
+class _Window:
+    started: float
+    failures: int = 0
+
+
+class _FailureLog:
+    """Failures per key in a fixed window, in memory: a few dozen bytes per key, ``max_keys`` keys.
+
+    Past ``max_keys`` the key touched longest ago is dropped, one at a time: a flood of new keys
+    (e-mails, addresses) cannot clear the counter of one that is still failing or still refused.
+    """
+
+    def __init__(self, limit: int, max_keys: int = LOGIN_TRACKED) -> None:
+        self.limit = limit
+        self.max_keys = max_keys
+        self._windows: OrderedDict[Hashable, _Window] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def _current(self, key: Hashable) -> _Window | None:
+        window = self._windows.get(key)
+        if window is not None and time.monotonic() - window.started >= LOGIN_WINDOW:
+            del self._windows[key]
+            return None
+        return window
+
+    def blocked(self, key: Hashable) -> bool:
+        """True when ``key`` has ``limit`` failures in its window; a refused attempt keeps it recent."""
+        window = self._current(key)
+        if window is None:
+            return False
+        self._windows.move_to_end(key)
+        return window.failures >= self.limit
+
+    def note(self, key: Hashable) -> None:
+        window = self._current(key)
+        if window is None:
+            window = self._windows[key] = _Window(time.monotonic())
+        window.failures += 1
+        self._windows.move_to_end(key)
+        while len(self._windows) > self.max_keys:
+            self._windows.popitem(last=False)
+
+    def forget(self, key: Hashable) -> None:
+        self._windows.pop(key, None)
+
+    def clear(self) -> None:
+        self._windows.clear()
+
+
+_failures = _FailureLog(LOGIN_FAILURES)
+_address_failures = _FailureLog(LOGIN_FAILURES_PER_ADDRESS)
+
+
+def client_key(host: str) -> str:
+    """The key of a client address: an IPv6 client counts by its /64, which one subscriber usually
+    holds whole; an IPv4-mapped one as the IPv4 address it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else address)
 
 
 @post("/login", opt=PUBLIC)
@@ -258,20 +322,23 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await request.form()
     tenant, email, password = _form_text(form, "tenant", 100), _form_text(form, "email", 320), form.get("password")
     target = _safe_next(_form_text(form, "next"))
-    account = (tenant.lower(), email.lower())
-    if len(_recent_failures(account)) >= LOGIN_FAILURES:
+    # The address the ASGI server reports: uvicorn takes X-Forwarded-For only from proxies it trusts.
+    account, address = (tenant.lower(), email.lower()), client_key(request.client.host if request.client else "")
+    # Both checked, so a refused address keeps its place in the log however many e-mails it tries.
+    address_refused, account_refused = _address_failures.blocked(address), _failures.blocked(account)
+    if address_refused or account_refused:
         message = translate("Too many failed sign-ins. Wait a few minutes and try again.", locale_of(request))
         return render(request, "login.html", status=429, next=target, error=message, tenant=tenant, email=email)
     principal = None
     if tenant and email and isinstance(password, str) and password:
         principal = await users.verify_credentials(tenant, email, password)
     if principal is None:
-        if len(_failures) > 100_000:
-            _failures.clear()
-        _failures.setdefault(account, []).append(time.monotonic())
+        _failures.note(account)
+        _address_failures.note(address)
         message = translate("The organisation, e-mail or password is not right.", locale_of(request))
         return render(request, "login.html", status=401, next=target, error=message, tenant=tenant, email=email)
-    _failures.pop(account, None)
+    # The address keeps its count: one account an attacker owns must not let it spray on.
+    _failures.forget(account)
     start_session(request, str(principal.tenant_id), str(principal.user_id))
     return Redirect(target, status_code=303)
 

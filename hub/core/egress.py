@@ -1,4 +1,4 @@
-"""Requests to URLs a tenant chose (seller webhook endpoints) never reach the hub's own network.
+"""Requests to URLs a tenant chose (seller webhook endpoints, carrier ``base_url``) never reach the hub's own network.
 
 Two checks, because neither is enough alone:
 
@@ -117,13 +117,20 @@ class _PublicOnlyBackend(httpcore.AsyncNetworkBackend):
 
 
 class _PublicTransport(httpx.AsyncHTTPTransport):
-    def __init__(self) -> None:
+    def __init__(self, limits: httpx.Limits) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=_PublicOnlyBackend()
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PublicOnlyBackend(),
         )
 
 
-def public_transport() -> httpx.AsyncBaseTransport:
-    """An httpx transport that connects to public internet addresses only (see the module docstring)."""
-    return _PublicTransport()
+def public_transport(limits: httpx.Limits | None = None) -> httpx.AsyncBaseTransport:
+    """An httpx transport that connects to public internet addresses only (see the module docstring).
+
+    ``limits`` bound its pool: a client given a transport ignores its own ``limits``.
+    """
+    return _PublicTransport(limits or httpx.Limits())

@@ -6,6 +6,7 @@
     ├── ValidationFailed (422)        field-level ``errors`` list: [{"field", "message"}]
     ├── BadRequest (400)
     ├── Unauthenticated (401)
+    │   └── InvalidSignature          an inbound webhook whose signature is missing or wrong
     ├── PermissionDenied (403)
     ├── NotFound (404)                another tenant's object is a NotFound too, never a 403
     ├── MethodNotAllowed (405)
@@ -81,6 +82,16 @@ class Unauthenticated(AppError):
     status = 401
     code = "unauthenticated"
     title = "A valid API key is required"
+
+
+class InvalidSignature(Unauthenticated):
+    """An inbound webhook (Shopify, a carrier) that is not signed with the endpoint's secret.
+
+    Its own title and ``type``: those senders authenticate by signature, never by API key.
+    """
+
+    code = "invalid-signature"
+    title = "The webhook signature is not valid"
 
 
 class PermissionDenied(AppError):

@@ -20,7 +20,7 @@ import msgspec
 
 from hub.core.crypto import decrypt, encrypt
 from hub.core.database import fetch, system_tx, tenant_tx
-from hub.core.errors import BadRequest, Conflict, NotFound, Unauthenticated, ValidationFailed
+from hub.core.errors import BadRequest, Conflict, InvalidSignature, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.money import parse_amount
 from hub.core.settings import get_settings
@@ -195,7 +195,7 @@ async def receive(token: str, body: bytes, hmac_header: str | None) -> WebhookRe
         raise NotFound("unknown webhook endpoint")
     secret = decrypt(rows[0]["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
     if not verify(secret, body, hmac_header):
-        raise Unauthenticated("X-Shopify-Hmac-Sha256 does not match the body")
+        raise InvalidSignature("X-Shopify-Hmac-Sha256 does not match the body")
     try:
         payload = msgspec.json.decode(body)
     except msgspec.DecodeError:

@@ -36,6 +36,8 @@ async def test_upload_download_and_timeline(
     download = await client.get(f"/v1/attachments/{meta['id']}/file", headers=tenant.headers(Role.VIEWER))
     assert download.status_code == 200
     assert download.content == PDF
+    # Stored bytes are the tenant's: a browser must not sniff a "PDF" into HTML and run it.
+    assert download.headers["x-content-type-options"] == "nosniff"
     events = (await client.get(f"/v1/orders/{order_id}/events", headers=tenant.headers())).json()
     assert any(e["kind"] == "attachment.added" for e in events)
     for path in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from typing import Any
 
@@ -272,6 +273,54 @@ async def test_unknown_product_is_404(client: httpx.AsyncClient, tenant: TenantH
     for product_id in (str(uuid.uuid4()), "not-a-uuid", "%00", "1' OR '1'='1"):
         body = assert_problem(await client.get(f"/v1/products/{product_id}", headers=tenant.headers()), 404)
         assert body["type"].endswith("/not-found")
+
+
+# --- request ids and the access log -----------------------------------------------------------
+
+
+async def test_every_response_carries_its_request_id_and_is_logged_with_its_status(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Refusals from the auth middleware (401) and the router (404, 405) are answered outside the
+    route's own middleware stack: they must still echo the request id and be logged as what they were."""
+    caplog.set_level(logging.INFO, logger="hub.access")
+    oversized = b'{"sku": "' + b"x" * (test_settings.max_body_bytes + 1) + b'"}'
+    cases: list[tuple[str, str, dict[str, str], bytes | None, int]] = [
+        ("GET", "/v1/products", {}, None, 401),
+        ("GET", "/v1/products", {"Authorization": "Bearer ohk_" + "x" * 43}, None, 401),
+        ("POST", "/v1/products", tenant.headers(Role.VIEWER), b"{}", 403),
+        ("GET", "/v1/no-such-thing", {}, None, 404),
+        ("GET", "/v1/no-such-thing", tenant.headers(), None, 404),
+        ("DELETE", "/v1/products", tenant.headers(), None, 405),
+        ("POST", "/v1/products", tenant.headers(**{"Content-Type": "application/json"}), oversized, 413),
+        ("GET", "/v1/products", tenant.headers(), None, 200),
+    ]
+    for method, path, headers, content, status in cases:
+        request_id = f"rid-{uuid.uuid4().hex}"
+        caplog.clear()
+        response = await client.request(method, path, headers={**headers, "X-Request-ID": request_id}, content=content)
+        assert response.status_code == status, (method, path, response.text)
+        assert response.headers.get("x-request-id") == request_id, (method, path, status)
+        logged = [r for r in caplog.records if r.name == "hub.access" and getattr(r, "path", None) == path]
+        assert [(getattr(r, "method", None), getattr(r, "status", None)) for r in logged] == [(method, status)], (
+            method,
+            path,
+        )
+    caplog.clear()
+    generated = await client.get("/v1/products")
+    assert len(generated.headers["x-request-id"]) == 32  # none sent: one is made up
+
+
+async def test_every_response_forbids_content_sniffing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """A browser must take JSON (and problem+json) for what it says it is, never sniff it into HTML."""
+    for response in (
+        await client.get("/v1/products", headers=tenant.headers()),
+        await client.get("/v1/products"),
+        await client.get("/v1/no-such-thing"),
+        await client.get("/health"),
+        await client.get("/console/login"),
+    ):
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"], response.url
 
 
 # --- localisation -----------------------------------------------------------------------------

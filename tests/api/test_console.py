@@ -277,4 +277,55 @@ async def test_repeated_failed_sign_ins_lock_the_account_for_a_while(
     locked = await sign_in(browser, tenant, email)
     assert locked.status_code == 429
     controllers._failures.clear()
+    controllers._address_failures.clear()
     assert (await sign_in(browser, tenant, email)).status_code == 303
+
+
+async def test_one_address_spraying_many_e_mails_is_refused_others_are_not(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """One password tried against many accounts stays under every per-account limit: the client's
+    address has its own limit, and only that address is refused."""
+    from hub.console import controllers  # noqa: PLC0415
+
+    app = client._transport.app  # type: ignore[attr-defined]
+    attacker = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    victim = await make_user(tenant, Role.CLERK)
+    transports = {
+        address: httpx.ASGITransport(app=app, client=(address, 40_000)) for address in (attacker, "198.51.100.7")
+    }
+    try:
+        async with (
+            httpx.AsyncClient(transport=transports[attacker], base_url="http://testserver") as sprayer,
+            httpx.AsyncClient(transport=transports["198.51.100.7"], base_url="http://testserver") as colleague,
+        ):
+            for n in range(controllers.LOGIN_FAILURES_PER_ADDRESS):
+                sprayed = await sign_in(sprayer, tenant, f"user-{n}@example.com", "Summer2024!")
+                assert sprayed.status_code == 401, n
+            refused = await sign_in(sprayer, tenant, f"user-{uuid.uuid4().hex[:6]}@example.com", "Summer2024!")
+            assert refused.status_code == 429
+            # Refused even with the right password: the address, not the account, is limited.
+            assert (await sign_in(sprayer, tenant, victim)).status_code == 429
+            assert (await sign_in(colleague, tenant, victim)).status_code == 303
+    finally:
+        controllers._address_failures.clear()
+
+
+def test_a_flood_of_new_addresses_does_not_reset_one_still_failing() -> None:
+    """Memory is bounded by evicting the address that failed longest ago, never every counter."""
+    from hub.console.controllers import _FailureLog  # noqa: PLC0415
+
+    log = _FailureLog(limit=3, max_keys=100)
+    for _ in range(3):
+        log.note("attacker")
+    for n in range(1000):
+        log.note(f"198.51.100.{n}")
+        assert log.blocked("attacker"), n  # refused attempts keep it recent
+    assert len(log) <= 100
+
+
+def test_an_ipv6_client_is_limited_by_its_64() -> None:
+    from hub.console.controllers import client_key  # noqa: PLC0415
+
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") != client_key("2001:db8:1:3::1")
+    assert client_key("::ffff:203.0.113.5") == client_key("203.0.113.5") == "203.0.113.5"

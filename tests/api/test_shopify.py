@@ -68,6 +68,16 @@ async def test_wrong_or_missing_hmac_stores_nothing(client: httpx.AsyncClient, t
         path, content=PAYLOAD.replace(b"19.90", b"0.01"), headers={"X-Shopify-Hmac-Sha256": _sign(PAYLOAD)}
     )
     assert tampered.status_code == 401
+    for refused in (forged, missing, tampered):
+        # A signature problem, not an API-key one: the sender must not go looking for a key.
+        assert refused.json()["title"] == "The webhook signature is not valid"
+        assert refused.json()["type"] == "https://orderhub.dev/problems/invalid-signature"
+    german = await client.post(
+        path,
+        content=PAYLOAD,
+        headers={"X-Shopify-Hmac-Sha256": _sign(PAYLOAD, "wrong-secret"), "Accept-Language": "de"},
+    )
+    assert german.json()["title"] == "Die Webhook-Signatur ist ungültig"
     assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
 
 

@@ -168,8 +168,11 @@ async def test_aftership_signature_scheme(
     signature = base64.b64encode(hmac.new(AFTERSHIP_SECRET.encode(), body, hashlib.sha256).digest()).decode()
     accepted = await client.post(path, content=body, headers={"aftership-hmac-sha256": signature})
     assert accepted.status_code == 202, accepted.text
-    forged = await client.post(path, content=body + b" ", headers={"aftership-hmac-sha256": signature})
+    forged = await client.post(
+        path, content=body + b" ", headers={"aftership-hmac-sha256": signature, "Accept-Language": "ja"}
+    )
     assert forged.status_code == 401
+    assert forged.json()["title"] == "Webhook の署名が無効です"
     assert await run_inbound_jobs(tenant.id, test_settings) == ["done"]
     assert (await inbound_row(tenant.id, accepted.json()["id"]))["status"] == "unmatched"
 
@@ -186,8 +189,12 @@ async def test_forged_and_missing_signatures_are_401_and_nothing_is_stored(
         response = await client.post(path, content=body, headers=headers)
         assert response.status_code == 401, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
+        # A signature problem, not an API-key one: the sender must not go looking for a key.
+        assert response.json()["title"] == "The webhook signature is not valid"
+        assert response.json()["type"] == "https://orderhub.dev/problems/invalid-signature"
     tampered = await client.post(path, content=body + b"\n", headers={"X-Hmac-Signature": EASYPOST_SIGNATURE})
     assert tampered.status_code == 401
+    assert tampered.json()["title"] == "The webhook signature is not valid"
     async with tenant_tx(tenant.id):
         rows = await fetch("SELECT count(*) AS n FROM inbound_events WHERE tenant_id = {}", tenant.id)
     assert rows[0]["n"] == 0

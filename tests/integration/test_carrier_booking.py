@@ -7,6 +7,7 @@ Real PostgreSQL and Redis; the only fake is the carrier's HTTP edge (``httpx.Moc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,10 @@ import pytest
 from carriers import jobs, service
 from carriers.base import Address, Parcel
 from carriers.easypost import mapper as easypost_mapper
+from carriers.http import create_client
+from carriers.registry import create_gateway
 from carriers.schemas import CustomsLine, ShipmentBookingInput, ShipmentRatesInput, ShipmentRead
+from hub.core import egress
 from hub.core.database import fetch, tenant_tx
 from hub.core.errors import Conflict, ServiceUnavailable, ValidationFailed
 from hub.core.settings import Settings
@@ -430,3 +434,47 @@ async def test_polling_stale_marking_and_retirement(
             "SELECT count(*) AS n FROM shipments WHERE tenant_id = {} AND tracking_retired_at IS NULL", tenant.id
         )
     assert left[0]["n"] == 0
+
+
+@pytest.mark.parametrize("carrier", ["easypost", "aftership"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "api.rebound.example"])
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-client", "own-client"])
+async def test_carrier_calls_never_connect_to_a_private_address(
+    monkeypatch: pytest.MonkeyPatch, carrier: str, host: str, shared: bool
+) -> None:
+    """``options.base_url`` is checked when the account is saved; a name that resolves inward later
+    (DNS rebinding, a row stored before the check) is refused when connecting, by the client built
+    the production way: the shared one from ``create_client()`` or the adapter's own."""
+    real_getaddrinfo = egress.anyio.getaddrinfo
+
+    async def rebinding(name: str, *args: Any, **kwargs: Any) -> Any:
+        # A public-looking name that passed registration and now points at the hub's own host.
+        return await real_getaddrinfo("127.0.0.1" if name == "api.rebound.example" else name, *args, **kwargs)
+
+    monkeypatch.setattr(egress.anyio, "getaddrinfo", rebinding)
+    connections: list[object] = []
+
+    async def listener(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer.get_extra_info("peername"))
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(listener, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            http_client = await stack.enter_async_context(create_client()) if shared else None
+            gateway = create_gateway(
+                carrier,
+                credentials={"api_key": "key_not_for_anyone"},
+                options={"base_url": f"http://{host}:{port}/v2"},
+                http_client=http_client,
+            )
+            updates = await gateway.track(["LZ123456789US"])
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert connections == []
+    assert [m.code for m in updates[0].messages] == ["network_error"], updates
+    assert "not a public address" in updates[0].messages[0].message, updates
