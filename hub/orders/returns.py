@@ -29,7 +29,9 @@ currency's minor unit, once per line):
    left of ``line_total`` after the earlier returns of that line, so the refunds of a line add up
    to its total exactly, whatever the split.
 3. Shipping is refunded only by the return that completes a full return of the order (every unit of
-   every line); partial returns refund no shipping.
+   every line); partial returns refund no shipping. Exactly one return carries it: while another
+   return that is not rejected carries it, no other does (two open returns each "complete" the order
+   in the other's view).
 4. ``refund = sum(line refunds) + shipping refund``. The figure is computed on request and again on
    receipt, from the quantities actually received. Rejected returns count for nothing.
 """
@@ -199,10 +201,12 @@ def compute_refund(
     shipping: Decimal,
     quantities: dict[int, int],
     earlier: dict[int, tuple[int, Decimal]],
+    shipping_taken: bool = False,
 ) -> tuple[dict[int, Decimal], Decimal]:
     """Per-line refunds and the shipping refund of a return of ``quantities`` (line_no -> units).
 
-    ``earlier`` maps line_no -> (units, refund) of the order's other returns that are not rejected.
+    ``earlier`` maps line_no -> (units, refund) of the order's other returns that are not rejected;
+    ``shipping_taken``: one of them already carries the shipping refund (rule 3).
     """
     refunds: dict[int, Decimal] = {}
     full = True
@@ -216,7 +220,7 @@ def compute_refund(
             refunds[number] = line_refund(
                 Decimal(line["line_total"]), line["quantity"], qty, before_qty, before_refund, currency
             )
-    return refunds, (Decimal(shipping) if full and quantities else Decimal(0))
+    return refunds, (Decimal(shipping) if full and quantities and not shipping_taken else Decimal(0))
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -356,6 +360,18 @@ async def _earlier(
     return totals
 
 
+async def _shipping_taken(tenant_id: uuid.UUID, order_id: uuid.UUID, exclude: uuid.UUID | None) -> bool:
+    """Another return of the order that is not rejected carries the shipping refund (rule 3)."""
+    rows = await fetch(
+        "SELECT 1 FROM returns WHERE tenant_id = {} AND order_id = {} AND status <> 'rejected' "
+        "AND refund_shipping > 0 AND id IS DISTINCT FROM {} LIMIT 1",
+        tenant_id,
+        order_id,
+        exclude,
+    )
+    return bool(rows)
+
+
 async def _invoice_id(tenant_id: uuid.UUID, order_id: uuid.UUID) -> uuid.UUID | None:
     rows = await fetch(
         "SELECT id FROM order_documents WHERE tenant_id = {} AND order_id = {} AND type = 'commercial_invoice' "
@@ -467,7 +483,12 @@ async def request_return(principal: Principal, order_id: uuid.UUID, data: Return
         currency = order["currency"]
         quantities = {line.line_no: line.quantity for line in data.lines}
         refunds, shipping = compute_refund(
-            currency, list(order_lines.values()), Decimal(order["shipping"]), quantities, earlier
+            currency,
+            list(order_lines.values()),
+            Decimal(order["shipping"]),
+            quantities,
+            earlier,
+            await _shipping_taken(tenant_id, order_id, None),
         )
         lines = [
             {
@@ -721,7 +742,11 @@ async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceiv
         earlier = await _earlier(tenant_id, order_id, return_id)
         quantities = {n: (received[n].quantity if n in received else 0) for n in requested}
         currency = row["currency"]
-        refunds, shipping = compute_refund(currency, order_lines, Decimal(order["shipping"]), quantities, earlier)
+        # The other returns' units make this one complete in their view; the shipping goes once.
+        taken = await _shipping_taken(tenant_id, order_id, return_id)
+        refunds, shipping = compute_refund(
+            currency, order_lines, Decimal(order["shipping"]), quantities, earlier, taken
+        )
         restock: dict[str, int] = {}
         for line in lines:
             got = received.get(line["line_no"])

@@ -454,3 +454,28 @@ async def test_a_return_label_refuses_a_parcel_that_is_not_one(client: httpx.Asy
         assert [e["field"] for e in refused.json()["errors"]] == [field]
     labelled = await client.post(f"{url}/label", json={"parcels": PARCELS}, headers=tenant.headers(Role.CLERK))
     assert labelled.status_code == 200, labelled.text
+
+
+async def test_two_returns_that_together_complete_the_order_refund_shipping_once(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # Each return's receipt saw the other (still open) return's units, judged the order complete and
+    # refunded the 12.00 shipping again: 83.70 refunded on a 71.70 order.
+    order, _, _ = await _shipped(client, tenant)
+    one = (await _request(client, tenant, order["id"], [{"line_no": 1, "quantity": 1}])).json()
+    two = (await _request(client, tenant, order["id"], [{"line_no": 1, "quantity": 2}])).json()
+    assert (one["refund_shipping"], two["refund_shipping"]) == (_money("0.00"), _money("12.00"))
+    refunds = []
+    for rma, quantity in ((one, 1), (two, 2)):
+        url = f"/v1/returns/{rma['id']}"
+        assert (await client.post(f"{url}/approve", json={}, headers=tenant.headers(Role.APPROVER))).status_code == 200
+        got = await client.post(
+            f"{url}/receive",
+            json={"lines": [{"line_no": 1, "quantity": quantity, "disposition": "restock"}]},
+            headers=tenant.headers(Role.CLERK),
+        )
+        assert got.status_code == 200, got.text
+        refunds.append(got.json())
+    assert [r["refund_shipping"] for r in refunds] == [_money("0.00"), _money("12.00")]
+    assert sum(Decimal(r["refund"]["amount"]) for r in refunds) == Decimal("71.70")
+    assert await _status(client, tenant, order["id"]) == "returned"
