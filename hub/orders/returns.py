@@ -501,6 +501,18 @@ async def request_return(principal: Principal, order_id: uuid.UUID, data: Return
             }
             for line in data.lines
         ]
+        before = order["status"]
+        if before == "return_requested":
+            # Another open return moved the order: a rejection of this one must restore what was
+            # there before that one, not 'return_requested' with nothing under way.
+            opened = await fetch(
+                "SELECT order_status_before FROM returns WHERE tenant_id = {} AND order_id = {} "
+                "AND status = ANY({}) AND order_status_before <> 'return_requested' ORDER BY id LIMIT 1",
+                tenant_id,
+                order_id,
+                list(ACTIVE),
+            )
+            before = opened[0]["order_status_before"] if opened else before
         return_id = new_id()
         await fetch(
             "INSERT INTO returns (tenant_id, id, order_id, shipment_id, reason, lines, currency, refund_amount, "
@@ -518,7 +530,7 @@ async def request_return(principal: Principal, order_id: uuid.UUID, data: Return
             msgspec.json.encode(
                 await _relief(tenant_id, order_id, shipment, order_lines, quantities, currency)
             ).decode(),
-            order["status"],
+            before,
             principal.actor,
         )
         await _event(

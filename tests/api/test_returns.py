@@ -479,3 +479,19 @@ async def test_two_returns_that_together_complete_the_order_refund_shipping_once
     assert [r["refund_shipping"] for r in refunds] == [_money("0.00"), _money("12.00")]
     assert sum(Decimal(r["refund"]["amount"]) for r in refunds) == Decimal("71.70")
     assert await _status(client, tenant, order["id"]) == "returned"
+
+
+async def test_rejecting_every_open_return_puts_the_order_back_where_it_was(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # The second return recorded 'return_requested' as the order's status before it, so rejecting
+    # both left a delivered order in return_requested with nothing under way.
+    order, _, _ = await _shipped(client, tenant)
+    first = (await _request(client, tenant, order["id"], [{"line_no": 1, "quantity": 1}])).json()
+    second = (await _request(client, tenant, order["id"], [{"line_no": 1, "quantity": 1}])).json()
+    for rma in (first, second):
+        rejected = await client.post(
+            f"/v1/returns/{rma['id']}/reject", json={"reason": "worn"}, headers=tenant.headers(Role.APPROVER)
+        )
+        assert rejected.status_code == 200, rejected.text
+    assert await _status(client, tenant, order["id"]) == "delivered"
