@@ -116,6 +116,17 @@ def _amount(value: Any, field: str) -> Decimal:
         raise ValidationFailed.single(field, str(exc)) from None
 
 
+def _allocated(part: dict[str, Any], field: str) -> Decimal:
+    """What the discounts took off a line item or shipping line: the sum of its ``discount_allocations``."""
+    return sum(
+        (
+            _amount(allocation.get("amount"), f"{field}.discount_allocations[{i}].amount")
+            for i, allocation in enumerate(_objects(part.get("discount_allocations")))
+        ),
+        Decimal(0),
+    )
+
+
 def _money(amount: Decimal, currency: str) -> dict[str, str]:
     return {"amount": format(amount, "f"), "currency": currency}
 
@@ -131,14 +142,25 @@ def to_order(payload: dict[str, Any]) -> OrderCreate:
     customer_name = " ".join(p for p in (_text(customer.get("first_name")), _text(customer.get("last_name"))) if p)
     shipping = sum(
         (
-            _amount(line.get("price"), f"shipping_lines[{i}].price")
+            # A free-shipping code is allocated to the shipping line, never below zero.
+            max(
+                _amount(line.get("price"), f"shipping_lines[{i}].price") - _allocated(line, f"shipping_lines[{i}]"),
+                Decimal(0),
+            )
             for i, line in enumerate(_objects(payload.get("shipping_lines")))
         ),
         Decimal(0),
     )
     lines = []
     for index, item in enumerate(_objects(payload.get("line_items"))):
-        discount = _amount(item.get("total_discount"), f"line_items[{index}].total_discount")
+        field = f"line_items[{index}]"
+        # Discount codes and automatic discounts arrive as allocations; total_discount is deprecated
+        # (it stays "0.00" for them) and counts only when a payload has no allocations.
+        discount = (
+            _allocated(item, field)
+            if _objects(item.get("discount_allocations"))
+            else _amount(item.get("total_discount"), f"{field}.total_discount")
+        )
         quantity = item.get("quantity")
         lines.append(
             {

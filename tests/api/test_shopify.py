@@ -150,3 +150,29 @@ def test_the_shopify_id_is_stripped_like_every_channels_reference() -> None:
     payload = json.loads(PAYLOAD)
     assert shopify.to_order({**payload, "id": " 820982911946154508 "}).external_ref == "820982911946154508"
     assert shopify.to_order({**payload, "id": "   "}).external_ref is None
+
+
+async def test_discount_codes_reach_the_order_through_their_allocations(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Shopify puts what a discount code takes off in ``discount_allocations`` (per line item, per
+    shipping line); ``total_discount`` is deprecated and stays "0.00". Reading only it stored the
+    order at its undiscounted price, more than the buyer paid."""
+    await _catalog(client, tenant)
+    path = await _connect(client, tenant)
+    payload = json.loads(PAYLOAD)
+    payload["id"] = 820982911946154509
+    payload["discount_codes"] = [{"code": "SAVE10", "amount": "2.99", "type": "percentage"}]
+    first, poster = payload["line_items"]
+    first["discount_allocations"] = [{"amount": "1.99", "discount_application_index": 0}]
+    poster["total_discount"] = "0.00"
+    poster["discount_allocations"] = [{"amount": "1.00", "discount_application_index": 0}]
+    payload["shipping_lines"][0]["discount_allocations"] = [{"amount": "10.00", "discount_application_index": 1}]
+    body = json.dumps(payload).encode()
+    response = await client.post(path, content=body, headers={"X-Shopify-Hmac-Sha256": _sign(body)})
+    assert response.status_code == 200, response.text
+    order = (await client.get(f"/v1/orders/{response.json()['order_id']}", headers=tenant.headers())).json()
+    # 19.90 - 1.99 + 2 x 5.00 - 1.00, free shipping (10.00 - 10.00)
+    assert order["totals"]["total"]["amount"] == "26.91"
+    assert order["totals"]["shipping"]["amount"] == "0.00"
+    assert [line["line_total"]["amount"] for line in order["lines"]] == ["17.91", "9.00"]
