@@ -239,6 +239,11 @@ async def receive(token: str, body: bytes, hmac_header: str | None) -> WebhookRe
         settings=tenant.settings,
     )
     data = to_order(payload)
+    if data.external_ref is None:
+        # Shopify redelivers until it gets a 2xx; only the order id tells a redelivery from a new order.
+        raise ValidationFailed.single(
+            "id", "the Shopify order id is required: without it a redelivery is a second order"
+        )
     try:
         order: OrderRead = await service.create_order(principal, data, actor="channel:shopify")
     except Conflict as exc:

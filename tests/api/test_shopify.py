@@ -176,3 +176,20 @@ async def test_discount_codes_reach_the_order_through_their_allocations(
     assert order["totals"]["total"]["amount"] == "26.91"
     assert order["totals"]["shipping"]["amount"] == "0.00"
     assert [line["line_total"]["amount"] for line in order["lines"]] == ["17.91", "9.00"]
+
+
+async def test_an_order_without_its_shopify_id_is_refused_not_stored_twice(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The id is what makes a redelivery a redelivery: without it each delivery stored another order."""
+    await _catalog(client, tenant)
+    path = await _connect(client, tenant)
+    payload = json.loads(PAYLOAD)
+    del payload["id"]
+    body = json.dumps(payload).encode()
+    for _ in range(2):
+        response = await client.post(path, content=body, headers={"X-Shopify-Hmac-Sha256": _sign(body)})
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["field"] == "id"
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
