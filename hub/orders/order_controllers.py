@@ -301,7 +301,9 @@ class ShopifyConnectionController(Controller):
 async def shopify_webhook(request: Request[Any, Any, Any], token: FromPath[str]) -> shopify.WebhookResult:
     """Shopify ``orders/create``: HMAC-verified against the connection's secret; a redelivery is answered 200."""
     body = await request.body()
-    return await shopify.receive(token, body, request.headers.get("x-shopify-hmac-sha256"))
+    return await shopify.receive(
+        token, body, request.headers.get("x-shopify-hmac-sha256"), request.headers.get("x-shopify-shop-domain")
+    )
 
 
 class AttachmentController(Controller):

@@ -2,7 +2,8 @@
 
 Shopify signs the raw body with the app's secret: base64(HMAC-SHA256(secret, body)). It retries a
 delivery until it gets a 2xx, so a repeat (same order id) answers 200 with the existing order
-instead of creating a second one.
+instead of creating a second one. An app signs every shop's webhooks with the same secret, so an
+``X-Shopify-Shop-Domain`` naming another shop than the connection's is refused.
 """
 
 from __future__ import annotations
@@ -206,10 +207,10 @@ def to_order(payload: dict[str, Any]) -> OrderCreate:
         raise ValidationFailed.single("body", f"not a Shopify order this hub can read: {exc}") from None
 
 
-async def receive(token: str, body: bytes, hmac_header: str | None) -> WebhookResult:
+async def receive(token: str, body: bytes, hmac_header: str | None, shop_header: str | None = None) -> WebhookResult:
     async with system_tx(SystemPath.WEBHOOK_ENDPOINT):
         rows = await fetch(
-            "SELECT tenant_id, secret_encrypted FROM shopify_connections WHERE endpoint_token = {} "
+            "SELECT tenant_id, shop_domain, secret_encrypted FROM shopify_connections WHERE endpoint_token = {} "
             "AND disabled_at IS NULL",
             token,
         )
@@ -218,6 +219,12 @@ async def receive(token: str, body: bytes, hmac_header: str | None) -> WebhookRe
     secret = decrypt(rows[0]["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
     if not verify(secret, body, hmac_header):
         raise InvalidSignature("X-Shopify-Hmac-Sha256 does not match the body")
+    # An app signs every shop's webhooks with one secret: the signature does not tell the shop apart.
+    shop = (shop_header or "").strip().lower()
+    if shop and shop != rows[0]["shop_domain"]:
+        raise ValidationFailed.single(
+            "X-Shopify-Shop-Domain", f"{shop} is not the shop of this connection ({rows[0]['shop_domain']})"
+        )
     try:
         payload = msgspec.json.decode(body)
     except msgspec.DecodeError:

@@ -193,3 +193,18 @@ async def test_an_order_without_its_shopify_id_is_refused_not_stored_twice(
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["errors"][0]["field"] == "id"
     assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
+
+
+async def test_a_webhook_from_another_shop_is_refused(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """A Shopify app signs every shop's webhooks with the same app secret, so the signature alone does
+    not say which shop sent it: another shop's order posted to this connection's URL was stored here."""
+    await _catalog(client, tenant)
+    path = await _connect(client, tenant)
+    headers = {"X-Shopify-Hmac-Sha256": _sign(PAYLOAD), "X-Shopify-Shop-Domain": "rival.myshopify.com"}
+    foreign = await client.post(path, content=PAYLOAD, headers=headers)
+    assert foreign.status_code == 422, foreign.text
+    assert foreign.headers["content-type"].startswith("application/problem+json")
+    assert foreign.json()["errors"][0]["field"] == "X-Shopify-Shop-Domain"
+    assert (await client.get("/v1/orders", headers=tenant.headers())).json()["items"] == []
+    own = await client.post(path, content=PAYLOAD, headers={**headers, "X-Shopify-Shop-Domain": "ACME.myshopify.com"})
+    assert own.status_code == 200, own.text
