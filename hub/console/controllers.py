@@ -26,6 +26,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from hub.console.forms import LINE_ROWS, errors_by_input, parse_order_form, to_form_field
 from hub.console.i18n import CONSOLE_LOCALES, translate
@@ -49,6 +50,7 @@ from hub.core.money import MoneyWire
 from hub.orders import changes, imports, service
 from hub.orders.review import MESSAGES as REVIEW_MESSAGES
 from hub.orders.schemas import Finding, OrderRead, OrderSummary
+from hub.problems import to_app_error
 from i18n import gettext, negotiate
 from tenants import users
 from tenants.roles import Permission, allows
@@ -214,15 +216,22 @@ async def console_before_request(request: Request[Any, Any, Any]) -> Response[An
 
 
 def console_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Errors on console pages are pages, not problem+json."""
+    """Errors on console pages are pages, not problem+json.
+
+    Mapped like the API's (:func:`hub.problems.to_app_error`): input only a client can have sent
+    (a NUL character, a number beyond a column) is a 400 naming it there, so it is here too.
+    """
     locale = locale_of(request)
-    if isinstance(exc, AppError):
-        status, message = exc.status, gettext(type(exc).title, locale) + (f": {exc.detail}" if exc.detail else "")
-    elif isinstance(exc, HTTPException):
+    if isinstance(exc, HTTPException):
         status, message = exc.status_code, exc.detail
     else:
-        logger.exception("console page failed", exc_info=exc)
-        status, message = 500, translate("Something went wrong. Try again, or tell your administrator.", locale)
+        error = to_app_error(exc)
+        if error.status < HTTP_500_INTERNAL_SERVER_ERROR:
+            status = error.status
+            message = gettext(type(error).title, locale) + (f": {error.detail}" if error.detail else "")
+        else:
+            logger.exception("console page failed", exc_info=exc)
+            status, message = 500, translate("Something went wrong. Try again, or tell your administrator.", locale)
     return render(request, "error.html", status=status, message=message)
 
 

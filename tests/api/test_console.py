@@ -329,3 +329,30 @@ def test_an_ipv6_client_is_limited_by_its_64() -> None:
 
     assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") != client_key("2001:db8:1:3::1")
     assert client_key("::ffff:203.0.113.5") == client_key("203.0.113.5") == "203.0.113.5"
+
+
+async def test_text_the_database_refuses_is_a_console_error_page_not_a_500(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A NUL character pasted into a field: the API answers 400 for it, the console did a 500."""
+    email = await make_user(tenant, Role.OWNER)
+    await sign_in(browser, tenant, email)
+    form = await browser.get("/console/orders/new")
+    csrf = csrf_of(form.text)
+    entered = await browser.post("/console/orders/new", data=manual_order(csrf, **{"customer.name": "Li\x00Wei"}))
+    searched = await browser.get("/console/queue", params={"q": "Li\x00Wei"})
+    exporter = await browser.post(
+        "/console/settings/exporter",
+        data={
+            "csrf_token": csrf,
+            "exporter.name": "Bright\x00",
+            "exporter.address.line1": "88 Keji Road",
+            "exporter.address.city": "Shenzhen",
+            "exporter.address.country": "CN",
+        },
+    )
+    for answer in (entered, searched, exporter):
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "NUL" in answer.text
+        assert "Something went wrong" not in answer.text
