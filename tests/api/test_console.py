@@ -356,3 +356,22 @@ async def test_text_the_database_refuses_is_a_console_error_page_not_a_500(
         assert answer.headers["content-type"].startswith("text/html")
         assert "NUL" in answer.text
         assert "Something went wrong" not in answer.text
+
+
+async def test_a_superscript_or_other_non_decimal_digit_quantity_is_a_field_error(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """'²'.isdigit() is True but int('²') raises: the form answered 500 and lost the order typed."""
+    email = await make_user(tenant, Role.CLERK)
+    await sign_in(browser, tenant, email)
+    form = await browser.get("/console/orders/new")
+    answer = await browser.post(
+        "/console/orders/new", data=manual_order(csrf_of(form.text), **{"lines[0].quantity": "²"})
+    )
+    assert answer.status_code == 422, answer.text
+    assert 'data-field="lines[0].quantity"' in answer.text
+    assert 'value="Li Wei"' in answer.text
+    fullwidth = await browser.post(
+        "/console/orders/new", data=manual_order(csrf_of(form.text), **{"lines[0].quantity": "２"})
+    )
+    assert fullwidth.status_code == 303  # a full-width 2 typed with a Chinese input method is a 2
