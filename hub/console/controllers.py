@@ -101,8 +101,16 @@ def _babel_locale(locale: str) -> str:
 
 
 def render(
-    request: Request[Any, Any, Any], template: str, *, status: int = 200, me: Me | None = None, **context: Any
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status: int = 200,
+    me: Me | None = None,
+    page: str | None = None,
+    **context: Any,
 ) -> Template:
+    """``page``: the address that shows this page with a GET, when it is rendered for a form's POST to
+    another address (a refusal); the language links and the navigation go there."""
     me = me or getattr(request.state, "console_me", None)
     principal = me.principal if me else None
     locale = locale_of(request, principal)
@@ -150,7 +158,7 @@ def render(
             "csrf_field": CSRF_FIELD,
             "csrf": csrf_token(request),
             "flash": pop_flash(request),
-            "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "path": page or request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,
         },
     )
@@ -197,6 +205,7 @@ async def console_before_request(request: Request[Any, Any, Any]) -> Response[An
                 request,
                 "error.html",
                 status=403,
+                page="/console/queue",
                 message=translate(
                     "The form has expired or did not come from this site. Reload the page and try again.",
                     locale_of(request),
@@ -232,7 +241,8 @@ def console_exception_handler(request: Request[Any, Any, Any], exc: Exception) -
         else:
             logger.exception("console page failed", exc_info=exc)
             status, message = 500, translate("Something went wrong. Try again, or tell your administrator.", locale)
-    return render(request, "error.html", status=status, message=message)
+    page = None if request.method == "GET" else "/console/queue"
+    return render(request, "error.html", status=status, message=message, page=page)
 
 
 # --- sign in, out, language ---------------------------------------------------------------------
@@ -454,6 +464,7 @@ async def order_page(
         request,
         "order.html",
         status=status,
+        page=f"/console/orders/{order_id}",
         order=order,
         events=events,
         requests=requests,

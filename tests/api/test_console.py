@@ -375,3 +375,33 @@ async def test_a_superscript_or_other_non_decimal_digit_quantity_is_a_field_erro
         "/console/orders/new", data=manual_order(csrf_of(form.text), **{"lines[0].quantity": "２"})
     )
     assert fullwidth.status_code == 303  # a full-width 2 typed with a Chinese input method is a 2
+
+
+LANG_LINK = re.compile(r'href="(/console/lang/zh_Hans\?next=[^"]+)"')
+
+
+async def test_switching_language_on_a_refused_form_opens_its_page_not_a_post_only_address(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A refusal re-renders the page at the address the form posted to; the language links sent
+    the clerk back to that address with a GET, which only POST serves (405)."""
+    email = await make_user(tenant, Role.OWNER)
+    await sign_in(browser, tenant, email)
+    order_id = await enter_order(browser)
+    csrf = csrf_of((await browser.get(f"/console/orders/{order_id}")).text)
+    refusals = {
+        f"/console/orders/{order_id}": await browser.post(
+            f"/console/orders/{order_id}/reject", data={"csrf_token": csrf}
+        ),
+        "/console/settings": await browser.post(
+            "/console/settings/policy", data={"csrf_token": csrf, "max_discount_percent": "200"}
+        ),
+    }
+    for page, refused in refusals.items():
+        assert refused.status_code == 422, refused.text
+        link = LANG_LINK.search(refused.text)
+        assert link, refused.text
+        switched = await browser.get(link.group(1).replace("&amp;", "&"))
+        assert switched.status_code == 303
+        assert switched.headers["location"] == page
+        assert (await browser.get(switched.headers["location"])).status_code == 200
