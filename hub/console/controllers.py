@@ -232,7 +232,10 @@ def console_exception_handler(request: Request[Any, Any, Any], exc: Exception) -
     """
     locale = locale_of(request)
     if isinstance(exc, HTTPException):
-        status, message = exc.status_code, exc.detail
+        # Litestar's own (404, 405, 413, a query too long): its detail is English and technical
+        # ("Method Not Allowed", "Validation failed for GET ..."); the status's title says it.
+        status, kind = exc.status_code, type(to_app_error(exc))
+        message = exc.detail if kind is AppError else gettext(kind.title, locale)
     else:
         error = to_app_error(exc)
         if error.status < HTTP_500_INTERNAL_SERVER_ERROR:

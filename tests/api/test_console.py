@@ -405,3 +405,26 @@ async def test_switching_language_on_a_refused_form_opens_its_page_not_a_post_on
         assert switched.status_code == 303
         assert switched.headers["location"] == page
         assert (await browser.get(switched.headers["location"])).status_code == 200
+
+
+async def test_an_unknown_console_address_or_method_is_a_console_page_not_problem_json(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    email = await make_user(tenant, Role.CLERK)
+    await sign_in(browser, tenant, email)
+    await browser.get("/console/lang/zh_Hans")
+    order_id = await enter_order(browser)
+    for answer, status in (
+        (await browser.get("/console/order/typo"), 404),
+        (await browser.get(f"/console/orders/{order_id}/approve"), 405),  # the address bar after a refusal
+    ):
+        assert answer.status_code == status
+        assert answer.headers["content-type"].startswith("text/html"), answer.text
+        assert 'data-testid="error"' in answer.text
+        assert "审核队列" in answer.text  # in the clerk's language, with the way back
+        assert "Not Found" not in answer.text
+        assert "Method Not Allowed" not in answer.text
+    too_long = await browser.get("/console/queue", params={"q": "x" * 600})
+    assert too_long.status_code == 400
+    assert "Validation failed" not in too_long.text
+    assert (await browser.get("/v1/no-such-thing")).headers["content-type"] == "application/problem+json"
