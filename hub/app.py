@@ -22,14 +22,13 @@ from carriers.controllers import ROUTES as CARRIER_ROUTES
 from customs.controllers import ROUTES as CUSTOMS_ROUTES
 from hub.auth import UsageRecorder, auth_middleware
 from hub.console import ROUTES as CONSOLE_ROUTES
-from hub.console import template_config
+from hub.console import handle_exception, template_config
 from hub.core import batching, database
 from hub.core.bootstrap import Services, resolve_services
 from hub.core.settings import Settings, get_settings
 from hub.health import health, ready
 from hub.logging import RequestIdMiddleware, configure_logging
 from hub.orders.controllers import ROUTES as ORDER_ROUTES
-from hub.problems import handle_exception
 from hub.queue import open_pool
 from hub.shipping import ShipmentBookingController
 from tenants.controllers import ApiKeyController, TenantController

@@ -9,8 +9,9 @@ problem+json. No JavaScript is needed; nothing is loaded from another origin.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from litestar import Router
+from litestar import Request, Response, Router
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
@@ -18,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 from hub.console.controllers import HANDLERS, console_before_request, console_exception_handler
 from hub.console.operations import HANDLERS as OPERATION_HANDLERS
 from hub.console.session import ConsoleSessionMiddleware
+from hub.problems import handle_exception as problem_exception_handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # No script runs on console pages; styles are inline in the base template; forms post only here.
@@ -26,6 +28,14 @@ CSP = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
 console_router = Router(
     path="/console",
     route_handlers=[*HANDLERS, *OPERATION_HANDLERS],
@@ -33,14 +43,21 @@ console_router = Router(
     before_request=console_before_request,
     exception_handlers={Exception: console_exception_handler},
     include_in_schema=False,
-    response_headers={
-        "Content-Security-Policy": CSP,
-        "X-Frame-Options": "DENY",
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "same-origin",
-        "X-Content-Type-Options": "nosniff",
-    },
+    response_headers=HEADERS,
 )
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The app's handler. What never reached a console route (an unknown address under /console, a
+    method the address does not serve: a POST-only address typed into the address bar) is answered
+    with a console page like the routes' own errors; everything else as problem+json."""
+    path = request.url.path
+    if path == "/console" or path.startswith("/console/"):
+        response = console_exception_handler(request, exc)
+        response.headers.update(HEADERS)
+        return response
+    return problem_exception_handler(request, exc)
+
 
 ROUTES: list[ControllerRouterHandler] = []
 ROUTES.append(console_router)

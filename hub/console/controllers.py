@@ -26,6 +26,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from hub.console.forms import LINE_ROWS, errors_by_input, parse_order_form, to_form_field
 from hub.console.i18n import CONSOLE_LOCALES, translate
@@ -49,6 +50,7 @@ from hub.core.money import MoneyWire
 from hub.orders import changes, imports, service
 from hub.orders.review import MESSAGES as REVIEW_MESSAGES
 from hub.orders.schemas import Finding, OrderRead, OrderSummary
+from hub.problems import to_app_error
 from i18n import gettext, negotiate
 from tenants import users
 from tenants.roles import Permission, allows
@@ -99,8 +101,16 @@ def _babel_locale(locale: str) -> str:
 
 
 def render(
-    request: Request[Any, Any, Any], template: str, *, status: int = 200, me: Me | None = None, **context: Any
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status: int = 200,
+    me: Me | None = None,
+    page: str | None = None,
+    **context: Any,
 ) -> Template:
+    """``page``: the address that shows this page with a GET, when it is rendered for a form's POST to
+    another address (a refusal); the language links and the navigation go there."""
     me = me or getattr(request.state, "console_me", None)
     principal = me.principal if me else None
     locale = locale_of(request, principal)
@@ -148,7 +158,7 @@ def render(
             "csrf_field": CSRF_FIELD,
             "csrf": csrf_token(request),
             "flash": pop_flash(request),
-            "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "path": page or request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,
         },
     )
@@ -195,6 +205,7 @@ async def console_before_request(request: Request[Any, Any, Any]) -> Response[An
                 request,
                 "error.html",
                 status=403,
+                page="/console/queue",
                 message=translate(
                     "The form has expired or did not come from this site. Reload the page and try again.",
                     locale_of(request),
@@ -214,16 +225,27 @@ async def console_before_request(request: Request[Any, Any, Any]) -> Response[An
 
 
 def console_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Errors on console pages are pages, not problem+json."""
+    """Errors on console pages are pages, not problem+json.
+
+    Mapped like the API's (:func:`hub.problems.to_app_error`): input only a client can have sent
+    (a NUL character, a number beyond a column) is a 400 naming it there, so it is here too.
+    """
     locale = locale_of(request)
-    if isinstance(exc, AppError):
-        status, message = exc.status, gettext(type(exc).title, locale) + (f": {exc.detail}" if exc.detail else "")
-    elif isinstance(exc, HTTPException):
-        status, message = exc.status_code, exc.detail
+    if isinstance(exc, HTTPException):
+        # Litestar's own (404, 405, 413, a query too long): its detail is English and technical
+        # ("Method Not Allowed", "Validation failed for GET ..."); the status's title says it.
+        status, kind = exc.status_code, type(to_app_error(exc))
+        message = exc.detail if kind is AppError else gettext(kind.title, locale)
     else:
-        logger.exception("console page failed", exc_info=exc)
-        status, message = 500, translate("Something went wrong. Try again, or tell your administrator.", locale)
-    return render(request, "error.html", status=status, message=message)
+        error = to_app_error(exc)
+        if error.status < HTTP_500_INTERNAL_SERVER_ERROR:
+            status = error.status
+            message = gettext(type(error).title, locale) + (f": {error.detail}" if error.detail else "")
+        else:
+            logger.exception("console page failed", exc_info=exc)
+            status, message = 500, translate("Something went wrong. Try again, or tell your administrator.", locale)
+    page = None if request.method == "GET" else "/console/queue"
+    return render(request, "error.html", status=status, message=message, page=page)
 
 
 # --- sign in, out, language ---------------------------------------------------------------------
@@ -445,6 +467,7 @@ async def order_page(
         request,
         "order.html",
         status=status,
+        page=f"/console/orders/{order_id}",
         order=order,
         events=events,
         requests=requests,

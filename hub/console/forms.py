@@ -48,7 +48,7 @@ def _line_rows(
             continue
         line: dict[str, Any] = {}
         quantity = values["quantity"]
-        if not quantity.isdigit():
+        if not quantity.isdecimal():
             errors.append(FieldError(f"lines[{row}].quantity", "must be a whole number greater than 0"))
         else:
             line["quantity"] = int(quantity)

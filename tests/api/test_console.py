@@ -329,3 +329,102 @@ def test_an_ipv6_client_is_limited_by_its_64() -> None:
 
     assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") != client_key("2001:db8:1:3::1")
     assert client_key("::ffff:203.0.113.5") == client_key("203.0.113.5") == "203.0.113.5"
+
+
+async def test_text_the_database_refuses_is_a_console_error_page_not_a_500(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A NUL character pasted into a field: the API answers 400 for it, the console did a 500."""
+    email = await make_user(tenant, Role.OWNER)
+    await sign_in(browser, tenant, email)
+    form = await browser.get("/console/orders/new")
+    csrf = csrf_of(form.text)
+    entered = await browser.post("/console/orders/new", data=manual_order(csrf, **{"customer.name": "Li\x00Wei"}))
+    searched = await browser.get("/console/queue", params={"q": "Li\x00Wei"})
+    exporter = await browser.post(
+        "/console/settings/exporter",
+        data={
+            "csrf_token": csrf,
+            "exporter.name": "Bright\x00",
+            "exporter.address.line1": "88 Keji Road",
+            "exporter.address.city": "Shenzhen",
+            "exporter.address.country": "CN",
+        },
+    )
+    for answer in (entered, searched, exporter):
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "NUL" in answer.text
+        assert "Something went wrong" not in answer.text
+
+
+async def test_a_superscript_or_other_non_decimal_digit_quantity_is_a_field_error(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """'²'.isdigit() is True but int('²') raises: the form answered 500 and lost the order typed."""
+    email = await make_user(tenant, Role.CLERK)
+    await sign_in(browser, tenant, email)
+    form = await browser.get("/console/orders/new")
+    answer = await browser.post(
+        "/console/orders/new", data=manual_order(csrf_of(form.text), **{"lines[0].quantity": "²"})
+    )
+    assert answer.status_code == 422, answer.text
+    assert 'data-field="lines[0].quantity"' in answer.text
+    assert 'value="Li Wei"' in answer.text
+    fullwidth = await browser.post(
+        "/console/orders/new", data=manual_order(csrf_of(form.text), **{"lines[0].quantity": "２"})
+    )
+    assert fullwidth.status_code == 303  # a full-width 2 typed with a Chinese input method is a 2
+
+
+LANG_LINK = re.compile(r'href="(/console/lang/zh_Hans\?next=[^"]+)"')
+
+
+async def test_switching_language_on_a_refused_form_opens_its_page_not_a_post_only_address(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A refusal re-renders the page at the address the form posted to; the language links sent
+    the clerk back to that address with a GET, which only POST serves (405)."""
+    email = await make_user(tenant, Role.OWNER)
+    await sign_in(browser, tenant, email)
+    order_id = await enter_order(browser)
+    csrf = csrf_of((await browser.get(f"/console/orders/{order_id}")).text)
+    refusals = {
+        f"/console/orders/{order_id}": await browser.post(
+            f"/console/orders/{order_id}/reject", data={"csrf_token": csrf}
+        ),
+        "/console/settings": await browser.post(
+            "/console/settings/policy", data={"csrf_token": csrf, "max_discount_percent": "200"}
+        ),
+    }
+    for page, refused in refusals.items():
+        assert refused.status_code == 422, refused.text
+        link = LANG_LINK.search(refused.text)
+        assert link, refused.text
+        switched = await browser.get(link.group(1).replace("&amp;", "&"))
+        assert switched.status_code == 303
+        assert switched.headers["location"] == page
+        assert (await browser.get(switched.headers["location"])).status_code == 200
+
+
+async def test_an_unknown_console_address_or_method_is_a_console_page_not_problem_json(
+    browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    email = await make_user(tenant, Role.CLERK)
+    await sign_in(browser, tenant, email)
+    await browser.get("/console/lang/zh_Hans")
+    order_id = await enter_order(browser)
+    for answer, status in (
+        (await browser.get("/console/order/typo"), 404),
+        (await browser.get(f"/console/orders/{order_id}/approve"), 405),  # the address bar after a refusal
+    ):
+        assert answer.status_code == status
+        assert answer.headers["content-type"].startswith("text/html"), answer.text
+        assert 'data-testid="error"' in answer.text
+        assert "审核队列" in answer.text  # in the clerk's language, with the way back
+        assert "Not Found" not in answer.text
+        assert "Method Not Allowed" not in answer.text
+    too_long = await browser.get("/console/queue", params={"q": "x" * 600})
+    assert too_long.status_code == 400
+    assert "Validation failed" not in too_long.text
+    assert (await browser.get("/v1/no-such-thing")).headers["content-type"] == "application/problem+json"

@@ -600,3 +600,19 @@ async def test_unapproved_orders_are_not_booked_and_failed_documents_say_why(
     assert document_id
     refused = await browser.get(f"/console/documents/{document_id.group(1)}/file")
     assert refused.status_code == 409
+
+
+async def test_where_a_tax_is_collected_is_labelled_in_the_clerks_language(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The tax table printed the quote's raw value ('checkout', 'border') on a Chinese page."""
+    csrf = await signed_in(browser, tenant, Role.CLERK)
+    order = await approved_order(client, tenant)
+    assert (await browser.post(f"/console/orders/{order['id']}/quote", data={"csrf_token": csrf})).status_code == 303
+    await browser.get("/console/lang/zh_Hans")
+    page = (await browser.get(f"/console/orders/{order['id']}")).text
+    taxes = page[page.index("征收环节") : page.index('data-testid="explanation"')]
+    assert "<td>checkout</td>" not in taxes
+    assert "<td>border</td>" not in taxes
+    assert "结账时" in taxes or "入境时" in taxes
+    assert "19 %" in taxes  # the rate says it is a percentage

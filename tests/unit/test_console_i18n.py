@@ -11,6 +11,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from customs.rules.base import CollectedAt
 from hub.console.i18n import CONSOLE_LOCALES, DOMAIN, translate
 from hub.orders.schemas import OrderStatus
 from i18n import LOCALES_DIR
@@ -62,9 +63,13 @@ def test_every_sentence_the_console_shows_is_in_the_chinese_catalog() -> None:
 
 
 @pytest.mark.parametrize("locale", CONSOLE_LOCALES)
-def test_every_status_and_role_has_a_label(locale: str) -> None:
+def test_every_status_role_and_tax_collection_point_has_a_label(locale: str) -> None:
     catalog = _catalog(locale)
-    for context, values in (("status", typing.get_args(OrderStatus)), ("role", [r.value for r in Role])):
+    for context, values in (
+        ("status", typing.get_args(OrderStatus)),
+        ("role", [r.value for r in Role]),
+        ("collected", typing.get_args(CollectedAt)),
+    ):
         for value in values:
             assert catalog.get(value, context=context) is not None, f"{locale}: no {context} label for {value!r}"
 
