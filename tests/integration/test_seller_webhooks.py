@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+import warnings
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from arq import Retry
 
 from carriers.signatures import verify_hub
+from hub.core import outbox
+from hub.core.bootstrap import Services
 from hub.core.database import fetch, tenant_tx
 from hub.core.outbox import outbox_job
 from hub.orders.webhooks import deliver_webhook, fan_out
+from hub.worker import build_worker
 from tenants.roles import Role
 from tests.api.test_orders import _catalog, _order
-from tests.conftest import TenantHandle
+from tests.conftest import TenantHandle, make_tenant
+from tests.integration.test_outbox_and_worker import RecordingQueue, job_function, owner_connection, private_queue
 
 SECRET = "whsec_0123456789abcdef"
 
@@ -29,6 +34,20 @@ async def _pending_outbox(tenant_id: uuid.UUID, job: str) -> list[dict[str, Any]
             tenant_id,
             job,
         )
+
+
+async def _send(ctx: dict[str, Any], tenant_id: uuid.UUID, delivery_id: str) -> str:
+    """Run the newest send job (outbox row) of one delivery, as the worker would."""
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "SELECT id, payload FROM outbox WHERE tenant_id = {} AND job = 'deliver_webhook' "
+            "AND payload->>'delivery_id' = {} ORDER BY id DESC LIMIT 1",
+            tenant_id,
+            delivery_id,
+        )
+    assert rows, f"no send job for delivery {delivery_id}"
+    payload = rows[0]["payload"] if isinstance(rows[0]["payload"], dict) else json.loads(rows[0]["payload"])
+    return await deliver_webhook(ctx, str(tenant_id), str(rows[0]["id"]), payload)
 
 
 async def test_order_created_is_delivered_signed(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -63,18 +82,15 @@ async def test_order_created_is_delivered_signed(client: httpx.AsyncClient, tena
         return httpx.Response(204)
 
     for delivery in deliveries:
-        result = await deliver_webhook(
-            {"webhook_transport": httpx.MockTransport(seller)}, str(tenant.id), delivery["id"]
-        )
+        result = await _send({"webhook_transport": httpx.MockTransport(seller)}, tenant.id, delivery["id"])
         assert result == "delivered"
     assert len(received) == 2
     for request in received:
         assert verify_hub(request.headers["Hub-Signature"], request.content, SECRET)
         assert order["id"].encode() in request.content
-    again = await deliver_webhook(
-        {"webhook_transport": httpx.MockTransport(seller)}, str(tenant.id), deliveries[0]["id"]
-    )
-    assert again == "nothing to do"
+    again = await _send({"webhook_transport": httpx.MockTransport(seller)}, tenant.id, deliveries[0]["id"])
+    assert again == "already done"
+    assert len(received) == 2
 
 
 async def test_failed_delivery_is_logged_and_retried(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -97,8 +113,18 @@ async def test_failed_delivery_is_logged_and_retried(client: httpx.AsyncClient, 
     def down(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503)
 
-    with pytest.raises(Retry):
-        await deliver_webhook({"webhook_transport": httpx.MockTransport(down)}, str(tenant.id), deliveries[0]["id"])
+    result = await _send({"webhook_transport": httpx.MockTransport(down)}, tenant.id, deliveries[0]["id"])
+    assert result == "retry: HTTP 503"
+    async with tenant_tx(tenant.id):
+        (send,) = await fetch(
+            "SELECT available_at > now() AS later, dispatched_at, completed_at FROM outbox "
+            "WHERE tenant_id = {} AND job = 'deliver_webhook' AND payload->>'delivery_id' = {}",
+            tenant.id,
+            deliveries[0]["id"],
+        )
+    assert send["later"], "due again after the backoff, not at once"
+    assert send["completed_at"] is None
+    assert send["dispatched_at"] is None
     after = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())).json()
     failed = next(d for d in after if d["id"] == deliveries[0]["id"])
     assert failed["attempts"] == 1
@@ -191,8 +217,7 @@ async def test_delivery_never_connects_to_a_private_address(
         await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
     ).json()
     try:
-        with pytest.raises(Retry):
-            await deliver_webhook({"redis": None}, str(tenant.id), deliveries[0]["id"])
+        assert (await _send({"redis": None}, tenant.id, deliveries[0]["id"])).startswith("retry: ConnectError")
     finally:
         server.close()
         await server.wait_closed()
@@ -201,3 +226,59 @@ async def test_delivery_never_connects_to_a_private_address(
     refused = next(d for d in after if d["id"] == deliveries[0]["id"])
     assert refused["delivered_at"] is None
     assert "not a public address" in (refused["last_error"] or ""), refused
+
+
+# --- no delivery lost to Redis ---------------------------------------------------------------------
+
+
+async def test_a_delivery_survives_redis_being_emptied(client: httpx.AsyncClient, services: Services) -> None:
+    """Redis emptied (or the worker killed) after an event fanned out loses no delivery: the sends are
+    outbox rows, relayed and re-relayed after the lease like every other job, and the real worker
+    sends them."""
+    await outbox.relay_once(RecordingQueue(), batch=10_000)  # older rows belong to other tests
+    tenant = await make_tenant()
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/hooks", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    async with private_queue(services) as (pool, queue_name):
+        fan_out_job = job_function("deliver_order_event")
+        for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+            payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+            assert await fan_out_job({"redis": pool}, str(tenant.id), str(row["id"]), payload) == "done"
+        await outbox.relay_once(pool)
+        # Redis is emptied (a restart without persistence) before any worker sent a delivery.
+        await pool.delete(queue_name)
+        async with owner_connection(services) as owner:
+            await owner.execute(
+                "UPDATE outbox SET dispatched_at = now() - $1::interval "
+                "WHERE tenant_id = $2 AND dispatched_at IS NOT NULL",
+                outbox.LEASE + timedelta(minutes=1),
+                tenant.id,
+            )
+        await outbox.relay_once(pool)
+        worker = build_worker(services, burst=True, start_relay=False, manage_pool=False, queue_name=queue_name)
+        worker.ctx["webhook_transport"] = httpx.MockTransport(seller)
+        try:
+            await worker.async_run()
+        finally:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Call to deprecated close", category=DeprecationWarning)
+                await worker.close()
+    deliveries = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
+    ).json()
+    assert len(deliveries) == 2
+    assert all(d["delivered_at"] is not None for d in deliveries), deliveries
+    assert len(received) == 2
