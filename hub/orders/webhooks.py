@@ -5,6 +5,10 @@
 with an outbox row of its own, and ``deliver_webhook`` POSTs each with
 ``Hub-Signature: t=<unix>,v1=<hex hmac-sha256 of "t.body">``, retrying with exponential backoff
 (the outbox row is made due again) up to :data:`MAX_ATTEMPTS`. A delivery can be replayed by hand.
+
+Delivery is at-least-once and unordered. The body ``{"id", "type", "data"}`` names the event by
+``id`` (a UUIDv7: sorting one order's events by it gives their order); the ``Hub-Delivery-Id`` header
+names the delivery, the same on every retry and replay. Receivers de-duplicate by either.
 """
 
 from __future__ import annotations
@@ -107,14 +111,15 @@ async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, 
     delivery and end, and one in a Redis that is then emptied is gone for good, with nothing left to
     re-dispatch it. An outbox row is relayed again after its lease until the send is settled.
     """
-    del ctx
     event = payload["event"]
     endpoints = await fetch(
         "SELECT id FROM webhook_endpoints WHERE tenant_id = {} AND disabled_at IS NULL AND {} = ANY(events)",
         tenant_id,
         event,
     )
-    body = msgspec.json.encode({"type": event, "data": payload})
+    # The event's id is its outbox row's: stable, signed with the body, and a UUIDv7 taken in the
+    # order's own transaction, so a receiver de-duplicates repeats and orders one order's events by it.
+    body = msgspec.json.encode({"id": str(ctx["outbox_id"]), "type": event, "data": payload})
     for endpoint in endpoints:
         delivery_id = new_id()
         await fetch(
@@ -170,7 +175,12 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
             response = await http.post(
                 row["url"],
                 content=body,
-                headers={"Content-Type": "application/json", "Hub-Signature": sign_hub(secret, body)},
+                headers={
+                    "Content-Type": "application/json",
+                    "Hub-Signature": sign_hub(secret, body),
+                    # The same on every retry and replay of this event to this endpoint.
+                    "Hub-Delivery-Id": str(delivery_id),
+                },
             )
         status = response.status_code
         if not 200 <= status < 300:

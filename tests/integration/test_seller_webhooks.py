@@ -282,3 +282,40 @@ async def test_a_delivery_survives_redis_being_emptied(client: httpx.AsyncClient
     assert len(deliveries) == 2
     assert all(d["delivered_at"] is not None for d in deliveries), deliveries
     assert len(received) == 2
+
+
+async def test_a_receiver_can_deduplicate_by_event_id(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Delivery is at-least-once: a retry carries the same ids, so a receiver can tell a repeat from
+    a new event whose body happens to read the same (two status changes with the same from and to)."""
+    await client.post(
+        "/v1/webhook-endpoints",
+        json={"url": "https://seller.example/hooks", "secret": SECRET},
+        headers=tenant.headers(),
+    )
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    events = await _pending_outbox(tenant.id, "deliver_order_event")
+    for row in events:
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    received: list[httpx.Request] = []
+    answers = iter([500, 204, 204])
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(next(answers))
+
+    async with tenant_tx(tenant.id):
+        deliveries = await fetch(
+            "SELECT id FROM webhook_deliveries WHERE tenant_id = {} ORDER BY created_at, id", tenant.id
+        )
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert (await _send(ctx, tenant.id, str(deliveries[0]["id"]))).startswith("retry")
+    assert await _send(ctx, tenant.id, str(deliveries[0]["id"])) == "delivered"
+    assert await _send(ctx, tenant.id, str(deliveries[1]["id"])) == "delivered"
+    first, retried, other = received
+    assert first.content == retried.content
+    assert first.headers["Hub-Delivery-Id"] == retried.headers["Hub-Delivery-Id"] == str(deliveries[0]["id"])
+    assert other.headers["Hub-Delivery-Id"] == str(deliveries[1]["id"])
+    event_ids = {json.loads(r.content)["id"] for r in (first, other)}
+    assert event_ids == {str(row["id"]) for row in events}, "the body (signed) names the event"
