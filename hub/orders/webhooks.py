@@ -207,16 +207,17 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
     return "delivered" if error is None else f"gave up: {error}"
 
 
-async def replay(tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
+async def replay(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
     """Send a delivery again, delivered or given up, with a fresh budget of attempts.
 
     The send is an outbox row written with the reset, so a replay accepted is a replay sent.
     """
     async with tenant_tx(tenant_id):
         rows = await fetch(
-            "UPDATE webhook_deliveries SET delivered_at = NULL, attempts = 0 WHERE tenant_id = {} AND id = {} "
-            "RETURNING id",
+            "UPDATE webhook_deliveries SET delivered_at = NULL, attempts = 0 "
+            "WHERE tenant_id = {} AND endpoint_id = {} AND id = {} RETURNING id",
             tenant_id,
+            endpoint_id,
             delivery_id,
         )
         if not rows:

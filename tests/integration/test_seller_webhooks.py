@@ -17,7 +17,7 @@ from hub.core import outbox
 from hub.core.bootstrap import Services
 from hub.core.database import fetch, tenant_tx
 from hub.core.outbox import outbox_job
-from hub.orders.webhooks import deliver_webhook, fan_out
+from hub.orders.webhooks import MAX_ATTEMPTS, deliver_webhook, fan_out
 from hub.worker import build_worker
 from tenants.roles import Role
 from tests.api.test_orders import _catalog, _order
@@ -319,3 +319,46 @@ async def test_a_receiver_can_deduplicate_by_event_id(client: httpx.AsyncClient,
     assert other.headers["Hub-Delivery-Id"] == str(deliveries[1]["id"])
     event_ids = {json.loads(r.content)["id"] for r in (first, other)}
     assert event_ids == {str(row["id"]) for row in events}, "the body (signed) names the event"
+
+
+async def test_a_seller_replays_a_delivery_through_the_api(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """A delivery given up after MAX_ATTEMPTS (or one delivered) is sent again on the seller's word."""
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/hooks", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    delivery = (await client.get(listing, headers=tenant.headers())).json()[0]
+    answers: list[int] = [500] * MAX_ATTEMPTS + [204]
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(answers.pop(0))
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    results = [await _send(ctx, tenant.id, delivery["id"]) for _ in range(MAX_ATTEMPTS)]
+    assert results[-1] == "gave up: HTTP 500"
+    assert await _send(ctx, tenant.id, delivery["id"]) == "already done"
+
+    replay = f"{listing}/{delivery['id']}/replay"
+    assert (await client.post(replay, headers=other_tenant.headers())).status_code == 404
+    assert (await client.post(replay, headers=tenant.headers(Role.CLERK))).status_code == 403
+    accepted = await client.post(replay, headers=tenant.headers())
+    assert accepted.status_code == 202, accepted.text
+    assert await _send(ctx, tenant.id, delivery["id"]) == "delivered"
+    assert received[-1].content == received[0].content
+    after = next(d for d in (await client.get(listing, headers=tenant.headers())).json() if d["id"] == delivery["id"])
+    assert after["delivered_at"] is not None
+    missing = f"{listing}/{uuid.uuid4()}/replay"
+    assert (await client.post(missing, headers=tenant.headers())).status_code == 404
