@@ -954,18 +954,34 @@ async def poll_trackers(
         except ValueError:
             logger.warning("carrier account unusable for polling", extra={"account_id": str(account["id"])})
             continue
-        for start in range(0, len(rows), batch_size):
-            if start:
-                await asyncio.sleep(pause_seconds)  # rate limit per account between batches
-            numbers = [r["tracking_number"] for r in rows[start : start + batch_size]]
-            updates = await gateway.track(numbers)
-            async with tenant_tx(tenant_id):
-                for update in updates:
-                    outcome = await ingest_events(
-                        tenant_id, update.events, carrier_account_id=account["id"], source="poll"
-                    )
-                    total += outcome.stored
+        try:
+            total += await _poll_account(tenant_id, account["id"], gateway, rows, batch_size, pause_seconds)
+        except Exception:
+            # One tenant's carrier failing in a way its adapter did not foresee must not stop the
+            # sweep for every account after it; what was ingested before the failure is kept.
+            logger.exception("polling a carrier account failed", extra={"account_id": str(account["id"])})
     return total
+
+
+async def _poll_account(
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    gateway: CarrierGateway,
+    rows: list[Row],
+    batch_size: int,
+    pause_seconds: float,
+) -> int:
+    stored = 0
+    for start in range(0, len(rows), batch_size):
+        if start:
+            await asyncio.sleep(pause_seconds)  # rate limit per account between batches
+        numbers = [r["tracking_number"] for r in rows[start : start + batch_size]]
+        updates = await gateway.track(numbers)
+        async with tenant_tx(tenant_id):
+            for update in updates:
+                outcome = await ingest_events(tenant_id, update.events, carrier_account_id=account_id, source="poll")
+                stored += outcome.stored
+    return stored
 
 
 async def _tenants() -> list[uuid.UUID]:

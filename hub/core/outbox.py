@@ -121,6 +121,22 @@ async def mark_done(tenant_id: uuid.UUID, outbox_id: uuid.UUID, *, error: str | 
         )
 
 
+async def reschedule(tenant_id: uuid.UUID, outbox_id: uuid.UUID, delay: timedelta, *, error: str | None = None) -> None:
+    """Leave the row pending and make it due again after ``delay``: a retry that outlives Redis.
+
+    The relay dispatches it anew then (with the next ``dispatch_count``, hence a fresh arq job id).
+    """
+    async with tenant_tx(tenant_id):
+        await fetch(
+            "UPDATE outbox SET available_at = now() + {}::interval, dispatched_at = NULL, last_error = {} "
+            "WHERE tenant_id = {} AND id = {} AND completed_at IS NULL",
+            delay,
+            error,
+            tenant_id,
+            outbox_id,
+        )
+
+
 async def is_done(tenant_id: uuid.UUID, outbox_id: uuid.UUID) -> bool:
     async with tenant_tx(tenant_id):
         rows = await fetch(
@@ -137,7 +153,8 @@ def outbox_job(body: JobBody, *, name: str | None = None) -> Any:
 
     The outbox row is locked and the body runs in the same tenant transaction that marks the row
     done, so a job that arq runs twice (a retry, a re-dispatch after a lost Redis) finds the row done
-    and does nothing. Bodies with effects outside PostgreSQL must be idempotent themselves.
+    and does nothing. Bodies with effects outside PostgreSQL must be idempotent themselves. The body's
+    ``ctx`` carries the row's id as ``outbox_id``: a stable id for whatever the row stands for.
     """
 
     async def run(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
@@ -149,7 +166,7 @@ def outbox_job(body: JobBody, *, name: str | None = None) -> Any:
             )
             if not rows or rows[0]["completed_at"] is not None:
                 return "already done"
-            await body(ctx, tenant, payload)
+            await body({**ctx, "outbox_id": row_id}, tenant, payload)
             await fetch("UPDATE outbox SET completed_at = now() WHERE tenant_id = {} AND id = {}", tenant, row_id)
         return "done"
 

@@ -11,7 +11,7 @@ from hub.orders.webhooks import deliver_webhook, fan_out
 
 JOBS: list[Function] = [
     func(outbox_job(fan_out, name="deliver_order_event"), name="deliver_order_event", max_tries=5),
-    func(deliver_webhook, name="deliver_webhook", max_tries=10),
+    func(deliver_webhook, name="deliver_webhook", max_tries=3, timeout=60),
     func(
         outbox_job(shipment_status_changed, name="shipment_status_changed"), name="shipment_status_changed", max_tries=5
     ),

@@ -278,6 +278,21 @@ class WebhookEndpointController(Controller):
         parsed = path_id(endpoint_id, "no such endpoint")
         return await webhooks.list_deliveries(principal_of(request).tenant_id, parsed)
 
+    @post(
+        "/{endpoint_id:str}/deliveries/{delivery_id:str}/replay",
+        operation_id="ReplayWebhookDelivery",
+        status_code=HTTP_202_ACCEPTED,
+    )
+    async def replay(
+        self, request: Request[Any, Any, Any], endpoint_id: FromPath[str], delivery_id: FromPath[str]
+    ) -> None:
+        """Send a delivery again (given up or delivered) with a fresh budget of attempts."""
+        await webhooks.replay(
+            principal_of(request).tenant_id,
+            path_id(endpoint_id, "no such endpoint"),
+            path_id(delivery_id, "no such delivery"),
+        )
+
 
 class ShopifyConnectionController(Controller):
     path = "/v1/shopify-connections"

@@ -1,22 +1,27 @@
 """Outbound seller webhooks: endpoints per tenant, signed deliveries with backoff, every attempt logged.
 
 ``order.created`` / ``order.status_changed`` reach the outbox in the order's own transaction; the
-``deliver_order_event`` job fans an event out into one delivery row per subscribed endpoint, and
-``deliver_webhook`` POSTs each with ``Hub-Signature: t=<unix>,v1=<hex hmac-sha256 of "t.body">``,
-retrying with exponential backoff. A delivery can be replayed by hand.
+``deliver_order_event`` job fans an event out into one delivery row per subscribed endpoint, each
+with an outbox row of its own, and ``deliver_webhook`` POSTs each with
+``Hub-Signature: t=<unix>,v1=<hex hmac-sha256 of "t.body">``, retrying with exponential backoff
+(the outbox row is made due again) up to :data:`MAX_ATTEMPTS`. A delivery can be replayed by hand.
+
+Delivery is at-least-once and unordered. The body ``{"id", "type", "data"}`` names the event by
+``id`` (a UUIDv7: sorting one order's events by it gives their order); the ``Hub-Delivery-Id`` header
+names the delivery, the same on every retry and replay. Receivers de-duplicate by either.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import httpx
 import msgspec
-from arq import Retry
 
 from carriers.signatures import sign_hub
+from hub.core import outbox
 from hub.core.crypto import decrypt, encrypt
 from hub.core.database import fetch, tenant_tx
 from hub.core.egress import PrivateAddress, public_transport, refuse_private_url
@@ -28,6 +33,7 @@ EventName = Literal["order.created", "order.status_changed"]
 EVENTS: tuple[EventName, ...] = ("order.created", "order.status_changed")
 PURPOSE = "webhook-endpoint-secret"
 MAX_ATTEMPTS = 8
+SEND_JOB = "deliver_webhook"
 
 
 class EndpointCreate(msgspec.Struct, kw_only=True):
@@ -98,14 +104,22 @@ async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[
 
 
 async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
-    """Outbox job body: one delivery row per endpoint subscribed to the event, then queue each send."""
+    """Outbox job body: one delivery row per endpoint subscribed to the event, each sent by its own
+    outbox row in this same transaction.
+
+    Not enqueued on Redis from here: a job enqueued before this transaction commits can run, find no
+    delivery and end, and one in a Redis that is then emptied is gone for good, with nothing left to
+    re-dispatch it. An outbox row is relayed again after its lease until the send is settled.
+    """
     event = payload["event"]
     endpoints = await fetch(
         "SELECT id FROM webhook_endpoints WHERE tenant_id = {} AND disabled_at IS NULL AND {} = ANY(events)",
         tenant_id,
         event,
     )
-    body = msgspec.json.encode({"type": event, "data": payload})
+    # The event's id is its outbox row's: stable, signed with the body, and a UUIDv7 taken in the
+    # order's own transaction, so a receiver de-duplicates repeats and orders one order's events by it.
+    body = msgspec.json.encode({"id": str(ctx["outbox_id"]), "type": event, "data": payload})
     for endpoint in endpoints:
         delivery_id = new_id()
         await fetch(
@@ -116,25 +130,37 @@ async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, 
             event,
             body,
         )
-        redis = ctx.get("redis")
-        if redis is not None:
-            await redis.enqueue_job(
-                "deliver_webhook", str(tenant_id), str(delivery_id), _job_id=f"webhook:{delivery_id}"
-            )
+        await outbox.enqueue(tenant_id, SEND_JOB, {"delivery_id": str(delivery_id)})
 
 
-async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, delivery_id: str) -> str:
-    """POST one delivery; idempotent (a delivered row is left alone); retries with backoff on failure."""
+def backoff(attempts: int) -> timedelta:
+    """The wait before attempt ``attempts + 1``: 2, 4, 8 ... seconds, at most an hour."""
+    return timedelta(seconds=min(2**attempts, 3600))
+
+
+async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
+    """POST one delivery (an outbox job); a failure makes the row due again after :func:`backoff`.
+
+    Not wrapped in :func:`hub.core.outbox.outbox_job` (that holds a transaction open around an HTTP
+    call): the row is checked first and settled after. The retry schedule lives in the outbox row,
+    not in Redis, so a Redis restart mid-backoff loses no retry. Sending twice (a re-dispatch while
+    the first send was in flight) is at-least-once delivery; receivers de-duplicate.
+    """
     tenant = uuid.UUID(tenant_id)
+    row_id = uuid.UUID(outbox_id)
+    delivery_id = uuid.UUID(payload["delivery_id"])
+    if await outbox.is_done(tenant, row_id):
+        return "already done"
     async with tenant_tx(tenant):
         rows = await fetch(
             "SELECT d.body, d.delivered_at, d.attempts, e.url, e.secret_encrypted FROM webhook_deliveries d "
             "JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id "
             "WHERE d.tenant_id = {} AND d.id = {}",
             tenant,
-            uuid.UUID(delivery_id),
+            delivery_id,
         )
     if not rows or rows[0]["delivered_at"] is not None:
+        await outbox.mark_done(tenant, row_id)
         return "nothing to do"
     row = rows[0]
     body = bytes(row["body"])
@@ -149,7 +175,12 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, delivery_id: str)
             response = await http.post(
                 row["url"],
                 content=body,
-                headers={"Content-Type": "application/json", "Hub-Signature": sign_hub(secret, body)},
+                headers={
+                    "Content-Type": "application/json",
+                    "Hub-Signature": sign_hub(secret, body),
+                    # The same on every retry and replay of this event to this endpoint.
+                    "Hub-Delivery-Id": str(delivery_id),
+                },
             )
         status = response.status_code
         if not 200 <= status < 300:
@@ -166,23 +197,29 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, delivery_id: str)
             error,
             error is None,
             tenant,
-            uuid.UUID(delivery_id),
+            delivery_id,
         )
-    if error is not None and row["attempts"] + 1 < MAX_ATTEMPTS:
-        raise Retry(defer=min(2 ** (row["attempts"] + 1), 3600))
+    attempts = row["attempts"] + 1
+    if error is not None and attempts < MAX_ATTEMPTS:
+        await outbox.reschedule(tenant, row_id, backoff(attempts), error=error)
+        return f"retry: {error}"
+    await outbox.mark_done(tenant, row_id, error=error)
     return "delivered" if error is None else f"gave up: {error}"
 
 
-async def replay(tenant_id: uuid.UUID, delivery_id: uuid.UUID, redis: Any) -> None:
+async def replay(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
+    """Send a delivery again, delivered or given up, with a fresh budget of attempts.
+
+    The send is an outbox row written with the reset, so a replay accepted is a replay sent.
+    """
     async with tenant_tx(tenant_id):
         rows = await fetch(
-            "UPDATE webhook_deliveries SET delivered_at = NULL WHERE tenant_id = {} AND id = {} RETURNING id",
+            "UPDATE webhook_deliveries SET delivered_at = NULL, attempts = 0 "
+            "WHERE tenant_id = {} AND endpoint_id = {} AND id = {} RETURNING id",
             tenant_id,
+            endpoint_id,
             delivery_id,
         )
-    if not rows:
-        raise NotFound("no such delivery")
-    if redis is not None:
-        await redis.enqueue_job(
-            "deliver_webhook", str(tenant_id), str(delivery_id), _job_id=f"webhook:{delivery_id}:replay:{new_id()}"
-        )
+        if not rows:
+            raise NotFound("no such delivery")
+        await outbox.enqueue(tenant_id, SEND_JOB, {"delivery_id": str(delivery_id)})

@@ -7,6 +7,7 @@ Real PostgreSQL and Redis; the only fake is the carrier's HTTP edge (``httpx.Moc
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import uuid
 from collections import Counter
@@ -478,3 +479,39 @@ async def test_carrier_calls_never_connect_to_a_private_address(
     assert connections == []
     assert [m.code for m in updates[0].messages] == ["network_error"], updates
     assert "not a public address" in updates[0].messages[0].message, updates
+
+
+async def test_one_tenants_failing_carrier_does_not_stop_polling_for_the_others(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle, test_settings: Settings
+) -> None:
+    """A carrier answering garbage (here a body that claims gzip and is not, which httpx raises on)
+    for one tenant's account is logged and skipped; the sweep goes on to every other account."""
+    broken = "Basic " + base64.b64encode(b"EZTK_broken:").decode()
+    edges = {broken: EasyPostEdge()}  # one EasyPost account each: they buy the same recorded shipment
+    fine_edge = EasyPostEdge()
+
+    def carriers(request: httpx.Request) -> httpx.Response:
+        auth = request.headers.get("Authorization")
+        if request.url.path == "/v2/trackers" and auth == broken:
+            return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=b"not gzip at all")
+        return edges.get(auth or "", fine_edge)(request)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(carriers))
+    shipments = {}
+    # tenant sorts before other_tenant (UUIDv7), and the sweep goes tenant by tenant.
+    for handle, key in ((tenant, "EZTK_broken"), (other_tenant, "EZTK_fine")):
+        account, _ = await create_account(client, handle, "easypost", credentials={"api_key": key})
+        shipments[key] = await service.book_shipment(
+            handle.id,
+            easypost_input(account["id"]),
+            idempotency_key=f"ep-{key}",
+            settings=test_settings,
+            http_client=http,
+        )
+    try:
+        assert await jobs.poll_trackers({"settings": test_settings, "carrier_http_client": http}) >= 1
+    finally:
+        await http.aclose()
+    fine = shipments["EZTK_fine"]
+    events = (await client.get(f"/v1/shipments/{fine.id}/events", headers=other_tenant.headers())).json()
+    assert {e["source"] for e in events} == {"poll"}

@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+import warnings
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from arq import Retry
 
 from carriers.signatures import verify_hub
+from hub.core import outbox
+from hub.core.bootstrap import Services
 from hub.core.database import fetch, tenant_tx
 from hub.core.outbox import outbox_job
-from hub.orders.webhooks import deliver_webhook, fan_out
+from hub.orders.webhooks import MAX_ATTEMPTS, deliver_webhook, fan_out
+from hub.worker import build_worker
 from tenants.roles import Role
 from tests.api.test_orders import _catalog, _order
-from tests.conftest import TenantHandle
+from tests.conftest import TenantHandle, make_tenant
+from tests.integration.test_outbox_and_worker import RecordingQueue, job_function, owner_connection, private_queue
 
 SECRET = "whsec_0123456789abcdef"
 
@@ -29,6 +34,20 @@ async def _pending_outbox(tenant_id: uuid.UUID, job: str) -> list[dict[str, Any]
             tenant_id,
             job,
         )
+
+
+async def _send(ctx: dict[str, Any], tenant_id: uuid.UUID, delivery_id: str) -> str:
+    """Run the newest send job (outbox row) of one delivery, as the worker would."""
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "SELECT id, payload FROM outbox WHERE tenant_id = {} AND job = 'deliver_webhook' "
+            "AND payload->>'delivery_id' = {} ORDER BY id DESC LIMIT 1",
+            tenant_id,
+            delivery_id,
+        )
+    assert rows, f"no send job for delivery {delivery_id}"
+    payload = rows[0]["payload"] if isinstance(rows[0]["payload"], dict) else json.loads(rows[0]["payload"])
+    return await deliver_webhook(ctx, str(tenant_id), str(rows[0]["id"]), payload)
 
 
 async def test_order_created_is_delivered_signed(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -63,18 +82,15 @@ async def test_order_created_is_delivered_signed(client: httpx.AsyncClient, tena
         return httpx.Response(204)
 
     for delivery in deliveries:
-        result = await deliver_webhook(
-            {"webhook_transport": httpx.MockTransport(seller)}, str(tenant.id), delivery["id"]
-        )
+        result = await _send({"webhook_transport": httpx.MockTransport(seller)}, tenant.id, delivery["id"])
         assert result == "delivered"
     assert len(received) == 2
     for request in received:
         assert verify_hub(request.headers["Hub-Signature"], request.content, SECRET)
         assert order["id"].encode() in request.content
-    again = await deliver_webhook(
-        {"webhook_transport": httpx.MockTransport(seller)}, str(tenant.id), deliveries[0]["id"]
-    )
-    assert again == "nothing to do"
+    again = await _send({"webhook_transport": httpx.MockTransport(seller)}, tenant.id, deliveries[0]["id"])
+    assert again == "already done"
+    assert len(received) == 2
 
 
 async def test_failed_delivery_is_logged_and_retried(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -97,8 +113,18 @@ async def test_failed_delivery_is_logged_and_retried(client: httpx.AsyncClient, 
     def down(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503)
 
-    with pytest.raises(Retry):
-        await deliver_webhook({"webhook_transport": httpx.MockTransport(down)}, str(tenant.id), deliveries[0]["id"])
+    result = await _send({"webhook_transport": httpx.MockTransport(down)}, tenant.id, deliveries[0]["id"])
+    assert result == "retry: HTTP 503"
+    async with tenant_tx(tenant.id):
+        (send,) = await fetch(
+            "SELECT available_at > now() AS later, dispatched_at, completed_at FROM outbox "
+            "WHERE tenant_id = {} AND job = 'deliver_webhook' AND payload->>'delivery_id' = {}",
+            tenant.id,
+            deliveries[0]["id"],
+        )
+    assert send["later"], "due again after the backoff, not at once"
+    assert send["completed_at"] is None
+    assert send["dispatched_at"] is None
     after = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())).json()
     failed = next(d for d in after if d["id"] == deliveries[0]["id"])
     assert failed["attempts"] == 1
@@ -191,8 +217,7 @@ async def test_delivery_never_connects_to_a_private_address(
         await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
     ).json()
     try:
-        with pytest.raises(Retry):
-            await deliver_webhook({"redis": None}, str(tenant.id), deliveries[0]["id"])
+        assert (await _send({"redis": None}, tenant.id, deliveries[0]["id"])).startswith("retry: ConnectError")
     finally:
         server.close()
         await server.wait_closed()
@@ -201,3 +226,139 @@ async def test_delivery_never_connects_to_a_private_address(
     refused = next(d for d in after if d["id"] == deliveries[0]["id"])
     assert refused["delivered_at"] is None
     assert "not a public address" in (refused["last_error"] or ""), refused
+
+
+# --- no delivery lost to Redis ---------------------------------------------------------------------
+
+
+async def test_a_delivery_survives_redis_being_emptied(client: httpx.AsyncClient, services: Services) -> None:
+    """Redis emptied (or the worker killed) after an event fanned out loses no delivery: the sends are
+    outbox rows, relayed and re-relayed after the lease like every other job, and the real worker
+    sends them."""
+    await outbox.relay_once(RecordingQueue(), batch=10_000)  # older rows belong to other tests
+    tenant = await make_tenant()
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/hooks", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    async with private_queue(services) as (pool, queue_name):
+        fan_out_job = job_function("deliver_order_event")
+        for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+            payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+            assert await fan_out_job({"redis": pool}, str(tenant.id), str(row["id"]), payload) == "done"
+        await outbox.relay_once(pool)
+        # Redis is emptied (a restart without persistence) before any worker sent a delivery.
+        await pool.delete(queue_name)
+        async with owner_connection(services) as owner:
+            await owner.execute(
+                "UPDATE outbox SET dispatched_at = now() - $1::interval "
+                "WHERE tenant_id = $2 AND dispatched_at IS NOT NULL",
+                outbox.LEASE + timedelta(minutes=1),
+                tenant.id,
+            )
+        await outbox.relay_once(pool)
+        worker = build_worker(services, burst=True, start_relay=False, manage_pool=False, queue_name=queue_name)
+        worker.ctx["webhook_transport"] = httpx.MockTransport(seller)
+        try:
+            await worker.async_run()
+        finally:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Call to deprecated close", category=DeprecationWarning)
+                await worker.close()
+    deliveries = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
+    ).json()
+    assert len(deliveries) == 2
+    assert all(d["delivered_at"] is not None for d in deliveries), deliveries
+    assert len(received) == 2
+
+
+async def test_a_receiver_can_deduplicate_by_event_id(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Delivery is at-least-once: a retry carries the same ids, so a receiver can tell a repeat from
+    a new event whose body happens to read the same (two status changes with the same from and to)."""
+    await client.post(
+        "/v1/webhook-endpoints",
+        json={"url": "https://seller.example/hooks", "secret": SECRET},
+        headers=tenant.headers(),
+    )
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    events = await _pending_outbox(tenant.id, "deliver_order_event")
+    for row in events:
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    received: list[httpx.Request] = []
+    answers = iter([500, 204, 204])
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(next(answers))
+
+    async with tenant_tx(tenant.id):
+        deliveries = await fetch(
+            "SELECT id FROM webhook_deliveries WHERE tenant_id = {} ORDER BY created_at, id", tenant.id
+        )
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert (await _send(ctx, tenant.id, str(deliveries[0]["id"]))).startswith("retry")
+    assert await _send(ctx, tenant.id, str(deliveries[0]["id"])) == "delivered"
+    assert await _send(ctx, tenant.id, str(deliveries[1]["id"])) == "delivered"
+    first, retried, other = received
+    assert first.content == retried.content
+    assert first.headers["Hub-Delivery-Id"] == retried.headers["Hub-Delivery-Id"] == str(deliveries[0]["id"])
+    assert other.headers["Hub-Delivery-Id"] == str(deliveries[1]["id"])
+    event_ids = {json.loads(r.content)["id"] for r in (first, other)}
+    assert event_ids == {str(row["id"]) for row in events}, "the body (signed) names the event"
+
+
+async def test_a_seller_replays_a_delivery_through_the_api(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """A delivery given up after MAX_ATTEMPTS (or one delivered) is sent again on the seller's word."""
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/hooks", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    delivery = (await client.get(listing, headers=tenant.headers())).json()[0]
+    answers: list[int] = [500] * MAX_ATTEMPTS + [204]
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(answers.pop(0))
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    results = [await _send(ctx, tenant.id, delivery["id"]) for _ in range(MAX_ATTEMPTS)]
+    assert results[-1] == "gave up: HTTP 500"
+    assert await _send(ctx, tenant.id, delivery["id"]) == "already done"
+
+    replay = f"{listing}/{delivery['id']}/replay"
+    assert (await client.post(replay, headers=other_tenant.headers())).status_code == 404
+    assert (await client.post(replay, headers=tenant.headers(Role.CLERK))).status_code == 403
+    accepted = await client.post(replay, headers=tenant.headers())
+    assert accepted.status_code == 202, accepted.text
+    assert await _send(ctx, tenant.id, delivery["id"]) == "delivered"
+    assert received[-1].content == received[0].content
+    after = next(d for d in (await client.get(listing, headers=tenant.headers())).json() if d["id"] == delivery["id"])
+    assert after["delivered_at"] is not None
+    missing = f"{listing}/{uuid.uuid4()}/replay"
+    assert (await client.post(missing, headers=tenant.headers())).status_code == 404

@@ -28,6 +28,7 @@ from litestar.routes import HTTPRoute
 
 from hub.app import create_app
 from hub.core.bootstrap import Services
+from hub.core.database import fetch, tenant_tx
 from hub.core.ids import new_id
 from hub.core.settings import APP_DB_ROLE, Settings
 from hub.core.system import SystemPath
@@ -183,7 +184,27 @@ async def seed_webhook_endpoint(client: httpx.AsyncClient, tenant: TenantHandle)
         headers=tenant.headers(),
     )
     assert created.status_code == 201, created.text
-    return Seeded({"endpoint_id": created.json()["id"]})
+    endpoint_id = created.json()["id"]
+    delivery_id = new_id()
+    async with tenant_tx(tenant.id):
+        await fetch(
+            "INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event, body, delivered_at) "
+            "VALUES ({}, {}, {}, 'order.created', '{{}}'::bytea, now())",
+            tenant.id,
+            delivery_id,
+            uuid.UUID(endpoint_id),
+        )
+
+    async def intact() -> None:
+        async with tenant_tx(tenant.id):
+            rows = await fetch(
+                "SELECT delivered_at IS NOT NULL AS delivered FROM webhook_deliveries WHERE tenant_id = {} AND id = {}",
+                tenant.id,
+                delivery_id,
+            )
+        assert rows[0]["delivered"], "tenant B replayed tenant A's delivery"
+
+    return Seeded({"endpoint_id": endpoint_id, "delivery_id": str(delivery_id)}, intact)
 
 
 async def seed_customer(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
