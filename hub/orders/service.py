@@ -582,7 +582,10 @@ def _money(amount: Any, currency: str) -> MoneyWire:
     return MoneyWire(amount=format(value.quantize(quantum(currency)), "f"), currency=currency)
 
 
-def _line_read(line: dict[str, Any], currency: str) -> LineRead:
+def _line_read(line: dict[str, Any], currency: str, *, awaiting_stock: bool) -> LineRead:
+    """``awaiting_stock``: the order still waits for its goods (an open status). Only then, and only
+    for a catalog line, is what the line does not hold back-ordered: a free line is not kept in stock,
+    and a cancelled order's released lines wait for nothing."""
     return LineRead(
         line_no=line["line_no"],
         sku=line["sku"],
@@ -600,7 +603,9 @@ def _line_read(line: dict[str, Any], currency: str) -> LineRead:
         discount=_money(line["discount"], currency),
         line_total=_money(line["line_total"], currency),
         reserved_quantity=line["reserved_qty"],
-        backordered_quantity=line["quantity"] - line["reserved_qty"],
+        backordered_quantity=line["quantity"] - line["reserved_qty"]
+        if awaiting_stock and line["product_id"] is not None
+        else 0,
     )
 
 
@@ -634,7 +639,7 @@ def order_read(order: dict[str, Any], lines: list[dict[str, Any]]) -> OrderRead:
         customization=order["customization"],
         special_terms=order["special_terms"],
         discounts=_decoded(order["discounts"]),
-        lines=[_line_read(line, currency) for line in lines],
+        lines=[_line_read(line, currency, awaiting_stock=order["status"] in OPEN_STATUSES) for line in lines],
         totals=OrderTotals(
             subtotal=_money(order["subtotal"], currency),
             discount_total=_money(order["discount_total"], currency),

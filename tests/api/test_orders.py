@@ -156,6 +156,34 @@ async def test_numbers_have_no_gaps_after_a_rejected_intake(client: httpx.AsyncC
     assert third.json()["number"] == "SO-000002"
 
 
+async def test_only_catalog_lines_of_an_open_order_are_back_ordered(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A free line is not kept in stock and a cancelled order waits for nothing: neither is
+    back-ordered (the console showed '+N back-ordered' on every phone order's free line)."""
+    await _catalog(client, tenant, on_hand=1)
+    free = {
+        "name": "Gift wrap",
+        "hs_code": "482390",
+        "origin_country": "CN",
+        "weight_kg": "0.05",
+        "quantity": 3,
+        "unit_price": {"amount": "2.50", "currency": "EUR"},
+    }
+    order = (
+        await client.post("/v1/orders", json=_order(lines=[*ORDER["lines"], free]), headers=tenant.headers())
+    ).json()
+    assert [(ln["reserved_quantity"], ln["backordered_quantity"]) for ln in order["lines"]] == [(1, 1), (0, 0)]
+    fetched = (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()
+    assert [ln["backordered_quantity"] for ln in fetched["lines"]] == [1, 0]
+    cancelled = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "x"}, headers=tenant.headers())
+    assert cancelled.status_code == 200, cancelled.text
+    assert [(ln["reserved_quantity"], ln["backordered_quantity"]) for ln in cancelled.json()["lines"]] == [
+        (0, 0),
+        (0, 0),
+    ]
+
+
 async def test_short_stock_backorders_with_eta_and_reserves_what_exists(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
