@@ -20,7 +20,11 @@ from tests.conftest import TenantHandle, run_outbox_jobs
 PARCELS = [{"weight_kg": "0.8", "length_cm": 30, "width_cm": 20, "height_cm": 5}]
 
 
-async def _setup(client: httpx.AsyncClient, tenant: TenantHandle) -> tuple[dict[str, Any], dict[str, Any], str]:
+async def _setup(
+    client: httpx.AsyncClient, tenant: TenantHandle, *, quoted: bool = False
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """An approved order, a sandbox carrier account and its webhook path; ``quoted``: with the
+    landed-cost quote that booking asks for."""
     await _catalog(client, tenant)
     assert (
         await client.patch("/v1/tenant/settings", json={"exporter": EXPORTER}, headers=tenant.headers())
@@ -40,7 +44,20 @@ async def _setup(client: httpx.AsyncClient, tenant: TenantHandle) -> tuple[dict[
         )
     ).json()
     path = "/webhooks/tracking/" + account["webhook_url"].split("/webhooks/tracking/", 1)[1]
+    if quoted:
+        quote = await client.post(
+            f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+        )
+        assert quote.status_code == 201, quote.text
     return order, account, path
+
+
+async def _book(
+    client: httpx.AsyncClient, tenant: TenantHandle, order: dict[str, Any], account: dict[str, Any]
+) -> dict[str, Any]:
+    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
+    shipment: dict[str, Any] = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    return shipment
 
 
 async def test_book_track_deliver(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -123,11 +140,7 @@ async def test_a_parcel_that_is_not_a_number_or_too_small_is_named_never_a_500(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     # msgspec reads "NaN" and "sNaN" as Decimals; comparing one raised InvalidOperation (a 500).
-    order, account, _ = await _setup(client, tenant)
-    quote = await client.post(
-        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
-    )
-    assert quote.status_code == 201, quote.text
+    order, account, _ = await _setup(client, tenant, quoted=True)
     for route in ("/v1/shipments/rates", "/v1/shipments"):
         for parcel, field in (
             ({"weight_kg": "NaN"}, "parcels[0].weight_kg"),
@@ -160,13 +173,8 @@ async def test_an_order_with_a_live_label_is_not_cancelled_behind_it(
 ) -> None:
     # The order becomes 'booked' only when the outbox job runs; until then it was still 'approved'
     # and a cancel went through, leaving a paid label on a cancelled order that nobody would void.
-    order, account, _ = await _setup(client, tenant)
-    quote = await client.post(
-        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
-    )
-    assert quote.status_code == 201, quote.text
-    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
-    shipment = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    order, account, _ = await _setup(client, tenant, quoted=True)
+    shipment = await _book(client, tenant, order, account)
     assert shipment["status"] == "booked"
     assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "approved"
     refused = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "buyer"}, headers=tenant.headers())
@@ -194,13 +202,8 @@ async def _booked(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """An order whose label is bought and whose status the outbox job has moved to 'booked'."""
-    order, account, _ = await _setup(client, tenant)
-    quote = await client.post(
-        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
-    )
-    assert quote.status_code == 201, quote.text
-    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
-    shipment = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    order, account, _ = await _setup(client, tenant, quoted=True)
+    shipment = await _book(client, tenant, order, account)
     assert shipment["status"] == "booked"
     await run_outbox_jobs(tenant.id)
     assert (await client.get(f"/v1/orders/{order['id']}", headers=tenant.headers())).json()["status"] == "booked"
@@ -264,13 +267,8 @@ async def test_a_label_voided_before_the_job_runs_does_not_book_the_order(
 ) -> None:
     # The job follows the shipment's 'booked' from the outbox; run after the void, it marked the
     # order booked with no live label left: nothing to void, and a booked order cannot be cancelled.
-    order, account, _ = await _setup(client, tenant)
-    quote = await client.post(
-        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
-    )
-    assert quote.status_code == 201, quote.text
-    booking = {"order_id": order["id"], "carrier_account_id": account["id"], "service": "standard", "parcels": PARCELS}
-    shipment = (await client.post("/v1/shipments", json=booking, headers=tenant.headers())).json()
+    order, account, _ = await _setup(client, tenant, quoted=True)
+    shipment = await _book(client, tenant, order, account)
     voided = await client.post(f"/v1/shipments/{shipment['id']}/cancel", headers=tenant.headers())
     assert voided.json()["status"] == "cancelled"
     await run_outbox_jobs(tenant.id)
