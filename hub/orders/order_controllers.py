@@ -278,6 +278,17 @@ class WebhookEndpointController(Controller):
         parsed = path_id(endpoint_id, "no such endpoint")
         return await webhooks.list_deliveries(principal_of(request).tenant_id, parsed)
 
+    @get("/{endpoint_id:str}/deliveries/{delivery_id:str}/attempts", operation_id="ListWebhookDeliveryAttempts")
+    async def attempts(
+        self, request: Request[Any, Any, Any], endpoint_id: FromPath[str], delivery_id: FromPath[str]
+    ) -> list[webhooks.AttemptRead]:
+        """Every attempt of one delivery, newest first (at most 200): status, error, an excerpt of the answer."""
+        return await webhooks.list_attempts(
+            principal_of(request).tenant_id,
+            path_id(endpoint_id, "no such endpoint"),
+            path_id(delivery_id, "no such delivery"),
+        )
+
     @post(
         "/{endpoint_id:str}/deliveries/{delivery_id:str}/replay",
         operation_id="ReplayWebhookDelivery",

@@ -4,7 +4,9 @@
 ``deliver_order_event`` job fans an event out into one delivery row per subscribed endpoint, each
 with an outbox row of its own, and ``deliver_webhook`` POSTs each with
 ``Hub-Signature: t=<unix>,v1=<hex hmac-sha256 of "t.body">``, retrying with exponential backoff
-(the outbox row is made due again) up to :data:`MAX_ATTEMPTS`. A delivery can be replayed by hand.
+(the outbox row is made due again) up to :data:`MAX_ATTEMPTS`. Each attempt is logged, append-only,
+in ``webhook_delivery_attempts`` (status, bounded error, the answer's first KiB) in the transaction that
+settles it. A delivery can be replayed by hand.
 
 Delivery is at-least-once and unordered. The body ``{"id", "type", "data"}`` names the event by
 ``id`` (a UUIDv7: sorting one order's events by it gives their order); the ``Hub-Delivery-Id`` header
@@ -13,8 +15,9 @@ names the delivery, the same on every retry and replay. Receivers de-duplicate b
 
 from __future__ import annotations
 
+import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -34,6 +37,9 @@ EVENTS: tuple[EventName, ...] = ("order.created", "order.status_changed")
 PURPOSE = "webhook-endpoint-secret"
 MAX_ATTEMPTS = 8
 SEND_JOB = "deliver_webhook"
+EXCERPT_BYTES = 1024
+"""How much of a receiver's answer an attempt keeps: enough to read its error, never a whole page."""
+ERROR_CHARS = 300
 
 
 class EndpointCreate(msgspec.Struct, kw_only=True):
@@ -58,6 +64,15 @@ class DeliveryRead(msgspec.Struct, kw_only=True):
     last_error: str | None
     delivered_at: datetime | None
     created_at: datetime
+
+
+class AttemptRead(msgspec.Struct, kw_only=True):
+    attempt: int
+    started_at: datetime
+    duration_ms: int
+    status: int | None
+    error: str | None
+    response_excerpt: str | None
 
 
 async def create_endpoint(tenant_id: uuid.UUID, data: EndpointCreate) -> EndpointRead:
@@ -103,6 +118,26 @@ async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[
     return [msgspec.convert(row, DeliveryRead) for row in rows]
 
 
+async def list_attempts(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> list[AttemptRead]:
+    """A delivery's attempts, newest first (at most 200), across replays."""
+    async with tenant_tx(tenant_id):
+        known = await fetch(
+            "SELECT 1 AS found FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} AND id = {}",
+            tenant_id,
+            endpoint_id,
+            delivery_id,
+        )
+        if not known:
+            raise NotFound("no such delivery")
+        rows = await fetch(
+            "SELECT attempt, started_at, duration_ms, status, error, response_excerpt FROM webhook_delivery_attempts "
+            "WHERE tenant_id = {} AND delivery_id = {} ORDER BY attempt DESC LIMIT 200",
+            tenant_id,
+            delivery_id,
+        )
+    return [msgspec.convert(row, AttemptRead) for row in rows]
+
+
 async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
     """Outbox job body: one delivery row per endpoint subscribed to the event, each sent by its own
     outbox row in this same transaction.
@@ -138,13 +173,64 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 3600))
 
 
+def _excerpt(head: bytes) -> str | None:
+    """The first :data:`EXCERPT_BYTES` of an answer as text PostgreSQL can store (no NUL)."""
+    if not head:
+        return None
+    return head[:EXCERPT_BYTES].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+async def _record_attempt(
+    tenant: uuid.UUID,
+    delivery_id: uuid.UUID,
+    *,
+    started_at: datetime,
+    duration_ms: int,
+    status: int | None,
+    error: str | None,
+    excerpt: str | None,
+) -> int:
+    """Record one attempt's outcome on the delivery and in its log (call inside ``tenant_tx``).
+
+    Returns the delivery's attempts since fan-out or the last replay. The UPDATE locks the delivery
+    row first, so two sends of one delivery settling at once number their attempts one after the other.
+    """
+    error = error[:ERROR_CHARS] if error is not None else None
+    counted = await fetch(
+        "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = {}, last_error = {}, "
+        "delivered_at = CASE WHEN {} THEN now() ELSE NULL END WHERE tenant_id = {} AND id = {} RETURNING attempts",
+        status,
+        error,
+        error is None,
+        tenant,
+        delivery_id,
+    )
+    await fetch(
+        "INSERT INTO webhook_delivery_attempts "
+        "(tenant_id, delivery_id, attempt, started_at, duration_ms, status, error, response_excerpt) "
+        "SELECT {}, {}, coalesce(max(attempt), 0) + 1, {}, {}, {}, {}, {} FROM webhook_delivery_attempts "
+        "WHERE tenant_id = {} AND delivery_id = {}",
+        tenant,
+        delivery_id,
+        started_at,
+        duration_ms,
+        status,
+        error,
+        excerpt,
+        tenant,
+        delivery_id,
+    )
+    return int(counted[0]["attempts"])
+
+
 async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
     """POST one delivery (an outbox job); a failure makes the row due again after :func:`backoff`.
 
     Not wrapped in :func:`hub.core.outbox.outbox_job` (that holds a transaction open around an HTTP
-    call): the row is checked first and settled after. The retry schedule lives in the outbox row,
-    not in Redis, so a Redis restart mid-backoff loses no retry. Sending twice (a re-dispatch while
-    the first send was in flight) is at-least-once delivery; receivers de-duplicate.
+    call): the row is checked first and settled after, in the transaction that logs the attempt. The
+    retry schedule lives in the outbox row, not in Redis, so a Redis restart mid-backoff loses no
+    retry. Sending twice (a re-dispatch while the first send was in flight) is at-least-once
+    delivery; receivers de-duplicate.
     """
     tenant = uuid.UUID(tenant_id)
     row_id = uuid.UUID(outbox_id)
@@ -153,7 +239,7 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
         return "already done"
     async with tenant_tx(tenant):
         rows = await fetch(
-            "SELECT d.body, d.delivered_at, d.attempts, e.url, e.secret_encrypted FROM webhook_deliveries d "
+            "SELECT d.body, d.delivered_at, e.url, e.secret_encrypted FROM webhook_deliveries d "
             "JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id "
             "WHERE d.tenant_id = {} AND d.id = {}",
             tenant,
@@ -167,12 +253,17 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
     secret = decrypt(row["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
     status: int | None = None
     error: str | None = None
+    head = b""
+    started_at = datetime.now(UTC)
+    clock = time.monotonic()
     try:
         # The transport is injectable so tests can stand in for the seller's server (the true edge);
         # the real one connects to public addresses only, whatever the name resolves to by now.
         transport = ctx.get("webhook_transport") or public_transport()
-        async with httpx.AsyncClient(timeout=5, transport=transport) as http:
-            response = await http.post(
+        async with (
+            httpx.AsyncClient(timeout=5, transport=transport) as http,
+            http.stream(
+                "POST",
                 row["url"],
                 content=body,
                 headers={
@@ -180,30 +271,39 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
                     "Hub-Signature": sign_hub(secret, body),
                     # The same on every retry and replay of this event to this endpoint.
                     "Hub-Delivery-Id": str(delivery_id),
+                    # The excerpt is read as sent; a compressed answer would be unreadable in the log.
+                    "Accept-Encoding": "identity",
                 },
-            )
-        status = response.status_code
+            ) as response,
+        ):
+            status = response.status_code
+            # Only the head of the answer is read: the log keeps an excerpt, and a receiver that
+            # answers with megabytes costs the worker no more than that.
+            async for chunk in response.aiter_bytes():
+                head += chunk
+                if len(head) >= EXCERPT_BYTES:
+                    break
         if not 200 <= status < 300:
             error = f"HTTP {status}"
     except httpx.HTTPError as exc:
         error = type(exc).__name__
         if isinstance(exc.__cause__, PrivateAddress):
             error += f": {exc}"
+    duration_ms = round((time.monotonic() - clock) * 1000)
     async with tenant_tx(tenant):
-        await fetch(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = {}, last_error = {}, "
-            "delivered_at = CASE WHEN {} THEN now() ELSE NULL END WHERE tenant_id = {} AND id = {}",
-            status,
-            error,
-            error is None,
+        attempts = await _record_attempt(
             tenant,
             delivery_id,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            status=status,
+            error=error,
+            excerpt=_excerpt(head),
         )
-    attempts = row["attempts"] + 1
-    if error is not None and attempts < MAX_ATTEMPTS:
-        await outbox.reschedule(tenant, row_id, backoff(attempts), error=error)
-        return f"retry: {error}"
-    await outbox.mark_done(tenant, row_id, error=error)
+        if error is not None and attempts < MAX_ATTEMPTS:
+            await outbox.reschedule(tenant, row_id, backoff(attempts), error=error)
+            return f"retry: {error}"
+        await outbox.mark_done(tenant, row_id, error=error)
     return "delivered" if error is None else f"gave up: {error}"
 
 

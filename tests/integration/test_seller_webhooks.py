@@ -9,6 +9,7 @@ import warnings
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -23,6 +24,7 @@ from tenants.roles import Role
 from tests.api.test_orders import _catalog, _order
 from tests.conftest import TenantHandle, make_tenant
 from tests.integration.test_outbox_and_worker import RecordingQueue, job_function, owner_connection, private_queue
+from tests.integration.test_tenancy import execute_as
 
 SECRET = "whsec_0123456789abcdef"
 
@@ -362,3 +364,106 @@ async def test_a_seller_replays_a_delivery_through_the_api(
     assert after["delivered_at"] is not None
     missing = f"{listing}/{uuid.uuid4()}/replay"
     assert (await client.post(missing, headers=tenant.headers())).status_code == 404
+
+
+# --- every attempt logged ----------------------------------------------------------------------------
+
+
+async def _fanned_out_delivery(client: httpx.AsyncClient, tenant: TenantHandle) -> tuple[str, str]:
+    """An endpoint and one of its deliveries (order.created fanned out), as (endpoint id, delivery id)."""
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/hooks", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    deliveries = (await client.get(listing, headers=tenant.headers())).json()
+    return endpoint["id"], next(d["id"] for d in deliveries if d["event"] == "order.created")
+
+
+async def test_every_attempt_is_logged_with_a_bounded_excerpt(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """The delivery row keeps the last outcome only; the attempts log keeps each one, append-only."""
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+    answers = [
+        httpx.Response(503, content=b"down for maintenance\x00" + b"x" * 5000),
+        httpx.Response(500, content="服务器错误".encode()),
+        httpx.Response(204),
+    ]
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert (await _send(ctx, tenant.id, delivery_id)).startswith("retry")
+    assert (await _send(ctx, tenant.id, delivery_id)).startswith("retry")
+    assert await _send(ctx, tenant.id, delivery_id) == "delivered"
+
+    url = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts"
+    listed = await client.get(url, headers=tenant.headers())
+    assert listed.status_code == 200, listed.text
+    newest, second, first = listed.json()
+    assert [a["attempt"] for a in (first, second, newest)] == [1, 2, 3]
+    assert (first["status"], first["error"]) == (503, "HTTP 503")
+    assert first["response_excerpt"].startswith("down for maintenance")
+    assert len(first["response_excerpt"].encode()) <= 1024 * 3  # 1 KiB of the body, as text
+    assert len(first["response_excerpt"]) <= 1024
+    assert "\x00" not in first["response_excerpt"]
+    assert (second["status"], second["response_excerpt"]) == (500, "服务器错误")
+    assert (newest["status"], newest["error"], newest["response_excerpt"]) == (204, None, None)
+    assert all(a["duration_ms"] >= 0 and a["started_at"] for a in (first, second, newest))
+    assert first["started_at"] <= second["started_at"] <= newest["started_at"]
+
+    assert (await client.get(url, headers=other_tenant.headers())).status_code == 404
+    assert (await client.get(url, headers=tenant.headers(Role.CLERK))).status_code == 403
+    unknown = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{uuid.uuid4()}/attempts"
+    assert (await client.get(unknown, headers=tenant.headers())).status_code == 404
+    other_endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints", json={"url": "https://b.example/h", "secret": SECRET}, headers=tenant.headers()
+        )
+    ).json()
+    crossed = f"/v1/webhook-endpoints/{other_endpoint['id']}/deliveries/{delivery_id}/attempts"
+    assert (await client.get(crossed, headers=tenant.headers())).status_code == 404
+
+
+async def test_a_connection_failure_is_logged_without_a_status(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    assert await _send({"webhook_transport": httpx.MockTransport(unreachable)}, tenant.id, delivery_id) == (
+        "retry: ConnectTimeout"
+    )
+    url = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts"
+    (attempt,) = (await client.get(url, headers=tenant.headers())).json()
+    assert attempt["status"] is None
+    assert attempt["error"] == "ConnectTimeout"
+    assert attempt["response_excerpt"] is None
+
+
+async def test_the_attempts_log_is_append_only(
+    client: httpx.AsyncClient, tenant: TenantHandle, services: Services
+) -> None:
+    """The application role may add attempts and read them, never rewrite or remove one."""
+    _, delivery_id = await _fanned_out_delivery(client, tenant)
+    await _send({"webhook_transport": httpx.MockTransport(lambda r: httpx.Response(500))}, tenant.id, delivery_id)
+    connection = await asyncpg.connect(services.app_database_url)
+    try:
+        for statement in (
+            "UPDATE webhook_delivery_attempts SET status = 200 WHERE tenant_id = $1",
+            "DELETE FROM webhook_delivery_attempts WHERE tenant_id = $1",
+        ):
+            with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+                await execute_as(connection, tenant.id, statement, tenant.id)
+    finally:
+        await connection.close()
