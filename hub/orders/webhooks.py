@@ -4,9 +4,9 @@
 ``deliver_order_event`` job fans an event out into one delivery row per subscribed endpoint, each
 with an outbox row of its own, and ``deliver_webhook`` POSTs each with
 ``Hub-Signature: t=<unix>,v1=<hex hmac-sha256 of "t.body">``, retrying with exponential backoff
-(the outbox row is made due again) up to :data:`MAX_ATTEMPTS`. Each attempt is logged, append-only,
-in ``webhook_delivery_attempts`` (status, bounded error, the answer's first KiB) in the transaction that
-settles it. A delivery can be replayed by hand.
+and jitter for about a day (the outbox row is made due again; see :data:`MAX_ATTEMPTS`). Each attempt
+is logged, append-only, in ``webhook_delivery_attempts`` (status, bounded error, the answer's first
+KiB) in the transaction that settles it. A delivery can be replayed by hand.
 
 Delivery is at-least-once and unordered. The body ``{"id", "type", "data"}`` names the event by
 ``id`` (a UUIDv7: sorting one order's events by it gives their order); the ``Hub-Delivery-Id`` header
@@ -15,9 +15,11 @@ names the delivery, the same on every retry and replay. Receivers de-duplicate b
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -35,8 +37,21 @@ from hub.core.settings import get_settings
 EventName = Literal["order.created", "order.status_changed"]
 EVENTS: tuple[EventName, ...] = ("order.created", "order.status_changed")
 PURPOSE = "webhook-endpoint-secret"
-MAX_ATTEMPTS = 8
 SEND_JOB = "deliver_webhook"
+
+# The retry schedule. A wait doubles from RETRY_BASE and stops growing at RETRY_CAP: 30 s, 1, 2, 4, 8,
+# 16, 32 min, then an hour 23 times, 30 waits of 86,610 s in all (24 h 3.5 min), so MAX_ATTEMPTS = 31
+# sends. Eight attempts over about four minutes gave up on a seller whose server was down for five;
+# peers retry for hours to days (Stripe, live mode: exponential backoff for up to three days), and a
+# day covers a seller's outage, a deploy gone wrong overnight, a certificate expired on a weekend
+# morning, while the hourly cap keeps a recovered seller from waiting long. Each wait is spread by up
+# to JITTER either way, so the deliveries that failed together do not all come back at once. A 429 or
+# 503 with Retry-After is waited out, but never sooner than the backoff nor later than RETRY_CAP.
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 31
+JITTER = 0.1
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 EXCERPT_BYTES = 1024
 """How much of a receiver's answer an attempt keeps: enough to read its error, never a whole page."""
 ERROR_CHARS = 300
@@ -168,9 +183,41 @@ async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, 
         await outbox.enqueue(tenant_id, SEND_JOB, {"delivery_id": str(delivery_id)})
 
 
-def backoff(attempts: int) -> timedelta:
-    """The wait before attempt ``attempts + 1``: 2, 4, 8 ... seconds, at most an hour."""
-    return timedelta(seconds=min(2**attempts, 3600))
+def nominal_backoff(attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed sends, before jitter: :data:`RETRY_BASE` doubling, capped."""
+    doublings = min(max(attempts, 1) - 1, 20)  # 2**20 * 30 s is far past the cap already
+    return min(RETRY_BASE * (1 << doublings), RETRY_CAP)
+
+
+def backoff(attempts: int, *, spread: float | None = None) -> timedelta:
+    """:func:`nominal_backoff` spread by ``spread`` (a fraction, random within :data:`JITTER` unless given)."""
+    if spread is None:
+        spread = random.uniform(-JITTER, JITTER)  # spreading load, not a secret
+    return min(nominal_backoff(attempts) * (1 + spread), RETRY_CAP)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A ``Retry-After`` header as a wait from ``now``: delay-seconds or an HTTP-date; None if unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return timedelta(seconds=int(value)) if len(value) <= 9 else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when - now, timedelta(0))
+
+
+def retry_delay(attempts: int, retry_after: timedelta | None, *, spread: float | None = None) -> timedelta:
+    """The wait before the next send: the backoff, or the receiver's Retry-After within [backoff, cap]."""
+    normal = backoff(attempts, spread=spread)
+    if retry_after is None:
+        return normal
+    return max(normal, min(retry_after, RETRY_CAP))
 
 
 def _excerpt(head: bytes) -> str | None:
@@ -224,7 +271,7 @@ async def _record_attempt(
 
 
 async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
-    """POST one delivery (an outbox job); a failure makes the row due again after :func:`backoff`.
+    """POST one delivery (an outbox job); a failure makes the row due again after :func:`retry_delay`.
 
     Not wrapped in :func:`hub.core.outbox.outbox_job` (that holds a transaction open around an HTTP
     call): the row is checked first and settled after, in the transaction that logs the attempt. The
@@ -254,6 +301,7 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
     status: int | None = None
     error: str | None = None
     head = b""
+    retry_after: timedelta | None = None
     started_at = datetime.now(UTC)
     clock = time.monotonic()
     try:
@@ -277,6 +325,8 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
             ) as response,
         ):
             status = response.status_code
+            if status in RETRY_AFTER_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
             # Only the head of the answer is read: the log keeps an excerpt, and a receiver that
             # answers with megabytes costs the worker no more than that.
             async for chunk in response.aiter_bytes():
@@ -301,7 +351,7 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
             excerpt=_excerpt(head),
         )
         if error is not None and attempts < MAX_ATTEMPTS:
-            await outbox.reschedule(tenant, row_id, backoff(attempts), error=error)
+            await outbox.reschedule(tenant, row_id, retry_delay(attempts, retry_after), error=error)
             return f"retry: {error}"
         await outbox.mark_done(tenant, row_id, error=error)
     return "delivered" if error is None else f"gave up: {error}"

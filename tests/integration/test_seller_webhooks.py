@@ -6,7 +6,8 @@ import asyncio
 import json
 import uuid
 import warnings
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import asyncpg
@@ -467,3 +468,59 @@ async def test_the_attempts_log_is_append_only(
                 await execute_as(connection, tenant.id, statement, tenant.id)
     finally:
         await connection.close()
+
+
+# --- the retry schedule and Retry-After -------------------------------------------------------------
+
+
+async def _due_in(tenant_id: uuid.UUID, delivery_id: str) -> timedelta:
+    async with tenant_tx(tenant_id):
+        (row,) = await fetch(
+            "SELECT available_at - now() AS due_in FROM outbox WHERE tenant_id = {} AND job = 'deliver_webhook' "
+            "AND payload->>'delivery_id' = {} AND completed_at IS NULL",
+            tenant_id,
+            delivery_id,
+        )
+    due_in: timedelta = row["due_in"]
+    return due_in
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "low", "high"),
+    [
+        (503, "1800", timedelta(seconds=1795), timedelta(seconds=1800)),
+        (429, "1200", timedelta(seconds=1195), timedelta(seconds=1200)),
+        (429, "in-a-bit", timedelta(seconds=26), timedelta(seconds=33)),  # unreadable: the backoff
+        (503, "2", timedelta(seconds=26), timedelta(seconds=33)),  # never sooner than the backoff
+        (503, "86400", timedelta(seconds=3595), timedelta(seconds=3600)),  # never later than an hour
+        (500, "1800", timedelta(seconds=26), timedelta(seconds=33)),  # only 429 and 503 say when
+    ],
+)
+async def test_retry_after_sets_the_next_attempt(
+    client: httpx.AsyncClient,
+    tenant: TenantHandle,
+    status: int,
+    retry_after: str,
+    low: timedelta,
+    high: timedelta,
+) -> None:
+    _, delivery_id = await _fanned_out_delivery(client, tenant)
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers={"Retry-After": retry_after})
+
+    assert await _send({"webhook_transport": httpx.MockTransport(busy)}, tenant.id, delivery_id) == (
+        f"retry: HTTP {status}"
+    )
+    assert low <= await _due_in(tenant.id, delivery_id) <= high
+
+
+async def test_retry_after_as_an_http_date(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    _, delivery_id = await _fanned_out_delivery(client, tenant)
+    when = format_datetime(datetime.now(UTC) + timedelta(minutes=40), usegmt=True)
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": when})
+
+    assert (await _send({"webhook_transport": httpx.MockTransport(busy)}, tenant.id, delivery_id)).startswith("retry")
+    assert timedelta(minutes=38) <= await _due_in(tenant.id, delivery_id) <= timedelta(minutes=40)
