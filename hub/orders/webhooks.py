@@ -30,7 +30,7 @@ from hub.core import outbox
 from hub.core.crypto import decrypt, encrypt
 from hub.core.database import fetch, tenant_tx
 from hub.core.egress import PrivateAddress, public_transport, refuse_private_url
-from hub.core.errors import NotFound
+from hub.core.errors import Conflict, NotFound
 from hub.core.ids import new_id
 from hub.core.settings import get_settings
 
@@ -55,6 +55,7 @@ RETRY_AFTER_STATUSES = frozenset({429, 503})
 EXCERPT_BYTES = 1024
 """How much of a receiver's answer an attempt keeps: enough to read its error, never a whole page."""
 ERROR_CHARS = 300
+DELETED = "not sent: the endpoint is deleted"
 
 
 class EndpointCreate(msgspec.Struct, kw_only=True):
@@ -115,6 +116,23 @@ async def list_endpoints(tenant_id: uuid.UUID) -> list[EndpointRead]:
             tenant_id,
         )
     return [msgspec.convert(row, EndpointRead) for row in rows]
+
+
+async def delete_endpoint(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
+    """Stop sending to an endpoint, now and for every send still pending (retries included).
+
+    A soft delete: the row stays, disabled, so its deliveries and their attempts remain readable.
+    Deleting it again changes nothing (the first deletion's time is kept).
+    """
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()) "
+            "WHERE tenant_id = {} AND id = {} RETURNING id",
+            tenant_id,
+            endpoint_id,
+        )
+    if not rows:
+        raise NotFound("no such webhook endpoint")
 
 
 async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[DeliveryRead]:
@@ -286,7 +304,7 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
         return "already done"
     async with tenant_tx(tenant):
         rows = await fetch(
-            "SELECT d.body, d.delivered_at, e.url, e.secret_encrypted FROM webhook_deliveries d "
+            "SELECT d.body, d.delivered_at, e.url, e.secret_encrypted, e.disabled_at FROM webhook_deliveries d "
             "JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id "
             "WHERE d.tenant_id = {} AND d.id = {}",
             tenant,
@@ -296,6 +314,20 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
         await outbox.mark_done(tenant, row_id)
         return "nothing to do"
     row = rows[0]
+    if row["disabled_at"] is not None:
+        # Deleted since fan-out (or since the last retry): nothing is sent, and the log says why.
+        async with tenant_tx(tenant):
+            await _record_attempt(
+                tenant,
+                delivery_id,
+                started_at=datetime.now(UTC),
+                duration_ms=0,
+                status=None,
+                error=DELETED,
+                excerpt=None,
+            )
+            await outbox.mark_done(tenant, row_id, error=DELETED)
+        return "skipped: the endpoint is deleted"
     body = bytes(row["body"])
     secret = decrypt(row["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
     status: int | None = None
@@ -360,9 +392,24 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
 async def replay(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
     """Send a delivery again, delivered or given up, with a fresh budget of attempts.
 
-    The send is an outbox row written with the reset, so a replay accepted is a replay sent.
+    The send is an outbox row written with the reset, so a replay accepted is a replay sent. A
+    deleted endpoint's deliveries are kept to read, not sent: replaying one is a conflict.
     """
     async with tenant_tx(tenant_id):
+        endpoints = await fetch(
+            "SELECT disabled_at FROM webhook_endpoints WHERE tenant_id = {} AND id = {} FOR SHARE",
+            tenant_id,
+            endpoint_id,
+        )
+        if endpoints and endpoints[0]["disabled_at"] is not None:
+            found = await fetch(
+                "SELECT 1 AS found FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} AND id = {}",
+                tenant_id,
+                endpoint_id,
+                delivery_id,
+            )
+            if found:
+                raise Conflict("the webhook endpoint is deleted: its deliveries are kept to read, not sent")
         rows = await fetch(
             "UPDATE webhook_deliveries SET delivered_at = NULL, attempts = 0 "
             "WHERE tenant_id = {} AND endpoint_id = {} AND id = {} RETURNING id",

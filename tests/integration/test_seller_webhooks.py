@@ -524,3 +524,75 @@ async def test_retry_after_as_an_http_date(client: httpx.AsyncClient, tenant: Te
 
     assert (await _send({"webhook_transport": httpx.MockTransport(busy)}, tenant.id, delivery_id)).startswith("retry")
     assert timedelta(minutes=38) <= await _due_in(tenant.id, delivery_id) <= timedelta(minutes=40)
+
+
+# --- deleting an endpoint ------------------------------------------------------------------------------
+
+
+async def test_a_deleted_endpoint_is_sent_nothing_more_and_its_log_stays_readable(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """Deleting an endpoint between fan-out and send: the send is skipped, and an attempt says why."""
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+    endpoint_url = f"/v1/webhook-endpoints/{endpoint_id}"
+    assert (await client.delete(endpoint_url, headers=other_tenant.headers())).status_code == 404
+    assert (await client.delete(endpoint_url, headers=tenant.headers(Role.CLERK))).status_code == 403
+    deleted = await client.delete(endpoint_url, headers=tenant.headers())
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.delete(endpoint_url, headers=tenant.headers())).status_code == 204  # again: still gone
+    unknown = await client.delete(f"/v1/webhook-endpoints/{uuid.uuid4()}", headers=tenant.headers())
+    assert unknown.status_code == 404
+    assert (await client.get("/v1/webhook-endpoints", headers=tenant.headers())).json() == []
+
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert await _send(ctx, tenant.id, delivery_id) == "skipped: the endpoint is deleted"
+    assert received == []
+    assert await _pending_outbox(tenant.id, "deliver_webhook") != []  # the other delivery, not this one
+    assert await _send(ctx, tenant.id, delivery_id) == "already done"
+
+    deliveries = (await client.get(f"{endpoint_url}/deliveries", headers=tenant.headers())).json()
+    skipped = next(d for d in deliveries if d["id"] == delivery_id)
+    assert skipped["delivered_at"] is None
+    attempts = f"{endpoint_url}/deliveries/{delivery_id}/attempts"
+    (attempt,) = (await client.get(attempts, headers=tenant.headers())).json()
+    assert attempt["status"] is None
+    assert attempt["error"] == "not sent: the endpoint is deleted"
+    assert attempt["duration_ms"] == 0
+
+    replay = await client.post(f"{endpoint_url}/deliveries/{delivery_id}/replay", headers=tenant.headers())
+    assert replay.status_code == 409, replay.text
+
+    # A new order fans out to no deleted endpoint.
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    assert len((await client.get(f"{endpoint_url}/deliveries", headers=tenant.headers())).json()) == len(deliveries)
+
+
+async def test_a_retry_due_after_the_endpoint_is_deleted_is_not_sent(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+    answers = [500, 204]
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(answers.pop(0))
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert await _send(ctx, tenant.id, delivery_id) == "retry: HTTP 500"
+    assert (await client.delete(f"/v1/webhook-endpoints/{endpoint_id}", headers=tenant.headers())).status_code == 204
+    assert await _send(ctx, tenant.id, delivery_id) == "skipped: the endpoint is deleted"
+    assert len(received) == 1
+    url = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts"
+    newest, first = (await client.get(url, headers=tenant.headers())).json()
+    assert (first["attempt"], first["status"]) == (1, 500)
+    assert (newest["attempt"], newest["error"]) == (2, "not sent: the endpoint is deleted")
