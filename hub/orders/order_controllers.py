@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -271,12 +271,28 @@ class WebhookEndpointController(Controller):
     async def index(self, request: Request[Any, Any, Any]) -> list[webhooks.EndpointRead]:
         return await webhooks.list_endpoints(principal_of(request).tenant_id)
 
+    @delete("/{endpoint_id:str}", operation_id="DeleteWebhookEndpoint")
+    async def remove(self, request: Request[Any, Any, Any], endpoint_id: FromPath[str]) -> None:
+        """Stop sending to the endpoint, pending retries included; its deliveries stay readable."""
+        await webhooks.delete_endpoint(principal_of(request).tenant_id, path_id(endpoint_id, "no such endpoint"))
+
     @get("/{endpoint_id:str}/deliveries", operation_id="ListWebhookDeliveries")
     async def deliveries(
         self, request: Request[Any, Any, Any], endpoint_id: FromPath[str]
     ) -> list[webhooks.DeliveryRead]:
         parsed = path_id(endpoint_id, "no such endpoint")
         return await webhooks.list_deliveries(principal_of(request).tenant_id, parsed)
+
+    @get("/{endpoint_id:str}/deliveries/{delivery_id:str}/attempts", operation_id="ListWebhookDeliveryAttempts")
+    async def attempts(
+        self, request: Request[Any, Any, Any], endpoint_id: FromPath[str], delivery_id: FromPath[str]
+    ) -> list[webhooks.AttemptRead]:
+        """Every attempt of one delivery, newest first (at most 200): status, error, an excerpt of the answer."""
+        return await webhooks.list_attempts(
+            principal_of(request).tenant_id,
+            path_id(endpoint_id, "no such endpoint"),
+            path_id(delivery_id, "no such delivery"),
+        )
 
     @post(
         "/{endpoint_id:str}/deliveries/{delivery_id:str}/replay",

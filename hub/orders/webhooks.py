@@ -4,7 +4,9 @@
 ``deliver_order_event`` job fans an event out into one delivery row per subscribed endpoint, each
 with an outbox row of its own, and ``deliver_webhook`` POSTs each with
 ``Hub-Signature: t=<unix>,v1=<hex hmac-sha256 of "t.body">``, retrying with exponential backoff
-(the outbox row is made due again) up to :data:`MAX_ATTEMPTS`. A delivery can be replayed by hand.
+and jitter for about a day (the outbox row is made due again; see :data:`MAX_ATTEMPTS`). Each attempt
+is logged, append-only, in ``webhook_delivery_attempts`` (status, bounded error, the answer's first
+KiB) in the transaction that settles it. A delivery can be replayed by hand.
 
 Delivery is at-least-once and unordered. The body ``{"id", "type", "data"}`` names the event by
 ``id`` (a UUIDv7: sorting one order's events by it gives their order); the ``Hub-Delivery-Id`` header
@@ -13,8 +15,11 @@ names the delivery, the same on every retry and replay. Receivers de-duplicate b
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -25,15 +30,32 @@ from hub.core import outbox
 from hub.core.crypto import decrypt, encrypt
 from hub.core.database import fetch, tenant_tx
 from hub.core.egress import PrivateAddress, public_transport, refuse_private_url
-from hub.core.errors import NotFound
+from hub.core.errors import Conflict, NotFound
 from hub.core.ids import new_id
 from hub.core.settings import get_settings
 
 EventName = Literal["order.created", "order.status_changed"]
 EVENTS: tuple[EventName, ...] = ("order.created", "order.status_changed")
 PURPOSE = "webhook-endpoint-secret"
-MAX_ATTEMPTS = 8
 SEND_JOB = "deliver_webhook"
+
+# The retry schedule. A wait doubles from RETRY_BASE and stops growing at RETRY_CAP: 30 s, 1, 2, 4, 8,
+# 16, 32 min, then an hour 23 times, 30 waits of 86,610 s in all (24 h 3.5 min), so MAX_ATTEMPTS = 31
+# sends. Eight attempts over about four minutes gave up on a seller whose server was down for five;
+# peers retry for hours to days (Stripe, live mode: exponential backoff for up to three days), and a
+# day covers a seller's outage, a deploy gone wrong overnight, a certificate expired on a weekend
+# morning, while the hourly cap keeps a recovered seller from waiting long. Each wait is spread by up
+# to JITTER either way, so the deliveries that failed together do not all come back at once. A 429 or
+# 503 with Retry-After is waited out, but never sooner than the backoff nor later than RETRY_CAP.
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 31
+JITTER = 0.1
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+EXCERPT_BYTES = 1024
+"""How much of a receiver's answer an attempt keeps: enough to read its error, never a whole page."""
+ERROR_CHARS = 300
+DELETED = "not sent: the endpoint is deleted"
 
 
 class EndpointCreate(msgspec.Struct, kw_only=True):
@@ -58,6 +80,15 @@ class DeliveryRead(msgspec.Struct, kw_only=True):
     last_error: str | None
     delivered_at: datetime | None
     created_at: datetime
+
+
+class AttemptRead(msgspec.Struct, kw_only=True):
+    attempt: int
+    started_at: datetime
+    duration_ms: int
+    status: int | None
+    error: str | None
+    response_excerpt: str | None
 
 
 async def create_endpoint(tenant_id: uuid.UUID, data: EndpointCreate) -> EndpointRead:
@@ -87,6 +118,23 @@ async def list_endpoints(tenant_id: uuid.UUID) -> list[EndpointRead]:
     return [msgspec.convert(row, EndpointRead) for row in rows]
 
 
+async def delete_endpoint(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
+    """Stop sending to an endpoint, now and for every send still pending (retries included).
+
+    A soft delete: the row stays, disabled, so its deliveries and their attempts remain readable.
+    Deleting it again changes nothing (the first deletion's time is kept).
+    """
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()) "
+            "WHERE tenant_id = {} AND id = {} RETURNING id",
+            tenant_id,
+            endpoint_id,
+        )
+    if not rows:
+        raise NotFound("no such webhook endpoint")
+
+
 async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[DeliveryRead]:
     async with tenant_tx(tenant_id):
         known = await fetch(
@@ -101,6 +149,26 @@ async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[
             endpoint_id,
         )
     return [msgspec.convert(row, DeliveryRead) for row in rows]
+
+
+async def list_attempts(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> list[AttemptRead]:
+    """A delivery's attempts, newest first (at most 200), across replays."""
+    async with tenant_tx(tenant_id):
+        known = await fetch(
+            "SELECT 1 AS found FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} AND id = {}",
+            tenant_id,
+            endpoint_id,
+            delivery_id,
+        )
+        if not known:
+            raise NotFound("no such delivery")
+        rows = await fetch(
+            "SELECT attempt, started_at, duration_ms, status, error, response_excerpt FROM webhook_delivery_attempts "
+            "WHERE tenant_id = {} AND delivery_id = {} ORDER BY attempt DESC LIMIT 200",
+            tenant_id,
+            delivery_id,
+        )
+    return [msgspec.convert(row, AttemptRead) for row in rows]
 
 
 async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
@@ -133,18 +201,101 @@ async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, 
         await outbox.enqueue(tenant_id, SEND_JOB, {"delivery_id": str(delivery_id)})
 
 
-def backoff(attempts: int) -> timedelta:
-    """The wait before attempt ``attempts + 1``: 2, 4, 8 ... seconds, at most an hour."""
-    return timedelta(seconds=min(2**attempts, 3600))
+def nominal_backoff(attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed sends, before jitter: :data:`RETRY_BASE` doubling, capped."""
+    doublings = min(max(attempts, 1) - 1, 20)  # 2**20 * 30 s is far past the cap already
+    return min(RETRY_BASE * (1 << doublings), RETRY_CAP)
+
+
+def backoff(attempts: int, *, spread: float | None = None) -> timedelta:
+    """:func:`nominal_backoff` spread by ``spread`` (a fraction, random within :data:`JITTER` unless given)."""
+    if spread is None:
+        spread = random.uniform(-JITTER, JITTER)  # spreading load, not a secret
+    return min(nominal_backoff(attempts) * (1 + spread), RETRY_CAP)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A ``Retry-After`` header as a wait from ``now``: delay-seconds or an HTTP-date; None if unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return timedelta(seconds=int(value)) if len(value) <= 9 else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when - now, timedelta(0))
+
+
+def retry_delay(attempts: int, retry_after: timedelta | None, *, spread: float | None = None) -> timedelta:
+    """The wait before the next send: the backoff, or the receiver's Retry-After within [backoff, cap]."""
+    normal = backoff(attempts, spread=spread)
+    if retry_after is None:
+        return normal
+    return max(normal, min(retry_after, RETRY_CAP))
+
+
+def _excerpt(head: bytes) -> str | None:
+    """The first :data:`EXCERPT_BYTES` of an answer as text PostgreSQL can store (no NUL)."""
+    if not head:
+        return None
+    return head[:EXCERPT_BYTES].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+async def _record_attempt(
+    tenant: uuid.UUID,
+    delivery_id: uuid.UUID,
+    *,
+    started_at: datetime,
+    duration_ms: int,
+    status: int | None,
+    error: str | None,
+    excerpt: str | None,
+) -> int:
+    """Record one attempt's outcome on the delivery and in its log (call inside ``tenant_tx``).
+
+    Returns the delivery's attempts since fan-out or the last replay. The UPDATE locks the delivery
+    row first, so two sends of one delivery settling at once number their attempts one after the other.
+    """
+    error = error[:ERROR_CHARS] if error is not None else None
+    counted = await fetch(
+        "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = {}, last_error = {}, "
+        "delivered_at = CASE WHEN {} THEN now() ELSE NULL END WHERE tenant_id = {} AND id = {} RETURNING attempts",
+        status,
+        error,
+        error is None,
+        tenant,
+        delivery_id,
+    )
+    await fetch(
+        "INSERT INTO webhook_delivery_attempts "
+        "(tenant_id, delivery_id, attempt, started_at, duration_ms, status, error, response_excerpt) "
+        "SELECT {}, {}, coalesce(max(attempt), 0) + 1, {}, {}, {}, {}, {} FROM webhook_delivery_attempts "
+        "WHERE tenant_id = {} AND delivery_id = {}",
+        tenant,
+        delivery_id,
+        started_at,
+        duration_ms,
+        status,
+        error,
+        excerpt,
+        tenant,
+        delivery_id,
+    )
+    return int(counted[0]["attempts"])
 
 
 async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
-    """POST one delivery (an outbox job); a failure makes the row due again after :func:`backoff`.
+    """POST one delivery (an outbox job); a failure makes the row due again after :func:`retry_delay`.
 
     Not wrapped in :func:`hub.core.outbox.outbox_job` (that holds a transaction open around an HTTP
-    call): the row is checked first and settled after. The retry schedule lives in the outbox row,
-    not in Redis, so a Redis restart mid-backoff loses no retry. Sending twice (a re-dispatch while
-    the first send was in flight) is at-least-once delivery; receivers de-duplicate.
+    call): the row is checked first and settled after, in the transaction that logs the attempt. The
+    retry schedule lives in the outbox row, not in Redis, so a Redis restart mid-backoff loses no
+    retry. Sending twice (a re-dispatch while the first send was in flight) is at-least-once
+    delivery; receivers de-duplicate.
     """
     tenant = uuid.UUID(tenant_id)
     row_id = uuid.UUID(outbox_id)
@@ -153,7 +304,7 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
         return "already done"
     async with tenant_tx(tenant):
         rows = await fetch(
-            "SELECT d.body, d.delivered_at, d.attempts, e.url, e.secret_encrypted FROM webhook_deliveries d "
+            "SELECT d.body, d.delivered_at, e.url, e.secret_encrypted, e.disabled_at FROM webhook_deliveries d "
             "JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id "
             "WHERE d.tenant_id = {} AND d.id = {}",
             tenant,
@@ -163,16 +314,36 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
         await outbox.mark_done(tenant, row_id)
         return "nothing to do"
     row = rows[0]
+    if row["disabled_at"] is not None:
+        # Deleted since fan-out (or since the last retry): nothing is sent, and the log says why.
+        async with tenant_tx(tenant):
+            await _record_attempt(
+                tenant,
+                delivery_id,
+                started_at=datetime.now(UTC),
+                duration_ms=0,
+                status=None,
+                error=DELETED,
+                excerpt=None,
+            )
+            await outbox.mark_done(tenant, row_id, error=DELETED)
+        return "skipped: the endpoint is deleted"
     body = bytes(row["body"])
     secret = decrypt(row["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
     status: int | None = None
     error: str | None = None
+    head = b""
+    retry_after: timedelta | None = None
+    started_at = datetime.now(UTC)
+    clock = time.monotonic()
     try:
         # The transport is injectable so tests can stand in for the seller's server (the true edge);
         # the real one connects to public addresses only, whatever the name resolves to by now.
         transport = ctx.get("webhook_transport") or public_transport()
-        async with httpx.AsyncClient(timeout=5, transport=transport) as http:
-            response = await http.post(
+        async with (
+            httpx.AsyncClient(timeout=5, transport=transport) as http,
+            http.stream(
+                "POST",
                 row["url"],
                 content=body,
                 headers={
@@ -180,39 +351,65 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
                     "Hub-Signature": sign_hub(secret, body),
                     # The same on every retry and replay of this event to this endpoint.
                     "Hub-Delivery-Id": str(delivery_id),
+                    # The excerpt is read as sent; a compressed answer would be unreadable in the log.
+                    "Accept-Encoding": "identity",
                 },
-            )
-        status = response.status_code
+            ) as response,
+        ):
+            status = response.status_code
+            if status in RETRY_AFTER_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+            # Only the head of the answer is read: the log keeps an excerpt, and a receiver that
+            # answers with megabytes costs the worker no more than that.
+            async for chunk in response.aiter_bytes():
+                head += chunk
+                if len(head) >= EXCERPT_BYTES:
+                    break
         if not 200 <= status < 300:
             error = f"HTTP {status}"
     except httpx.HTTPError as exc:
         error = type(exc).__name__
         if isinstance(exc.__cause__, PrivateAddress):
             error += f": {exc}"
+    duration_ms = round((time.monotonic() - clock) * 1000)
     async with tenant_tx(tenant):
-        await fetch(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = {}, last_error = {}, "
-            "delivered_at = CASE WHEN {} THEN now() ELSE NULL END WHERE tenant_id = {} AND id = {}",
-            status,
-            error,
-            error is None,
+        attempts = await _record_attempt(
             tenant,
             delivery_id,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            status=status,
+            error=error,
+            excerpt=_excerpt(head),
         )
-    attempts = row["attempts"] + 1
-    if error is not None and attempts < MAX_ATTEMPTS:
-        await outbox.reschedule(tenant, row_id, backoff(attempts), error=error)
-        return f"retry: {error}"
-    await outbox.mark_done(tenant, row_id, error=error)
+        if error is not None and attempts < MAX_ATTEMPTS:
+            await outbox.reschedule(tenant, row_id, retry_delay(attempts, retry_after), error=error)
+            return f"retry: {error}"
+        await outbox.mark_done(tenant, row_id, error=error)
     return "delivered" if error is None else f"gave up: {error}"
 
 
 async def replay(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
     """Send a delivery again, delivered or given up, with a fresh budget of attempts.
 
-    The send is an outbox row written with the reset, so a replay accepted is a replay sent.
+    The send is an outbox row written with the reset, so a replay accepted is a replay sent. A
+    deleted endpoint's deliveries are kept to read, not sent: replaying one is a conflict.
     """
     async with tenant_tx(tenant_id):
+        endpoints = await fetch(
+            "SELECT disabled_at FROM webhook_endpoints WHERE tenant_id = {} AND id = {} FOR SHARE",
+            tenant_id,
+            endpoint_id,
+        )
+        if endpoints and endpoints[0]["disabled_at"] is not None:
+            found = await fetch(
+                "SELECT 1 AS found FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} AND id = {}",
+                tenant_id,
+                endpoint_id,
+                delivery_id,
+            )
+            if found:
+                raise Conflict("the webhook endpoint is deleted: its deliveries are kept to read, not sent")
         rows = await fetch(
             "UPDATE webhook_deliveries SET delivered_at = NULL, attempts = 0 "
             "WHERE tenant_id = {} AND endpoint_id = {} AND id = {} RETURNING id",

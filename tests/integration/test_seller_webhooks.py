@@ -6,9 +6,11 @@ import asyncio
 import json
 import uuid
 import warnings
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -23,6 +25,7 @@ from tenants.roles import Role
 from tests.api.test_orders import _catalog, _order
 from tests.conftest import TenantHandle, make_tenant
 from tests.integration.test_outbox_and_worker import RecordingQueue, job_function, owner_connection, private_queue
+from tests.integration.test_tenancy import execute_as
 
 SECRET = "whsec_0123456789abcdef"
 
@@ -362,3 +365,234 @@ async def test_a_seller_replays_a_delivery_through_the_api(
     assert after["delivered_at"] is not None
     missing = f"{listing}/{uuid.uuid4()}/replay"
     assert (await client.post(missing, headers=tenant.headers())).status_code == 404
+
+
+# --- every attempt logged ----------------------------------------------------------------------------
+
+
+async def _fanned_out_delivery(client: httpx.AsyncClient, tenant: TenantHandle) -> tuple[str, str]:
+    """An endpoint and one of its deliveries (order.created fanned out), as (endpoint id, delivery id)."""
+    endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "https://seller.example/hooks", "secret": SECRET},
+            headers=tenant.headers(),
+        )
+    ).json()
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    deliveries = (await client.get(listing, headers=tenant.headers())).json()
+    return endpoint["id"], next(d["id"] for d in deliveries if d["event"] == "order.created")
+
+
+async def test_every_attempt_is_logged_with_a_bounded_excerpt(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """The delivery row keeps the last outcome only; the attempts log keeps each one, append-only."""
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+    answers = [
+        httpx.Response(503, content=b"down for maintenance\x00" + b"x" * 5000),
+        httpx.Response(500, content="服务器错误".encode()),
+        httpx.Response(204),
+    ]
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert (await _send(ctx, tenant.id, delivery_id)).startswith("retry")
+    assert (await _send(ctx, tenant.id, delivery_id)).startswith("retry")
+    assert await _send(ctx, tenant.id, delivery_id) == "delivered"
+
+    url = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts"
+    listed = await client.get(url, headers=tenant.headers())
+    assert listed.status_code == 200, listed.text
+    newest, second, first = listed.json()
+    assert [a["attempt"] for a in (first, second, newest)] == [1, 2, 3]
+    assert (first["status"], first["error"]) == (503, "HTTP 503")
+    assert first["response_excerpt"].startswith("down for maintenance")
+    assert len(first["response_excerpt"].encode()) <= 1024 * 3  # 1 KiB of the body, as text
+    assert len(first["response_excerpt"]) <= 1024
+    assert "\x00" not in first["response_excerpt"]
+    assert (second["status"], second["response_excerpt"]) == (500, "服务器错误")
+    assert (newest["status"], newest["error"], newest["response_excerpt"]) == (204, None, None)
+    assert all(a["duration_ms"] >= 0 and a["started_at"] for a in (first, second, newest))
+    assert first["started_at"] <= second["started_at"] <= newest["started_at"]
+
+    assert (await client.get(url, headers=other_tenant.headers())).status_code == 404
+    assert (await client.get(url, headers=tenant.headers(Role.CLERK))).status_code == 403
+    unknown = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{uuid.uuid4()}/attempts"
+    assert (await client.get(unknown, headers=tenant.headers())).status_code == 404
+    other_endpoint = (
+        await client.post(
+            "/v1/webhook-endpoints", json={"url": "https://b.example/h", "secret": SECRET}, headers=tenant.headers()
+        )
+    ).json()
+    crossed = f"/v1/webhook-endpoints/{other_endpoint['id']}/deliveries/{delivery_id}/attempts"
+    assert (await client.get(crossed, headers=tenant.headers())).status_code == 404
+
+
+async def test_a_connection_failure_is_logged_without_a_status(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    assert await _send({"webhook_transport": httpx.MockTransport(unreachable)}, tenant.id, delivery_id) == (
+        "retry: ConnectTimeout"
+    )
+    url = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts"
+    (attempt,) = (await client.get(url, headers=tenant.headers())).json()
+    assert attempt["status"] is None
+    assert attempt["error"] == "ConnectTimeout"
+    assert attempt["response_excerpt"] is None
+
+
+async def test_the_attempts_log_is_append_only(
+    client: httpx.AsyncClient, tenant: TenantHandle, services: Services
+) -> None:
+    """The application role may add attempts and read them, never rewrite or remove one."""
+    _, delivery_id = await _fanned_out_delivery(client, tenant)
+    await _send({"webhook_transport": httpx.MockTransport(lambda r: httpx.Response(500))}, tenant.id, delivery_id)
+    connection = await asyncpg.connect(services.app_database_url)
+    try:
+        for statement in (
+            "UPDATE webhook_delivery_attempts SET status = 200 WHERE tenant_id = $1",
+            "DELETE FROM webhook_delivery_attempts WHERE tenant_id = $1",
+        ):
+            with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+                await execute_as(connection, tenant.id, statement, tenant.id)
+    finally:
+        await connection.close()
+
+
+# --- the retry schedule and Retry-After -------------------------------------------------------------
+
+
+async def _due_in(tenant_id: uuid.UUID, delivery_id: str) -> timedelta:
+    async with tenant_tx(tenant_id):
+        (row,) = await fetch(
+            "SELECT available_at - now() AS due_in FROM outbox WHERE tenant_id = {} AND job = 'deliver_webhook' "
+            "AND payload->>'delivery_id' = {} AND completed_at IS NULL",
+            tenant_id,
+            delivery_id,
+        )
+    due_in: timedelta = row["due_in"]
+    return due_in
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "low", "high"),
+    [
+        (503, "1800", timedelta(seconds=1795), timedelta(seconds=1800)),
+        (429, "1200", timedelta(seconds=1195), timedelta(seconds=1200)),
+        (429, "in-a-bit", timedelta(seconds=26), timedelta(seconds=33)),  # unreadable: the backoff
+        (503, "2", timedelta(seconds=26), timedelta(seconds=33)),  # never sooner than the backoff
+        (503, "86400", timedelta(seconds=3595), timedelta(seconds=3600)),  # never later than an hour
+        (500, "1800", timedelta(seconds=26), timedelta(seconds=33)),  # only 429 and 503 say when
+    ],
+)
+async def test_retry_after_sets_the_next_attempt(
+    client: httpx.AsyncClient,
+    tenant: TenantHandle,
+    status: int,
+    retry_after: str,
+    low: timedelta,
+    high: timedelta,
+) -> None:
+    _, delivery_id = await _fanned_out_delivery(client, tenant)
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers={"Retry-After": retry_after})
+
+    assert await _send({"webhook_transport": httpx.MockTransport(busy)}, tenant.id, delivery_id) == (
+        f"retry: HTTP {status}"
+    )
+    assert low <= await _due_in(tenant.id, delivery_id) <= high
+
+
+async def test_retry_after_as_an_http_date(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    _, delivery_id = await _fanned_out_delivery(client, tenant)
+    when = format_datetime(datetime.now(UTC) + timedelta(minutes=40), usegmt=True)
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": when})
+
+    assert (await _send({"webhook_transport": httpx.MockTransport(busy)}, tenant.id, delivery_id)).startswith("retry")
+    assert timedelta(minutes=38) <= await _due_in(tenant.id, delivery_id) <= timedelta(minutes=40)
+
+
+# --- deleting an endpoint ------------------------------------------------------------------------------
+
+
+async def test_a_deleted_endpoint_is_sent_nothing_more_and_its_log_stays_readable(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """Deleting an endpoint between fan-out and send: the send is skipped, and an attempt says why."""
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+    endpoint_url = f"/v1/webhook-endpoints/{endpoint_id}"
+    assert (await client.delete(endpoint_url, headers=other_tenant.headers())).status_code == 404
+    assert (await client.delete(endpoint_url, headers=tenant.headers(Role.CLERK))).status_code == 403
+    deleted = await client.delete(endpoint_url, headers=tenant.headers())
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.delete(endpoint_url, headers=tenant.headers())).status_code == 204  # again: still gone
+    unknown = await client.delete(f"/v1/webhook-endpoints/{uuid.uuid4()}", headers=tenant.headers())
+    assert unknown.status_code == 404
+    assert (await client.get("/v1/webhook-endpoints", headers=tenant.headers())).json() == []
+
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert await _send(ctx, tenant.id, delivery_id) == "skipped: the endpoint is deleted"
+    assert received == []
+    assert await _pending_outbox(tenant.id, "deliver_webhook") != []  # the other delivery, not this one
+    assert await _send(ctx, tenant.id, delivery_id) == "already done"
+
+    deliveries = (await client.get(f"{endpoint_url}/deliveries", headers=tenant.headers())).json()
+    skipped = next(d for d in deliveries if d["id"] == delivery_id)
+    assert skipped["delivered_at"] is None
+    attempts = f"{endpoint_url}/deliveries/{delivery_id}/attempts"
+    (attempt,) = (await client.get(attempts, headers=tenant.headers())).json()
+    assert attempt["status"] is None
+    assert attempt["error"] == "not sent: the endpoint is deleted"
+    assert attempt["duration_ms"] == 0
+
+    replay = await client.post(f"{endpoint_url}/deliveries/{delivery_id}/replay", headers=tenant.headers())
+    assert replay.status_code == 409, replay.text
+
+    # A new order fans out to no deleted endpoint.
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    assert len((await client.get(f"{endpoint_url}/deliveries", headers=tenant.headers())).json()) == len(deliveries)
+
+
+async def test_a_retry_due_after_the_endpoint_is_deleted_is_not_sent(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
+    answers = [500, 204]
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(answers.pop(0))
+
+    ctx = {"webhook_transport": httpx.MockTransport(seller)}
+    assert await _send(ctx, tenant.id, delivery_id) == "retry: HTTP 500"
+    assert (await client.delete(f"/v1/webhook-endpoints/{endpoint_id}", headers=tenant.headers())).status_code == 204
+    assert await _send(ctx, tenant.id, delivery_id) == "skipped: the endpoint is deleted"
+    assert len(received) == 1
+    url = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/attempts"
+    newest, first = (await client.get(url, headers=tenant.headers())).json()
+    assert (first["attempt"], first["status"]) == (1, 500)
+    assert (newest["attempt"], newest["error"]) == (2, "not sent: the endpoint is deleted")

@@ -203,6 +203,8 @@ async def seed_webhook_endpoint(client: httpx.AsyncClient, tenant: TenantHandle)
                 delivery_id,
             )
         assert rows[0]["delivered"], "tenant B replayed tenant A's delivery"
+        listed = (await client.get("/v1/webhook-endpoints", headers=tenant.headers())).json()
+        assert endpoint_id in [e["id"] for e in listed], "tenant B deleted tenant A's webhook endpoint"
 
     return Seeded({"endpoint_id": endpoint_id, "delivery_id": str(delivery_id)}, intact)
 
