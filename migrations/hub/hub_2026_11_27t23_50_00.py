@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 from migrations import grant_sql, rls_sql, sql_migration
 
-ID = "2026-11-28T09:00:00:000000"
+ID = "2026-11-27T23:50:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "webhook delivery attempts"
 
