@@ -91,6 +91,9 @@ async def test_each_kind_filed_in_the_console_is_pending_through_the_api(
     after = await browser.get(answers[-1].headers["location"])
     assert FILED in after.text
     assert after.text.count('<td data-testid="change-request-status">Pending') == 4
+    assert "#1 → 5" in after.text  # what each request changes is shown to whoever decides it
+    assert "2027-03-01" in after.text
+    assert "Li Wei, 12 rue de Rivoli, 75004, Paris, FR" in after.text
 
     requests = {r["kind"]: r for r in await filed(client, tenant, order_id)}
     assert set(requests) == {"delivery_date", "quantity", "address", "cancel"}
@@ -245,6 +248,7 @@ async def test_the_filer_cannot_decide_their_own_request_another_person_can(
     assert answer.status_code == 303
     (request,) = await filed(client, tenant, order_id)
     page = await browser.get(f"/console/orders/{order_id}")
+    assert 'data-testid="own-change-request"' in page.text
     own = await browser.post(
         f"/console/change-requests/{request['id']}/approve",
         data={"csrf_token": csrf_of(page.text), "order_id": order_id},
@@ -255,6 +259,7 @@ async def test_the_filer_cannot_decide_their_own_request_another_person_can(
 
     await sign_in(second_browser, tenant, await make_user(tenant, Role.APPROVER))
     page = await second_browser.get(f"/console/orders/{order_id}")
+    assert 'data-testid="own-change-request"' not in page.text
     approved = await second_browser.post(
         f"/console/change-requests/{request['id']}/approve",
         data={"csrf_token": csrf_of(page.text), "order_id": order_id},
