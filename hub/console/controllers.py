@@ -28,7 +28,16 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from hub.console.forms import LINE_ROWS, errors_by_input, parse_order_form, to_form_field
+from hub.console.forms import (
+    CHANGE_ADDRESS_FIELDS,
+    CHANGE_KINDS,
+    LINE_ROWS,
+    change_input,
+    errors_by_input,
+    parse_change_form,
+    parse_order_form,
+    to_form_field,
+)
 from hub.console.i18n import CONSOLE_LOCALES, translate
 from hub.console.sections import duration_parts, order_sections, services_of
 from hub.console.session import (
@@ -49,7 +58,7 @@ from hub.core.ids import parse_uuid, path_id
 from hub.core.money import MoneyWire
 from hub.orders import changes, imports, service
 from hub.orders.review import MESSAGES as REVIEW_MESSAGES
-from hub.orders.schemas import Finding, OrderRead, OrderSummary
+from hub.orders.schemas import ChangeRequestRead, Finding, OrderRead, OrderSummary
 from hub.problems import to_app_error
 from i18n import gettext, negotiate
 from tenants import users
@@ -476,6 +485,9 @@ async def order_page(
         approvable=order.status in service.APPROVABLE,
         rejectable=order.status in (service.APPROVABLE | {"on_hold", "backordered"}),
         cancellable=order.status in service.OPEN_STATUSES,
+        changeable=me.may("write") and order.status in service.OPEN_STATUSES,
+        change_kinds=CHANGE_KINDS,
+        address_fields=CHANGE_ADDRESS_FIELDS,
         error=error,
         errors=errors or {},
         values=values or {},
@@ -553,6 +565,58 @@ async def decide_change(
         return await order_page(request, order_id, error=_refusal(exc, locale, "change"), status=exc.status)
     flash(request, translate("Change request decided.", locale))
     return Redirect(f"/console/orders/{order_id}", status_code=303)
+
+
+@post("/orders/{order_id:str}/change-requests/{kind:str}")
+async def file_change(request: Request[Any, Any, Any], order_id: FromPath[str], kind: FromPath[str]) -> Response[Any]:
+    """One of the order page's "Request a change" forms: filed with :func:`changes.file`, as the API
+    files it, with the signed-in user as the requester; another person decides it."""
+    me = me_of(request)
+    parsed_id = _order_uuid(order_id)
+    if kind not in CHANGE_KINDS:
+        raise NotFound("no such kind of change request")
+    locale = locale_of(request, me.principal)
+    if not me.may("write"):  # the API route's permission
+        return await order_page(
+            request, parsed_id, error=translate("Your role does not allow this.", locale), status=403
+        )
+    form = await request.form()
+    order = await service.get_order(me.principal.tenant_id, parsed_id)
+    parsed = parse_change_form(kind, form, {line.line_no: line.quantity for line in order.lines}, locale)
+    values = {f"cr.{kind}.{name}": value for name, value in parsed.values.items()}
+    not_filed = translate("The change request was not filed. Check the marked fields.", locale)
+    if parsed.data is None:
+        errors = errors_of_change(kind, parsed.errors)
+        return await order_page(request, parsed_id, error=not_filed, errors=errors, values=values, status=422)
+    data = parsed.data
+    form_id = _form_text(form, "form_id", 100) or None
+    try:
+        await run_idempotent(
+            me.principal.tenant_id,
+            f"console:{form_id}" if form_id else None,
+            f"orders.change_requests.{kind}",
+            {"order_id": str(parsed_id), "change": data},
+            ChangeRequestRead,
+            lambda: changes.file(me.principal, parsed_id, data),
+        )
+    except ValidationFailed as exc:
+        found = exc.errors or [FieldError("_", exc.detail)]
+        errors = errors_of_change(kind, [FieldError(change_input(e.field), e.message) for e in found])
+        return await order_page(request, parsed_id, error=not_filed, errors=errors, values=values, status=422)
+    except (PermissionDenied, Conflict) as exc:
+        return await order_page(
+            request, parsed_id, error=_refusal(exc, locale, "change"), values=values, status=exc.status
+        )
+    flash(request, translate("Change requested; another person approves or rejects it.", locale))
+    return Redirect(f"/console/orders/{parsed_id}#change-requests", status_code=303)
+
+
+def errors_of_change(kind: str, errors: list[FieldError]) -> dict[str, list[str]]:
+    """Errors keyed like the order page's inputs of the ``kind`` form: ``cr.<kind>.<input>``."""
+    found: dict[str, list[str]] = {}
+    for error in errors:
+        found.setdefault(f"cr.{kind}.{error.field}", []).append(error.message)
+    return found
 
 
 # --- manual order -------------------------------------------------------------------------------
@@ -655,6 +719,7 @@ HANDLERS = [
     reject_order,
     cancel_order,
     decide_change,
+    file_change,
     import_page,
     import_upload,
 ]

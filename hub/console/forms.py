@@ -9,13 +9,18 @@ line rows are skipped; the row numbers of the rows sent are remembered so an err
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import msgspec
 
+from hub.console.i18n import translate
 from hub.core.errors import FieldError
-from hub.orders.schemas import OrderCreate
+from hub.core.validation import country
+from hub.orders.schemas import ChangeRequestCreate, OrderCreate
+from hub.orders.service import MAX_LINE_QUANTITY
 from hub.problems import field_errors_from_msgspec
 
 LINE_ROWS = 5
@@ -23,6 +28,23 @@ LINE_FIELDS = ("sku", "name", "quantity", "unit_price", "hs_code", "origin_count
 CUSTOMER_FIELDS = ("code", "name", "email", "phone")
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country")
 _LINE_PATH = re.compile(r"^lines\[(\d+)\]")
+
+CHANGE_KINDS = ("delivery_date", "quantity", "address", "cancel")
+"""The change requests the order page files; ``lines`` (add or remove lines) is filed through the API only."""
+CHANGE_ADDRESS_FIELDS = (
+    "name",
+    "company",
+    "line1",
+    "line2",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "phone",
+    "email",
+)
+"""Every field of :class:`AddressIn`: the form carries them all, so a field it did not show is not lost."""
+MAX_REASON = 2000
 
 
 class ParsedForm(msgspec.Struct, kw_only=True):
@@ -127,3 +149,96 @@ def errors_by_input(errors: list[FieldError]) -> dict[str, list[str]]:
             field = field.rpartition(".")[0]
         found.setdefault(field or "_", []).append(error.message)
     return found
+
+
+class ParsedChange(msgspec.Struct, kw_only=True):
+    data: ChangeRequestCreate | None
+    errors: list[FieldError]
+    """Named by the form's input (``reason``, ``quantity.2``, ``ship_to.city``), already in the clerk's language."""
+    values: dict[str, str]
+    """What the clerk typed, by input name, to put back into the form after an error."""
+
+
+def _change_date(form: Mapping[str, Any], locale: str, errors: list[FieldError], values: dict[str, str]) -> str:
+    raw = _text(form, "requested_delivery_date")
+    values["requested_delivery_date"] = raw
+    try:
+        # NFKC: full-width digits typed with a Chinese input method are digits.
+        return date.fromisoformat(unicodedata.normalize("NFKC", raw)).isoformat()
+    except ValueError:
+        errors.append(FieldError("requested_delivery_date", translate("A date like 2026-12-24.", locale)))
+        return ""
+
+
+def _change_quantities(
+    form: Mapping[str, Any],
+    current: Mapping[int, int],
+    locale: str,
+    errors: list[FieldError],
+    values: dict[str, str],
+) -> dict[str, int]:
+    """Line number (as the API spells it) -> new quantity, for the lines whose quantity changed."""
+    changed: dict[str, int] = {}
+    for line_no, now in current.items():
+        name = f"quantity.{line_no}"
+        raw = values[name] = _text(form, name)
+        if not raw.isdecimal() or int(raw) <= 0:  # not isdigit: int("²") raises
+            errors.append(FieldError(name, translate("must be a whole number greater than 0", locale)))
+        elif int(raw) > MAX_LINE_QUANTITY:
+            errors.append(FieldError(name, translate("At most {n}.", locale).format(n=MAX_LINE_QUANTITY)))
+        elif int(raw) != now:
+            changed[str(line_no)] = int(raw)
+    if not changed and not errors:
+        errors.append(FieldError("quantity", translate("Change at least one quantity.", locale)))
+    return changed
+
+
+def _change_address(
+    form: Mapping[str, Any], locale: str, errors: list[FieldError], values: dict[str, str]
+) -> dict[str, str]:
+    address = {name: _text(form, f"ship_to.{name}") for name in CHANGE_ADDRESS_FIELDS}
+    values.update({f"ship_to.{name}": value for name, value in address.items()})
+    code = country("ship_to.country", address["country"], [], required=True)
+    if code is None:
+        errors.append(FieldError("ship_to.country", translate("A two-letter country code, e.g. CN.", locale)))
+    return {**address, "country": code or address["country"]}
+
+
+def parse_change_form(
+    kind: str, form: Mapping[str, Any], current_quantities: Mapping[int, int], locale: str
+) -> ParsedChange:
+    """The change request one of the order page's "Request a change" forms describes, or its errors.
+
+    ``current_quantities``: line number -> quantity now; a quantity change carries only the lines
+    whose quantity the clerk changed.
+    """
+    errors: list[FieldError] = []
+    reason = _text(form, "reason")[:MAX_REASON]
+    values = {"reason": reason}
+    body: dict[str, Any] = {"kind": kind, "reason": reason}
+    if not reason:
+        errors.append(FieldError("reason", translate("Give a reason.", locale)))
+    if kind == "delivery_date":
+        body["requested_delivery_date"] = _change_date(form, locale, errors, values)
+    elif kind == "quantity":
+        body["quantities"] = _change_quantities(form, current_quantities, locale, errors, values)
+    elif kind == "address":
+        body["ship_to"] = _change_address(form, locale, errors, values)
+    if errors:
+        return ParsedChange(data=None, errors=errors, values=values)
+    try:
+        data = msgspec.convert(body, ChangeRequestCreate, strict=False)
+    except msgspec.ValidationError as exc:
+        return ParsedChange(data=None, errors=field_errors_from_msgspec(str(exc)), values=values)
+    return ParsedChange(data=data, errors=[], values=values)
+
+
+def change_input(field: str) -> str:
+    """The form input a service error's field belongs to (``quantities.2`` -> ``quantity.2``); ``_`` for the form."""
+    if field == "quantities" or field.startswith("quantities."):
+        return "quantity" + field.removeprefix("quantities")
+    if field in ("reason", "requested_delivery_date"):
+        return field
+    if field.startswith("ship_to.") and field.removeprefix("ship_to.") in CHANGE_ADDRESS_FIELDS:
+        return field
+    return "_"
