@@ -486,7 +486,6 @@ async def order_page(
         rejectable=order.status in (service.APPROVABLE | {"on_hold", "backordered"}),
         cancellable=order.status in service.OPEN_STATUSES,
         changeable=me.may("write") and order.status in service.OPEN_STATUSES,
-        change_kinds=CHANGE_KINDS,
         address_fields=CHANGE_ADDRESS_FIELDS,
         error=error,
         errors=errors or {},

@@ -152,6 +152,15 @@ async def test_manual_order_errors_appear_next_to_their_fields(
     assert 'value="not-an-email"' in answer.text  # what was typed is kept
 
 
+async def test_manual_order_inputs_carry_their_limits(browser: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """The limits reach the browser as attributes (they were escaped into text: maxlength=&#34;2&#34;)."""
+    await sign_in(browser, tenant, await make_user(tenant, Role.CLERK))
+    page = (await browser.get("/console/orders/new")).text
+    for attribute in ('maxlength="2"', 'maxlength="3"', 'inputmode="decimal"'):
+        assert attribute in page
+    assert "&#34;" not in page
+
+
 async def test_queue_lists_an_awaiting_order_and_four_eyes_holds_in_the_console(
     browser: httpx.AsyncClient, second_browser: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
