@@ -19,6 +19,14 @@ exact glyph shapes depend on the viewer, and the file is not PDF/A. Text in the 
 uses the base-14 Helvetica; any other text (CJK, Polish "ł", ...) uses a CID font, so it stays
 extractable even where Helvetica has no glyph.
 
+Arabic and Hebrew are the exception: the CID fonts have no glyphs for them and reportlab neither
+shapes nor reorders. A line with right-to-left text is shaped and put in visual order by
+:mod:`customs.documents.rtl` (arabic-reshaper, python-bidi) and drawn in an embedded system TTF
+(Noto Sans Arabic / Hebrew), in runs: the right-to-left letters (and the digits, spaces and
+punctuation next to them) in that TTF, any Latin or CJK run in its usual font, since the Arabic
+TTF has no Latin letters. Wrapping works on the logical text; each wrapped line is reordered on its
+own when drawn. Without such a font the text is drawn as before and the pre-flight warns.
+
 Output is deterministic (``invariant=1``: no timestamps or random IDs), so the SHA-256 of a
 document is stable for the same snapshot, type and locale.
 """
@@ -36,7 +44,9 @@ from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
-__all__ = ["A4", "CN22_SIZE", "MM", "Align", "Layout", "font_for"]
+from customs.documents import rtl
+
+__all__ = ["A4", "BIDI", "BIDI_BOLD", "CN22_SIZE", "MM", "Align", "Layout", "clear_font_caches", "font_for"]
 
 MM: Final = 72 / 25.4
 A4: Final = (595.2756, 841.8898)
@@ -48,6 +58,9 @@ LATIN_BOLD: Final = "Helvetica-Bold"
 CJK_SC: Final = "STSong-Light"
 CJK_JA: Final = "HeiseiKakuGo-W5"
 CJK_KO: Final = "HYGothic-Medium"
+BIDI: Final = "bidi"
+"""Not a font: marks text with right-to-left script that is drawn in runs of several fonts."""
+BIDI_BOLD: Final = "bidi-bold"
 
 for _name in (CJK_SC, CJK_JA, CJK_KO):
     pdfmetrics.registerFont(UnicodeCIDFont(_name))
@@ -64,7 +77,17 @@ _TOKENS: Final = re.compile(
 
 @lru_cache(maxsize=4096)
 def font_for(text: str, bold: bool = False) -> str:
-    """Helvetica for Windows-1252 text, else the CID font for the script (Japanese if kana, ...)."""
+    """Helvetica for Windows-1252 text, else the CID font for the script (Japanese if kana, ...).
+
+    Text with Arabic or Hebrew gets :data:`BIDI` (runs, see :func:`_runs`) when a font for each of
+    its right-to-left scripts is installed; otherwise it falls through to the CID font as before.
+    """
+    if rtl.has_rtl(text) and not rtl.missing_scripts(text):
+        return BIDI_BOLD if bold else BIDI
+    return _base_font(text, bold)
+
+
+def _base_font(text: str, bold: bool) -> str:
     try:
         text.encode("cp1252")
     except UnicodeEncodeError:
@@ -78,7 +101,49 @@ def font_for(text: str, bold: bool = False) -> str:
 
 @lru_cache(maxsize=8192)
 def _width(text: str, font: str, size: float) -> float:
+    if font in (BIDI, BIDI_BOLD):
+        return sum(_width(run, run_font, size) for run_font, run in _runs(rtl.visual(text), font == BIDI_BOLD))
     return float(pdfmetrics.stringWidth(text, font, size))
+
+
+@lru_cache(maxsize=4096)
+def _runs(visual: str, bold: bool) -> tuple[tuple[str, str], ...]:
+    """(font, text) runs of a line already in visual order, left to right.
+
+    Arabic/Hebrew letters take their script's TTF; a digit, space or punctuation mark takes the font
+    of the letter before it (of the one after it at the start of the line) when that TTF has the
+    glyph; anything else (Latin, CJK) takes Helvetica or a CID font, as in :func:`font_for`.
+    """
+    fonts: list[rtl.RtlFont | None] = []
+    neutral: list[bool] = []
+    for char in visual:
+        script = rtl.script_of(char)
+        fonts.append(rtl.rtl_font(script, bold) if script else None)
+        neutral.append(script is None and not char.isalpha())
+    strong = [font for font, is_neutral in zip(fonts, neutral, strict=True) if not is_neutral]
+    previous = strong[0] if strong else None
+    for i, char in enumerate(visual):
+        if neutral[i]:
+            fonts[i] = previous if previous is not None and previous.has(char) else None
+        else:
+            previous = fonts[i]
+    runs: list[tuple[str, str]] = []
+    start = 0
+    for i in range(1, len(visual) + 1):
+        if i == len(visual) or fonts[i] is not fonts[start]:
+            chunk = visual[start:i]
+            owner = fonts[start]
+            runs.append((owner.name if owner else _base_font(chunk, bold), chunk))
+            start = i
+    return tuple(runs)
+
+
+def clear_font_caches() -> None:
+    """Forget font choices and measurements (for tests that change ``ORDERHUB_ARABIC_FONT``)."""
+    rtl.clear_font_cache()
+    font_for.cache_clear()
+    _width.cache_clear()
+    _runs.cache_clear()
 
 
 # (kind, x, y, text/width, size/height, font/line width, align)
@@ -229,7 +294,9 @@ class Layout:
 def _draw(canvas: Canvas, ops: list[_Op]) -> None:
     current: tuple[str, float] | None = None
     for kind, x, y, text, size, font, align in ops:
-        if kind == "text":
+        if kind == "text" and font in (BIDI, BIDI_BOLD):
+            current = _draw_runs(canvas, x, y, text, size, font == BIDI_BOLD, align, current)
+        elif kind == "text":
             if current != (font, size):
                 canvas.setFont(font, size)
                 current = (font, size)
@@ -245,3 +312,26 @@ def _draw(canvas: Canvas, ops: list[_Op]) -> None:
         else:
             canvas.setLineWidth(float(font))
             canvas.rect(x, y, float(text), size, stroke=1, fill=0)
+
+
+def _draw_runs(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    size: float,
+    bold: bool,
+    align: str,
+    current: tuple[str, float] | None,
+) -> tuple[str, float] | None:
+    """Draw one logical line with right-to-left text: shaped, reordered, font by font; returns the font set."""
+    runs = _runs(rtl.visual(text), bold)
+    widths = [_width(run, run_font, size) for run_font, run in runs]
+    cursor = x - (sum(widths) if align == "right" else sum(widths) / 2 if align == "center" else 0.0)
+    for (run_font, run), width in zip(runs, widths, strict=True):
+        if current != (run_font, size):
+            canvas.setFont(run_font, size)
+            current = (run_font, size)
+        canvas.drawString(cursor, y, run)
+        cursor += width
+    return current

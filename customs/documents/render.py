@@ -8,7 +8,9 @@ so the PDF prints exactly the figures of the JSON. Labels are bilingual (English
 
 PDF library: **reportlab** (see :mod:`customs.documents.pdf` for the measurements): it has built-in
 CID fonts for Chinese and Japanese, so CJK product names are searchable and extractable with no font
-file to ship, and it draws a 20-line invoice in milliseconds.
+file to ship, and it draws a 20-line invoice in milliseconds. Arabic and Hebrew (a buyer in the UAE, a
+product name) are shaped and reordered by :mod:`customs.documents.rtl` and drawn in an embedded
+system TTF.
 
 These functions do not run the pre-flight: the caller runs
 :func:`customs.documents.preflight.preflight` first and refuses the document on blocking findings
