@@ -24,7 +24,11 @@ Rules (each one is a small function below, in this order):
   no EORI module, so the structure ``CC`` + 1-15 alphanumerics is checked here); VAT numbers
   checked with ``stdnum.eu.vat`` or the country's ``stdnum.<cc>.vat`` where one exists;
 * incoterm is an Incoterms 2020 code and consistent with who pays import duty (DDP: the seller,
-  with the duty/tax figures of a landed-cost quote).
+  with the duty/tax figures of a landed-cost quote);
+* Arabic or Hebrew text (a buyer in the UAE, a product name) needs a font for its script on this
+  server (:mod:`customs.documents.rtl`); without one the text would print unreadable, so each such
+  field is a warning. The font lookup reads the file system once per process (cached); everything
+  else here is pure.
 
 Messages are English source strings wrapped in ``_()`` so that Babel extraction finds them; each
 finding also carries its ``params`` so the API layer can translate the template by ``code`` later.
@@ -46,6 +50,7 @@ from stdnum.eu import oss as eu_oss
 from stdnum.eu import vat as eu_vat
 from stdnum.util import get_cc_module
 
+from customs.documents import rtl
 from customs.documents.figures import computed_line_value, document_total, goods_total, money_quantum
 from customs.documents.sdr import CN22_LIMIT_SDR, SdrRates
 from customs.documents.snapshot import DocType, DocumentLine, DocumentSnapshot, ItemCategory, Party
@@ -172,6 +177,10 @@ MSG_DDP_BUYER_PAYS = _("Incoterm DDP means the seller pays import duty and tax, 
 MSG_DDP_NO_FIGURES = _("Incoterm DDP needs the duty and tax figures of a landed-cost quote.")
 MSG_NOT_DDP_SELLER_PAYS = _(
     "Incoterm {incoterm} leaves import duty to the buyer, but the order says the seller pays. Use DDP."
+)
+MSG_FONT_MISSING = _(
+    "{script} text cannot be typeset: no {script} font is installed on this server (install "
+    "fonts-noto-core or set {setting}), so it will print unreadable. Check the PDF before sending it."
 )
 MSG_QUOTE_SELLER_PAYS = _("The landed-cost quote has the seller paying duty, which does not match incoterm {incoterm}.")
 
@@ -722,6 +731,33 @@ def _check_incoterm(ctx: _Ctx) -> Iterator[Finding]:
         yield _finding("incoterm.quote_payer", WARNING, "landed_cost.payer", MSG_QUOTE_SELLER_PAYS, incoterm=incoterm)
 
 
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """(JSON path, text) of every string in a snapshot's builtins."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{path}[{i}]")
+
+
+def _check_fonts(ctx: _Ctx) -> Iterator[Finding]:
+    if not rtl.has_rtl(msgspec.json.encode(ctx.snapshot).decode()):
+        return
+    for field, text in _strings(msgspec.to_builtins(ctx.snapshot), ""):
+        for script in rtl.missing_scripts(text):
+            yield _finding(
+                "text.font_missing",
+                WARNING,
+                field,
+                MSG_FONT_MISSING,
+                script=script.title(),
+                setting=rtl.FONT_ENV[script],
+            )
+
+
 _RULES: Final = (
     _check_parties,
     _check_hs_codes,
@@ -736,4 +772,5 @@ _RULES: Final = (
     _check_eori,
     _check_vat_numbers,
     _check_incoterm,
+    _check_fonts,
 )

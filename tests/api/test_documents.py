@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 import uuid
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from pypdf import PdfReader
 
+from customs.documents.pdf import clear_font_caches
 from hub.core.bootstrap import Services
 from tenants.roles import Role
 from tests.api.test_orders import _catalog, _order
@@ -214,3 +217,52 @@ async def test_a_rendering_failure_ends_failed_with_the_reason(
     assert "ValidationError" in failed["error"]
     download = await client.get(f"/v1/documents/{document['id']}/file", headers=tenant.headers())
     assert download.status_code == 409
+
+
+async def test_arabic_goods_without_an_arabic_font_are_a_warning_for_the_clerk(
+    client: httpx.AsyncClient, tenant: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _catalog(client, tenant)
+    body = _order(
+        lines=[
+            {
+                "name": "دلة قهوة نحاسية Copper coffee pot",
+                "hs_code": "741810",
+                "origin_country": "CN",
+                "weight_kg": "0.80",
+                "quantity": 1,
+                "unit_price": {"amount": "24.00", "currency": "EUR"},
+            }
+        ]
+    )
+    created = await client.post("/v1/orders", json=body, headers=tenant.headers())
+    assert created.status_code == 201, created.text
+    order = created.json()
+    quoted = await client.post(
+        f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    )
+    assert quoted.status_code == 201, quoted.text
+    # A server without fonts-noto-core: the document is still produced, but the clerk is told that
+    # the Arabic product name would print unreadable, and where it is.
+    monkeypatch.setenv("ORDERHUB_ARABIC_FONT", "/nonexistent/NotoSansArabic-Regular.ttf")
+    clear_font_caches()
+    try:
+        requested = await client.post(
+            f"/v1/orders/{order['id']}/documents",
+            json={"type": "commercial_invoice", "exporter": EXPORTER},
+            headers=tenant.headers(Role.CLERK),
+        )
+    finally:
+        monkeypatch.undo()
+        clear_font_caches()
+    assert requested.status_code == 202, requested.text
+    warnings = [f for f in requested.json()["findings"] if f["code"] == "text.font_missing"]
+    assert [(f["field"], f["severity"]) for f in warnings] == [("lines[0].description", "warning")]
+    assert "ORDERHUB_ARABIC_FONT" in warnings[0]["message"]
+    # With the font (this machine has it), the job prints the name shaped, in the embedded Noto TTF.
+    assert "render_document" in await run_outbox_jobs(tenant.id, only="render_document")
+    pdf = await client.get(f"/v1/documents/{requested.json()['id']}/file", headers=tenant.headers())
+    assert pdf.status_code == 200
+    text = unicodedata.normalize("NFKC", _pdf_text(pdf.content))
+    assert "دلة قهوة نحاسية" in text
+    assert b"NotoSansArabic" in pdf.content

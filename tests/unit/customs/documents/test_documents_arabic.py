@@ -1,12 +1,14 @@
 """Arabic and Hebrew in the customs PDFs: shaped, in visual order, in an embedded TTF, extractable.
 
-These tests need the system font of Debian's ``fonts-noto-core`` (``.ci/run`` installs it).
+These tests need the system font of Debian's ``fonts-noto-core`` (``.ci/run`` installs it); the
+fallback test points ``ORDERHUB_ARABIC_FONT`` at a missing file instead.
 """
 
 from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Iterator
 
 import msgspec
 import pypdf
@@ -14,8 +16,10 @@ import pytest
 from docfixtures import SnapshotFactory, build_line, pdf_text
 
 from customs.documents import rtl
-from customs.documents.pdf import A4, BIDI, BIDI_BOLD, LATIN, Layout, _runs, font_for
+from customs.documents.pdf import A4, BIDI, BIDI_BOLD, LATIN, Layout, _runs, clear_font_caches, font_for
+from customs.documents.preflight import preflight
 from customs.documents.render import render_pdf
+from customs.documents.sdr import SdrRates
 from customs.documents.snapshot import Address, DocumentSnapshot
 
 pytestmark = pytest.mark.unit
@@ -59,6 +63,14 @@ def _base_fonts(data: bytes) -> dict[str, bool]:
             embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
             fonts[str(font["/BaseFont"])] = embedded
     return fonts
+
+
+@pytest.fixture
+def fresh_fonts() -> Iterator[None]:
+    """Font lookups are cached per process: forget them around a test that changes the env."""
+    clear_font_caches()
+    yield
+    clear_font_caches()
 
 
 def test_arabic_invoice_is_shaped_embedded_and_extractable(make_snapshot: SnapshotFactory) -> None:
@@ -138,3 +150,37 @@ def test_rendering_arabic_is_deterministic(make_snapshot: SnapshotFactory) -> No
 def test_latin_and_cjk_documents_load_no_rtl_font(snapshot: DocumentSnapshot) -> None:
     fonts = _base_fonts(render_pdf(snapshot, "commercial_invoice", "zh_Hans"))
     assert not [name for name in fonts if "Arabic" in name or "Hebrew" in name]
+
+
+def test_arabic_fields_do_not_warn_when_the_font_is_installed(
+    make_snapshot: SnapshotFactory, sdr_rates: SdrRates
+) -> None:
+    findings = preflight(_arabic_snapshot(make_snapshot), "commercial_invoice", sdr_rates=sdr_rates)
+    assert [f for f in findings if f.code == "text.font_missing"] == []
+
+
+@pytest.mark.usefixtures("fresh_fonts")
+def test_without_an_arabic_font_the_document_renders_and_the_preflight_warns(
+    make_snapshot: SnapshotFactory, sdr_rates: SdrRates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERHUB_ARABIC_FONT", "/nonexistent/NotoSansArabic-Regular.ttf")
+    clear_font_caches()
+    snap = _arabic_snapshot(make_snapshot)
+
+    findings = preflight(snap, "commercial_invoice", sdr_rates=sdr_rates)
+    warnings = {f.field: f for f in findings if f.code == "text.font_missing"}
+    assert set(warnings) == {
+        "importer.name",
+        "importer.contact_name",
+        "importer.address.line1",
+        "importer.address.city",
+        "lines[0].description",
+    }
+    assert all(f.severity == "warning" for f in warnings.values())
+    assert "ORDERHUB_ARABIC_FONT" in warnings["importer.name"].message
+    assert warnings["importer.name"].params == {"script": "Arabic", "setting": "ORDERHUB_ARABIC_FONT"}
+
+    # Drawn as before (a CID font), no crash, no Arabic TTF; Latin and CJK text is unaffected.
+    data = render_pdf(snap, "commercial_invoice", "en")
+    assert not [name for name in _base_fonts(data) if "Arabic" in name]
+    assert "Bluetooth earphones, wireless" in pdf_text(data)
