@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 
 import msgspec
 import pypdf
@@ -63,6 +64,14 @@ def _base_fonts(data: bytes) -> dict[str, bool]:
             embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
             fonts[str(font["/BaseFont"])] = embedded
     return fonts
+
+
+@pytest.fixture(autouse=True)
+def system_fonts_installed() -> None:
+    """Say what is missing instead of failing on a font assertion further down."""
+    for script, paths in rtl._KNOWN_PATHS.items():
+        if not any(Path(path).is_file() for path in paths):
+            pytest.fail(f"no {script} font in {paths[0]}: apt-get install fonts-noto-core (.ci/run installs it)")
 
 
 @pytest.fixture
