@@ -299,6 +299,10 @@ async def test_bad_fx_input(client: httpx.AsyncClient, tenant: TenantHandle) -> 
     assert response.status_code == 413
 
 
+VALID = {"valid_from": "2026-01-01", "source": "broker schedule"}
+DUTY_ROW = {"type": "duty", "id": "d", "destination": "US", "hs_prefix": "950631", "kind": "ad_valorem", **VALID}
+
+
 async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     cases: list[tuple[Any, str]] = [
         ([{**E8_MPF_ROW, "amount": "abc"}], "[0].amount"),
@@ -308,6 +312,13 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         ([E8_MPF_ROW, E8_MPF_ROW], "[1].id"),
         ([], "body"),
         ({"rows": []}, "body"),
+        # Not a number, or one too large to round: a 500 at load, or at every later quote.
+        ([{**E8_MPF_ROW, "kind": "ad_valorem", "amount": None, "rate": "NaN"}], "[0].rate"),
+        ([{**E8_MPF_ROW, "amount": "1e400"}], "[0].amount"),
+        ([{**E8_MPF_ROW, "kind": "ad_valorem", "amount": None, "rate": "1", "minimum": "sNaN"}], "[0].minimum"),
+        ([{**DUTY_ROW, "kind": "specific", "amount": "1e30", "per": "kg", "currency": "USD"}], "[0].amount"),
+        ([{**DUTY_ROW, "rate": "Infinity"}], "[0].rate"),
+        ([{"type": "tax", "id": "t", "destination": "GB", "code": "VAT", "rate": "NaN", **VALID}], "[0].rate"),
     ]
     for payload, field in cases:
         response = await client.post("/v1/tariff-rows", json=payload, headers=tenant.headers())
@@ -315,6 +326,8 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         assert field in problem_fields(response), (field, response.json())
     malformed = await client.post("/v1/tariff-rows", content=b"[{", headers=tenant.headers())
     assert malformed.status_code == 400
+    assert (await client.get("/v1/tariff-rows", headers=tenant.headers())).json()["items"] == []
+    assert (await post_quote(client, tenant, E8)).status_code == 201
 
 
 # -- bad quote input: precise problems, never a 500 ------------------------------------------------
