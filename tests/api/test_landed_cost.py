@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
+from customs.controllers import ECB_MAX_BYTES, TARIFF_ROWS_MAX_BYTES
 from customs.fx import ECB_SOURCE
+from customs.tenant_data import MAX_ROWS_PER_UPLOAD
 from hub.core.database import fetch, tenant_tx
 from tenants.roles import Role
 from tests.conftest import TenantHandle
@@ -328,6 +331,38 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
     assert malformed.status_code == 400
     assert (await client.get("/v1/tariff-rows", headers=tenant.headers())).json()["items"] == []
     assert (await post_quote(client, tenant, E8)).status_code == 201
+
+
+async def test_a_schedule_of_the_most_rows_loads_and_a_larger_body_is_refused_with_the_limit(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """MAX_ROWS_PER_UPLOAD rows of a real schedule are more than the API's general body limit (1 MiB,
+    256 KiB here): such a load was refused with a bare "Request Entity Too Large"."""
+    rows = [
+        {
+            **DUTY_ROW,
+            "id": f"broker-us-{i:06d}",
+            "hs_prefix": f"{i:06d}",
+            "rate": "4.4",
+            "origin_not_in": ["CA", "MX"],
+            "note": "HTSUS general rate, column 1; confirm special programmes with the broker",
+            "source": "Broker schedule US-2026-11, sheet 'General', confirmed 27 Nov 2026",
+        }
+        for i in range(MAX_ROWS_PER_UPLOAD)
+    ]
+    raw = json.dumps(rows).encode()
+    assert len(raw) > 1_048_576
+    loaded = await client.post("/v1/tariff-rows", content=raw, headers=tenant.headers())
+    assert loaded.status_code == 201, loaded.text[:300]
+    assert len(loaded.json()["items"]) == MAX_ROWS_PER_UPLOAD
+
+    huge = await client.post("/v1/tariff-rows", content=b"[" + b" " * 50_000_000 + b"]", headers=tenant.headers())
+    assert huge.status_code == 413
+    assert problem_fields(huge) == ["body"]
+    assert f"{TARIFF_ROWS_MAX_BYTES} bytes" in huge.json()["detail"]
+    ecb = await client.post("/v1/fx-rates/ecb", content=b" " * (ECB_MAX_BYTES + 1), headers=tenant.headers())
+    assert ecb.status_code == 413
+    assert f"{ECB_MAX_BYTES} bytes" in ecb.json()["detail"]
 
 
 # -- bad quote input: precise problems, never a 500 ------------------------------------------------
