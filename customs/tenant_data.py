@@ -115,11 +115,13 @@ async def load_data(tenant_id: uuid.UUID) -> TenantData:
 
 
 def _fx_table(rows: list[dict[str, Any]]) -> FxTable:
-    """ECB rates first, then every other source: a keyed-in rate for the same pair and day wins."""
+    """ECB rates first, then every other source: a keyed-in rate for the same pair and day wins, and
+    of two keyed-in ones the one keyed in last (by source name, a clerk's correction under another
+    source was ignored whenever that name sorted first)."""
     if not rows:
         return _EMPTY_FX
     by_key: dict[tuple[str, str, dt.date], FxRate] = {}
-    for row in sorted(rows, key=lambda r: (r["source"] != ECB_SOURCE, r["source"])):
+    for row in sorted(rows, key=lambda r: (r["source"] != ECB_SOURCE, r["created_at"])):
         rate = FxRate(
             base=row["base"], quote=row["quote"], rate=row["rate"], as_of=row["rate_date"], source=row["source"]
         )

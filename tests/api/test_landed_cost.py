@@ -261,6 +261,26 @@ async def test_manual_fx_rate_is_used(client: httpx.AsyncClient, tenant: TenantH
     assert [item["quote"] for item in listed["items"]] == ["USD"]
 
 
+async def test_the_rate_keyed_in_last_wins_on_the_same_day(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Two keyed-in rates for one pair and day, from different sources: the clerk's latest figure is
+    used (the alphabetically last source won: "broker" over "another broker (corrected)")."""
+    payload = {**E1, "fx_rates": None}
+    rate = {"base": "AUD", "quote": "USD", "date": "2026-11-25"}
+    for figure, source in [("0.8000", "broker"), ("0.9100", "another broker (corrected)")]:
+        stored = await client.post(
+            "/v1/fx-rates", json={**rate, "rate": figure, "source": source}, headers=tenant.headers()
+        )
+        assert stored.status_code == 201, stored.text
+    quote = (await post_quote(client, tenant, payload)).json()
+    assert [(f["rate"], f["source"]) for f in quote["fx"]] == [("0.9100", "another broker (corrected)")]
+    assert quote["customs_value"]["amount"] == "1400.00"
+    # Keyed in again under its first source, the figure is the latest again.
+    again = {**rate, "rate": "0.9200", "source": "broker"}
+    assert (await client.post("/v1/fx-rates", json=again, headers=tenant.headers())).status_code == 201
+    quote = (await post_quote(client, tenant, payload)).json()
+    assert [(f["rate"], f["source"]) for f in quote["fx"]] == [("0.9200", "broker")]
+
+
 async def test_ecb_import_is_used(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     xml = (FIXTURES / "ecb_eurofxref_daily.xml").read_bytes()
     imported = await client.post(
