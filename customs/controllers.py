@@ -10,9 +10,10 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.exceptions import HTTPException
 from litestar.openapi.spec import Operation
 from litestar.params import FromPath, HeaderParameter, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import ControllerRouterHandler
 
 from customs import hs_codes, quotes, tenant_data
@@ -28,7 +29,7 @@ from customs.schemas import (
 )
 from customs.tariffs import TariffRow
 from hub.auth import principal_of, requires
-from hub.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from hub.core.errors import BadRequest, FieldError, NotFound, PayloadTooLarge, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
@@ -42,6 +43,9 @@ CurrencyFilter = Annotated[str | None, QueryParameter(min_length=3, max_length=3
 
 ECB_MAX_BYTES = 1_048_576
 """An ECB eurofxref document: the daily and 90-day files are far smaller; the full history is not taken."""
+TARIFF_ROWS_MAX_BYTES = 4 * 1_048_576
+"""A schedule of ``MAX_ROWS_PER_UPLOAD`` rows with notes and sources (about 300 bytes each) is more
+than the API's general body limit: under it, that many rows could never be loaded at once."""
 
 T = TypeVar("T")
 
@@ -65,6 +69,18 @@ def _decode(body: bytes, type_: type[T]) -> T:
         raise BadRequest(
             f"body: not valid JSON: {exc}", errors=[FieldError("body", f"not valid JSON: {exc}")]
         ) from None
+
+
+async def _body(request: Request[Any, Any, Any], limit: int, what: str) -> bytes:
+    """The raw body; one over ``limit`` is a 413 that says the limit (Litestar's says only "Request
+    Entity Too Large", leaving a clerk to guess how much to split the file)."""
+    try:
+        return await request.body()
+    except HTTPException as exc:
+        if exc.status_code != HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+            raise
+        message = f"at most {limit} bytes per upload ({what}): split the file"
+        raise PayloadTooLarge(f"body: {message}", errors=[FieldError("body", message)]) from None
 
 
 def _inline_schema(type_: Any) -> dict[str, Any]:
@@ -154,13 +170,15 @@ class TariffRowController(Controller):
         operation_id="LoadTariffRows",
         guards=[requires(Permission.MANAGE)],
         status_code=201,
+        request_max_body_size=TARIFF_ROWS_MAX_BYTES,
         operation_class=_ROWS_OPERATION,
     )
     async def load(self, request: Request[Any, Any, Any], idempotency_key: IdempotencyKey = None) -> TariffRowsLoaded:
         """Load the tenant's own schedule: a JSON list of tagged rows (``{"type": "duty", ...}``) laid
         over the starter tables; a row whose ``id`` exists (the tenant's or a starter row) is replaced."""
         principal = principal_of(request)
-        rows = tenant_data.parse_tariff_rows(await request.body())
+        body = await _body(request, TARIFF_ROWS_MAX_BYTES, f"{tenant_data.MAX_ROWS_PER_UPLOAD} rows at most")
+        rows = tenant_data.parse_tariff_rows(body)
         return await run_idempotent(
             principal.tenant_id,
             idempotency_key,
@@ -215,7 +233,7 @@ class FxRateController(Controller):
     ) -> EcbImportResult:
         """The body is an ECB euro reference-rate XML document (``eurofxref-daily.xml`` or ``-hist-90d``)."""
         principal = principal_of(request)
-        body = await request.body()
+        body = await _body(request, ECB_MAX_BYTES, "an ECB daily or 90-day file")
         return await run_idempotent(
             principal.tenant_id,
             idempotency_key,

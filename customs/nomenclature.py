@@ -43,10 +43,15 @@ def parse_wco_csv(
     if reader.fieldnames is None or not expected.issubset(reader.fieldnames):
         raise ValueError(f"HS CSV header must contain {sorted(expected)}, got {reader.fieldnames}")
     rows: list[HsRow] = []
+    seen: dict[str, int] = {}
     for lineno, rec in enumerate(reader, start=2):
         code = (rec.get("hscode") or "").strip()
         if not code or code == "TOTAL" or set(code) == {"9"}:
             continue
+        # Said here, with both lines: the import's primary key would refuse it with a traceback.
+        if code in seen:
+            raise ValueError(f"line {lineno}: code {code!r} already on line {seen[code]}")
+        seen[code] = lineno
         level_text = (rec.get("level") or "").strip()
         if not code.isdigit() or not level_text.isdigit():
             raise ValueError(f"line {lineno}: bad hscode {code!r} or level {level_text!r}")
@@ -79,6 +84,8 @@ def parse_uk_commodity(doc: Mapping[str, Any], source: str = "UK Online Trade Ta
     (305) duty expressions are kept as text under ``rates``; preferential measures (142) under
     ``rates["pref:<area>"]``.
     """
+    if not isinstance(doc, Mapping):
+        raise ValueError("not a commodity document: expected a JSON object with data.type 'commodity'")
     data = doc.get("data")
     if not isinstance(data, Mapping) or data.get("type") != "commodity":
         raise ValueError("not a commodity document: data.type must be 'commodity'")
@@ -129,14 +136,23 @@ def _int_or_none(value: object) -> int | None:
 def parse_us_hts(items: Iterable[Mapping[str, Any]], source: str = "USITC HTS JSON export") -> list[HsRow]:
     """Parse the HTS export: rows with an ``htsno`` become rows (dots dropped); heading-less text rows
     (``htsno`` empty, e.g. "Other:") are skipped. Level is the digit count (4, 6, 8 or 10)."""
+    # Another file (the UK document is an object) used to fail on its keys with an AttributeError.
+    if isinstance(items, Mapping | str | bytes):
+        raise ValueError("not an HTS export: expected a JSON list of objects with htsno")
     rows: list[HsRow] = []
+    seen: dict[str, int] = {}
     for n, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"item {n}: expected an object with htsno, got {type(item).__name__}")
         raw = str(item.get("htsno") or "").strip()
         if not raw:
             continue
         code = raw.replace(".", "")
         if not code.isdigit() or len(code) not in (4, 6, 8, 10):
             raise ValueError(f"item {n}: bad htsno {raw!r}")
+        if code in seen:
+            raise ValueError(f"item {n}: htsno {raw!r} already at item {seen[code]}")
+        seen[code] = n
         rates = {k: str(item[k]).strip() for k in ("general", "special", "other") if item.get(k)}
         rows.append(
             HsRow(

@@ -168,7 +168,9 @@ async def upsert_fx_rates(
         SELECT {}::uuid, r.id, r.base, r.quote, r.rate, r.rate_date, r.source
         FROM unnest({}::uuid[], {}::text[], {}::text[], {}::numeric[], {}::date[], {}::text[])
             AS r (id, base, quote, rate, rate_date, source)
-        ON CONFLICT (tenant_id, base, quote, rate_date, source) DO UPDATE SET rate = excluded.rate
+        ON CONFLICT (tenant_id, base, quote, rate_date, source) DO UPDATE
+            -- created_at is when the figure was keyed in: of two sources the latest one is used.
+            SET rate = excluded.rate, created_at = now()
         RETURNING id, base, quote, rate, rate_date, source, created_at
         """,
         tenant_id,
@@ -184,7 +186,12 @@ async def upsert_fx_rates(
 
 async def all_fx_rates(tenant_id: uuid.UUID) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = await FxRateRecord.select(
-        FxRateRecord.base, FxRateRecord.quote, FxRateRecord.rate, FxRateRecord.rate_date, FxRateRecord.source
+        FxRateRecord.base,
+        FxRateRecord.quote,
+        FxRateRecord.rate,
+        FxRateRecord.rate_date,
+        FxRateRecord.source,
+        FxRateRecord.created_at,
     ).where(FxRateRecord.tenant_id == tenant_id)
     return rows
 

@@ -40,7 +40,7 @@ from customs.tariffs import (
 from hub.core.database import tenant_tx
 from hub.core.errors import BadRequest, FieldError, ValidationFailed
 from hub.core.ids import new_id
-from hub.core.money import is_known_currency
+from hub.core.money import MAX_AMOUNT, is_known_currency
 from hub.core.pagination import Page, check_limit, decode_cursor, page_of
 
 __all__ = [
@@ -115,11 +115,13 @@ async def load_data(tenant_id: uuid.UUID) -> TenantData:
 
 
 def _fx_table(rows: list[dict[str, Any]]) -> FxTable:
-    """ECB rates first, then every other source: a keyed-in rate for the same pair and day wins."""
+    """ECB rates first, then every other source: a keyed-in rate for the same pair and day wins, and
+    of two keyed-in ones the one keyed in last (by source name, a clerk's correction under another
+    source was ignored whenever that name sorted first)."""
     if not rows:
         return _EMPTY_FX
     by_key: dict[tuple[str, str, dt.date], FxRate] = {}
-    for row in sorted(rows, key=lambda r: (r["source"] != ECB_SOURCE, r["source"])):
+    for row in sorted(rows, key=lambda r: (r["source"] != ECB_SOURCE, r["created_at"])):
         rate = FxRate(
             base=row["base"], quote=row["quote"], rate=row["rate"], as_of=row["rate_date"], source=row["source"]
         )
@@ -154,16 +156,18 @@ def _check_row(i: int, row: TariffRow, errors: list[FieldError]) -> None:
         return
     if not _CODE.match(row.destination):
         errors.append(FieldError(f"{path}.destination", "a country code such as DE, or EU for the customs union"))
-    for name in ("rate", "amount", "minimum", "maximum"):
+    for name in ("rate", "amount", "minimum", "maximum", "min_unit_value"):
         value = getattr(row, name, None)
-        if isinstance(value, Decimal) and (not value.is_finite() or value < 0):
-            errors.append(FieldError(f"{path}.{name}", "must be a finite number >= 0"))
+        # Bounded like a request's amounts: NaN failed the range checks below (a 500 at load), and
+        # 1e400 was stored and made every later quote for the destination fail to round (a 500).
+        if isinstance(value, Decimal) and not (value.is_finite() and 0 <= value < MAX_AMOUNT):
+            errors.append(FieldError(f"{path}.{name}", f"must be a finite number from 0 to below {MAX_AMOUNT:f}"))
     currency = getattr(row, "currency", None)
     if currency is not None and not is_known_currency(currency):
         errors.append(FieldError(f"{path}.currency", f"unknown currency {currency!r}"))
     if isinstance(row, DutyMeasure):
         _check_duty(path, row, errors)
-    if isinstance(row, TaxRate) and row.rate > 100:
+    if isinstance(row, TaxRate) and row.rate.is_finite() and row.rate > 100:
         errors.append(FieldError(f"{path}.rate", "a percent from 0 to 100"))
 
 
@@ -185,7 +189,7 @@ def _check_duty(path: str, row: DutyMeasure, errors: list[FieldError]) -> None:
         errors.append(FieldError(f"{path}.rate", f"required for a {row.kind} measure (percent)"))
     if row.kind in ("specific", "compound") and (row.amount is None or row.per is None):
         errors.append(FieldError(f"{path}.amount", f"a {row.kind} measure needs amount and per"))
-    if row.rate is not None and row.rate > 1000:
+    if row.rate is not None and row.rate.is_finite() and row.rate > 1000:
         errors.append(FieldError(f"{path}.rate", "a percent from 0 to 1000"))
 
 

@@ -172,13 +172,25 @@ def _user_create(args: argparse.Namespace) -> int:
 HS_DEFAULT_NAMES = {"wco-csv": "HS2022", "uk-json": "UK", "us-hts-json": "US"}
 
 
-def _hs_import(args: argparse.Namespace) -> int:
+def read_import_text(path: str | os.PathLike[str]) -> str:
+    """A nomenclature file's text: UTF-8, with or without the byte order mark Windows tools write.
+
+    Raises:
+        ValueError: the file is not UTF-8 (said with the byte offset, not as a traceback).
+    """
     from pathlib import Path  # noqa: PLC0415
 
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start}): save the file as UTF-8") from None
+
+
+def _hs_import(args: argparse.Namespace) -> int:
     from customs import hs_codes, nomenclature  # noqa: PLC0415
 
-    text = Path(args.file).read_text(encoding="utf-8")
     try:
+        text = read_import_text(args.file)
         if args.format == "wco-csv":
             rows = nomenclature.parse_wco_csv(text)
         elif args.format == "uk-json":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
+from customs.controllers import ECB_MAX_BYTES, TARIFF_ROWS_MAX_BYTES
 from customs.fx import ECB_SOURCE
+from customs.tenant_data import MAX_ROWS_PER_UPLOAD
 from hub.core.database import fetch, tenant_tx
 from tenants.roles import Role
 from tests.conftest import TenantHandle
@@ -258,6 +261,26 @@ async def test_manual_fx_rate_is_used(client: httpx.AsyncClient, tenant: TenantH
     assert [item["quote"] for item in listed["items"]] == ["USD"]
 
 
+async def test_the_rate_keyed_in_last_wins_on_the_same_day(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Two keyed-in rates for one pair and day, from different sources: the clerk's latest figure is
+    used (the alphabetically last source won: "broker" over "another broker (corrected)")."""
+    payload = {**E1, "fx_rates": None}
+    rate = {"base": "AUD", "quote": "USD", "date": "2026-11-25"}
+    for figure, source in [("0.8000", "broker"), ("0.9100", "another broker (corrected)")]:
+        stored = await client.post(
+            "/v1/fx-rates", json={**rate, "rate": figure, "source": source}, headers=tenant.headers()
+        )
+        assert stored.status_code == 201, stored.text
+    quote = (await post_quote(client, tenant, payload)).json()
+    assert [(f["rate"], f["source"]) for f in quote["fx"]] == [("0.9100", "another broker (corrected)")]
+    assert quote["customs_value"]["amount"] == "1400.00"
+    # Keyed in again under its first source, the figure is the latest again.
+    again = {**rate, "rate": "0.9200", "source": "broker"}
+    assert (await client.post("/v1/fx-rates", json=again, headers=tenant.headers())).status_code == 201
+    quote = (await post_quote(client, tenant, payload)).json()
+    assert [(f["rate"], f["source"]) for f in quote["fx"]] == [("0.9200", "broker")]
+
+
 async def test_ecb_import_is_used(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     xml = (FIXTURES / "ecb_eurofxref_daily.xml").read_bytes()
     imported = await client.post(
@@ -299,6 +322,10 @@ async def test_bad_fx_input(client: httpx.AsyncClient, tenant: TenantHandle) -> 
     assert response.status_code == 413
 
 
+VALID = {"valid_from": "2026-01-01", "source": "broker schedule"}
+DUTY_ROW = {"type": "duty", "id": "d", "destination": "US", "hs_prefix": "950631", "kind": "ad_valorem", **VALID}
+
+
 async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     cases: list[tuple[Any, str]] = [
         ([{**E8_MPF_ROW, "amount": "abc"}], "[0].amount"),
@@ -308,6 +335,13 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         ([E8_MPF_ROW, E8_MPF_ROW], "[1].id"),
         ([], "body"),
         ({"rows": []}, "body"),
+        # Not a number, or one too large to round: a 500 at load, or at every later quote.
+        ([{**E8_MPF_ROW, "kind": "ad_valorem", "amount": None, "rate": "NaN"}], "[0].rate"),
+        ([{**E8_MPF_ROW, "amount": "1e400"}], "[0].amount"),
+        ([{**E8_MPF_ROW, "kind": "ad_valorem", "amount": None, "rate": "1", "minimum": "sNaN"}], "[0].minimum"),
+        ([{**DUTY_ROW, "kind": "specific", "amount": "1e30", "per": "kg", "currency": "USD"}], "[0].amount"),
+        ([{**DUTY_ROW, "rate": "Infinity"}], "[0].rate"),
+        ([{"type": "tax", "id": "t", "destination": "GB", "code": "VAT", "rate": "NaN", **VALID}], "[0].rate"),
     ]
     for payload, field in cases:
         response = await client.post("/v1/tariff-rows", json=payload, headers=tenant.headers())
@@ -315,6 +349,40 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         assert field in problem_fields(response), (field, response.json())
     malformed = await client.post("/v1/tariff-rows", content=b"[{", headers=tenant.headers())
     assert malformed.status_code == 400
+    assert (await client.get("/v1/tariff-rows", headers=tenant.headers())).json()["items"] == []
+    assert (await post_quote(client, tenant, E8)).status_code == 201
+
+
+async def test_a_schedule_of_the_most_rows_loads_and_a_larger_body_is_refused_with_the_limit(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """MAX_ROWS_PER_UPLOAD rows of a real schedule are more than the API's general body limit (1 MiB,
+    256 KiB here): such a load was refused with a bare "Request Entity Too Large"."""
+    rows = [
+        {
+            **DUTY_ROW,
+            "id": f"broker-us-{i:06d}",
+            "hs_prefix": f"{i:06d}",
+            "rate": "4.4",
+            "origin_not_in": ["CA", "MX"],
+            "note": "HTSUS general rate, column 1; confirm special programmes with the broker",
+            "source": "Broker schedule US-2026-11, sheet 'General', confirmed 27 Nov 2026",
+        }
+        for i in range(MAX_ROWS_PER_UPLOAD)
+    ]
+    raw = json.dumps(rows).encode()
+    assert len(raw) > 1_048_576
+    loaded = await client.post("/v1/tariff-rows", content=raw, headers=tenant.headers())
+    assert loaded.status_code == 201, loaded.text[:300]
+    assert len(loaded.json()["items"]) == MAX_ROWS_PER_UPLOAD
+
+    huge = await client.post("/v1/tariff-rows", content=b"[" + b" " * 50_000_000 + b"]", headers=tenant.headers())
+    assert huge.status_code == 413
+    assert problem_fields(huge) == ["body"]
+    assert f"{TARIFF_ROWS_MAX_BYTES} bytes" in huge.json()["detail"]
+    ecb = await client.post("/v1/fx-rates/ecb", content=b" " * (ECB_MAX_BYTES + 1), headers=tenant.headers())
+    assert ecb.status_code == 413
+    assert f"{ECB_MAX_BYTES} bytes" in ecb.json()["detail"]
 
 
 # -- bad quote input: precise problems, never a 500 ------------------------------------------------

@@ -131,3 +131,26 @@ def test_us_hts_importer() -> None:
     assert next(r for r in rows if r.code == "95063100").rates["general"] == "4.4%"
     with pytest.raises(ValueError, match="htsno"):
         parse_us_hts([{"htsno": "95.AB"}])
+
+
+def test_wco_csv_importer_refuses_a_duplicate_code_naming_both_lines() -> None:
+    # Two rows for one code used to pass the parser and fail the import's primary key (a traceback).
+    text = "section,hscode,description,parent,level\nI,01,Animals,TOTAL,2\nI,0101,Horses,01,4\nI,0101,Again,01,4\n"
+    with pytest.raises(ValueError, match="line 4: code '0101' already on line 3"):
+        parse_wco_csv(text)
+
+
+def test_us_hts_importer_refuses_a_duplicate_and_a_file_of_another_kind() -> None:
+    with pytest.raises(ValueError, match=r"item 1: htsno '9506\.31\.00' already at item 0"):
+        parse_us_hts([{"htsno": "9506.31.00"}, {"htsno": "9506.31.00"}])
+    uk = json.loads((FIXTURES / "uk_commodity_6109100010.json").read_text())
+    with pytest.raises(ValueError, match="a JSON list of objects"):
+        parse_us_hts(uk)  # the UK document: a dict, whose keys used to crash with AttributeError
+    with pytest.raises(ValueError, match=r"item 0: .*object"):
+        parse_us_hts(["9506"])
+
+
+def test_uk_commodity_importer_refuses_a_file_of_another_kind() -> None:
+    hts = json.loads((FIXTURES / "us_hts_sample.json").read_text())
+    with pytest.raises(ValueError, match="not a commodity document"):
+        parse_uk_commodity(hts)  # a list used to crash with AttributeError
