@@ -39,6 +39,20 @@ async def _pending_outbox(tenant_id: uuid.UUID, job: str) -> list[dict[str, Any]
         )
 
 
+async def _endpoint(client: httpx.AsyncClient, tenant: TenantHandle, url: str) -> dict[str, Any]:
+    created = await client.post("/v1/webhook-endpoints", json={"url": url, "secret": SECRET}, headers=tenant.headers())
+    assert created.status_code == 201, created.text
+    endpoint: dict[str, Any] = created.json()
+    return endpoint
+
+
+async def _fan_out_pending(tenant: TenantHandle) -> None:
+    """Run the fan-out job of every pending order event, as the worker would."""
+    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+
+
 async def _send(ctx: dict[str, Any], tenant_id: uuid.UUID, delivery_id: str) -> str:
     """Run the newest send job (outbox row) of one delivery, as the worker would."""
     async with tenant_tx(tenant_id):
@@ -97,18 +111,10 @@ async def test_order_created_is_delivered_signed(client: httpx.AsyncClient, tena
 
 
 async def test_failed_delivery_is_logged_and_retried(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
-    endpoint = (
-        await client.post(
-            "/v1/webhook-endpoints",
-            json={"url": "https://seller.example/down", "secret": SECRET},
-            headers=tenant.headers(),
-        )
-    ).json()
+    endpoint = await _endpoint(client, tenant, "https://seller.example/down")
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(), headers=tenant.headers())
-    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
-        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
-        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    await _fan_out_pending(tenant)
     deliveries = (
         await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
     ).json()
@@ -197,13 +203,7 @@ async def test_delivery_never_connects_to_a_private_address(
 
     server = await asyncio.start_server(listener, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    endpoint = (
-        await client.post(
-            "/v1/webhook-endpoints",
-            json={"url": "https://seller.example/hooks", "secret": SECRET},
-            headers=tenant.headers(),
-        )
-    ).json()
+    endpoint = await _endpoint(client, tenant, "https://seller.example/hooks")
     async with tenant_tx(tenant.id):
         await fetch(
             "UPDATE webhook_endpoints SET url = {} WHERE tenant_id = {} AND id = {}",
@@ -213,9 +213,7 @@ async def test_delivery_never_connects_to_a_private_address(
         )
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(), headers=tenant.headers())
-    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
-        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
-        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    await _fan_out_pending(tenant)
     deliveries = (
         await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers())
     ).json()
@@ -240,13 +238,7 @@ async def test_a_delivery_survives_redis_being_emptied(client: httpx.AsyncClient
     sends them."""
     await outbox.relay_once(RecordingQueue(), batch=10_000)  # older rows belong to other tests
     tenant = await make_tenant()
-    endpoint = (
-        await client.post(
-            "/v1/webhook-endpoints",
-            json={"url": "https://seller.example/hooks", "secret": SECRET},
-            headers=tenant.headers(),
-        )
-    ).json()
+    endpoint = await _endpoint(client, tenant, "https://seller.example/hooks")
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(), headers=tenant.headers())
     received: list[httpx.Request] = []
@@ -290,17 +282,11 @@ async def test_a_delivery_survives_redis_being_emptied(client: httpx.AsyncClient
 async def test_a_receiver_can_deduplicate_by_event_id(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     """Delivery is at-least-once: a retry carries the same ids, so a receiver can tell a repeat from
     a new event whose body happens to read the same (two status changes with the same from and to)."""
-    await client.post(
-        "/v1/webhook-endpoints",
-        json={"url": "https://seller.example/hooks", "secret": SECRET},
-        headers=tenant.headers(),
-    )
+    await _endpoint(client, tenant, "https://seller.example/hooks")
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(), headers=tenant.headers())
     events = await _pending_outbox(tenant.id, "deliver_order_event")
-    for row in events:
-        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
-        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    await _fan_out_pending(tenant)
     received: list[httpx.Request] = []
     answers = iter([500, 204, 204])
 
@@ -328,18 +314,10 @@ async def test_a_seller_replays_a_delivery_through_the_api(
     client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
 ) -> None:
     """A delivery given up after MAX_ATTEMPTS (or one delivered) is sent again on the seller's word."""
-    endpoint = (
-        await client.post(
-            "/v1/webhook-endpoints",
-            json={"url": "https://seller.example/hooks", "secret": SECRET},
-            headers=tenant.headers(),
-        )
-    ).json()
+    endpoint = await _endpoint(client, tenant, "https://seller.example/hooks")
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(), headers=tenant.headers())
-    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
-        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
-        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    await _fan_out_pending(tenant)
     listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
     delivery = (await client.get(listing, headers=tenant.headers())).json()[0]
     answers: list[int] = [500] * MAX_ATTEMPTS + [204]
@@ -372,18 +350,10 @@ async def test_a_seller_replays_a_delivery_through_the_api(
 
 async def _fanned_out_delivery(client: httpx.AsyncClient, tenant: TenantHandle) -> tuple[str, str]:
     """An endpoint and one of its deliveries (order.created fanned out), as (endpoint id, delivery id)."""
-    endpoint = (
-        await client.post(
-            "/v1/webhook-endpoints",
-            json={"url": "https://seller.example/hooks", "secret": SECRET},
-            headers=tenant.headers(),
-        )
-    ).json()
+    endpoint = await _endpoint(client, tenant, "https://seller.example/hooks")
     await _catalog(client, tenant)
     await client.post("/v1/orders", json=_order(), headers=tenant.headers())
-    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
-        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
-        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    await _fan_out_pending(tenant)
     listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
     deliveries = (await client.get(listing, headers=tenant.headers())).json()
     return endpoint["id"], next(d["id"] for d in deliveries if d["event"] == "order.created")
@@ -570,9 +540,7 @@ async def test_a_deleted_endpoint_is_sent_nothing_more_and_its_log_stays_readabl
 
     # A new order fans out to no deleted endpoint.
     await client.post("/v1/orders", json=_order(), headers=tenant.headers())
-    for row in await _pending_outbox(tenant.id, "deliver_order_event"):
-        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
-        await outbox_job(fan_out)({"redis": None}, str(tenant.id), str(row["id"]), payload)
+    await _fan_out_pending(tenant)
     assert len((await client.get(f"{endpoint_url}/deliveries", headers=tenant.headers())).json()) == len(deliveries)
 
 
