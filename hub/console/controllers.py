@@ -392,7 +392,7 @@ async def set_language(code: FromPath[str], next: Query = None) -> Redirect:
 
 
 @get("/queue")
-async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query = None) -> Template:
+async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query = None, page: Query = None) -> Template:
     me = me_of(request)
     tenant_id = me.principal.tenant_id
     wanted = status if status in QUEUE_STATUSES else None
@@ -402,7 +402,7 @@ async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query 
     found: list[OrderSummary] = []
     cursor: str | None = None
     while len(found) < QUEUE_SCAN:
-        page = await service.list_orders(
+        batch = await service.list_orders(
             tenant_id,
             limit=200,
             cursor=cursor,
@@ -412,12 +412,15 @@ async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query 
             created_from=None,
             created_to=None,
         )
-        found.extend(page.items)
-        cursor = page.next_cursor
+        found.extend(batch.items)
+        cursor = batch.next_cursor
         if cursor is None:
             break
     found.sort(key=lambda order: order.id)
-    shown = found[:QUEUE_SHOWN]
+    # Pages of QUEUE_SHOWN, oldest first; a page number that is not one shows the first or the last.
+    last_page = max(0, (len(found) - 1) // QUEUE_SHOWN)
+    number = min(int(page) - 1, last_page) if page and page.isascii() and page.isdigit() and int(page) > 0 else 0
+    shown = found[number * QUEUE_SHOWN : (number + 1) * QUEUE_SHOWN]
     rows = []
     for summary in shown:
         order = await service.get_order(tenant_id, summary.id)
@@ -429,6 +432,9 @@ async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query 
         rows=rows,
         total=len(found),
         more=cursor is not None,
+        first=number * QUEUE_SHOWN + 1,
+        previous_page=number if number > 0 else None,
+        next_page=number + 2 if number < last_page else None,
         statuses=QUEUE_STATUSES,
         status_filter=wanted or "",
         q=query or "",

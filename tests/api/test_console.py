@@ -437,3 +437,35 @@ async def test_an_unknown_console_address_or_method_is_a_console_page_not_proble
     assert too_long.status_code == 400
     assert "Validation failed" not in too_long.text
     assert (await browser.get("/v1/no-such-thing")).headers["content-type"] == "application/problem+json"
+
+
+async def test_the_queue_pages_past_its_first_fifty(browser: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Orders beyond the oldest 50 were out of the clerk's sight but for a search."""
+    from tests.api.test_orders import _catalog, _order  # noqa: PLC0415  (the orders tests' fixtures)
+
+    await _catalog(browser, tenant, on_hand=1000)
+    numbers = []
+    for index in range(52):
+        created = await browser.post(
+            "/v1/orders", json=_order(external_ref=f"PAGE-{index}", rush=True), headers=tenant.headers()
+        )
+        assert created.status_code == 201, created.text
+        numbers.append(created.json()["number"])
+    await sign_in(browser, tenant, await make_user(tenant, Role.CLERK))
+
+    first = (await browser.get("/console/queue")).text
+    assert first.count("data-order-id=") == 50
+    assert numbers[0] in first
+    assert numbers[50] not in first
+    assert 'rel="next"' in first
+    assert 'rel="prev"' not in first
+    second = (await browser.get("/console/queue", params={"page": "2"})).text
+    assert second.count("data-order-id=") == 2
+    assert numbers[50] in second
+    assert numbers[51] in second
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
+    assert "Orders 51 to 52" in second
+    # Not a page number: the first page; past the end: the last one.
+    assert numbers[0] in (await browser.get("/console/queue", params={"page": "x²"})).text
+    assert numbers[51] in (await browser.get("/console/queue", params={"page": "99"})).text
