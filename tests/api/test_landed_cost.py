@@ -482,3 +482,42 @@ async def test_routes_are_in_the_openapi_document(client: httpx.AsyncClient) -> 
     quote_body = document["paths"]["/v1/landed-cost/quotes"]["post"]["requestBody"]["content"]["application/json"]
     assert "lines" in quote_body["schema"]["required"]
     assert quote_body["schema"]["properties"]["lines"]["items"]["properties"]["hs_code"]["type"] == "string"
+
+
+async def test_rows_of_equal_rank_are_refused_and_nothing_is_loaded(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Two base duty rows the engine ranks the same (prefix, priority as laid over the starter set,
+    origin-specific or not, valid_from) and that can both apply were resolved by load order."""
+    a = {**DUTY_ROW, "id": "a", "rate": "4.4", "origin_in": ["CN", "VN"]}
+    b = {**DUTY_ROW, "id": "b", "hs_prefix": "9506.31", "rate": "6", "origin_in": ["CN"], "priority": 50}
+    refused = await client.post("/v1/tariff-rows", json=[a, b], headers=tenant.headers())
+    assert refused.status_code == 422, refused.text
+    assert "[1]" in problem_fields(refused), refused.json()
+    assert "[0] (id 'a')" in refused.text
+    assert (await client.get("/v1/tariff-rows", headers=tenant.headers())).json()["items"] == []
+
+    # What the ranking tells apart loads: another priority, another valid_from, disjoint origins,
+    # an additional layer (all additional rows apply).
+    apart = [
+        {**a, "id": "p", "priority": 101},
+        {**a, "id": "v", "valid_from": "2026-02-01"},
+        {**a, "id": "o", "origin_in": ["US"]},
+        {**a, "id": "l", "layer": "additional"},
+    ]
+    for row in apart:
+        loaded = await client.post("/v1/tariff-rows", json=[a, row], headers=tenant.headers())
+        assert loaded.status_code == 201, (row, loaded.text)
+
+    # A clash with a row already stored for the tenant names it by id; the upload is not stored.
+    stored_clash = await client.post(
+        "/v1/tariff-rows", json=[{**a, "id": "later", "rate": "9"}], headers=tenant.headers()
+    )
+    assert stored_clash.status_code == 422, stored_clash.text
+    assert "[0]" in problem_fields(stored_clash)
+    assert "stored row 'a'" in stored_clash.text
+    ids = {item["row_id"] for item in (await client.get("/v1/tariff-rows", headers=tenant.headers())).json()["items"]}
+    assert "later" not in ids
+    # Replacing the stored row itself (same id) is no clash.
+    replaced = await client.post("/v1/tariff-rows", json=[{**a, "rate": "5"}], headers=tenant.headers())
+    assert replaced.status_code == 201, replaced.text
