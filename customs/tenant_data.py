@@ -19,10 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+import pycountry
 
 from customs import repository
 from customs.fx import ECB_SOURCE, FxRate, FxTable, manual_rate, parse_ecb_xml
 from customs.rules import RULES
+from customs.rules.ca import PROVINCES
 from customs.schemas import EcbImportResult, FxRateCreate, FxRateRead, TariffRowRead, TariffRowsLoaded
 from customs.tariffs import (
     Destination,
@@ -69,6 +71,12 @@ _ROW_KINDS: dict[type[msgspec.Struct], str] = {
 }
 _MSGSPEC_PATH = re.compile(r"\s*-\s*at\s*`\$(?P<path>[^`]*)`")
 _CODE = re.compile(r"^[A-Z]{2}$")
+# Customs unions whose rows are keyed by the union (Destination.union, RuleContext.duty_key).
+_UNIONS = frozenset({"EU"})
+
+
+def _is_country(code: str) -> bool:
+    return bool(_CODE.match(code)) and pycountry.countries.get(alpha_2=code) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +164,21 @@ def _check_row(i: int, row: TariffRow, errors: list[FieldError]) -> None:
     if isinstance(row, Destination):
         _check_destination(path, row, errors)
         return
-    if not _CODE.match(row.destination):
-        errors.append(FieldError(f"{path}.destination", "a country code such as DE, or EU for the customs union"))
+    if row.destination not in _UNIONS and not _is_country(row.destination):
+        errors.append(
+            FieldError(
+                f"{path}.destination",
+                f"unknown destination {row.destination!r}: an ISO 3166-1 alpha-2 country code such as DE, "
+                "or EU for the customs union",
+            )
+        )
+    if isinstance(row, TaxRate) and row.destination == "CA" and row.region is not None and row.region not in PROVINCES:
+        errors.append(
+            FieldError(
+                f"{path}.region",
+                f"unknown Canadian province or territory {row.region!r}: one of {', '.join(sorted(PROVINCES))}",
+            )
+        )
     for name in ("rate", "amount", "minimum", "maximum", "min_unit_value"):
         value = getattr(row, name, None)
         # Bounded like a request's amounts: NaN failed the range checks below (a 500 at load), and
@@ -174,8 +195,9 @@ def _check_row(i: int, row: TariffRow, errors: list[FieldError]) -> None:
 
 
 def _check_destination(path: str, row: Destination, errors: list[FieldError]) -> None:
-    if not _CODE.match(row.country):
-        errors.append(FieldError(f"{path}.country", "an ISO 3166-1 alpha-2 code such as DE"))
+    if not _is_country(row.country):
+        message = f"unknown country {row.country!r}: an ISO 3166-1 alpha-2 code such as DE"
+        errors.append(FieldError(f"{path}.country", message))
     if row.rules not in RULES:
         errors.append(FieldError(f"{path}.rules", f"one of {sorted(RULES)}"))
     if not is_known_currency(row.currency):

@@ -324,6 +324,8 @@ async def test_bad_fx_input(client: httpx.AsyncClient, tenant: TenantHandle) -> 
 
 VALID = {"valid_from": "2026-01-01", "source": "broker schedule"}
 DUTY_ROW = {"type": "duty", "id": "d", "destination": "US", "hs_prefix": "950631", "kind": "ad_valorem", **VALID}
+US_DESTINATION_ROW = {"type": "destination", "id": "z", "country": "US", "rules": "us", "currency": "USD", **VALID}
+CA_HST_ROW = {"type": "tax", "id": "ca-on", "destination": "CA", "code": "HST", "rate": "13", "region": "ON", **VALID}
 
 
 async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -342,6 +344,13 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         ([{**DUTY_ROW, "kind": "specific", "amount": "1e30", "per": "kg", "currency": "USD"}], "[0].amount"),
         ([{**DUTY_ROW, "rate": "Infinity"}], "[0].rate"),
         ([{"type": "tax", "id": "t", "destination": "GB", "code": "VAT", "rate": "NaN", **VALID}], "[0].rate"),
+        # Two letters that name no country: such rows were stored and never used.
+        ([{**DUTY_ROW, "destination": "ZZ"}], "[0].destination"),
+        ([E8_MPF_ROW, {**DUTY_ROW, "destination": "XX"}], "[1].destination"),
+        ([{**US_DESTINATION_ROW, "country": "ZZ"}], "[0].country"),
+        # A Canadian tax row for a region that is no province or territory never matched a quote.
+        ([{**CA_HST_ROW, "region": "XX"}], "[0].region"),
+        ([{**CA_HST_ROW, "region": "on"}], "[0].region"),
     ]
     for payload, field in cases:
         response = await client.post("/v1/tariff-rows", json=payload, headers=tenant.headers())
@@ -521,3 +530,16 @@ async def test_rows_of_equal_rank_are_refused_and_nothing_is_loaded(
     # Replacing the stored row itself (same id) is no clash.
     replaced = await client.post("/v1/tariff-rows", json=[{**a, "rate": "5"}], headers=tenant.headers())
     assert replaced.status_code == 201, replaced.text
+
+
+async def test_real_destinations_the_eu_and_canadian_provinces_load(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    rows = [
+        {**DUTY_ROW, "id": "eu", "destination": "EU", "hs_prefix": "610910", "rate": "12"},
+        {**DUTY_ROW, "id": "br", "destination": "BR", "rate": "20"},
+        CA_HST_ROW,
+        {**CA_HST_ROW, "id": "ca-yt", "code": "GST", "rate": "5", "region": "YT"},
+    ]
+    loaded = await client.post("/v1/tariff-rows", json=rows, headers=tenant.headers())
+    assert loaded.status_code == 201, loaded.text
