@@ -543,3 +543,25 @@ async def test_real_destinations_the_eu_and_canadian_provinces_load(
     ]
     loaded = await client.post("/v1/tariff-rows", json=rows, headers=tenant.headers())
     assert loaded.status_code == 201, loaded.text
+
+
+async def test_a_rate_from_before_the_reference_date_says_there_was_none_on_it(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A holiday: no rate on the quote's reference date, the latest earlier one within the maximum
+    age is used. The explanation showed both dates but never said there was no rate on the first."""
+    payload = {**E1, "fx_rates": None}
+    rate = {"base": "AUD", "quote": "USD", "rate": "0.9100", "date": "2026-11-25", "source": "broker sheet 25 Nov"}
+    assert (await client.post("/v1/fx-rates", json=rate, headers=tenant.headers())).status_code == 201
+    quote = (await post_quote(client, tenant, payload)).json()
+    assert quote["customs_value"]["amount"] == "1400.00"
+    said = "\n".join(quote["explanation"])
+    assert "no AUD/USD rate on the reference date 2026-11-27" in said, said
+    assert "2026-11-25" in said
+
+    # A rate on the reference date itself, or a per-quote override: nothing of the kind is said.
+    on_day = {**rate, "date": "2026-11-27", "source": "broker sheet 27 Nov"}
+    assert (await client.post("/v1/fx-rates", json=on_day, headers=tenant.headers())).status_code == 201
+    for body_ in (payload, E1):
+        said = "\n".join((await post_quote(client, tenant, body_)).json()["explanation"])
+        assert "no AUD/USD rate on the reference date" not in said, said
