@@ -345,6 +345,15 @@ def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | Non
             f"FX {main.describe()}; each amount rounded half-up to {fmt(quote.unit)} {dest_ccy} "
             f"(rate reference date {ref_date.isoformat()})"
         )
+        for rate in main.rates_used():
+            # A holiday or a day without publication: say so in words, not only by two dates.
+            if rate.as_of != ref_date and rate not in p.overrides:
+                days = (ref_date - rate.as_of).days
+                quote.say(
+                    f"no {rate.pair} rate on the reference date {ref_date.isoformat()}: the latest earlier "
+                    f"one, of {rate.as_of.isoformat()} ({days} day{'s' if days != 1 else ''} before, within "
+                    f"the {fx_conv.max_age}-day maximum age), is used"
+                )
     quote.say(
         f"goods {fmt(quote.goods)}, shipping {fmt(ship)}, insurance {fmt(ins)} {dest_ccy}; shipping and "
         f"insurance allocated to lines pro rata to value (largest remainder, sums kept)"

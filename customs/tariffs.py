@@ -29,9 +29,11 @@ __all__ = [
     "TariffTables",
     "TaxRate",
     "Threshold",
+    "as_override",
     "load_starter_tables",
     "merge_overrides",
     "normalize_hs",
+    "rank_ties",
 ]
 
 Status = Literal["official", "secondary", "unverified", "tenant"]
@@ -332,6 +334,42 @@ def _measure_rank(row: DutyMeasure) -> tuple[int, int, dt.date]:
     return (row.priority, row.origin_in is not None, row.valid_from)
 
 
+def _origins_meet(a: DutyMeasure, b: DutyMeasure) -> bool:
+    """Whether some origin (or none given) passes both rows' :meth:`DutyMeasure.origin_ok`."""
+    ins = [set(r.origin_in) for r in (a, b) if r.origin_in is not None]
+    if not ins:
+        return True  # an origin neither row excludes (or no origin at all) passes both
+    excluded = set(a.origin_not_in or ()) | set(b.origin_not_in or ())
+    return bool(set.intersection(*ins) - excluded)
+
+
+def rank_ties(rows: Iterable[TariffRow]) -> list[tuple[DutyMeasure, DutyMeasure]]:
+    """Pairs of duty rows the lookups cannot tell apart, so load order alone picks one.
+
+    Base measures compete at one HS prefix by :func:`_measure_rank` when both are valid on a day
+    (an equal ``valid_from`` makes that day) and both pass the origin check for some origin; the
+    flat-per-item-category measure is picked by the same rank, whatever the origin. Additional
+    layers all apply, so they never tie. ``rows`` must carry the priorities the tables will hold
+    (see :func:`as_override`).
+    """
+    groups: dict[tuple[str, str, bool, tuple[int, int, dt.date]], list[DutyMeasure]] = {}
+    for row in rows:
+        if not isinstance(row, DutyMeasure) or row.layer != "base":
+            continue
+        flat = row.kind == "flat_per_item_category"
+        for prefix in dict.fromkeys(normalize_hs(p) for p in row.hs_prefixes or (row.hs_prefix,)):
+            groups.setdefault((row.destination, prefix, flat, _measure_rank(row)), []).append(row)
+    ties: list[tuple[DutyMeasure, DutyMeasure]] = []
+    seen: set[tuple[str, str]] = set()
+    for (_, _, flat, _), members in groups.items():
+        for i, first in enumerate(members):
+            for second in members[i + 1 :]:
+                if (first.id, second.id) not in seen and (flat or _origins_meet(first, second)):
+                    seen.add((first.id, second.id))
+                    ties.append((first, second))
+    return ties
+
+
 def _digest(chunks: Sequence[bytes]) -> str:
     h = hashlib.sha256()
     for chunk in chunks:
@@ -360,6 +398,11 @@ def load_starter_tables() -> TariffTables:
     return _STARTER
 
 
+def as_override(row: TariffRow) -> TariffRow:
+    """``row`` as :func:`merge_overrides` lays it over the starter set: priority at least 100."""
+    return msgspec.structs.replace(row, priority=max(row.priority, 100))
+
+
 def merge_overrides(
     tables: TariffTables,
     rows: Iterable[TariffRow],
@@ -372,7 +415,7 @@ def merge_overrides(
     Override rows outrank starter rows at the same HS prefix because their ``priority`` is raised
     by 100 (unless they set a higher one). ``rules_version`` gains a digest of the override rows.
     """
-    extra = [msgspec.structs.replace(r, priority=max(r.priority, 100)) for r in rows]
+    extra = [as_override(r) for r in rows]
     ids = {r.id for r in extra}
     merged = [r for r in tables.rows if r.id not in ids] + extra
     digest = _digest([msgspec.json.encode(extra)])

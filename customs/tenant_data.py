@@ -19,10 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+import pycountry
 
 from customs import repository
 from customs.fx import ECB_SOURCE, FxRate, FxTable, manual_rate, parse_ecb_xml
 from customs.rules import RULES
+from customs.rules.ca import PROVINCES
 from customs.schemas import EcbImportResult, FxRateCreate, FxRateRead, TariffRowRead, TariffRowsLoaded
 from customs.tariffs import (
     Destination,
@@ -32,10 +34,12 @@ from customs.tariffs import (
     TariffTables,
     TaxRate,
     Threshold,
+    as_override,
     decode_rows,
     load_starter_tables,
     merge_overrides,
     normalize_hs,
+    rank_ties,
 )
 from hub.core.database import tenant_tx
 from hub.core.errors import BadRequest, FieldError, ValidationFailed
@@ -67,6 +71,12 @@ _ROW_KINDS: dict[type[msgspec.Struct], str] = {
 }
 _MSGSPEC_PATH = re.compile(r"\s*-\s*at\s*`\$(?P<path>[^`]*)`")
 _CODE = re.compile(r"^[A-Z]{2}$")
+# Customs unions whose rows are keyed by the union (Destination.union, RuleContext.duty_key).
+_UNIONS = frozenset({"EU"})
+
+
+def _is_country(code: str) -> bool:
+    return bool(_CODE.match(code)) and pycountry.countries.get(alpha_2=code) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +164,21 @@ def _check_row(i: int, row: TariffRow, errors: list[FieldError]) -> None:
     if isinstance(row, Destination):
         _check_destination(path, row, errors)
         return
-    if not _CODE.match(row.destination):
-        errors.append(FieldError(f"{path}.destination", "a country code such as DE, or EU for the customs union"))
+    if row.destination not in _UNIONS and not _is_country(row.destination):
+        errors.append(
+            FieldError(
+                f"{path}.destination",
+                f"unknown destination {row.destination!r}: an ISO 3166-1 alpha-2 country code such as DE, "
+                "or EU for the customs union",
+            )
+        )
+    if isinstance(row, TaxRate) and row.destination == "CA" and row.region is not None and row.region not in PROVINCES:
+        errors.append(
+            FieldError(
+                f"{path}.region",
+                f"unknown Canadian province or territory {row.region!r}: one of {', '.join(sorted(PROVINCES))}",
+            )
+        )
     for name in ("rate", "amount", "minimum", "maximum", "min_unit_value"):
         value = getattr(row, name, None)
         # Bounded like a request's amounts: NaN failed the range checks below (a 500 at load), and
@@ -172,8 +195,9 @@ def _check_row(i: int, row: TariffRow, errors: list[FieldError]) -> None:
 
 
 def _check_destination(path: str, row: Destination, errors: list[FieldError]) -> None:
-    if not _CODE.match(row.country):
-        errors.append(FieldError(f"{path}.country", "an ISO 3166-1 alpha-2 code such as DE"))
+    if not _is_country(row.country):
+        message = f"unknown country {row.country!r}: an ISO 3166-1 alpha-2 code such as DE"
+        errors.append(FieldError(f"{path}.country", message))
     if row.rules not in RULES:
         errors.append(FieldError(f"{path}.rules", f"one of {sorted(RULES)}"))
     if not is_known_currency(row.currency):
@@ -225,6 +249,36 @@ def parse_tariff_rows(body: bytes) -> list[TariffRow]:
     return [msgspec.structs.replace(row, status="tenant") for row in rows]
 
 
+def _refuse_rank_ties(upload: list[TariffRow], tenant_rows: list[TariffRow]) -> None:
+    """Refuse two rows the engine ranks the same (:func:`customs.tariffs.rank_ties`), at least one of
+    them in this upload: the quote would take whichever was loaded first, and say nothing.
+
+    ``tenant_rows`` are all the tenant's rows once the upload is stored (an uploaded row replaces a
+    stored one of the same id, which is therefore no tie). Ties among rows stored earlier alone do
+    not block an unrelated upload.
+    """
+    index = {row.id: i for i, row in enumerate(upload)}
+    errors: list[FieldError] = []
+    for first, second in rank_ties(as_override(r) for r in tenant_rows):
+        pair = sorted((first, second), key=lambda r: (r.id not in index, -index.get(r.id, 0), r.id))
+        new, other = pair
+        if new.id not in index:
+            continue
+        where = f"[{index[other.id]}] (id {other.id!r})" if other.id in index else f"stored row {other.id!r}"
+        errors.append(
+            FieldError(
+                f"[{index[new.id]}]",
+                f"id {new.id!r} ranks equal with {where}: {new.destination} duty at HS prefix "
+                f"{new.hs_prefix!r} or a shared prefix, priority {new.priority} (at least 100 for a tenant row), "
+                f"{'origin-specific' if new.origin_in is not None else 'any origin'}, valid from "
+                f"{new.valid_from.isoformat()}, and both can apply to one origin; a quote would take "
+                "whichever was loaded first. Give one a higher priority, another valid_from or another origin",
+            )
+        )
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+
+
 def _row_read(row: dict[str, Any]) -> TariffRowRead:
     return TariffRowRead(
         id=row["id"],
@@ -241,6 +295,8 @@ async def load_tariff_rows(tenant_id: uuid.UUID, rows: list[TariffRow]) -> Tarif
     records = [(new_id(), row.id, _kind(row), msgspec.json.encode(row).decode()) for row in rows]
     async with tenant_tx(tenant_id):
         stored = await repository.upsert_tariff_rows(tenant_id, records)
+        # Inside the transaction: a refusal rolls the whole load back.
+        _refuse_rank_ties(rows, decode_rows("[" + ",".join(await repository.tariff_row_bodies(tenant_id)) + "]"))
         await repository.bump_revision(tenant_id)
         data = await _build(tenant_id)  # also proves the merged rows build
     invalidate(tenant_id)  # after the commit: the next quote in this process reads the new state

@@ -324,6 +324,8 @@ async def test_bad_fx_input(client: httpx.AsyncClient, tenant: TenantHandle) -> 
 
 VALID = {"valid_from": "2026-01-01", "source": "broker schedule"}
 DUTY_ROW = {"type": "duty", "id": "d", "destination": "US", "hs_prefix": "950631", "kind": "ad_valorem", **VALID}
+US_DESTINATION_ROW = {"type": "destination", "id": "z", "country": "US", "rules": "us", "currency": "USD", **VALID}
+CA_HST_ROW = {"type": "tax", "id": "ca-on", "destination": "CA", "code": "HST", "rate": "13", "region": "ON", **VALID}
 
 
 async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -342,6 +344,13 @@ async def test_bad_tariff_rows(client: httpx.AsyncClient, tenant: TenantHandle) 
         ([{**DUTY_ROW, "kind": "specific", "amount": "1e30", "per": "kg", "currency": "USD"}], "[0].amount"),
         ([{**DUTY_ROW, "rate": "Infinity"}], "[0].rate"),
         ([{"type": "tax", "id": "t", "destination": "GB", "code": "VAT", "rate": "NaN", **VALID}], "[0].rate"),
+        # Two letters that name no country: such rows were stored and never used.
+        ([{**DUTY_ROW, "destination": "ZZ"}], "[0].destination"),
+        ([E8_MPF_ROW, {**DUTY_ROW, "destination": "XX"}], "[1].destination"),
+        ([{**US_DESTINATION_ROW, "country": "ZZ"}], "[0].country"),
+        # A Canadian tax row for a region that is no province or territory never matched a quote.
+        ([{**CA_HST_ROW, "region": "XX"}], "[0].region"),
+        ([{**CA_HST_ROW, "region": "on"}], "[0].region"),
     ]
     for payload, field in cases:
         response = await client.post("/v1/tariff-rows", json=payload, headers=tenant.headers())
@@ -482,3 +491,77 @@ async def test_routes_are_in_the_openapi_document(client: httpx.AsyncClient) -> 
     quote_body = document["paths"]["/v1/landed-cost/quotes"]["post"]["requestBody"]["content"]["application/json"]
     assert "lines" in quote_body["schema"]["required"]
     assert quote_body["schema"]["properties"]["lines"]["items"]["properties"]["hs_code"]["type"] == "string"
+
+
+async def test_rows_of_equal_rank_are_refused_and_nothing_is_loaded(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Two base duty rows the engine ranks the same (prefix, priority as laid over the starter set,
+    origin-specific or not, valid_from) and that can both apply were resolved by load order."""
+    a = {**DUTY_ROW, "id": "a", "rate": "4.4", "origin_in": ["CN", "VN"]}
+    b = {**DUTY_ROW, "id": "b", "hs_prefix": "9506.31", "rate": "6", "origin_in": ["CN"], "priority": 50}
+    refused = await client.post("/v1/tariff-rows", json=[a, b], headers=tenant.headers())
+    assert refused.status_code == 422, refused.text
+    assert "[1]" in problem_fields(refused), refused.json()
+    assert "[0] (id 'a')" in refused.text
+    assert (await client.get("/v1/tariff-rows", headers=tenant.headers())).json()["items"] == []
+
+    # What the ranking tells apart loads: another priority, another valid_from, disjoint origins,
+    # an additional layer (all additional rows apply).
+    apart = [
+        {**a, "id": "p", "priority": 101},
+        {**a, "id": "v", "valid_from": "2026-02-01"},
+        {**a, "id": "o", "origin_in": ["US"]},
+        {**a, "id": "l", "layer": "additional"},
+    ]
+    for row in apart:
+        loaded = await client.post("/v1/tariff-rows", json=[a, row], headers=tenant.headers())
+        assert loaded.status_code == 201, (row, loaded.text)
+
+    # A clash with a row already stored for the tenant names it by id; the upload is not stored.
+    stored_clash = await client.post(
+        "/v1/tariff-rows", json=[{**a, "id": "later", "rate": "9"}], headers=tenant.headers()
+    )
+    assert stored_clash.status_code == 422, stored_clash.text
+    assert "[0]" in problem_fields(stored_clash)
+    assert "stored row 'a'" in stored_clash.text
+    ids = {item["row_id"] for item in (await client.get("/v1/tariff-rows", headers=tenant.headers())).json()["items"]}
+    assert "later" not in ids
+    # Replacing the stored row itself (same id) is no clash.
+    replaced = await client.post("/v1/tariff-rows", json=[{**a, "rate": "5"}], headers=tenant.headers())
+    assert replaced.status_code == 201, replaced.text
+
+
+async def test_real_destinations_the_eu_and_canadian_provinces_load(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    rows = [
+        {**DUTY_ROW, "id": "eu", "destination": "EU", "hs_prefix": "610910", "rate": "12"},
+        {**DUTY_ROW, "id": "br", "destination": "BR", "rate": "20"},
+        CA_HST_ROW,
+        {**CA_HST_ROW, "id": "ca-yt", "code": "GST", "rate": "5", "region": "YT"},
+    ]
+    loaded = await client.post("/v1/tariff-rows", json=rows, headers=tenant.headers())
+    assert loaded.status_code == 201, loaded.text
+
+
+async def test_a_rate_from_before_the_reference_date_says_there_was_none_on_it(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """A holiday: no rate on the quote's reference date, the latest earlier one within the maximum
+    age is used. The explanation showed both dates but never said there was no rate on the first."""
+    payload = {**E1, "fx_rates": None}
+    rate = {"base": "AUD", "quote": "USD", "rate": "0.9100", "date": "2026-11-25", "source": "broker sheet 25 Nov"}
+    assert (await client.post("/v1/fx-rates", json=rate, headers=tenant.headers())).status_code == 201
+    quote = (await post_quote(client, tenant, payload)).json()
+    assert quote["customs_value"]["amount"] == "1400.00"
+    said = "\n".join(quote["explanation"])
+    assert "no AUD/USD rate on the reference date 2026-11-27" in said, said
+    assert "2026-11-25" in said
+
+    # A rate on the reference date itself, or a per-quote override: nothing of the kind is said.
+    on_day = {**rate, "date": "2026-11-27", "source": "broker sheet 27 Nov"}
+    assert (await client.post("/v1/fx-rates", json=on_day, headers=tenant.headers())).status_code == 201
+    for body_ in (payload, E1):
+        said = "\n".join((await post_quote(client, tenant, body_)).json()["explanation"])
+        assert "no AUD/USD rate on the reference date" not in said, said
