@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,19 +22,6 @@ def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "no CSRF field on the page"
     return found.group(1)
-
-
-@pytest.fixture
-async def browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    """A client with its own cookie jar over the same in-process app."""
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
-        yield own
-
-
-@pytest.fixture
-async def second_browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
-        yield own
 
 
 async def make_user(tenant: TenantHandle, role: Role = Role.OWNER) -> str:

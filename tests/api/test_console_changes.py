@@ -5,11 +5,9 @@ enforced, the page reads in Chinese, and the filer cannot decide their own reque
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tenants.roles import Role
 from tests.api.test_console import csrf_of, enter_order, make_user, sign_in
@@ -29,18 +27,6 @@ NEW_ENGLISH = (
     "Request cancellation",
     "The order is cancelled when another person approves the request.",
 )
-
-
-@pytest.fixture
-async def browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
-        yield own
-
-
-@pytest.fixture
-async def second_browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
-        yield own
 
 
 async def file(browser: httpx.AsyncClient, order_id: str, kind: str, **fields: str) -> httpx.Response:

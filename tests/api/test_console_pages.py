@@ -29,12 +29,6 @@ FORM_ID = re.compile(r'name="form_id" value="([^"]+)"')
 
 
 @pytest.fixture
-async def browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
-        yield own
-
-
-@pytest.fixture
 async def viewer_browser(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as own:
         yield own
