@@ -14,13 +14,14 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-from babel.numbers import format_currency
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
@@ -109,6 +110,25 @@ def _babel_locale(locale: str) -> str:
     return "zh_Hans_CN" if locale == "zh_Hans" else "en_US"
 
 
+def _day(value: Any, locale: str) -> str:
+    """A calendar date (delivery date, ETA) in the clerk's format; text that is no date as it is."""
+    if not value:
+        return ""
+    try:
+        parsed = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return format_date(parsed, "medium", locale=locale)
+
+
+def _size(value: int, locale: str) -> str:
+    """A file size as people read it: 512 B, 12.3 KB, 4.1 MB (decimal units, the clerk's separators)."""
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if value >= scale:
+            return f"{format_decimal(round(value / scale, 1), locale=locale)} {unit}"
+    return f"{value} B"
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -160,6 +180,8 @@ def render(
             "t": t,
             "money": money,
             "when": when,
+            "day": lambda value: _day(value, babel_locale),
+            "size": lambda value: _size(value, babel_locale),
             "finding": finding,
             "locale": locale,
             "locales": CONSOLE_LOCALES,

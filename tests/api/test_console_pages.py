@@ -610,3 +610,26 @@ async def test_where_a_tax_is_collected_is_labelled_in_the_clerks_language(
     assert "<td>border</td>" not in taxes
     assert "结账时" in taxes or "入境时" in taxes
     assert "19 %" in taxes  # the rate says it is a percentage
+
+
+async def test_dates_and_sizes_read_in_the_clerks_format(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The order page printed ISO dates (2030-01-15) and attachment sizes in bytes."""
+    csrf = await signed_in(browser, tenant, Role.CLERK)
+    order = await approved_order(client, tenant, requested_delivery_date="2030-01-15")
+    page_url = f"/console/orders/{order['id']}"
+    content = b"%PDF-1.4\n" + b"0" * 12_340
+    uploaded = await browser.post(
+        f"{page_url}/attachments",
+        data={"csrf_token": csrf, "kind": "contract"},
+        files={"file": ("contract.pdf", content, "application/pdf")},
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    english = (await browser.get(page_url)).text
+    assert "Requested delivery: Jan 15, 2030" in english  # a date input keeps ISO, as browsers want
+    assert "12.3 KB" in english  # 12,349 bytes
+    await browser.get("/console/lang/zh_Hans")
+    chinese = (await browser.get(page_url)).text
+    assert "2030年1月15日" in chinese
+    assert "Requested delivery: 2030-01-15" not in english
