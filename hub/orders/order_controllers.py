@@ -276,6 +276,15 @@ class WebhookEndpointController(Controller):
         """Stop sending to the endpoint, pending retries included; its deliveries stay readable."""
         await webhooks.delete_endpoint(principal_of(request).tenant_id, path_id(endpoint_id, "no such endpoint"))
 
+    @put("/{endpoint_id:str}/secret", operation_id="RotateWebhookSecret")
+    async def rotate_secret(
+        self, request: Request[Any, Any, Any], endpoint_id: FromPath[str], data: JSONBody[webhooks.SecretRotate]
+    ) -> webhooks.EndpointRead:
+        """Replace the signing secret; the next send, a pending retry included, is signed with it."""
+        return await webhooks.rotate_secret(
+            principal_of(request).tenant_id, path_id(endpoint_id, "no such endpoint"), data
+        )
+
     @get("/{endpoint_id:str}/deliveries", operation_id="ListWebhookDeliveries")
     async def deliveries(
         self, request: Request[Any, Any, Any], endpoint_id: FromPath[str]

@@ -64,6 +64,10 @@ class EndpointCreate(msgspec.Struct, kw_only=True):
     events: list[EventName] = msgspec.field(default_factory=lambda: list(EVENTS))
 
 
+class SecretRotate(msgspec.Struct, kw_only=True):
+    secret: Annotated[str, msgspec.Meta(min_length=16, max_length=200)]
+
+
 class EndpointRead(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     url: str
@@ -105,6 +109,26 @@ async def create_endpoint(tenant_id: uuid.UUID, data: EndpointCreate) -> Endpoin
             secret,
             list(data.events),
         )
+    return msgspec.convert(rows[0], EndpointRead)
+
+
+async def rotate_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: SecretRotate) -> EndpointRead:
+    """Replace the signing secret (encrypted at rest, never shown again).
+
+    Every send reads the secret when it is made, so the next attempt, a pending retry included, is
+    signed with the new one: a seller rotates by accepting both secrets for a while, then this.
+    """
+    secret = encrypt(data.secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "UPDATE webhook_endpoints SET secret_encrypted = {} WHERE tenant_id = {} AND id = {} "
+            "AND disabled_at IS NULL RETURNING id, url, events, created_at",
+            secret,
+            tenant_id,
+            endpoint_id,
+        )
+    if not rows:
+        raise NotFound("no such webhook endpoint")
     return msgspec.convert(rows[0], EndpointRead)
 
 

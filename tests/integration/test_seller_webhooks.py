@@ -564,3 +564,40 @@ async def test_a_retry_due_after_the_endpoint_is_deleted_is_not_sent(
     newest, first = (await client.get(url, headers=tenant.headers())).json()
     assert (first["attempt"], first["status"]) == (1, 500)
     assert (newest["attempt"], newest["error"]) == (2, "not sent: the endpoint is deleted")
+
+
+async def test_a_rotated_secret_signs_the_next_send_pending_retries_included(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """A seller whose secret leaked replaces it; the old one must stop verifying at once."""
+    endpoint = await _endpoint(client, tenant, "https://seller.example/hooks")
+    await _catalog(client, tenant)
+    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    await _fan_out_pending(tenant)
+    listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    delivery = (await client.get(listing, headers=tenant.headers())).json()[0]
+    down = await _send(
+        {"webhook_transport": httpx.MockTransport(lambda _: httpx.Response(503))}, tenant.id, delivery["id"]
+    )
+    assert down.startswith("retry"), down
+
+    new_secret = "rotated-secret-0123456789abcdef"
+    url = f"/v1/webhook-endpoints/{endpoint['id']}/secret"
+    too_short = await client.put(url, json={"secret": "short"}, headers=tenant.headers())
+    assert too_short.status_code == 422, too_short.text
+    assert [e["field"] for e in too_short.json()["errors"]] == ["secret"]
+    assert (await client.put(url, json={"secret": new_secret}, headers=other_tenant.headers())).status_code == 404
+    assert (await client.put(url, json={"secret": new_secret}, headers=tenant.headers(Role.CLERK))).status_code == 403
+    rotated = await client.put(url, json={"secret": new_secret}, headers=tenant.headers())
+    assert rotated.status_code == 200, rotated.text
+    assert "secret" not in rotated.json()
+
+    received: list[httpx.Request] = []
+
+    def seller(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    assert await _send({"webhook_transport": httpx.MockTransport(seller)}, tenant.id, delivery["id"]) == "delivered"
+    assert verify_hub(received[0].headers["Hub-Signature"], received[0].content, new_secret)
+    assert not verify_hub(received[0].headers["Hub-Signature"], received[0].content, SECRET)

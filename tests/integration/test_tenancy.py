@@ -387,6 +387,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/orders/{order_id}/change-requests"): {"json": {"kind": "cancel", "reason": "tenant B"}},
     ("POST", "/v1/orders/{order_id}/attachments"): {"files": {"data": ("b.txt", b"tenant B", "text/plain")}},
     ("POST", "/v1/orders/{order_id}/documents"): {"json": {"type": "commercial_invoice"}},
+    ("PUT", "/v1/webhook-endpoints/{endpoint_id}/secret"): {"json": {"secret": "tenant B's secret 0123456789"}},
 }
 DEFAULT_BODY: dict[str, Any] = {"reason": "tenant B tries"}
 
