@@ -570,19 +570,14 @@ async def test_a_rotated_secret_signs_the_next_send_pending_retries_included(
     client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
 ) -> None:
     """A seller whose secret leaked replaces it; the old one must stop verifying at once."""
-    endpoint = await _endpoint(client, tenant, "https://seller.example/hooks")
-    await _catalog(client, tenant)
-    await client.post("/v1/orders", json=_order(), headers=tenant.headers())
-    await _fan_out_pending(tenant)
-    listing = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
-    delivery = (await client.get(listing, headers=tenant.headers())).json()[0]
+    endpoint_id, delivery_id = await _fanned_out_delivery(client, tenant)
     down = await _send(
-        {"webhook_transport": httpx.MockTransport(lambda _: httpx.Response(503))}, tenant.id, delivery["id"]
+        {"webhook_transport": httpx.MockTransport(lambda _: httpx.Response(503))}, tenant.id, delivery_id
     )
     assert down.startswith("retry"), down
 
     new_secret = "rotated-secret-0123456789abcdef"
-    url = f"/v1/webhook-endpoints/{endpoint['id']}/secret"
+    url = f"/v1/webhook-endpoints/{endpoint_id}/secret"
     too_short = await client.put(url, json={"secret": "short"}, headers=tenant.headers())
     assert too_short.status_code == 422, too_short.text
     assert [e["field"] for e in too_short.json()["errors"]] == ["secret"]
@@ -598,6 +593,6 @@ async def test_a_rotated_secret_signs_the_next_send_pending_retries_included(
         received.append(request)
         return httpx.Response(204)
 
-    assert await _send({"webhook_transport": httpx.MockTransport(seller)}, tenant.id, delivery["id"]) == "delivered"
+    assert await _send({"webhook_transport": httpx.MockTransport(seller)}, tenant.id, delivery_id) == "delivered"
     assert verify_hub(received[0].headers["Hub-Signature"], received[0].content, new_secret)
     assert not verify_hub(received[0].headers["Hub-Signature"], received[0].content, SECRET)
