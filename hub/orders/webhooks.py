@@ -95,10 +95,15 @@ class AttemptRead(msgspec.Struct, kw_only=True):
     response_excerpt: str | None
 
 
+def _sealed(secret: str) -> str:
+    """A signing secret as stored: encrypted at rest with the hub's key."""
+    return encrypt(secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
+
+
 async def create_endpoint(tenant_id: uuid.UUID, data: EndpointCreate) -> EndpointRead:
     refuse_private_url(data.url, "url")
     endpoint_id = new_id()
-    secret = encrypt(data.secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
+    secret = _sealed(data.secret)
     async with tenant_tx(tenant_id):
         rows = await fetch(
             "INSERT INTO webhook_endpoints (tenant_id, id, url, secret_encrypted, events) VALUES ({}, {}, {}, {}, {}) "
@@ -118,7 +123,7 @@ async def rotate_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: Secr
     Every send reads the secret when it is made, so the next attempt, a pending retry included, is
     signed with the new one: a seller rotates by accepting both secrets for a while, then this.
     """
-    secret = encrypt(data.secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
+    secret = _sealed(data.secret)
     async with tenant_tx(tenant_id):
         rows = await fetch(
             "UPDATE webhook_endpoints SET secret_encrypted = {} WHERE tenant_id = {} AND id = {} "

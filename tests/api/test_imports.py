@@ -28,6 +28,18 @@ BAD = (
 )
 
 
+def _xlsx(rows: list[list[str]]) -> bytes:
+    """A workbook whose first sheet holds ``rows`` as written (formulas kept without a computed value)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 async def _upload(client: httpx.AsyncClient, tenant: TenantHandle, name: str, content: bytes) -> httpx.Response:
     return await client.post("/v1/orders/imports", files={"data": (name, content)}, headers=tenant.headers())
 
@@ -55,14 +67,8 @@ async def test_csv_import_reports_rows_and_never_half_imports(client: httpx.Asyn
 
 async def test_xlsx_import_uses_the_first_sheet(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _catalog(client, tenant)
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for line in (HEADER + GOOD).strip().split("\n"):
-        sheet.append(line.split(","))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    report = (await _upload(client, tenant, "orders.xlsx", buffer.getvalue())).json()
+    content = _xlsx([line.split(",") for line in (HEADER + GOOD).strip().split("\n")])
+    report = (await _upload(client, tenant, "orders.xlsx", content)).json()
     assert report["channel"] == "xlsx"
     assert [o["external_ref"] for o in report["created"]] == ["IMP-1"]
 
@@ -107,16 +113,15 @@ async def test_xlsx_rows_keep_their_sheet_row_numbers_past_a_blank_row(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     await _catalog(client, tenant)
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(HEADER.strip().split(","))
-    sheet.append(GOOD.replace("IMP-1", "XB-1").splitlines()[0].split(","))
-    sheet.append([])
-    sheet.append(BAD.replace("IMP-3", "XB-2").splitlines()[2].split(","))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    report = (await _upload(client, tenant, "orders.xlsx", buffer.getvalue())).json()
+    content = _xlsx(
+        [
+            HEADER.strip().split(","),
+            GOOD.replace("IMP-1", "XB-1").splitlines()[0].split(","),
+            [],
+            BAD.replace("IMP-3", "XB-2").splitlines()[2].split(","),
+        ]
+    )
+    report = (await _upload(client, tenant, "orders.xlsx", content)).json()
     assert [o["external_ref"] for o in report["created"]] == ["XB-1"]
     assert [(r["row"], r["column"]) for r in report["rejected"]] == [(4, "country")]
 
@@ -144,25 +149,16 @@ async def test_an_xlsx_formula_without_a_saved_value_is_named_as_such(
 ) -> None:
     """A workbook written by a program keeps formulas without their value; "required" sent clerks hunting."""
     await _catalog(client, tenant)
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
     header = HEADER.strip().split(",")
-    sheet.append(header)
     good, _ = GOOD.splitlines()
-    sheet.append(good.replace("IMP-1", "XF-1").split(","))
     priced = good.replace("IMP-1", "XF-2").split(",")
     priced[header.index("unit_price")] = "=9.95*2"
-    sheet.append(priced)
     referenced = good.split(",")
     referenced[header.index("external_ref")] = '="XF-"&3'
-    sheet.append(referenced)
     spaces = good.replace("IMP-1", "XF-4").split(",")
     spaces[header.index("city")] = "  "
-    sheet.append(spaces)
-    buffer = io.BytesIO()
-    workbook.save(buffer)  # openpyxl saves formulas as written, with no computed value
-    report = (await _upload(client, tenant, "orders.xlsx", buffer.getvalue())).json()
+    content = _xlsx([header, good.replace("IMP-1", "XF-1").split(","), priced, referenced, spaces])
+    report = (await _upload(client, tenant, "orders.xlsx", content)).json()
     assert [o["external_ref"] for o in report["created"]] == ["XF-1"]
     rejected = [(r["row"], r["column"], r["reason"]) for r in report["rejected"]]
     unsaved = "a formula with no saved value: open and save the file in a spreadsheet program, or paste values"
@@ -173,13 +169,7 @@ async def test_an_xlsx_that_inflates_past_the_limit_is_refused_unread(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     """A zip bomb: a few hundred kilobytes that inflate to more than the hub reads for an import."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for line in (HEADER + GOOD).strip().split("\n"):
-        sheet.append(line.split(","))
-    plain = io.BytesIO()
-    workbook.save(plain)
+    plain = io.BytesIO(_xlsx([line.split(",") for line in (HEADER + GOOD).strip().split("\n")]))
     bomb = io.BytesIO()
     with zipfile.ZipFile(plain) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():

@@ -62,7 +62,8 @@ REDUCED = {"CH", "CN", "DE", "FR", "GB", "JP"}
 
 
 def fx_table() -> FxTable:
-    """Daily EUR/XXX rates for the six weeks before every test date (drifting a little each day)."""
+    """Daily rates of the euro against each currency quoted, for the six weeks before every test date
+    (drifting a little each day)."""
     rates = []
     for day0 in DATES:
         for back in range(45):
@@ -161,6 +162,7 @@ def _spoil(rng: random.Random, body: dict[str, Any]) -> None:
     elif fault == 8:
         body["fx_rates"] = {"usd/eur": "1"} if rng.random() < 0.5 else {}
     elif fault == 9:
+        # XXX is ISO 4217's "no currency" code: no FX table has a rate for it.
         body["local_charges"] = [{"code": "clearance", "amount": "10", "currency": "XXX"}]
     elif fault == 10:
         body["currency"] = "ABC"
