@@ -1,0 +1,1 @@
+"""One pure parser per official schedule format: bytes in, :class:`~customs.schedules.model.ParsedSchedule` out."""
