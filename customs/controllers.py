@@ -17,6 +17,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_413_REQUEST_ENTITY_TOO_
 from litestar.types import ControllerRouterHandler
 
 from customs import hs_codes, quotes, tenant_data
+from customs.schedules import service as schedule_service
+from customs.schedules.importer import ImportReport
 from customs.schemas import (
     EcbImportResult,
     FxRateCreate,
@@ -282,9 +284,75 @@ class HsCodeController(Controller):
         return found
 
 
+SCHEDULE_MAX_BYTES = 64 * 1_048_576
+"""A tenant's own copy of a whole schedule: the UK measures CSV of every declarable commodity is
+about 40 MB; larger files are loaded by the operator (``orderhub tariff import``)."""
+_SCHEDULE_OPERATION = _body_operation(
+    "application/octet-stream",
+    {
+        "type": "string",
+        "format": "binary",
+        "description": "the schedule file as published (CSV, JSON, JSON Lines or XLSX)",
+    },
+)
+Source = Annotated[str, QueryParameter(description="uk-trade-tariff, us-hts or eu-taric", max_length=40)]
+FileName = Annotated[str, QueryParameter(description="the file's name, kept with the schedule", max_length=200)]
+
+
+class TariffScheduleController(Controller):
+    """Official tariff schedules: the reference ones every tenant reads, and the tenant's own uploads."""
+
+    path = "/v1/tariff-schedules"
+    tags = ["landed cost"]
+    guards = [requires(Permission.READ)]
+
+    @post(
+        operation_id="UploadTariffSchedule",
+        guards=[requires(Permission.MANAGE)],
+        status_code=201,
+        request_max_body_size=SCHEDULE_MAX_BYTES,
+        operation_class=_SCHEDULE_OPERATION,
+    )
+    async def upload(self, request: Request[Any, Any, Any], source: Source, file_name: FileName = "") -> ImportReport:
+        """Load the tenant's own copy of an official schedule file (the body, as published): it becomes
+        the active schedule for its destination for this tenant, in one transaction. The answer is
+        the per-row report: measures loaded, rows skipped and why, expressions that cannot be computed."""
+        principal = principal_of(request)
+        body = await _body(request, SCHEDULE_MAX_BYTES, "one schedule file; larger ones: orderhub tariff import")
+        if not body:
+            raise ValidationFailed.single("body", "send the schedule file as the request body")
+        return await schedule_service.upload(
+            principal.tenant_id, source, body, file_name=file_name, actor=actor_of(principal)
+        )
+
+    @get(operation_id="ListTariffSchedules")
+    async def index(
+        self, request: Request[Any, Any, Any], limit: Limit = 50, cursor: Cursor = None
+    ) -> Page[schedule_service.ScheduleRead]:
+        """Schedules this tenant sees, newest first: reference ones and its own (``active`` marks those in force)."""
+        return await schedule_service.list_schedules(principal_of(request).tenant_id, limit=limit, cursor=cursor)
+
+    @get("/{schedule_id:str}", operation_id="GetTariffSchedule")
+    async def read(self, request: Request[Any, Any, Any], schedule_id: FromPath[str]) -> schedule_service.ScheduleRead:
+        parsed = path_id(schedule_id, "no such tariff schedule")
+        return await schedule_service.get_schedule(principal_of(request).tenant_id, parsed)
+
+    @get("/{schedule_id:str}/measures", operation_id="ListTariffScheduleMeasures")
+    async def measures(
+        self,
+        request: Request[Any, Any, Any],
+        schedule_id: FromPath[str],
+        code: Annotated[str, QueryParameter(min_length=2, max_length=20)],
+    ) -> list[schedule_service.ScheduleMeasureRead]:
+        """The measures on ``code``, on its headings and on the national codes under it."""
+        parsed = path_id(schedule_id, "no such tariff schedule")
+        return await schedule_service.measures_on(principal_of(request).tenant_id, parsed, code)
+
+
 ROUTES: list[ControllerRouterHandler] = [
     LandedCostQuoteController,
     TariffRowController,
+    TariffScheduleController,
     FxRateController,
     HsCodeController,
 ]

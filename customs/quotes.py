@@ -24,8 +24,10 @@ from typing import Any
 import msgspec
 
 from customs import repository, tenant_data
+from customs.schedules import lookup
+from customs.schedules.matching import ScheduleView
 from customs.schemas import QuoteRequest, QuoteResponse, StoredQuote
-from customs.service import compute_quote
+from customs.service import compute_quote, duty_key_for
 from hub.core.batching import GroupCommit
 from hub.core.database import tenant_tx
 from hub.core.errors import NotFound, ValidationFailed
@@ -102,7 +104,7 @@ async def _create(tenant_id: uuid.UUID, request: QuoteRequest, *, order_id: uuid
     # were built: then it is not stored, and is recomputed from fresh data below.
     if data is not None:
         try:
-            response = compute_quote(request, data.tables, data.fx)
+            response = compute_quote(request, data.tables, data.fx, await _schedule_view(tenant_id, data, request))
         except ValidationFailed:
             async with tenant_tx(tenant_id):
                 if await repository.get_revision(tenant_id) == data.revision:
@@ -116,12 +118,27 @@ async def _create(tenant_id: uuid.UUID, request: QuoteRequest, *, order_id: uuid
                 return _Created(response, response_json, quote_id, order_id, created_at, actor)
     async with tenant_tx(tenant_id):  # nothing cached, or another process changed the tenant's data
         data = await tenant_data.load_data(tenant_id)
-        response = compute_quote(request, data.tables, data.fx)
+        response = compute_quote(request, data.tables, data.fx, await _schedule_view(tenant_id, data, request))
         response_json = _ENCODER.encode(response)
         row = _row(quote_id, order_id, request_json, response, response_json, actor, None)
         (created_at,) = await repository.insert_quotes(tenant_id, [row])
     assert created_at is not None
     return _Created(response, response_json, quote_id, order_id, created_at, actor)
+
+
+async def _schedule_view(
+    tenant_id: uuid.UUID, data: tenant_data.TenantData, request: QuoteRequest
+) -> ScheduleView | None:
+    """The official schedule for the request's destination, with its codes' measures read (cached)."""
+    if not data.schedules:
+        return None
+    return await lookup.view_for(
+        tenant_id,
+        data.schedules,
+        duty_key_for(request, data.tables),
+        [line.hs_code for line in request.lines if line.duty_rate is None],
+        claim_preference=request.claim_preferential_origin,
+    )
 
 
 def _row(

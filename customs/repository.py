@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from customs.tables import CustomsDataRevision, FxRateRecord, TariffRowRecord
+from customs.tables import FxRateRecord, TariffRowRecord
 from hub.core.database import fetch
 
 
@@ -48,6 +48,7 @@ async def insert_quotes(tenant_id: uuid.UUID, rows: Sequence[QuoteRow]) -> list[
             AS q (id, order_id, request, response, rules_version, destination_country, currency, total,
                   created_by, expected),
              (SELECT coalesce((SELECT revision FROM customs_data_revisions WHERE tenant_id = {}::uuid), 0)
+                     + coalesce((SELECT revision FROM customs_reference_revision), 0)
                  AS revision) AS current
         WHERE q.expected IS NULL OR q.expected = current.revision
         RETURNING id, created_at
@@ -86,12 +87,22 @@ async def list_quotes_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> li
 
 
 async def get_revision(tenant_id: uuid.UUID) -> int:
-    row = (
-        await CustomsDataRevision.select(CustomsDataRevision.revision)
-        .where(CustomsDataRevision.tenant_id == tenant_id)
-        .first()
+    """The revision cached data is checked against: the tenant's own counter plus the reference
+    schedules' counter (both only grow, so the sum changes whenever either does)."""
+    rows = await fetch(
+        "SELECT coalesce((SELECT revision FROM customs_data_revisions WHERE tenant_id = {}), 0)"
+        " + coalesce((SELECT revision FROM customs_reference_revision), 0) AS revision",
+        tenant_id,
     )
-    return int(row["revision"]) if row else 0
+    return int(rows[0]["revision"])
+
+
+async def active_schedules() -> list[dict[str, Any]]:
+    """The active official schedules the current tenant transaction sees (reference and its own)."""
+    return await fetch(
+        "SELECT id, tenant_id, destination, source, revision, valid_from, publisher, file_name, file_sha256, "
+        "imported_at FROM tariff_schedules WHERE active ORDER BY tenant_id NULLS FIRST"
+    )
 
 
 async def bump_revision(tenant_id: uuid.UUID) -> int:

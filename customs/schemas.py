@@ -19,6 +19,7 @@ from hub.core.money import MoneyWire
 
 __all__ = [
     "DeMinimisWire",
+    "DutyMatchWire",
     "EcbImportResult",
     "FeeWire",
     "FxRateCreate",
@@ -49,6 +50,8 @@ class QuoteLineIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     duty_rate: str | None = None
     # Additions: the VAT/GST category where a reduced rate applies ("standard", "reduced", ...).
     tax_category: str = "standard"
+    # Litres per unit, for duties an official schedule charges per litre (wine, spirits, juices).
+    volume_litres: str | None = None
 
 
 class LocalChargeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
@@ -83,6 +86,20 @@ class QuoteRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     low_value_scheme_registered: bool = True
     local_charges: list[LocalChargeIn] = msgspec.field(default_factory=list)
     cbec_annual_used: str | None = None
+    # Preferential (FTA, GSP) rates of an official schedule apply only when origin is claimed.
+    claim_preferential_origin: bool = False
+
+
+class DutyMatchWire(msgspec.Struct, kw_only=True):
+    """Which official schedule priced a line, at which code and level (digits)."""
+
+    schedule_id: str
+    source: str
+    revision: str
+    valid_from: str
+    matched_code: str
+    level: int
+    preference: str | None = None
 
 
 class QuoteLineOut(msgspec.Struct, kw_only=True):
@@ -99,6 +116,7 @@ class QuoteLineOut(msgspec.Struct, kw_only=True):
     duty_basis: str = ""
     duty_rate_source: str = "table"
     measure_ids: list[str] = msgspec.field(default_factory=list)
+    duty_match: DutyMatchWire | None = None
 
 
 class TaxWire(msgspec.Struct, kw_only=True):

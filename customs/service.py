@@ -21,9 +21,11 @@ import pycountry
 
 from customs.fx import Conversion, FxRate, FxTable, parse_override_rates, resolve_conversion
 from customs.rules import RULES
-from customs.rules.base import ZERO, FeeLine, Line, Quote, fmt
+from customs.rules.base import ZERO, DutyMatch, FeeLine, Line, Quote, fmt
+from customs.schedules.matching import ScheduleView
 from customs.schemas import (
     DeMinimisWire,
+    DutyMatchWire,
     FeeWire,
     FxUsedWire,
     QuoteLineOut,
@@ -35,7 +37,15 @@ from customs.tariffs import Destination, TariffTables, normalize_hs
 from hub.core.errors import FieldError, ValidationFailed
 from hub.core.money import MoneyWire, allocate, currency_exponent, is_known_currency, parse_amount
 
-__all__ = ["INCOTERMS", "MAX_LINES", "TRANSPORT_MODES", "compute_quote", "freight_payer_for", "payer_for"]
+__all__ = [
+    "INCOTERMS",
+    "MAX_LINES",
+    "TRANSPORT_MODES",
+    "compute_quote",
+    "duty_key_for",
+    "freight_payer_for",
+    "payer_for",
+]
 
 MAX_LINES = 1000
 MAX_QUANTITY = 1_000_000
@@ -141,6 +151,7 @@ def _parse_lines(req: QuoteRequest, errors: _Errors, nomenclature: frozenset[str
             weight = _plain_amount(raw.weight_kg) if type(raw.weight_kg) is str else None
             if weight is None:
                 weight = errors.amount(f"lines[{i}].weight_kg", raw.weight_kg)
+        volume = None if raw.volume_litres is None else errors.amount(f"lines[{i}].volume_litres", raw.volume_litres)
         rate = None if raw.duty_rate is None else errors.amount(f"lines[{i}].duty_rate", raw.duty_rate)
         if rate is not None and rate > 1000:
             errors.add(f"lines[{i}].duty_rate", "a percent from 0 to 1000")
@@ -159,6 +170,8 @@ def _parse_lines(req: QuoteRequest, errors: _Errors, nomenclature: frozenset[str
             rate,
             raw.tax_category,
         )
+        if volume is not None:
+            line.volume_l = volume * quantity
         parsed.append((line, price * quantity))
     return parsed
 
@@ -235,6 +248,18 @@ def _destination(req: QuoteRequest, tables: TariffTables, errors: _Errors) -> De
     return destination
 
 
+def _duty_key(destination: Destination) -> str:
+    return destination.union or destination.country
+
+
+def duty_key_for(request: QuoteRequest, tables: TariffTables) -> str | None:
+    """The key duty measures are filed under for the request's destination (``EU`` for DE), if known."""
+    if not _known_country(request.destination_country):
+        return None
+    destination = tables.destination(request.destination_country, request.date)
+    return None if destination is None else _duty_key(destination)
+
+
 class _Converter:
     """Conversions into the destination currency, resolved once per source currency."""
 
@@ -281,8 +306,14 @@ def _check_size(p: _Parsed, main: Conversion, fx_conv: _Converter, currency: str
         )
 
 
-def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | None = None) -> QuoteResponse:
+def compute_quote(
+    request: QuoteRequest, tables: TariffTables, fx: FxTable | None = None, schedule: ScheduleView | None = None
+) -> QuoteResponse:
     """Price duties, import taxes and fees for ``request`` with ``tables`` (and ``fx`` rates).
+
+    ``schedule`` is the official schedule active for the destination, with the entries of this
+    request's codes read beforehand (:func:`customs.schedules.lookup.view_for`); without it the
+    tables alone price the duties.
 
     Raises:
         ValidationFailed: every bad field at once, each named by its JSON path (``lines[3].hs_code``,
@@ -338,6 +369,7 @@ def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | Non
         tables=tables,
         convert=fx_conv.exact,
         cbec_annual_used=p.annual,  # always CNY (the CBEC annual limit is in CNY)
+        schedule=schedule if schedule is not None and schedule.info.destination == _duty_key(p.destination) else None,
         fees=list(local),
     )
     if main.legs:
@@ -365,6 +397,18 @@ def compute_quote(request: QuoteRequest, tables: TariffTables, fx: FxTable | Non
         for notice in tables.notices_for(key, req.date, origins, req.transport_mode):
             quote.say(f"note: {notice.text} ({notice.source})")
     return _render(quote, req, tables, fx_conv.cache)
+
+
+def _match_wire(match: DutyMatch) -> DutyMatchWire:
+    return DutyMatchWire(
+        schedule_id=match.schedule_id,
+        source=match.source,
+        revision=match.revision,
+        valid_from=match.valid_from.isoformat(),
+        matched_code=match.matched_code,
+        level=match.level,
+        preference=match.preference,
+    )
 
 
 def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict[str, Conversion]) -> QuoteResponse:
@@ -416,6 +460,7 @@ def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict
                 duty_basis=ln.duty_basis,
                 duty_rate_source=ln.duty_source,
                 measure_ids=ln.measure_ids,
+                duty_match=None if ln.duty_match is None else _match_wire(ln.duty_match),
             )
             for ln in q.lines
         ],

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,8 @@ from customs import repository
 from customs.fx import ECB_SOURCE, FxRate, FxTable, manual_rate, parse_ecb_xml
 from customs.rules import RULES
 from customs.rules.ca import PROVINCES
+from customs.schedules.lookup import info_from_row
+from customs.schedules.matching import ScheduleInfo
 from customs.schemas import EcbImportResult, FxRateCreate, FxRateRead, TariffRowRead, TariffRowsLoaded
 from customs.tariffs import (
     Destination,
@@ -86,6 +88,8 @@ class TenantData:
     tables: TariffTables
     fx: FxTable
     revision: int
+    # The active official schedule per duty key (GB, US, EU): the tenant's own upload, else reference.
+    schedules: dict[str, ScheduleInfo] = field(default_factory=dict)
 
 
 _CACHE: OrderedDict[uuid.UUID, TenantData] = OrderedDict()
@@ -109,9 +113,10 @@ async def _build(tenant_id: uuid.UUID) -> TenantData:
     revision = await repository.get_revision(tenant_id)
     bodies = await repository.tariff_row_bodies(tenant_id)
     rates = await repository.all_fx_rates(tenant_id)
+    schedules = {row["destination"]: info_from_row(row) for row in await repository.active_schedules()}
     starter = load_starter_tables()
     tables = merge_overrides(starter, decode_rows("[" + ",".join(bodies) + "]")) if bodies else starter
-    return TenantData(tables=tables, fx=_fx_table(rates), revision=revision)
+    return TenantData(tables=tables, fx=_fx_table(rates), revision=revision, schedules=schedules)
 
 
 async def load_data(tenant_id: uuid.UUID) -> TenantData:

@@ -1,4 +1,4 @@
-"""The ``orderhub`` command line: up, serve, worker, migrate, tenant create, key create."""
+"""The ``orderhub`` command line: up, serve, worker, migrate, tenant create, key create, hs and tariff import."""
 
 from __future__ import annotations
 
@@ -69,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     hs_import.add_argument("--format", required=True, choices=["wco-csv", "uk-json", "us-hts-json"])
     hs_import.add_argument("--nomenclature", default=None, help="name to store it under (default per format)")
     hs_import.add_argument("--json", action="store_true")
+
+    tariff = commands.add_parser("tariff", help="official tariff schedules").add_subparsers(
+        dest="tariff_command", required=True
+    )
+    tariff_import = tariff.add_parser(
+        "import", help="load an official schedule file as reference data for every tenant (one transaction)"
+    )
+    tariff_import.add_argument("file", help="the file as published (CSV, JSON, JSON Lines or XLSX)")
+    tariff_import.add_argument("--source", required=True, choices=["uk-trade-tariff", "us-hts", "eu-taric"])
+    tariff_import.add_argument("--json", action="store_true", help="print the whole per-row report as JSON")
+    tariff_import.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="key_command", required=True)
     key_create = key.add_parser("create", help="create an API key for a tenant")
@@ -211,6 +222,68 @@ def _hs_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tariff_import(args: argparse.Namespace) -> int:
+    """``orderhub tariff import FILE --source S``: parse, check, store, switch in; print the report."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    from customs.schedules import importer  # noqa: PLC0415
+    from customs.schedules.model import ScheduleFileError  # noqa: PLC0415
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(json.dumps({"error": f"{args.file}: {exc.strerror or exc}"}), file=sys.stderr)
+        return 2
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), disable=args.no_progress) as bar:
+        reading = bar.add_task(f"parse {Path(args.file).name}", total=None)
+        try:
+            prepared = importer.prepare(args.source, data, file_name=Path(args.file).name)
+        except ScheduleFileError as exc:
+            where = {"row": exc.row, "field": exc.field, "message": exc.message}
+            print(json.dumps({"error": f"{args.file}: {exc}", "errors": [where]}), file=sys.stderr)
+            return 2
+        bar.update(reading, total=1, completed=1)
+        storing = bar.add_task("store measures", total=len(prepared.records))
+        services = resolve_services(get_settings(), need_redis=False)
+
+        async def run() -> importer.ImportReport:
+            await _prepare(services)
+            return await importer.load_reference(
+                services.owner_database_url,
+                prepared,
+                actor="cli",
+                progress=lambda n: bar.advance(storing, n),
+            )
+
+        report = asyncio.run(run())
+    if args.json:
+        print(msgspec.json.encode(report).decode())
+    else:
+        summary = {
+            "schedule_id": report.schedule_id,
+            "source": report.source,
+            "destination": report.destination,
+            "revision": report.revision,
+            "valid_from": report.valid_from,
+            "rows_read": report.rows_read,
+            "measures_loaded": report.measures_loaded,
+            "codes": report.codes,
+            "uncomputable": report.uncomputable_count,
+            "skipped": report.skipped_count,
+            "replaced_schedule_id": report.replaced_schedule_id,
+        }
+        _print(summary, False)
+        for row in report.skipped[:20]:
+            print(f"  skipped row {row.row} ({row.code or '-'}) {row.field}: {row.reason}")
+        for item in report.uncomputable[:20]:
+            print(f"  not computable row {item.row} ({item.code}) {item.expression!r}: {item.reason}")
+    return 0
+
+
 def _seed_demo(services: Services) -> dict[str, Any] | None:
     """Create the demo tenant on first run; None when it exists already."""
 
@@ -323,14 +396,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             services = resolve_services(get_settings(), need_redis=False)
             asyncio.run(migrate(services.owner_database_url))
             return 0
-        if args.command == "tenant":
-            return _tenant_create(args)
-        if args.command == "key":
-            return _key_create(args)
-        if args.command == "user":
-            return _user_create(args)
-        if args.command == "hs":
-            return _hs_import(args)
+        one_shot = {
+            "tenant": _tenant_create,
+            "key": _key_create,
+            "user": _user_create,
+            "hs": _hs_import,
+            "tariff": _tariff_import,
+        }
+        if args.command in one_shot:
+            return one_shot[args.command](args)
     except AppError as exc:
         body: dict[str, Any] = {"error": exc.detail}
         if exc.errors:

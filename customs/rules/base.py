@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
+from customs.numbers import fmt, pct
+from customs.schedules.expressions import MissingQuantity, Quantities, evaluate
+from customs.schedules.matching import Ambiguous, Measure, ScheduleView, Selection, select
 from customs.tariffs import Destination, DutyMeasure, Fee, TariffTables, TaxRate, Threshold
 from hub.core.errors import FieldError, ValidationFailed
 from hub.core.money import allocate
@@ -68,10 +71,25 @@ class Line:
     duty_basis: str = ""
     duty_source: str = "table"
     measure_ids: list[str] = field(default_factory=list)
+    volume_l: Decimal | None = None  # litres for the whole line, for duties per litre
+    duty_match: DutyMatch | None = None
 
     @property
     def label(self) -> str:
         return f"line {self.index} (HS {self.hs_as_sent})"
+
+
+@dataclass(frozen=True, slots=True)
+class DutyMatch:
+    """Where a line's duty came from when an official schedule priced it."""
+
+    schedule_id: str
+    source: str
+    revision: str
+    valid_from: dt.date
+    matched_code: str
+    level: int
+    preference: str | None  # the preferential measure applied, if any
 
 
 @dataclass(slots=True)
@@ -120,6 +138,7 @@ class Quote:
     tables: TariffTables
     convert: Callable[[Decimal, str], Decimal]
     cbec_annual_used: Decimal | None = None
+    schedule: ScheduleView | None = None
     explanation: list[str] = field(default_factory=list)
     taxes: list[TaxLine] = field(default_factory=list)
     fees: list[FeeLine] = field(default_factory=list)
@@ -158,30 +177,6 @@ class RuleModule(Protocol):
     def fx_reference_date(self, day: dt.date) -> dt.date: ...
 
     def compute(self, quote: Quote) -> None: ...
-
-
-def fmt(amount: Decimal) -> str:
-    # str() is the plain "f" form unless it chose an exponent (tiny or positive-exponent values),
-    # and costs a third of format(); explanations call this a few times per line.
-    text = str(amount)
-    return text if "E" not in text else format(amount, "f")
-
-
-_PCT: dict[Decimal, str] = {}
-
-
-def pct(rate: Decimal) -> str:
-    """A percent as the API writes it: ``Decimal('5.00')`` -> ``"5"``, ``Decimal('0.3464')`` -> ``"0.3464"``."""
-    # Rates are few (a table's, a request's): remembered by value. Equal values normalize alike,
-    # except -0 against 0, which is why signed (and non-finite) rates are not remembered.
-    if rate.is_signed() or not rate.is_finite():
-        return format(rate.normalize(), "f")
-    text = _PCT.get(rate)
-    if text is None:
-        if len(_PCT) >= 4096:
-            _PCT.clear()
-        text = _PCT[rate] = format(rate.normalize(), "f")
-    return text
 
 
 def threshold_amount(quote: Quote, row: Threshold) -> Decimal:
@@ -266,6 +261,8 @@ def apply_duty_measures(quote: Quote, lines: list[Line] | None = None) -> None:
             line.duty_source = "override"
             line.duty_basis = f"{line.duty_rate} % x {fmt(line.customs_value)} (duty_rate sent with the request)"
             continue
+        if quote.schedule is not None and _schedule_duty(quote, quote.schedule, line, errors):
+            continue
         measures = quote.tables.duty_measures(quote.duty_key, line.hs, quote.day, line.origin)
         base = [m for m in measures if m.layer == "base"]
         if not base:
@@ -302,6 +299,149 @@ def apply_duty_measures(quote: Quote, lines: list[Line] | None = None) -> None:
             )
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+
+
+def _schedule_duty(quote: Quote, view: ScheduleView, line: Line, errors: list[FieldError]) -> bool:
+    """Price ``line`` from the official schedule; False leaves it to the tables.
+
+    The tables keep the last word where they hold the tenant's own word (a ruling, a broker's rate:
+    a tenant row that is not a fallback) or where their row says the goods are not covered (excise
+    goods, whose excise no schedule here carries). A tenant's fallback row serves only codes the
+    schedule lacks. Starter rows are not used for a destination that has a schedule.
+    """
+    field_path = f"lines[{line.index}].hs_code"
+    rows = [m for m in quote.tables.duty_measures(quote.duty_key, line.hs, quote.day, line.origin) if m.layer == "base"]
+    if rows and rows[0].kind == "not_covered":
+        return False
+    if rows and rows[0].status == "tenant" and not rows[0].is_fallback:
+        quote.say(f"{line.label}: the tenant's own row {rows[0].id} is used, not {view.info.label}")
+        return False
+    if quote.day < view.info.valid_from:
+        quote.say(
+            f"{line.label}: {view.info.label} applies from {view.info.valid_from.isoformat()}, after the quote date; "
+            "the hub's own tables are used"
+        )
+        return False
+    try:
+        selection = select(view.entry(line.hs), day=quote.day, origin=line.origin, schedule_from=view.info.valid_from)
+    except Ambiguous as exc:
+        errors.append(FieldError(field_path, f"{exc} ({view.info.label})"))
+        return True
+    if selection is None:
+        if rows and rows[0].is_fallback:
+            return False  # the fallback path says FALLBACK loudly
+        errors.append(
+            FieldError(
+                field_path,
+                f"HS {line.hs_as_sent} has no third-country duty in {view.info.label} on {quote.day.isoformat()}: "
+                "check the code against that tariff, or send duty_rate (percent) from a ruling or broker",
+            )
+        )
+        return True
+    _price_selection(quote, view, line, selection, errors)
+    return True
+
+
+def _evaluate(quote: Quote, line: Line, measure: Measure, errors: list[FieldError]) -> tuple[Decimal, str] | None:
+    if measure.parsed is None:
+        errors.append(
+            FieldError(
+                f"lines[{line.index}].hs_code",
+                f"HS {line.hs_as_sent}: {measure.title()} cannot be computed ({measure.uncomputable}); "
+                "send duty_rate (percent) from a ruling or broker",
+            )
+        )
+        return None
+    quantities = Quantities(items=Decimal(line.quantity), kg=line.weight_kg, litres=line.volume_l)
+    try:
+        return evaluate(
+            measure.parsed,
+            customs_value=line.customs_value,
+            quantities=quantities,
+            convert=quote.convert,
+            currency=quote.currency,
+        )
+    except MissingQuantity as exc:
+        name = {"kg": "weight_kg", "litre": "volume_litres"}.get(exc.unit)
+        errors.append(
+            FieldError(
+                f"lines[{line.index}].{name or 'hs_code'}",
+                f"{measure.title()} is charged per {exc.unit}: "
+                + (f"send {name} (per unit)" if name else "the hub cannot take that quantity; send duty_rate"),
+            )
+        )
+        return None
+
+
+def _price_selection(
+    quote: Quote, view: ScheduleView, line: Line, selection: Selection, errors: list[FieldError]
+) -> None:
+    info = view.info
+    base = _evaluate(quote, line, selection.base, errors)
+    if base is None:
+        return
+    chosen, (amount, text) = selection.base, base
+    notes = list(selection.notes)
+    preference: Measure | None = None
+    if selection.preferences:
+        if view.claim_preference:
+            priced = [(m, _evaluate(quote, line, m, errors)) for m in selection.preferences]
+            options = [(m, r) for m, r in priced if r is not None]
+            if options:
+                best, (best_amount, best_text) = min(options, key=lambda o: (o[1][0], o[0].file_row))
+                if best_amount < amount:
+                    notes.append(
+                        f"preferential origin {line.origin} claimed: {best.title()} applies instead of "
+                        f"{chosen.expression!r}; a proof of origin must accompany the goods"
+                    )
+                    chosen, amount, text, preference = best, best_amount, best_text, best
+                else:
+                    notes.append(f"preferential origin claimed, but {best.title()} is not lower than the base duty")
+        else:
+            offered = "; ".join(m.title() for m in selection.preferences[:3])
+            notes.append(
+                f"a preferential rate exists for origin {line.origin} ({offered}); not applied: the request does not "
+                "claim preferential origin (claim_preferential_origin)"
+            )
+    parts = [f"{info.label}, matched at {selection.level} digits ({selection.matched_code}): {chosen.title()}: {text}"]
+    refs = [chosen]
+    all_ad_valorem = chosen.parsed is not None and chosen.parsed.ad_valorem_rate() is not None
+    rate_sum = chosen.parsed.ad_valorem_rate() if chosen.parsed is not None else None
+    for extra in selection.additional:
+        priced_extra = _evaluate(quote, line, extra, errors)
+        if priced_extra is None:
+            continue
+        extra_amount, extra_text = priced_extra
+        amount += extra_amount
+        parts.append(f"plus {extra.title()}: {extra_text}")
+        refs.append(extra)
+        extra_rate = extra.parsed.ad_valorem_rate() if extra.parsed is not None else None
+        if extra_rate is None or rate_sum is None:
+            all_ad_valorem = False
+        else:
+            rate_sum += extra_rate
+    if info.destination == "US" and line.origin == "CN" and not any("301" in (m.program or "") for m in refs):
+        notes.append(
+            f"Section 301 duties on China-origin goods are not in this quote: {info.label} carries no Section 301 "
+            f"measure for HS {line.hs_as_sent} (no 9903.88 reference on it, or the referenced heading is not in the "
+            "file); check USTR's lists before relying on the duty"
+        )
+    line.duty_exact = amount
+    line.duty_rate = pct(rate_sum) if all_ad_valorem and rate_sum is not None else None
+    line.duty_basis = "; ".join(parts)
+    line.duty_source = "schedule"
+    line.measure_ids = [f"{info.source}:{info.revision}:{m.ref}" for m in refs]
+    line.duty_match = DutyMatch(
+        schedule_id=str(info.id),
+        source=info.source,
+        revision=info.revision,
+        valid_from=info.valid_from,
+        matched_code=selection.matched_code,
+        level=selection.level,
+        preference=None if preference is None else preference.title(),
+    )
+    for note in notes:
+        quote.say(f"{line.label}: {note}")
 
 
 def refuse_not_covered(quote: Quote) -> None:

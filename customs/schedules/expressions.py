@@ -51,7 +51,7 @@ from typing import Literal
 
 import msgspec
 
-from customs.rules.base import fmt, pct
+from customs.numbers import fmt, pct
 from hub.core.money import is_known_currency
 
 __all__ = [

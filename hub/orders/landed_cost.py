@@ -29,6 +29,8 @@ class OrderQuoteOptions(msgspec.Struct, kw_only=True):
     insurance: str = "0"
     fx_rates: dict[str, str] | None = None
     is_gift: bool = False
+    # The order claims preferential origin (an FTA or GSP rate of an official schedule), with the proof.
+    claim_preferential_origin: bool = False
 
 
 def _line(line: dict[str, object]) -> QuoteLineIn:
@@ -73,6 +75,7 @@ async def quote_order(principal: Principal, order_id: uuid.UUID, options: OrderQ
                 "insurance": options.insurance,
                 "fx_rates": options.fx_rates,
                 "is_gift": options.is_gift,
+                "claim_preferential_origin": options.claim_preferential_origin,
                 "lines": [msgspec.to_builtins(_line(line)) for line in lines],
             },
             QuoteRequest,

@@ -552,7 +552,22 @@ KEY_EXCEPTIONS: dict[tuple[str, tuple[str, ...]], str] = {
     ("tenants", ("slug",)): "slugs are global: the CLI and console find a tenant by slug before knowing it",
     ("carrier_accounts", ("endpoint_token",)): "the tracking webhook URL names no tenant; the token finds it",
     ("shopify_connections", ("endpoint_token",)): "the Shopify webhook URL names no tenant; the token finds it",
+    ("tariff_schedules", ("id",)): "reference schedules (tenant_id NULL) belong to no tenant; ids are UUIDv7",
+    ("tariff_schedules", ("None", "destination")): "one active schedule per scope: coalesce(tenant_id, nil uuid)",
+    ("tariff_schedule_measures", ("schedule_id", "code", "seq")): "a measure belongs to its schedule, whose "
+    "tenant_id may be NULL (reference data)",
 }
+
+REFERENCE_TABLES: dict[str, str] = {
+    # table -> why rows with tenant_id NULL are visible to every tenant (and with no tenant set)
+    "tariff_schedules": "official schedules loaded by the operator are public law, read by every tenant",
+    "tariff_schedule_measures": "the measures of those reference schedules",
+}
+
+
+def tenant_rows(table: str) -> str:
+    """``table``'s tenant-owned rows: reference rows (tenant_id NULL) are public by design."""
+    return f"{table} WHERE tenant_id IS NOT NULL" if table in REFERENCE_TABLES else table
 
 
 @contextlib.asynccontextmanager
@@ -623,13 +638,17 @@ async def test_no_tenant_set_sees_no_rows_in_any_tenant_table(client: httpx.Asyn
             seen_by_owner = await owner.fetchval(f"SELECT count(*) FROM {table}")
             if table in SEEDED_TABLES or table == "tenants":
                 assert seen_by_owner > 0, f"the owner should see the rows seeded in {table}"
-            assert await app.fetchval(f"SELECT count(*) FROM {table}") == 0, f"{table} leaks with no tenant set"
+            assert await app.fetchval(f"SELECT count(*) FROM {tenant_rows(table)}") == 0, (
+                f"{table} leaks with no tenant set"
+            )
         # After a tenant transaction the setting is '' on this session, not unset: still nothing.
         async with app.transaction():
             await app.execute("SELECT set_config('app.tenant_id', $1, true)", str(uuid.uuid4()))
         assert await app.fetchval("SELECT current_setting('app.tenant_id', true)") == ""
         for table in [*tables, "tenants"]:
-            assert await app.fetchval(f"SELECT count(*) FROM {table}") == 0, f"{table} leaks with app.tenant_id=''"
+            assert await app.fetchval(f"SELECT count(*) FROM {tenant_rows(table)}") == 0, (
+                f"{table} leaks with app.tenant_id=''"
+            )
 
 
 async def test_a_tenant_transaction_sees_only_that_tenants_rows(client: httpx.AsyncClient, services: Services) -> None:
@@ -641,7 +660,7 @@ async def test_a_tenant_transaction_sees_only_that_tenants_rows(client: httpx.As
             owner_all = await owner.fetchval(f"SELECT count(*) FROM {table}")
             async with app.transaction():
                 await app.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_a.id))
-                visible = await app.fetchval(f"SELECT count(*) FROM {table}")
+                visible = await app.fetchval(f"SELECT count(*) FROM {tenant_rows(table)}")
                 others = await app.fetchval(f"SELECT count(*) FROM {table} WHERE tenant_id <> $1", tenant_a.id)
             assert visible == owner_a, f"{table}: A sees {visible} rows, A owns {owner_a}"
             assert others == 0, f"{table}: A sees rows of other tenants"
@@ -707,7 +726,11 @@ async def test_system_paths_open_only_their_own_tables(client: httpx.AsyncClient
             allowed = SYSTEM_PATH_TABLES.get(path, set())
             async with app.transaction():
                 await app.execute("SELECT set_config('app.system', $1, true)", str(path))
-                leaking = [t for t in tables if t not in allowed and await app.fetchval(f"SELECT count(*) FROM {t}")]
+                leaking = [
+                    t
+                    for t in tables
+                    if t not in allowed and await app.fetchval(f"SELECT count(*) FROM {tenant_rows(t)}")
+                ]
             assert not leaking, f"system path {path!r} reads {leaking}: list it in SYSTEM_PATH_TABLES or fix policies"
 
 
