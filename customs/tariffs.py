@@ -143,7 +143,9 @@ class Fee(_Row, tag="fee", kw_only=True, frozen=True, forbid_unknown_fields=True
     maximum: Decimal | None = None
     transport_modes: tuple[str, ...] | None = None
     entry: Literal["formal", "informal"] | None = None
-    when: Literal["always", "dutiable"] = "always"
+    # "dutiable": only where duty is due (US dutiable-mail MPF); "dutiable_or_taxable": where duty or
+    # import tax is collected (the Canada Post handling fee, charged per mail item of either kind).
+    when: Literal["always", "dutiable", "dutiable_or_taxable"] = "always"
 
 
 class Notice(_Row, tag="notice", kw_only=True, frozen=True, forbid_unknown_fields=True):

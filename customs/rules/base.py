@@ -482,21 +482,33 @@ def round_total_allocate(quote: Quote, rounding: str, lines: list[Line] | None =
         line.duty = part
 
 
-def fee_condition(row: Fee, duty: Decimal) -> tuple[bool, str]:
-    """Whether a fee row's ``when`` condition holds for a quote whose duty total is ``duty``, and
-    the words the quote owes for it.
+def fee_condition(row: Fee, duty: Decimal, *, tax: Decimal = ZERO) -> tuple[bool, str]:
+    """Whether a fee row's ``when`` condition holds for a quote whose duty total is ``duty`` (and
+    whose import tax collected at the border is ``tax``), and the words the quote owes for it.
 
-    ``when: dutiable`` (CA Canada Post handling fee, US dutiable mail MPF) reads as "duty is due".
+    ``when: dutiable`` (US dutiable mail MPF) reads as "duty is due"; ``when: dutiable_or_taxable``
+    (Canada Post handling fee, charged on each mail item on which duty or taxes are collected) as
+    "duty or tax is due". A caller whose destination levies no import tax leaves ``tax`` at zero.
     Returns ``(True, suffix)`` where the fee is charged (``suffix`` to append to its explanation
     line, empty for ``when: always``), ``(False, line)`` where it is not: ``line`` names the fee
     and why, so a fee the tables hold is never dropped in silence.
     """
-    if row.when != "dutiable":
+    if row.when == "always":
         return True, ""
-    what = "dutiable mail" if row.transport_modes == ("postal",) else "dutiable goods"
+    mail = row.transport_modes == ("postal",)
+    if row.when == "dutiable":
+        what = "dutiable mail" if mail else "dutiable goods"
+        if duty == 0:
+            return False, f"{row.code} not charged: the fee ({row.id}) is for {what} and no duty is due{row.caveat()}"
+        return True, f" ({what}: duty {fmt(duty)} is due)"
+    what = "mail on which duty or tax is collected" if mail else "goods on which duty or tax is collected"
+    if duty == 0 and tax == 0:
+        return False, f"{row.code} not charged: the fee ({row.id}) is for {what} and neither is due{row.caveat()}"
     if duty == 0:
-        return False, f"{row.code} not charged: the fee ({row.id}) is for {what} and no duty is due{row.caveat()}"
-    return True, f" ({what}: duty {fmt(duty)} is due)"
+        return True, f" ({what}: no duty is due, but tax {fmt(tax)} is)"
+    if tax == 0:
+        return True, f" ({what}: duty {fmt(duty)} is due, no tax)"
+    return True, f" ({what}: duty {fmt(duty)} and tax {fmt(tax)} are due)"
 
 
 def explain_duties(quote: Quote) -> None:

@@ -7,8 +7,10 @@
   from US/MX duty-free <= CAD 150 and tax-free <= CAD 40; anything else <= CAD 20 duty- and tax-free.
 * Rounding: duty per line and tax ROUND_HALF_UP to the cent (CBSA examples round half-up).
 * FX: Bank of Canada rate on the date of direct shipment (D13-2-3); the quote date stands for it.
-* Canada Post handling fee on dutiable mail (1.4, secondary): only when duty is due (the row's
-  ``when: dutiable``); taxable but duty-free mail does not bear it, and the quote says so.
+* Canada Post handling fee: "a handling fee of CAN$9.95 per dutiable or taxable mail item" (Canada
+  Post, "Customs duty, taxes, and exemptions"; row ``when: dutiable_or_taxable``): charged where duty
+  or GST/HST is due, so duty-free but taxable mail bears it too; mail on which neither is due does
+  not, and the quote says which case it is.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP
 
 from customs.rules.base import (
+    ZERO,
     FeeLine,
     Quote,
     apply_duty_measures,
@@ -83,19 +86,28 @@ def compute(q: Quote) -> None:
     explain_duties(q)
     if q.de_minimis.tax_exempt:
         q.say("no GST/HST: " + tax_verdict)
-        return
-    pairs = [
-        (tax_rate_for(q, None, ln.tax_category, f"lines[{ln.index}].tax_category"), ln.customs_value + ln.duty)
-        for ln in q.lines
-    ]
-    code = pairs[0][0].code
-    group_taxes_by_rate(q, code, pairs, "border", "value for tax = VFD + duty")
+    else:
+        pairs = [
+            (tax_rate_for(q, None, ln.tax_category, f"lines[{ln.index}].tax_category"), ln.customs_value + ln.duty)
+            for ln in q.lines
+        ]
+        code = pairs[0][0].code
+        group_taxes_by_rate(q, code, pairs, "border", "value for tax = VFD + duty")
+    _fees(q)
+
+
+def _fees(q: Quote) -> None:
+    """The fee rows for the quote's transport mode; a conditioned row says why it is (not) charged.
+
+    The Canada Post handling fee is charged "per dutiable or taxable mail item" (row ``when:
+    dutiable_or_taxable``): duty due, or GST/HST due, or both; never on mail with neither.
+    """
     duty = q.duty_total()
+    tax = sum((t.amount for t in q.taxes if t.collected_at == "border"), ZERO)
     for row in q.tables.fee_rows("CA", q.day):
         if row.amount is None or (row.transport_modes is not None and q.transport_mode not in row.transport_modes):
             continue
-        # The row (CUSTOMS-RULES.md 1.4: "handling fee on dutiable mail") is for dutiable goods only.
-        charged, words = fee_condition(row, duty)
+        charged, words = fee_condition(row, duty, tax=tax)
         if not charged:
             q.say(words)
             continue

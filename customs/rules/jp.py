@@ -3,7 +3,11 @@
 * Customs value CIF (Customs Answer 1403). Consumption tax: national 7.8 % (reduced 6.24 %) on
   CIF + duty, local consumption tax 22/78 of the national tax (Answer 1111).
 * Total customs value <= JPY 10,000 per declaration: no duty and no consumption tax (Answer 1006),
-  excluded items apart. From 1 Apr 2028 the seller charges JCT on these goods (reform, secondary);
+  except the goods designated in the Customs Tariff Act Enforcement Order art. 16-3 (leather bags
+  and gloves, knitted apparel, tights, footwear: the HS prefixes are the row's
+  ``excluded_hs_prefixes``, each line's match is named in the explanation). Liquor tax, tobacco tax
+  and other excise are not exempted (Answer 1006) and are not in the data: such goods are refused
+  (``refuse_not_covered``). From 1 Apr 2028 the seller charges JCT on these goods (reform, secondary);
   the text does not say how JCT is levied when the seller is not registered, so such a quote is
   refused (``low_value_scheme_registered``) rather than quoted without JCT.
 * Rounding (Answer 1111 worked example): each line's duty base is truncated to JPY 1,000 and its
@@ -30,6 +34,7 @@ from customs.rules.base import (
     explain_duties,
     fmt,
     pct,
+    refuse_not_covered,
     set_customs_values,
     tax_rate_for,
     threshold_amount,
@@ -65,6 +70,10 @@ def compute(q: Quote) -> None:
         ln for ln in q.lines if not small or (duty_row is not None and excluded(ln, duty_row.excluded_hs_prefixes))
     ]
     if small and duty_row is not None:
+        # Answer 1006: the exemption leaves liquor tax, tobacco tax and other excise due; the data
+        # has no figure for them, so excise goods are refused rather than quoted without it.
+        refuse_not_covered(q)
+        _say_excise_left_out(q)
         q.de_minimis.duty_exempt = not taxed
         q.de_minimis.rule = (
             f"total customs value {fmt(cv)} <= JPY {duty_row.amount} ({duty_row.source}){duty_row.caveat()}"
@@ -72,6 +81,13 @@ def compute(q: Quote) -> None:
         for ln in q.lines:
             if ln not in taxed:
                 ln.duty_rate, ln.duty_basis = "0", f"exempt ({duty_row.id})"
+            else:
+                q.say(
+                    f"{ln.label}: not covered by the JPY {duty_row.amount} exemption: HS "
+                    f"{_listed_item(ln.hs, duty_row.excluded_hs_prefixes)} is on the list of excluded goods of the "
+                    f"Customs Tariff Act Enforcement Order art. 16-3 (as row {duty_row.id} maps it; its note says "
+                    "where an HS code holds more than the listed goods)"
+                )
     else:
         q.de_minimis.rule = "total customs value above JPY 10,000"
     apply_duty_measures(q, taxed)
@@ -103,6 +119,30 @@ def compute(q: Quote) -> None:
         _refuse_unregistered_seller(q, checkout_row)
     if tax_lines:
         _consumption_tax(q, tax_lines, collected_at)
+
+
+def _say_excise_left_out(q: Quote) -> None:
+    """Excise goods sent with their own ``duty_rate`` pass :func:`refuse_not_covered` (the sender's
+    word); the quote still says that their excise is due and not included."""
+    for ln in q.lines:
+        if ln.duty_rate_override is None:
+            continue
+        measures = q.tables.duty_measures(q.duty_key, ln.hs, q.day, ln.origin)
+        base = [m for m in measures if m.layer == "base"]
+        if base and base[0].kind == "not_covered":
+            q.say(
+                f"{ln.label}: liquor tax, tobacco tax and other excise are not exempted with the duty and "
+                f"consumption tax (Answer 1006) and are not included in this quote ({base[0].id})"
+            )
+
+
+def _listed_item(hs: str, prefixes: tuple[str, ...]) -> str:
+    """The longest of ``prefixes`` that ``hs`` starts with, written as the tariff writes it
+    ("61.09" for a heading, "4202.91" for a subheading)."""
+    prefix = max((p for p in prefixes if hs.startswith(p)), key=len)
+    if len(prefix) == 4:
+        return f"{prefix[:2]}.{prefix[2:]}"
+    return f"{prefix[:4]}.{prefix[4:]}" if len(prefix) > 4 else prefix
 
 
 def _refuse_unregistered_seller(q: Quote, row: Threshold) -> None:

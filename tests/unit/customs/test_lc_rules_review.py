@@ -3,10 +3,16 @@ section (and the published source it cites) that the corrected answer follows.""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
+import msgspec
 import pytest
 from lc_helpers import amt, quote
 
+from customs.rules.base import fee_condition
 from customs.schemas import QuoteResponse
+from customs.tariffs import Fee, decode_rows
 from hub.core.errors import ValidationFailed
 
 WINE = "220421"
@@ -356,42 +362,58 @@ class TestChinaOverTheTransactionLimitInTheWordsOfTheText:
         assert self.figures(r) == ("0.00", [("VAT", "9.1", "9.10", "border")], "109.10", True, False)
 
 
-class TestCanadaPostHandlingFeeOnlyOnDutiableMail:
-    """CUSTOMS-RULES.md 1.4: "Canada Post handling fee on dutiable mail: CAD 9.95" (older CBSA text
-    quoted at stampcommunity.org; may be outdated), and the fee row says ``when: dutiable``. The rule
-    module ignored the condition, so taxable but duty-free mail (a laptop, HS 8471.30, duty-free into
-    Canada) was charged CAD 9.95 too."""
+class TestCanadaPostHandlingFeeOnDutiableOrTaxableMail:
+    """Canada Post, "Customs duty, taxes, and exemptions": "We apply a handling fee of CAN$9.95 per
+    dutiable or taxable mail item" (and the older CBSA text CUSTOMS-RULES.md 1.4 quotes: the fee is
+    charged on goods "subject to duty and/or tax"; "If the item is duty-free and tax exempt, no amount
+    is charged"). The row said ``when: dutiable`` and the rule charged the fee only where duty was
+    due, so taxable but duty-free mail (a laptop, HS 8471.30, duty-free into Canada, HST 13 % in
+    Ontario) went without it; and mail within the CAD 20 exemption got no word on the fee at all.
+    The row is now ``when: dutiable_or_taxable`` and the quote says which case applies."""
 
-    NOT_CHARGED = (
-        "CP-HANDLING not charged: the fee (CA-canada-post-handling) is for dutiable mail and no duty is due "
-        "[secondary: older CBSA text quoted at stampcommunity.org; Canada Post handling fee may be outdated]"
+    CAVEAT = (
+        "[Canada Post's page gives no date for the CAD 9.95: the date it took effect was not found "
+        "(valid_from is the start of starter coverage)]"
     )
 
     @staticmethod
-    def mail(hs: str, mode: str = "postal") -> QuoteResponse:
+    def mail(hs: str, mode: str = "postal", price: str = "100.00") -> QuoteResponse:
         return quote(
             destination_country="CA",
             currency="CAD",
             destination_region="ON",
             transport_mode=mode,
-            lines=[{"hs_code": hs, "unit_price": "100.00"}],
+            lines=[{"hs_code": hs, "unit_price": price}],
         )
 
-    def test_duty_free_taxable_mail_bears_no_handling_fee(self) -> None:
+    def test_duty_free_taxable_mail_bears_the_fee_and_says_tax_is_due(self) -> None:
         r = self.mail("847130")
         assert amt(r.duty_total) == "0.00"
         assert [(t.code, amt(t.amount)) for t in r.taxes] == [("HST", "13.00")]
-        assert r.fees == []
-        assert amt(r.landed_cost_total) == "113.00"  # was 122.95 with the fee
-        assert self.NOT_CHARGED in r.explanation
+        assert [(f.code, amt(f.amount)) for f in r.fees] == [("CP-HANDLING", "9.95")]
+        assert amt(r.landed_cost_total) == "122.95"  # was 113.00: the fee was left out
+        assert (
+            "CP-HANDLING: 9.95 (mail on which duty or tax is collected: no duty is due, but tax 13.00 is) "
+            + self.CAVEAT
+        ) in r.explanation
 
     def test_dutiable_mail_still_bears_it_and_says_why(self) -> None:
         r = self.mail("610910")
         assert [(f.code, amt(f.amount)) for f in r.fees] == [("CP-HANDLING", "9.95")]
         assert amt(r.landed_cost_total) == "143.29"  # unchanged
         assert (
-            "CP-HANDLING: 9.95 (dutiable mail: duty 18.00 is due) [secondary: older CBSA text quoted at "
-            "stampcommunity.org; Canada Post handling fee may be outdated]"
+            "CP-HANDLING: 9.95 (mail on which duty or tax is collected: duty 18.00 and tax 15.34 are due) "
+            + self.CAVEAT
+        ) in r.explanation
+
+    def test_mail_within_the_20_exemption_bears_no_fee_and_says_so(self) -> None:
+        r = self.mail("610910", price="15.00")
+        assert (r.de_minimis.duty_exempt, r.de_minimis.tax_exempt) == (True, True)
+        assert r.fees == []
+        assert amt(r.landed_cost_total) == "15.00"
+        assert (
+            "CP-HANDLING not charged: the fee (CA-canada-post-handling) is for mail on which duty or tax is "
+            "collected and neither is due " + self.CAVEAT
         ) in r.explanation
 
     def test_courier_never_bore_it(self) -> None:
@@ -399,6 +421,57 @@ class TestCanadaPostHandlingFeeOnlyOnDutiableMail:
             r = self.mail(hs, "courier")
             assert r.fees == []
             assert not any("CP-HANDLING" in s for s in r.explanation)
+
+
+class TestFeeConditionDutiableOrTaxable:
+    """``fee_condition`` for ``when: dutiable_or_taxable`` names the case that charges the fee."""
+
+    ROW = Fee(
+        id="t-handling",
+        destination="CA",
+        code="H",
+        kind="flat",
+        currency="CAD",
+        amount=Decimal("9.95"),
+        transport_modes=("postal",),
+        when="dutiable_or_taxable",
+        valid_from=dt.date(2021, 1, 1),
+        source="test",
+        status="official",
+    )
+
+    @pytest.mark.parametrize(
+        ("duty", "tax", "expected"),
+        [
+            ("2.50", "0", (True, " (mail on which duty or tax is collected: duty 2.50 is due, no tax)")),
+            ("0", "1.30", (True, " (mail on which duty or tax is collected: no duty is due, but tax 1.30 is)")),
+            ("2.50", "1.30", (True, " (mail on which duty or tax is collected: duty 2.50 and tax 1.30 are due)")),
+            (
+                "0",
+                "0",
+                (
+                    False,
+                    "H not charged: the fee (t-handling) is for mail on which duty or tax is collected and "
+                    "neither is due",
+                ),
+            ),
+        ],
+    )
+    def test_each_case(self, duty: str, tax: str, expected: tuple[bool, str]) -> None:
+        assert fee_condition(self.ROW, Decimal(duty), tax=Decimal(tax)) == expected
+
+    def test_dutiable_rows_still_ignore_tax(self) -> None:
+        row = msgspec.structs.replace(self.ROW, when="dutiable")
+        assert fee_condition(row, Decimal(0), tax=Decimal("1.30"))[0] is False
+
+    def test_the_row_type_accepts_it_and_refuses_other_words(self) -> None:
+        base = '{"type":"fee","id":"x","destination":"CA","code":"H","kind":"flat","currency":"CAD",'
+        base += '"amount":"1","valid_from":"2021-01-01","source":"t","when":'
+        assert decode_rows("[" + base + '"dutiable_or_taxable"}]')[0] == msgspec.structs.replace(
+            self.ROW, id="x", amount=Decimal(1), transport_modes=None, source="t", status="unverified"
+        )
+        with pytest.raises(msgspec.ValidationError):
+            decode_rows("[" + base + '"taxable"}]')
 
 
 class TestUsDutiableMailFeeSkippedOutLoud:
