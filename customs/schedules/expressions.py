@@ -126,6 +126,11 @@ class Expression(msgspec.Struct, frozen=True, kw_only=True):
     minimum: tuple[Term, ...] | None = None  # "MIN ..." clause
     maximum: tuple[Term, ...] | None = None  # "MAX ..." clause
 
+    def __post_init__(self) -> None:
+        for name, clause in (("minimum", self.minimum), ("maximum", self.maximum)):
+            if clause is not None and (not clause or not self.terms):
+                raise ValueError(f"the {name} clause must hold terms, and a free expression has none")
+
     @property
     def kind(self) -> Literal["free", "ad_valorem", "specific", "compound"]:
         kinds = {t.kind for t in (*self.terms, *(self.minimum or ()), *(self.maximum or ()))}
@@ -566,7 +571,7 @@ class _Parser:
     def symbol_term(self, tok: _Token) -> Term:
         currency = _SYMBOLS[self.dialect].get(tok.text)
         if currency is None:
-            raise self.error_at(tok, f"'{tok.text}' is not a currency sign of the {_DIALECT_NAMES[self.dialect]}")
+            raise self.error(f"'{tok.text}' is not a currency sign written before an amount here")
         self.take()
         return self.specific(self.amount_after(tok.text), currency)
 
