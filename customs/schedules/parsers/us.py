@@ -20,7 +20,9 @@ prefix, so a 10-digit code finds its 8-digit line):
   countries from :data:`PROGRAMS` (``()`` where the file cannot say which countries, with a note).
 * A line without a rate inherits from the nearest line above it by indent. Where that line's code
   is not a prefix of the inheriting code (a text-only line such as "Other:" carries no code), the
-  rate is repeated at the inheriting code so a prefix match still finds it.
+  rate is repeated at the inheriting code so a prefix match still finds it. Nothing is inherited
+  across a coded line above whose code is not a prefix (a slice, or a break in the hierarchy).
+* Chapter 99 rows are not codes of their own: they act only through the lines that refer to them.
 * Section 301 (origin China): a footnote "See 9903.88.15." on a line plus the 9903.88.15 row of
   the same file whose General text reads "The duty provided in the applicable subheading + 7.5%"
   give an ``additional`` "7.5%" measure on that line. A referenced heading missing from the file,
