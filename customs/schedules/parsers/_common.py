@@ -160,8 +160,11 @@ _END_USE = (
     "the third-country duty or a preference applies otherwise"
 )
 _QUOTA = (
-    "tariff quota: the rate applies only while the quota is open and is claimed on the declaration; "
-    "its balance is not in this file, so the quote uses the non-quota rate"
+    "the quota rate applies only while the quota is open and is claimed on the declaration; "
+    "the balance is not in this file, so the quote uses the non-quota rate"
+)
+_ORIGIN_THIRD_COUNTRY = (
+    "a third-country duty for these origins only: for them it takes the place of the ERGA OMNES rate"
 )
 _MEURSING = "Meursing agricultural component: the amount depends on the Meursing additional code of the goods"
 _ENTRY_PRICE = "entry price system: the amount depends on the import (CIF) price of the consignment"
@@ -315,7 +318,8 @@ class Collector:
         origins = self._origins_of(raw)
         excluded = excluded_origins(raw.excluded, self.destination, excluded_members) if raw.excluded else _NONE
         empty = None if raw.expression else _NO_EXPRESSION
-        notes = [n for n in (kind.note, code_note, origins.note, excluded.note, empty) if n]
+        scoped = _ORIGIN_THIRD_COUNTRY if kind.measure_type == "third_country" and origins.origins is not None else None
+        notes = [n for n in (kind.note, scoped, code_note, origins.note, excluded.note, empty) if n]
         program = _program(kind.measure_type, raw)
         # Interned: a million rows repeat a few thousand codes, expressions and groups.
         measure = ScheduleMeasure(
