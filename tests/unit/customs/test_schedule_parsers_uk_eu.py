@@ -735,3 +735,15 @@ def test_origin_groups_never_default_to_every_origin() -> None:
     assert excluded.note == (
         "excluded group(s) 1099 have unknown members: their countries are not left out of this rate"
     )
+
+
+def test_a_quoted_field_over_two_lines_keeps_the_row_numbers_of_the_file() -> None:
+    text = (UK / DECLARABLE).read_text()
+    header, first, second = text.splitlines()[:3]
+    wrapped = first.replace(",Cherry tomatoes,", ',"Cherry\ntomatoes",')
+    parsed = parse_uk(f"{header}\n{wrapped}\n{second}\n".encode())
+    assert [x.row for x in parsed.measures] == [2, 4]
+    assert parsed.descriptions["0702000007"] == "Cherry\ntomatoes"
+    eu_text = (EU / EU_CSV).read_text().splitlines()
+    eu_wrapped = eu_text[1].replace("ERGA OMNES", '"ERGA\nOMNES"', 1)
+    assert [x.row for x in parse_eu(f"{eu_text[0]}\n{eu_wrapped}\n{eu_text[2]}\n".encode()).measures] == [2, 4]
