@@ -53,7 +53,9 @@ from customs.schedules.parsers._common import (
     RawMeasure,
     decode_text,
     exclusive_end,
+    first_character,
     goods_code,
+    lines,
 )
 
 __all__ = ["MAX_XLSX_INFLATED_BYTES", "PUBLISHER", "REQUIRED_COLUMNS", "parse_eu"]
@@ -81,7 +83,7 @@ def parse_eu(data: bytes, *, file_name: str = "") -> ParsedSchedule:
             with contextlib.closing(_xlsx_rows(data)) as sheet:  # closes the workbook on an error too
                 return _read(sheet, file_name)
         text = decode_text(data)
-        head = text.lstrip()[:1]
+        head = first_character(text)
         if not head:
             raise ScheduleFileError(None, "file", "the file is empty")
         if head in "{[":
@@ -146,7 +148,7 @@ def _csv_rows(text: str) -> Rows:
         if "goods code" in {" ".join(cell.split()).lower() for cell in cells}:
             delimiter = candidate
             break
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(lines(text), delimiter=delimiter, strict=True)
     line = 0
     try:
         for record in reader:

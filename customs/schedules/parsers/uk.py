@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
@@ -60,8 +59,10 @@ from customs.schedules.parsers._common import (
     RawMeasure,
     decode_text,
     exclusive_end,
+    first_character,
     goods_code,
     iso_date,
+    lines,
 )
 
 __all__ = ["PUBLISHER", "REQUIRED_COLUMNS", "parse_uk"]
@@ -102,7 +103,7 @@ def parse_uk(data: bytes, *, file_name: str = "") -> ParsedSchedule:
             None, "file", "this is an XLSX/ZIP file; the UK importer reads the bulk measures CSV or API v2 JSON"
         )
     text = decode_text(data)
-    head = text.lstrip()[:1]
+    head = first_character(text)
     if not head:
         raise ScheduleFileError(None, "file", "the file is empty")
     if head in "{[":
@@ -114,7 +115,7 @@ def parse_uk(data: bytes, *, file_name: str = "") -> ParsedSchedule:
 
 
 def _parse_csv(text: str, file_name: str) -> ParsedSchedule:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(lines(text), strict=True)
     out = Collector("GB", _CSV_FIELDS)
     try:
         header = [cell.strip() for cell in next(reader)]
@@ -243,7 +244,7 @@ def _documents(text: str) -> Iterator[tuple[int, Any]]:
     try:
         whole = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
-        if not text.lstrip().startswith("{"):
+        if first_character(text) != "{":
             raise ScheduleFileError(None, "file", f"not valid JSON: {exc}") from None
         yield from _json_lines(text, exc)
         return
@@ -254,11 +255,8 @@ def _documents(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def _json_lines(text: str, whole_error: msgspec.DecodeError) -> Iterator[tuple[int, Any]]:
-    position, line = 0, 0
-    while position < len(text):
-        end = text.find("\n", position)
-        end = len(text) if end == -1 else end
-        chunk, position, line = text[position:end].strip(), end + 1, line + 1
+    for line, raw in enumerate(lines(text), start=1):
+        chunk = raw.strip()
         if not chunk:
             continue
         try:
