@@ -240,13 +240,20 @@ def _tariff_import(args: argparse.Namespace) -> int:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), disable=args.no_progress) as bar:
         reading = bar.add_task(f"parse {Path(args.file).name}", total=None)
+        refusal: dict[str, Any] | None = None
         try:
             prepared = importer.prepare(args.source, data, file_name=Path(args.file).name)
         except ScheduleFileError as exc:
-            where = {"row": exc.row, "field": exc.field, "message": exc.message}
-            print(json.dumps({"error": f"{args.file}: {exc}", "errors": [where]}), file=sys.stderr)
-            return 2
+            refusal = {
+                "error": f"{args.file}: {exc}",
+                "errors": [{"row": exc.row, "field": exc.field, "message": exc.message}],
+            }
         bar.update(reading, total=1, completed=1)
+        if refusal is not None:
+            bar.stop()
+            # After the bar has drawn its last frame: the error is the last line on stderr.
+            print(json.dumps(refusal), file=sys.stderr)
+            return 2
         storing = bar.add_task("store measures", total=len(prepared.records))
         services = resolve_services(get_settings(), need_redis=False)
 

@@ -172,13 +172,17 @@ def _resolve(
 ) -> Selection | None:
     """The selection for ``code`` from the measures on its prefixes (``measures`` may hold others)."""
     on_path = [m for m in measures if code.startswith(m.code) and m.valid_on(day, start)]
-    third = [m for m in on_path if m.measure_type == "third_country"]
+    third = [m for m in on_path if m.measure_type == "third_country" and m.covers(origin)]
     if not third:
         return None
     longest = max(len(m.code) for m in third)
-    # Of several third-country measures on the longest code (rare: an end-use variant), the first
-    # published row; the others are named in the notes so nothing is chosen in silence.
-    at_level = sorted((m for m in third if len(m.code) == longest), key=lambda m: (m.file_row, m.seq))
+    # Several third-country measures on one code: one on named origins (RU/BY, the Channel Islands)
+    # replaces the ERGA OMNES duty for them, and an autonomous suspension (TARIC type 112) replaces
+    # the third-country duty; then the first published row. The others are named in the notes.
+    at_level = sorted(
+        (m for m in third if len(m.code) == longest),
+        key=lambda m: (m.origins is None, not _is_suspension(m), m.file_row, m.seq),
+    )
     base = at_level[0]
     selection = Selection(level=longest, matched_code=base.code, base=base)
     for other in at_level[1:]:
@@ -200,6 +204,11 @@ def _resolve(
         selection.notes.append(f"preference not applied: {m.title()}: {m.note}")
     selection.additional = [m for m in on_path if m.measure_type == "additional" and m.covers(origin)]
     return selection
+
+
+def _is_suspension(measure: Measure) -> bool:
+    # The importers name a suspension in the note (ScheduleMeasure has no field for the type code).
+    return bool(measure.note) and "suspension" in (measure.note or "")
 
 
 def select(entry: CodeEntry, *, day: dt.date, origin: str | None, schedule_from: dt.date) -> Selection | None:

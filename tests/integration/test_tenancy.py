@@ -345,7 +345,23 @@ async def seed_return(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded
     return Seeded({"return_id": rma["id"]}, intact)
 
 
+async def seed_tariff_schedule(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
+    from tests.api.test_tariff_schedules import uk_csv, upload  # noqa: PLC0415 - one UK file builder
+
+    loaded = await upload(client, tenant, uk_csv())
+    assert loaded.status_code == 201, loaded.text
+    schedule_id = loaded.json()["schedule_id"]
+
+    async def intact() -> None:
+        now = await client.get(f"/v1/tariff-schedules/{schedule_id}", headers=tenant.headers())
+        assert now.status_code == 200, now.text
+        assert now.json()["active"] is True, "tenant B replaced or deactivated tenant A's schedule"
+
+    return Seeded({"schedule_id": schedule_id}, intact)
+
+
 FACTORIES: dict[str, Factory] = {
+    "/v1/tariff-schedules/": seed_tariff_schedule,
     "/v1/landed-cost/quotes/": seed_quote,
     "/v1/documents/": seed_document,
     "/v1/shipments/": seed_shipment,
@@ -388,6 +404,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/orders/{order_id}/attachments"): {"files": {"data": ("b.txt", b"tenant B", "text/plain")}},
     ("POST", "/v1/orders/{order_id}/documents"): {"json": {"type": "commercial_invoice"}},
     ("PUT", "/v1/webhook-endpoints/{endpoint_id}/secret"): {"json": {"secret": "tenant B's secret 0123456789"}},
+    ("GET", "/v1/tariff-schedules/{schedule_id}/measures"): {"params": {"code": "6109"}},
 }
 DEFAULT_BODY: dict[str, Any] = {"reason": "tenant B tries"}
 

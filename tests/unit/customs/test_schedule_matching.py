@@ -137,3 +137,13 @@ def test_column_2_replaces_the_general_rate_for_its_countries() -> None:
 
 def test_no_third_country_measure_means_no_selection() -> None:
     assert pick_or_none("9999990000", measure("9999", "5 %", "preferential", origins=("CA",))) is None
+
+
+def test_origin_specific_and_suspension_measures_replace_the_erga_omnes_duty() -> None:
+    erga = measure("8501", "2.70 %", row=1)
+    suspension = measure("8501", "0.00 %", row=2, note="autonomous tariff suspension (measure type 112)")
+    russia = measure("8501", "35.00 %", origins=("RU", "BY"), row=3)
+    assert pick("8501100000", erga, russia, origin="CN").base is erga
+    assert pick("8501100000", erga, russia, origin="RU").base is russia
+    assert pick("8501100000", erga, suspension, russia, origin="CN").base is suspension
+    assert pick("8501100000", erga, suspension, russia, origin="BY").base is russia

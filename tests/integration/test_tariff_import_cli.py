@@ -1,0 +1,178 @@
+"""``orderhub tariff import``: reference schedules for every tenant, loaded by the operator, end to end.
+
+Reference data is seen by every tenant of a database, so these tests load it into a database of
+their own (created and dropped here), never into the session's: the other tests' quotes would
+otherwise be priced by it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from hub.core import embedded
+from hub.core.bootstrap import Services, migrate
+from hub.core.settings import APP_DB_ROLE
+
+pytestmark = pytest.mark.integration
+
+US_FILE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "customs" / "schedules" / "us" / "hts_2026_revision_3_json.json"
+)
+
+
+def _replace_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+async def own_database(services: Services) -> AsyncIterator[str]:
+    name = f"orderhub_ref_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(services.owner_database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _replace_database(services.owner_database_url, name)
+    await migrate(url, quiet=True)
+    yield url
+    admin = await asyncpg.connect(services.owner_database_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def orderhub(database_url: str, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    command = shutil.which("orderhub")
+    assert command
+    environment = {**os.environ, "DATABASE_URL": database_url, "ORDERHUB_DATA_DIR": str(tmp_path), **env}
+    return subprocess.run([command, *args], env=environment, capture_output=True, text=True, timeout=120, check=False)
+
+
+async def test_import_reports_rows_and_every_tenant_reads_what_no_tenant_can_write(
+    own_database: str, tmp_path: Path
+) -> None:
+    done = orderhub(own_database, tmp_path, "tariff", "import", str(US_FILE), "--source", "us-hts", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["scope"] == "reference"
+    assert report["destination"] == "US"
+    assert report["revision"].startswith("2026")
+    assert report["measures_loaded"] > 20
+    assert report["skipped_count"] == len(report["skipped"]) > 0
+    assert all({"row", "field", "reason"} <= set(s) for s in report["skipped"])
+    app_url = embedded.app_url_for(own_database, APP_DB_ROLE)
+    app = await asyncpg.connect(app_url)
+    try:
+        async with app.transaction():
+            await app.execute("SELECT set_config('app.tenant_id', $1, true)", str(uuid.uuid4()))
+            assert await app.fetchval("SELECT count(*) FROM tariff_schedule_measures") == report["measures_loaded"]
+            assert await app.fetchval("SELECT revision FROM customs_reference_revision") == 1
+            # The application role cannot touch reference rows: RLS hides them from UPDATE.
+            assert await app.execute("UPDATE tariff_schedules SET active = false") == "UPDATE 0"
+        smuggle = (
+            "INSERT INTO tariff_schedule_measures (schedule_id, tenant_id, code, seq, measure_type, "
+            "origin_group, excluded_origins, expression, file_row) "
+            "VALUES ($1, NULL, '6109', 99, 'third_country', '', '{}', '0%', 1)"
+        )
+        await app.execute("SELECT set_config('app.tenant_id', $1, false)", str(uuid.uuid4()))
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+            await app.execute(smuggle, uuid.UUID(report["schedule_id"]))
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+            await app.execute("UPDATE customs_reference_revision SET revision = 0")
+    finally:
+        await app.close()
+
+
+async def test_a_bad_file_exits_2_naming_row_and_field_and_keeps_the_schedule_in_force(
+    own_database: str, tmp_path: Path
+) -> None:
+    assert orderhub(own_database, tmp_path, "tariff", "import", str(US_FILE), "--source", "us-hts").returncode == 0
+    broken = tmp_path / "hts_2026_revision_4_json.json"
+    broken.write_text('[{"htsno": "6109.10.00", "indent": "x", "general": "16.5%"}]', encoding="utf-8")
+    refused = orderhub(own_database, tmp_path, "tariff", "import", str(broken), "--source", "us-hts", "--json")
+    assert refused.returncode == 2
+    error = json.loads(refused.stderr.strip().splitlines()[-1])
+    assert error["errors"][0]["row"] == 1
+    assert error["errors"][0]["field"] == "indent"
+    wrong = orderhub(own_database, tmp_path, "tariff", "import", str(US_FILE), "--source", "uk-trade-tariff")
+    assert wrong.returncode == 2
+    missing = orderhub(own_database, tmp_path, "tariff", "import", str(tmp_path / "nope.csv"), "--source", "us-hts")
+    assert missing.returncode == 2
+    assert "Traceback" not in missing.stderr + wrong.stderr + refused.stderr
+    owner = await asyncpg.connect(own_database)
+    try:
+        rows = await owner.fetch("SELECT active FROM tariff_schedules")
+    finally:
+        await owner.close()
+    assert [r["active"] for r in rows] == [True]
+
+
+def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
+    own_database: str, tmp_path: Path, services: Services
+) -> None:
+    assert orderhub(own_database, tmp_path, "tariff", "import", str(US_FILE), "--source", "us-hts").returncode == 0
+    keys = []
+    for slug in ("ref-a", "ref-b"):
+        made = orderhub(own_database, tmp_path, "tenant", "create", slug, "--name", slug, "--base-currency", "USD",
+                        "--origin-country", "CN", "--json")  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        keys.append(json.loads(made.stdout)["api_key"])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = shutil.which("orderhub")
+    assert command
+    environment = {
+        **os.environ,
+        "DATABASE_URL": own_database,
+        "REDIS_URL": services.redis_url,
+        "ORDERHUB_DATA_DIR": str(tmp_path),
+        "ORDERHUB_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [command, "serve", "--port", str(port)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        body = {
+            "origin_country": "CN",
+            "destination_country": "US",
+            "currency": "USD",
+            "date": "2026-11-27",
+            "lines": [{"hs_code": "6109.10.00.12", "quantity": 10, "unit_price": "100.00"}],
+        }
+        for key in keys:
+            quoted = httpx.post(
+                f"http://127.0.0.1:{port}/v1/landed-cost/quotes",
+                json=body,
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=10,
+            )
+            assert quoted.status_code == 201, quoted.text
+            line = quoted.json()["lines"][0]
+            assert line["duty_match"]["source"] == "us-hts"
+            assert line["duty"]["amount"] == "240.00"  # 16.5 % + Section 301 7.5 % of 1,000.00
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
