@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from hub.core import embedded
-from hub.core.bootstrap import Services, migrate
+from hub.core.bootstrap import Services
 from hub.core.settings import APP_DB_ROLE
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ def _replace_database(url: str, name: str) -> str:
 
 
 @pytest.fixture
-async def own_database(services: Services) -> AsyncIterator[str]:
+async def own_database(services: Services, tmp_path: Path) -> AsyncIterator[str]:
     name = f"orderhub_ref_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(services.owner_database_url)
     try:
@@ -48,7 +48,9 @@ async def own_database(services: Services) -> AsyncIterator[str]:
     finally:
         await admin.close()
     url = _replace_database(services.owner_database_url, name)
-    await migrate(url, quiet=True)
+    # In a process of its own: this one's database engine is the session's (as the app role).
+    migrated = orderhub(url, tmp_path, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
     yield url
     admin = await asyncpg.connect(services.owner_database_url)
     try:

@@ -1,0 +1,206 @@
+"""Benchmark: loading a 100,000-row official schedule, and quotes with a whole schedule loaded.
+
+Run: ``DATABASE_URL=... uv run python tests/benchmarks/bench_schedules.py [--rows 100000] [--quotes 2000]``
+
+1. A UK Trade Tariff bulk CSV of ``--rows`` rows (the columns of the Department for Business and
+   Trade's ``measures-on-declarable-commodities``; codes and rates generated, four measures per
+   code: third-country duty, a compound one on every fifth code, a preference for Japan, a
+   preference for the EU group, VAT which is skipped) is loaded twice: as reference data the way
+   ``orderhub tariff import`` does (parse, check, store, switch in) and as a tenant's own upload
+   (``POST /v1/tariff-schedules``'s service). Target: under 60 s each.
+2. Quotes, side by side in alternating rounds: tenant A quotes GB from the hub's own tables (as
+   before schedules existed), tenant B from its full uploaded schedule; the same number of lines,
+   concurrency 16, computed and stored (``customs.quotes.create_stored_quote_json``, the API's own
+   call). Target: B within 10 % of A.
+
+A throw-away database is created on the configured PostgreSQL (embedded when unset) and dropped.
+It prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from customs import quotes  # noqa: E402
+from customs.schedules import importer, lookup  # noqa: E402
+from customs.schedules import service as schedule_service  # noqa: E402
+from customs.schemas import QuoteRequest  # noqa: E402
+from hub.core import database, embedded  # noqa: E402
+from hub.core.bootstrap import migrate  # noqa: E402
+from hub.core.settings import APP_DB_ROLE  # noqa: E402
+from tenants import service as tenant_service  # noqa: E402
+from tenants.schemas import TenantCreate  # noqa: E402
+
+CONCURRENCY = 16
+UK_FILE = "uk-tariff-2021-01-01--v4.0.1527--measures-on-declarable-commodities.csv"
+HEADER = [
+    "commodity__code",
+    "commodity__description",
+    "measure__sid",
+    "measure__type__id",
+    "measure__duty_expression",
+    "measure__effective_start_date",
+    "measure__effective_end_date",
+    "measure__geographical_area__id",
+    "measure__excluded_geographical_areas__ids",
+]
+STARTER_CODES = ["610910", "851840", "847130", "851830", "950631"]
+
+
+def code_of(i: int) -> str:
+    # Ten digits whose last pair is never "00" (that would denote a higher level).
+    return f"{(i % 97) + 1:02d}{i:06d}{(i % 89) + 10:02d}"
+
+
+def uk_csv(rows: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    sid = 0
+    for i in range(rows // 4 + 1):
+        code = code_of(i)
+        duty = f"{i % 17}.00 % + 12.50 GBP / 100 kg" if i % 5 == 0 else f"{i % 17}.00 %"
+        for type_id, expression, area in (
+            ("103", duty, "1011"),
+            ("142", "0.00 %", "JP"),
+            ("142", "0.00 %", "1013"),
+            ("305", "20.00 %", "1011"),
+        ):
+            if sid >= rows:
+                break
+            sid += 1
+            writer.writerow([code, f"goods {i}", sid, type_id, expression, "2021-01-01", "#NA", area, "#NA"])
+    return out.getvalue().encode()
+
+
+def quote_request(codes: list[str], lines: int) -> QuoteRequest:
+    return msgspec.convert(
+        {
+            "origin_country": "CN",
+            "ship_from_country": "CN",
+            "destination_country": "GB",
+            "currency": "GBP",
+            "incoterm": "DDP",
+            "date": "2026-11-27",
+            "shipping": "25.00",
+            "lines": [
+                {
+                    "hs_code": codes[i % len(codes)],
+                    "quantity": 1 + i % 3,
+                    "unit_price": f"{60 + i * 7}.50",
+                    "weight_kg": "0.4",
+                    "origin_country": "CN",
+                }
+                for i in range(lines)
+            ],
+        },
+        QuoteRequest,
+    )
+
+
+def tenant_body(name: str) -> TenantCreate:
+    return TenantCreate(slug=f"{name}-{uuid.uuid4().hex[:6]}", name=name, base_currency="GBP", origin_country="CN")
+
+
+async def quote_round(tenant_id: uuid.UUID, request: QuoteRequest, count: int) -> float:
+    remaining = count
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await quotes.create_stored_quote_json(tenant_id, request, order_id=None, actor="bench")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return count / (time.perf_counter() - started)
+
+
+async def main(rows: int, count: int, lines: int) -> None:
+    import os  # noqa: PLC0415
+
+    server = os.environ.get("DATABASE_URL") or embedded.start_postgres(ROOT / "var" / "bench")
+    name = f"orderhub_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    base, _, query = server.partition("?")
+    owner_url = base.rpartition("/")[0] + f"/{name}" + (f"?{query}" if query else "")
+    try:
+        await migrate(owner_url, quiet=True)
+        data = uk_csv(rows)
+        print(f"generated {rows} rows, {len(data) / 1e6:.1f} MB")
+
+        database.configure(embedded.app_url_for(owner_url, APP_DB_ROLE))
+        await database.start_pool(10)
+        try:
+            plain, _ = await tenant_service.create_tenant(
+                TenantCreate(
+                    slug=f"plain-{uuid.uuid4().hex[:6]}", name="Plain", base_currency="GBP", origin_country="CN"
+                )
+            )
+            loaded, _ = await tenant_service.create_tenant(
+                TenantCreate(
+                    slug=f"loaded-{uuid.uuid4().hex[:6]}", name="Loaded", base_currency="GBP", origin_country="CN"
+                )
+            )
+            started = time.perf_counter()
+            upload = await schedule_service.upload(loaded.id, "uk-trade-tariff", data, file_name=UK_FILE, actor="b")
+            print(f"tenant upload (POST /v1/tariff-schedules): {time.perf_counter() - started:.1f} s, "
+                  f"{upload.measures_loaded} measures; target < 60 s")  # fmt: skip
+
+            without = quote_request(STARTER_CODES, lines)
+            with_schedule = quote_request([code_of(i) for i in range(1, 6 * 5, 6)], lines)  # none compound
+            for tenant, request in ((plain.id, without), (loaded.id, with_schedule)):
+                await quote_round(tenant, request, 200)  # warm: tenant data and the codes' entries cached
+            ratios = []
+            for n in range(3):
+                a = await quote_round(plain.id, without, count)
+                b = await quote_round(loaded.id, with_schedule, count)
+                ratios.append(b / a)
+                print(f"round {n + 1}: hub tables {a:,.0f}/s, full UK schedule {b:,.0f}/s, ratio {b / a:.3f}")
+            print(
+                f"{lines}-line quotes with the whole schedule loaded: median ratio {statistics.median(ratios):.3f} "
+                f"(target >= 0.90); cached schedule entries {len(lookup._ENTRIES)}"
+            )
+        finally:
+            await database.close_pool()
+        # Last: reference data is read by every tenant, the plain one included.
+        started = time.perf_counter()
+        prepared = importer.prepare("uk-trade-tariff", data, file_name=UK_FILE)
+        parsed_at = time.perf_counter()
+        report = await importer.load_reference(owner_url, prepared, actor="bench")
+        done = time.perf_counter()
+        print(
+            f"reference load (orderhub tariff import): {done - started:.1f} s for {report.rows_read} rows "
+            f"(parse and check {parsed_at - started:.1f} s, store {done - parsed_at:.1f} s), "
+            f"{report.measures_loaded} measures on {report.codes} codes, {report.skipped_count} skipped; target < 60 s"
+        )
+
+    finally:
+        admin = await asyncpg.connect(server)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--quotes", type=int, default=2000)
+    parser.add_argument("--lines", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.rows, args.quotes, args.lines))
