@@ -407,18 +407,24 @@ class Server:
     pid: int
     database: str
 
-    def cpu(self, table: dict[int, tuple[int, str, float]]) -> tuple[float, float]:
-        """(CPU seconds of the server's processes, of the PostgreSQL backends serving its database)."""
-        app = 0.0
-        for pid, (_, _, seconds) in table.items():
+    def cpu(
+        self, before: dict[int, tuple[int, str, float]], after: dict[int, tuple[int, str, float]]
+    ) -> tuple[float, float]:
+        """CPU seconds between two snapshots: (the server's processes, the PostgreSQL backends serving
+        its database). Per process, so a backend that ended in between does not count negative."""
+        app = backends = 0.0
+        mark = f" {self.database} "
+        for pid, (_, cmdline, seconds) in after.items():
+            used = seconds - before.get(pid, (0, "", 0.0))[2]
+            if cmdline.startswith("postgres:") and mark in cmdline:
+                backends += used
+                continue
             walk = pid
             while walk > 1:
                 if walk == self.pid:
-                    app += seconds
+                    app += used
                     break
-                walk = table.get(walk, (0, "", 0.0))[0]
-        mark = f" {self.database} "
-        backends = sum(s for _, cmd, s in table.values() if cmd.startswith("postgres:") and mark in cmd)
+                walk = after.get(walk, (0, "", 0.0))[0]
         return app, backends
 
 
@@ -450,10 +456,9 @@ def measure(runner: Runner, side: Side, seconds: float) -> Measured:
     before = _proc_table()
     result = runner(side.server.port, side.workload, seconds, prefix)
     after = _proc_table()
-    app0, db0 = side.server.cpu(before)
-    app1, db1 = side.server.cpu(after)
+    app, db = side.server.cpu(before, after)
     per = 1000 / max(result.requests, 1)
-    return Measured(result, (app1 - app0) * per, (db1 - db0) * per, result.client_cpu * per)
+    return Measured(result, app * per, db * per, result.client_cpu * per)
 
 
 def _line(label: str, m: Measured) -> str:
@@ -474,9 +479,13 @@ class Ratio:
 
 @dataclass
 class Summary:
+    """Per-round throughput ratios, and per-round ratios of CPU per request (server + its backends,
+    denominator over numerator): what the throughput ratio would be if both were CPU-bound alone."""
+
     label: str
     ratios: list[float]
     target: float | None
+    cpu_ratios: list[float]
 
     @property
     def median(self) -> float:
@@ -488,7 +497,8 @@ class Summary:
             verdict = "no target, for reference"
         else:
             verdict = f"target >= {self.target}: {'meets' if self.median >= self.target else 'MISSES'}"
-        return f"{self.label:<44} median {self.median:.3f} (rounds {spread}), {verdict}"
+        cpu = statistics.median(self.cpu_ratios)
+        return f"{self.label:<30} median {self.median:.3f} (rounds {spread}), {verdict}; CPU/req ratio {cpu:.3f}"
 
 
 def compare(
@@ -500,6 +510,7 @@ def compare(
         measure(runner, side, min(seconds, 2))
     by_side: dict[str, list[Measured]] = {side.label: [] for side in sides}
     per_round: dict[str, list[float]] = {r.label: [] for r in ratios}
+    cpu_round: dict[str, list[float]] = {r.label: [] for r in ratios}
     for number in range(1, rounds + 1):
         order = sides if number % 2 else list(reversed(sides))
         got: dict[str, Measured] = {}
@@ -516,9 +527,11 @@ def compare(
                 note = f"  (2xx {m.result.accepted}, stored {stored}: {loss})"
             print(f"  round {number}: {_line(side.label, m)}{note}")
         for r in ratios:
-            per_round[r.label].append(got[r.numerator].result.rps / got[r.denominator].result.rps)
+            num, den = got[r.numerator], got[r.denominator]
+            per_round[r.label].append(num.result.rps / den.result.rps)
+            cpu_round[r.label].append((den.app_ms + den.db_ms) / max(num.app_ms + num.db_ms, 1e-9))
         print("           " + "; ".join(f"{label} {values[-1]:.3f}" for label, values in per_round.items()))
-    summaries = [Summary(r.label, per_round[r.label], r.target) for r in ratios]
+    summaries = [Summary(r.label, per_round[r.label], r.target, cpu_round[r.label]) for r in ratios]
     for summary in summaries:
         print("  " + summary.line())
     return summaries, by_side

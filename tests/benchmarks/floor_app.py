@@ -4,8 +4,10 @@ Run by ``bench_floor.py`` (it creates the database, the schema and the keys, the
 a child process): ``uv run python tests/benchmarks/floor_app.py --dsn URL --port N --secret S``.
 
 The same stack as ``orderhub serve``: Litestar 2 under uvicorn (uvloop, httptools, one process, no
-access log), an asyncpg pool of 10 on the same PostgreSQL, msgspec for the body. Nothing else: no
-middleware, no logging, no OpenAPI, no cache. What each endpoint does, per request:
+access log), an asyncpg pool of 10 on the same PostgreSQL configured as the hub's (no reset query on
+release: asyncpg's default costs a round trip per request, which the hub skips too), msgspec for the
+body. Nothing else: no middleware, no logging, no OpenAPI, no cache. What each endpoint does, per
+request:
 
 * ``GET /health``: returns ``{"status": "ok"}``.
 * ``POST /orders``: decodes the hub benchmark's order body into typed structs with msgspec (Decimal
@@ -206,10 +208,15 @@ async def receive_event(request: Request[object, object, object]) -> Response[by
     return Response(msgspec.json.encode(Created(row_id)), status_code=202, media_type=_JSON)
 
 
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """As the hub's pool (``hub.core.database``): the floor keeps no session state to undo."""
+    del connection
+
+
 def create_floor_app(dsn: str, secret: str) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        app.state.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, reset=_no_reset)
         app.state.secret = secret.encode()
         try:
             yield
