@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 from customs.numbers import fmt, pct
 from customs.schedules.expressions import MissingQuantity, Quantities, evaluate
-from customs.schedules.matching import Ambiguous, Measure, ScheduleView, Selection, select
+from customs.schedules.matching import Ambiguous, Measure, ScheduleInfo, ScheduleView, Selection, select
 from customs.tariffs import Destination, DutyMeasure, Fee, TariffTables, TaxRate, Threshold
 from hub.core.errors import FieldError, ValidationFailed
 from hub.core.money import allocate
@@ -139,6 +139,7 @@ class Quote:
     convert: Callable[[Decimal, str], Decimal]
     cbec_annual_used: Decimal | None = None
     schedule: ScheduleView | None = None
+    schedule_named: bool = False
     explanation: list[str] = field(default_factory=list)
     taxes: list[TaxLine] = field(default_factory=list)
     fees: list[FeeLine] = field(default_factory=list)
@@ -323,7 +324,13 @@ def _schedule_duty(quote: Quote, view: ScheduleView, line: Line, errors: list[Fi
         )
         return False
     try:
-        selection = select(view.entry(line.hs), day=quote.day, origin=line.origin, schedule_from=view.info.valid_from)
+        selection = select(
+            view.entry(line.hs),
+            day=quote.day,
+            origin=line.origin,
+            schedule_from=view.info.valid_from,
+            memo_key=view.info.id,
+        )
     except Ambiguous as exc:
         errors.append(FieldError(field_path, f"{exc} ({view.info.label})"))
         return True
@@ -373,6 +380,64 @@ def _evaluate(quote: Quote, line: Line, measure: Measure, errors: list[FieldErro
         return None
 
 
+def _choose_preference(
+    quote: Quote,
+    view: ScheduleView,
+    line: Line,
+    selection: Selection,
+    base: tuple[Decimal, str],
+    notes: list[str],
+    errors: list[FieldError],
+) -> tuple[Measure, Decimal, str, Measure | None]:
+    """The base measure, or the lowest preferential one when origin is claimed; ``notes`` say which."""
+    chosen, (amount, text) = selection.base, base
+    if not selection.preferences:
+        return chosen, amount, text, None
+    if not view.claim_preference:
+        offered = "; ".join(m.title() for m in selection.preferences[:3])
+        notes.append(
+            f"a preferential rate exists for origin {line.origin} ({offered}); not applied: the request does not "
+            "claim preferential origin (claim_preferential_origin)"
+        )
+        return chosen, amount, text, None
+    priced = [(m, _evaluate(quote, line, m, errors)) for m in selection.preferences]
+    options = [(m, r) for m, r in priced if r is not None]
+    if not options:
+        return chosen, amount, text, None
+    best, (best_amount, best_text) = min(options, key=lambda o: (o[1][0], o[0].file_row))
+    if best_amount >= amount:
+        notes.append(f"preferential origin claimed, but {best.title()} is not lower than the base duty")
+        return chosen, amount, text, None
+    notes.append(
+        f"preferential origin {line.origin} claimed: {best.title()} applies instead of "
+        f"{chosen.expression!r}; a proof of origin must accompany the goods"
+    )
+    return best, best_amount, best_text, best
+
+
+def _provenance(
+    info: ScheduleInfo, selection: Selection, refs: list[Measure], preference: Measure | None
+) -> tuple[list[str], DutyMatch]:
+    """The line's measure ids and duty match. The same selection and measures give the same ones on
+    every quote (selections are remembered per schedule, code, day and origin): built once."""
+    key = tuple(m.ref for m in refs)
+    made = selection.made.get(key)
+    if made is None:
+        made = selection.made[key] = (
+            tuple(f"{info.source}:{info.revision}:{ref}" for ref in key),
+            DutyMatch(
+                schedule_id=str(info.id),
+                source=info.source,
+                revision=info.revision,
+                valid_from=info.valid_from,
+                matched_code=selection.matched_code,
+                level=selection.level,
+                preference=None if preference is None else preference.title(),
+            ),
+        )
+    return list(made[0]), made[1]
+
+
 def _price_selection(
     quote: Quote, view: ScheduleView, line: Line, selection: Selection, errors: list[FieldError]
 ) -> None:
@@ -380,30 +445,13 @@ def _price_selection(
     base = _evaluate(quote, line, selection.base, errors)
     if base is None:
         return
-    chosen, (amount, text) = selection.base, base
     notes = list(selection.notes)
-    preference: Measure | None = None
-    if selection.preferences:
-        if view.claim_preference:
-            priced = [(m, _evaluate(quote, line, m, errors)) for m in selection.preferences]
-            options = [(m, r) for m, r in priced if r is not None]
-            if options:
-                best, (best_amount, best_text) = min(options, key=lambda o: (o[1][0], o[0].file_row))
-                if best_amount < amount:
-                    notes.append(
-                        f"preferential origin {line.origin} claimed: {best.title()} applies instead of "
-                        f"{chosen.expression!r}; a proof of origin must accompany the goods"
-                    )
-                    chosen, amount, text, preference = best, best_amount, best_text, best
-                else:
-                    notes.append(f"preferential origin claimed, but {best.title()} is not lower than the base duty")
-        else:
-            offered = "; ".join(m.title() for m in selection.preferences[:3])
-            notes.append(
-                f"a preferential rate exists for origin {line.origin} ({offered}); not applied: the request does not "
-                "claim preferential origin (claim_preferential_origin)"
-            )
-    parts = [f"{info.label}, matched at {selection.level} digits ({selection.matched_code}): {chosen.title()}: {text}"]
+    chosen, amount, text, preference = _choose_preference(quote, view, line, selection, base, notes, errors)
+    if not quote.schedule_named:
+        # The schedule in full once per quote; each line names it short (and duty_match by id).
+        quote.say(f"duties from {info.label}")
+        quote.schedule_named = True
+    parts = [f"{info.short}, matched at {selection.level} digits ({selection.matched_code}): {chosen.title()}: {text}"]
     refs = [chosen]
     all_ad_valorem = chosen.parsed is not None and chosen.parsed.ad_valorem_rate() is not None
     rate_sum = chosen.parsed.ad_valorem_rate() if chosen.parsed is not None else None
@@ -430,16 +478,7 @@ def _price_selection(
     line.duty_rate = pct(rate_sum) if all_ad_valorem and rate_sum is not None else None
     line.duty_basis = "; ".join(parts)
     line.duty_source = "schedule"
-    line.measure_ids = [f"{info.source}:{info.revision}:{m.ref}" for m in refs]
-    line.duty_match = DutyMatch(
-        schedule_id=str(info.id),
-        source=info.source,
-        revision=info.revision,
-        valid_from=info.valid_from,
-        matched_code=selection.matched_code,
-        level=selection.level,
-        preference=None if preference is None else preference.title(),
-    )
+    line.measure_ids, line.duty_match = _provenance(info, selection, refs, preference)
     for note in notes:
         quote.say(f"{line.label}: {note}")
 

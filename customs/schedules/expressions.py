@@ -811,6 +811,11 @@ def evaluate(
             _check_decimal(name, value)
     if not expr.terms:
         return ZERO, "free = 0"
+    if len(expr.terms) == 1 and expr.maximum is None and expr.minimum is None and expr.terms[0].kind == "ad_valorem":
+        # Most of a schedule, on every line of every quote: the text _Calculator.term would write.
+        rate = _need(expr.terms[0].rate, "rate")
+        total = rate * customs_value / HUNDRED
+        return total, f"{pct(rate)} % x {fmt(customs_value)} = {_figure(total)}"
     calc = _Calculator(customs_value, quantities, convert, currency)
     total, text = calc.sum(expr.terms)
     line = f"{text} = {_figure(total)}"

@@ -10,6 +10,7 @@ one, for all of them together.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -52,7 +53,7 @@ def clear_cache() -> None:
 
 def _measure(row: Mapping[str, Any]) -> Measure:
     parsed = row["parsed"]
-    return Measure(
+    measure = Measure(
         code=row["code"],
         seq=row["seq"],
         measure_type=row["measure_type"],
@@ -68,6 +69,7 @@ def _measure(row: Mapping[str, Any]) -> Measure:
         file_row=row["file_row"],
         note=row["note"],
     )
+    return dataclasses.replace(measure, caption=measure.describe())
 
 
 async def _read(conn: asyncpg.Connection, schedule_id: uuid.UUID, codes: list[str]) -> dict[str, CodeEntry]:

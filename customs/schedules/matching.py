@@ -20,6 +20,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from customs.schedules.expressions import Expression
 
@@ -41,6 +42,9 @@ SOURCE_TITLES = {
 }
 
 
+_LABELS: dict[uuid.UUID, str] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class ScheduleInfo:
     """An imported schedule, as quotes name it."""
@@ -58,6 +62,18 @@ class ScheduleInfo:
 
     @property
     def label(self) -> str:
+        text = _LABELS.get(self.id)
+        if text is None:
+            if len(_LABELS) >= 1024:
+                _LABELS.clear()
+            text = _LABELS[self.id] = self._label()
+        return text
+
+    @property
+    def short(self) -> str:
+        return f"{SOURCE_TITLES.get(self.source, self.source)} {self.revision}"
+
+    def _label(self) -> str:
         scope = "" if self.tenant_id is None else ", uploaded by this tenant"
         return (
             f"{SOURCE_TITLES.get(self.source, self.source)} revision {self.revision} (valid from "
@@ -84,6 +100,8 @@ class Measure:
     valid_to: dt.date | None
     file_row: int
     note: str | None = None
+    # What explanations call it; built once when read from storage (see ``title``).
+    caption: str = ""
 
     def valid_on(self, day: dt.date, schedule_from: dt.date) -> bool:
         start = self.valid_from or schedule_from
@@ -101,6 +119,9 @@ class Measure:
         return f"{self.code}#{self.seq}"
 
     def title(self) -> str:
+        return self.caption or self.describe()
+
+    def describe(self) -> str:
         kind = {
             "third_country": "third-country duty",
             "preferential": "preferential duty",
@@ -142,6 +163,8 @@ class Selection:
     preferences: list[Measure] = field(default_factory=list)
     additional: list[Measure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What pricing built from this selection, by the refs of the measures applied (see rules.base).
+    made: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     def signature(self) -> tuple[object, ...]:
         return (
@@ -211,12 +234,40 @@ def _is_suspension(measure: Measure) -> bool:
     return bool(measure.note) and "suspension" in (measure.note or "")
 
 
-def select(entry: CodeEntry, *, day: dt.date, origin: str | None, schedule_from: dt.date) -> Selection | None:
+def select(
+    entry: CodeEntry, *, day: dt.date, origin: str | None, schedule_from: dt.date, memo_key: object = None
+) -> Selection | None:
     """The measures that apply to ``entry.wanted`` for ``origin`` on ``day``; None when none does.
+
+    ``memo_key`` (the schedule's id: its measures never change) lets the answer be remembered; the
+    returned selection must then be read, not changed.
 
     Raises:
         Ambiguous: the schedule's longer codes under ``entry.wanted`` resolve to different duties.
     """
+    if memo_key is None:
+        return _select(entry, day=day, origin=origin, schedule_from=schedule_from)
+    key = (memo_key, entry.wanted, day, origin)
+    hit = _SELECTED.get(key, _MISSING)
+    if hit is _MISSING:
+        try:
+            hit = _select(entry, day=day, origin=origin, schedule_from=schedule_from)
+        except Ambiguous as exc:
+            hit = exc
+        if len(_SELECTED) >= _SELECTED_LIMIT:
+            _SELECTED.clear()
+        _SELECTED[key] = hit
+    if isinstance(hit, Ambiguous):
+        raise hit
+    return hit  # type: ignore[return-value]
+
+
+_MISSING = object()
+_SELECTED: dict[tuple[object, ...], object] = {}
+_SELECTED_LIMIT = 100_000
+
+
+def _select(entry: CodeEntry, *, day: dt.date, origin: str | None, schedule_from: dt.date) -> Selection | None:
     wanted = entry.wanted
     own = _resolve(wanted, entry.measures, day, origin, schedule_from)
     below = sorted({m.code for m in entry.measures if len(m.code) > len(wanted) and m.code.startswith(wanted)})

@@ -150,7 +150,12 @@ async def test_a_full_national_code_quotes_from_the_schedule_naming_source_and_l
     assert (match["source"], match["matched_code"], match["level"]) == ("uk-trade-tariff", "6109100010", 10)
     assert match["revision"] == "uk-tariff-2021-01-01 v4.0.1527 measures-on-declarable-commodities"
     assert "matched at 10 digits (6109100010)" in priced["duty_basis"]
-    assert "UK Trade Tariff revision" in priced["duty_basis"]
+    assert "UK Trade Tariff uk-tariff-2021-01-01 v4.0.1527" in priced["duty_basis"]
+    named = [
+        t for t in quote["explanation"] if t.startswith("duties from UK Trade Tariff revision uk-tariff-2021-01-01")
+    ]
+    assert len(named) == 1, quote["explanation"]
+    assert "sha256" in named[0]
     assert "file row 2" in priced["duty_basis"]
     assert any("preferential rate exists for origin" in text for text in quote["explanation"]) is False
 
