@@ -339,3 +339,42 @@ async def test_us_hts_export_prices_section_301_for_china_and_column_2(
     assert any(
         "Section 301 duties on China-origin goods are not in this quote" in t for t in silent.json()["explanation"]
     )
+
+
+async def test_an_orders_landed_cost_uses_the_schedule_and_its_claim(
+    client: httpx.AsyncClient, uk_tenant: TenantHandle
+) -> None:
+    from tests.api.test_orders import _catalog, _order  # noqa: PLC0415 - the orders tests' own builders
+
+    await _catalog(client, uk_tenant)
+    body = _order(
+        ship_to={"name": "Ann", "line1": "1 High St", "city": "London", "postal_code": "SW1A 1AA", "country": "GB"},
+        currency="GBP",
+        shipping={"amount": "0.00", "currency": "GBP"},
+        lines=[
+            {
+                "name": "T-shirt",
+                "hs_code": "6109100010",
+                "origin_country": "JP",
+                "quantity": 10,
+                "unit_price": {"amount": "30.00", "currency": "GBP"},
+                "weight_kg": "0.2",
+            }
+        ],
+    )
+    created = await client.post("/v1/orders", json=body, headers=uk_tenant.headers())
+    assert created.status_code == 201, created.text
+    order_id = created.json()["id"]
+    plain = await client.post(
+        f"/v1/orders/{order_id}/landed-cost", json={"date": "2026-11-27"}, headers=uk_tenant.headers()
+    )
+    assert plain.status_code == 201, plain.text
+    assert plain.json()["lines"][0]["duty"]["amount"] == "36.00"  # 12 % of 300.00
+    assert plain.json()["lines"][0]["duty_match"]["level"] == 10
+    claimed = await client.post(
+        f"/v1/orders/{order_id}/landed-cost",
+        json={"date": "2026-11-27", "claim_preferential_origin": True},
+        headers=uk_tenant.headers(),
+    )
+    assert claimed.status_code == 201, claimed.text
+    assert claimed.json()["lines"][0]["duty"]["amount"] == "0.00"
