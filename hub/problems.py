@@ -52,6 +52,21 @@ _BY_STATUS: dict[int, type[AppError]] = {
 
 _MSGSPEC_PATH = re.compile(r"\s*-\s*at\s*`\$(?P<path>[^`]*)`")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
+# A check in a Struct's __post_init__ (hub.core.validation.FieldValueError): msgspec reports it at the
+# struct's path with our message "`field`: message", which names the field inside that struct.
+_NAMED_FIELD = re.compile(r"^`(?P<name>[^`]+)`: (?P<message>.+)$", re.DOTALL)
+
+
+def _join(*parts: str) -> str:
+    return ".".join(part for part in parts if part)
+
+
+def _field_error(path: str, text: str) -> FieldError:
+    """``path`` is where msgspec stopped; a post-init check names the field below it."""
+    named = _NAMED_FIELD.match(text)
+    if named:
+        return FieldError(field=_join(path, named.group("name")), message=named.group("message"))
+    return FieldError(field=path or "body", message=text)
 
 
 def request_locale(request: Request[Any, Any, Any]) -> str:
@@ -69,9 +84,8 @@ def field_errors_from_msgspec(message: str, *, prefix: str = "") -> list[FieldEr
     unknown = _UNKNOWN_FIELD.match(text)
     if unknown:
         # The path points at the object; the bad field is the unknown key inside it.
-        path = ".".join(part for part in (path, unknown.group("name")) if part)
-    field = ".".join(part for part in (prefix, path) if part) or "body"
-    return [FieldError(field=field, message=text)]
+        path = _join(path, unknown.group("name"))
+    return [_field_error(_join(prefix, path), text)]
 
 
 def problem_response(error: AppError, locale: str) -> Response[bytes]:
@@ -104,7 +118,7 @@ def _from_validation(exc: ValidationException) -> ValidationFailed:
         if key in ("", "data"):
             errors.extend(field_errors_from_msgspec(message))
         else:
-            errors.append(FieldError(field=key.removeprefix("data."), message=message))
+            errors.append(_field_error(key.removeprefix("data."), message))
     if not errors:
         detail = str(exc.detail or "invalid request")
         if "JSON is malformed" in detail or "malformed" in detail.lower():
@@ -134,6 +148,24 @@ def _raised_in(exc: BaseException, function: str) -> bool:
     return tb is not None and tb.tb_frame.f_code.co_name == function
 
 
+def _unreadable_body(exc: Exception) -> BadRequest | None:
+    """A body that could not be read at all, whoever was reading it; None for anything else."""
+    if isinstance(exc, UnicodeDecodeError):
+        # Every text the hub decodes whole is a request body (paths and queries are decoded with
+        # replacement characters): msgspec, Litestar's JSON reader and the webhooks' raw bodies raise
+        # this for bytes that are not UTF-8, before any field could be named.
+        # (msgspec counts ``start`` from the string it was reading, not from the body: not shown.)
+        return BadRequest("The body is not valid UTF-8", errors=[FieldError("body", f"not UTF-8: {exc.reason}")])
+    if isinstance(exc, SerializationException):
+        # A body msgspec cannot read, outside the handler's own data extraction (which answers 400
+        # itself): Litestar's request.json() in a before_request hook.
+        return BadRequest("The body is not valid JSON", errors=[FieldError("body", str(exc.detail or exc))])
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):
+        # msgspec gives up on a body nested thousands of levels deep.
+        return BadRequest("The body is nested too deeply", errors=[FieldError("body", "nested too deeply")])
+    return None
+
+
 def to_app_error(exc: Exception) -> AppError:
     if isinstance(exc, AppError):
         return exc
@@ -148,16 +180,16 @@ def to_app_error(exc: Exception) -> AppError:
         # Litestar's multipart reader looks for the first file part with next() and finds none: a
         # form with fields only, or none at all, sent where an upload is expected.
         return ValidationFailed.single("data", "a file part is required (multipart/form-data)")
-    if isinstance(exc, RecursionError) and "deserializing" in str(exc):
-        # msgspec gives up on a body nested thousands of levels deep.
-        return BadRequest("The body is nested too deeply", errors=[FieldError("body", "nested too deeply")])
+    unreadable = _unreadable_body(exc)
+    if unreadable is not None:
+        return unreadable
     if isinstance(exc, ValidationException):
         return _from_validation(exc)
     if isinstance(exc, HTTPException):
         # Litestar turns a body msgspec cannot decode into a bare 400 whose cause is the decode error
         # ("Input data was truncated", "JSON is malformed: ..."): name the body as the bad field.
-        unreadable = isinstance(exc.__cause__, SerializationException) or "malformed" in str(exc.detail).lower()
-        if exc.status_code == 400 and unreadable:
+        malformed = isinstance(exc.__cause__, SerializationException) or "malformed" in str(exc.detail).lower()
+        if exc.status_code == 400 and malformed:
             return BadRequest("The body is not valid JSON", errors=[FieldError("body", str(exc.detail))])
         cls = _BY_STATUS.get(exc.status_code)
         if cls is not None:

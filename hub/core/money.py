@@ -2,7 +2,11 @@
 
 Rules kept here so every domain rounds the same way:
 
-* never a float: :func:`parse_amount` refuses floats and non-finite values;
+* never a float: :func:`parse_amount` refuses floats and non-finite values, and reads only plain
+  ASCII decimals ("12.34"): no exponent, spaces, grouping or other scripts' digits, which Python's
+  ``Decimal`` would quietly accept;
+* only currencies goods are priced in: ISO 4217 also lists metals, funds and test codes
+  (:data:`NOT_TENDER`), which :func:`is_trade_currency` refuses;
 * rounding happens only where a jurisdiction or a document rounds, with a named mode
   (:data:`ROUND_HALF_UP` is the commercial default, :data:`ROUND_HALF_EVEN` banker's);
 * the precision of a currency comes from CLDR via Babel (JPY 0, EUR 2, BHD 3);
@@ -11,6 +15,7 @@ Rules kept here so every domain rounds the same way:
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -21,6 +26,7 @@ from moneyed import Money
 
 __all__ = [
     "MAX_AMOUNT",
+    "NOT_TENDER",
     "ROUND_DOWN",
     "ROUND_HALF_EVEN",
     "ROUND_HALF_UP",
@@ -30,6 +36,7 @@ __all__ = [
     "amount_text",
     "currency_exponent",
     "is_known_currency",
+    "is_trade_currency",
     "money_from_wire",
     "money_to_wire",
     "parse_amount",
@@ -51,6 +58,27 @@ def is_known_currency(code: str) -> bool:
     return len(code) == 3 and code.isalpha() and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
 
 
+NOT_TENDER = frozenset(
+    {
+        # precious metals (a troy ounce)
+        "XAU", "XAG", "XPD", "XPT",
+        # units of account: bond-market units, the IMF's SDR, Sucre, ADB unit, Arab accounting dinar
+        "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XAD",
+        # testing, and "no currency involved"
+        "XTS", "XXX",
+        # funds and indexed units beside a country's currency (Bolivia, Switzerland, Chile, Colombia,
+        # Mexico, the USA, Uruguay)
+        "BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW",
+    }
+)  # fmt: skip
+"""ISO 4217 codes that are not money an order, a price or a charge can be in."""
+
+
+def is_trade_currency(code: str) -> bool:
+    """An ISO 4217 currency goods can be priced and paid in: :func:`is_known_currency` minus :data:`NOT_TENDER`."""
+    return code not in NOT_TENDER and is_known_currency(code)
+
+
 @lru_cache(maxsize=512)
 def currency_exponent(code: str) -> int:
     """Minor-unit digits of a currency per CLDR (JPY 0, EUR 2, BHD 3)."""
@@ -66,8 +94,15 @@ MAX_AMOUNT = Decimal("1e15")
 """Amounts are stored as numeric(19, 4): every one, and every sum stored, stays below this."""
 
 
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
 def parse_amount(raw: object) -> Decimal:
     """Parse a client-sent amount. Strings and ints only: a float has already lost precision.
+
+    A string is a plain decimal in ASCII digits, "-12.34": ``Decimal`` alone would also take "1e5",
+    " 1.00", "1_000" and Arabic-Indic or full-width digits, none of which a client means as an amount
+    it typed (a spreadsheet's export, a locale's digits) without saying so.
 
     Raises:
         ValueError: with a message fit to show the client.
@@ -78,13 +113,17 @@ def parse_amount(raw: object) -> Decimal:
         return Decimal(raw)
     if not isinstance(raw, str):
         raise ValueError('amount must be a decimal string such as "12.34"')
-    text = raw.strip()
     try:
-        value = Decimal(text)
+        value = Decimal(raw.strip())
     except InvalidOperation:
         raise ValueError(f"{raw!r} is not a decimal number") from None
     if not value.is_finite():
         raise ValueError("amount must be a finite number")
+    if not _PLAIN_DECIMAL.fullmatch(raw):
+        raise ValueError(
+            f"{raw[:40]!r} is not a plain decimal number: ASCII digits with an optional point, "
+            'e.g. "12.34" (no spaces, exponent, thousands separators or other digits)'
+        )
     if value.as_tuple().exponent < -8:  # type: ignore[operator]
         raise ValueError("amount has more than 8 decimal places")
     if abs(value) >= MAX_AMOUNT:
@@ -105,6 +144,8 @@ def money_from_wire(wire: MoneyWire, *, allow_negative: bool = False) -> Money:
     Raises:
         ValueError: naming what is wrong (unknown currency, negative, not a number).
     """
+    if wire.currency in NOT_TENDER:
+        raise ValueError(f"{wire.currency} is not a currency goods are priced in (a metal, fund or test code)")
     if not is_known_currency(wire.currency):
         raise ValueError(f"unknown currency {wire.currency!r}: use an ISO 4217 code such as EUR")
     amount = parse_amount(wire.amount)

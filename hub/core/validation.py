@@ -1,11 +1,17 @@
 """Field checks shared by every domain; each appends a FieldError naming the field, never raises alone.
 
 Collect them, then call :func:`raise_if` so a client sees every bad field of a request at once.
+
+The exception is a check inside a msgspec Struct's ``__post_init__`` (a date window that must hold
+wherever the Struct is decoded: API, CSV import, console form): it raises :class:`FieldValueError`,
+msgspec turns that into its ValidationError at the Struct's path, and ``hub.problems`` names the
+field below that path.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pycountry
@@ -23,6 +29,65 @@ MAX_WEIGHT_KG = Decimal(100_000)
 
 UNIT_PRICE_QUANTUM = Decimal("0.0001")
 """Unit prices are stored as numeric(19, 4): finer than a cent for screws and chips, never finer than this."""
+
+
+EARLIEST_DATE = date(2000, 1, 1)
+"""No order, delivery, stock arrival or quote the hub handles is dated before this."""
+
+LATEST_YEARS_AHEAD = 5
+"""A client date may lie at most this many years after today (UTC): a delivery or arrival planned
+further out, or a duty quote for then, means a typing error (2062 for 2026), not a plan; the tariff
+rules are not known that far ahead either."""
+
+
+def latest_date(today: date | None = None) -> date:
+    today = today or datetime.now(UTC).date()
+    try:
+        return today.replace(year=today.year + LATEST_YEARS_AHEAD)
+    except ValueError:  # 29 February, and the year five on is no leap year
+        return today.replace(year=today.year + LATEST_YEARS_AHEAD, day=28)
+
+
+def date_window_error(value: date, today: date | None = None) -> str | None:
+    """Why ``value`` is outside the window a client date must fall in, or None."""
+    latest = latest_date(today)
+    if not EARLIEST_DATE <= value <= latest:
+        return f"must be a date from {EARLIEST_DATE.isoformat()} to {latest.isoformat()}, not {value.isoformat()}"
+    return None
+
+
+class FieldValueError(ValueError):
+    """Raised in a Struct's ``__post_init__`` for one bad field; its text is "`field`: message"."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"`{field}`: {message}")
+
+
+def check_date_window(field: str, value: date | None) -> None:
+    """For ``__post_init__``: a client date outside the window raises :class:`FieldValueError`."""
+    if value is not None and (problem := date_window_error(value)) is not None:
+        raise FieldValueError(field, problem)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def client_date(field: str, raw: str | None, errors: list[FieldError]) -> date | None:
+    """A calendar date sent as text, YYYY-MM-DD only (``fromisoformat`` also reads 20260331 and
+    2026-W13-2, which the API does not document), inside the window."""
+    if raw is None:
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(raw):
+            raise ValueError
+        value = date.fromisoformat(raw)
+    except ValueError:
+        errors.append(FieldError(field, f"{raw!r} is not a date: use YYYY-MM-DD, e.g. 2026-03-31"))
+        return None
+    if (problem := date_window_error(value)) is not None:
+        errors.append(FieldError(field, problem))
+        return None
+    return value
 
 
 def raise_if(errors: list[FieldError]) -> None:

@@ -15,7 +15,8 @@ import msgspec
 from customs.quotes import create_stored_quote, list_quotes_for_order
 from customs.schemas import QuoteLineIn, QuoteRequest, StoredQuote
 from hub.core.database import tenant_tx
-from hub.core.errors import Conflict, NotFound
+from hub.core.errors import Conflict, FieldError, NotFound
+from hub.core.validation import client_date, raise_if
 from hub.orders import order_repository as repo
 from hub.orders.service import _decoded, _plain, format_number
 from tenants.schemas import Principal
@@ -25,6 +26,7 @@ class OrderQuoteOptions(msgspec.Struct, kw_only=True):
     """Everything is optional: the order supplies goods, shipping, incoterm and destination."""
 
     date: str | None = None
+    """YYYY-MM-DD, from 2000-01-01 to five years from today; today (UTC) when left out."""
     transport_mode: Annotated[str, msgspec.Meta(max_length=20)] = "courier"
     insurance: str = "0"
     fx_rates: dict[str, str] | None = None
@@ -53,6 +55,10 @@ def _line(line: dict[str, object]) -> QuoteLineIn:
 
 async def quote_order(principal: Principal, order_id: uuid.UUID, options: OrderQuoteOptions) -> StoredQuote:
     tenant_id = principal.tenant_id
+    errors: list[FieldError] = []
+    # Checked here, before the quote request is built: a date msgspec cannot read was a 500 there.
+    on = client_date("date", options.date or None, errors) or datetime.now(UTC).date()
+    raise_if(errors)
     async with tenant_tx(tenant_id):
         order = await repo.get_order_row(tenant_id, order_id)
         if order is None:
@@ -70,7 +76,7 @@ async def quote_order(principal: Principal, order_id: uuid.UUID, options: OrderQ
                 "currency": order["currency"],
                 "incoterm": order["incoterm"],
                 "transport_mode": options.transport_mode,
-                "date": options.date or datetime.now(UTC).date().isoformat(),
+                "date": on.isoformat(),
                 "shipping": _plain(order["shipping"]),
                 "insurance": options.insurance,
                 "fx_rates": options.fx_rates,

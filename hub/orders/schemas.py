@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from hub.core.money import MoneyWire
+from hub.core.validation import check_date_window
 
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^\S+$", description="no spaces")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -140,6 +141,10 @@ class OrderCreate(msgspec.Struct, kw_only=True):
     shipping: MoneyWire | None = None
     discounts: Annotated[list[DiscountIn], msgspec.Meta(max_length=10)] = msgspec.field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Here, not in the service: every channel decodes this Struct (API, CSV/XLSX rows, console form).
+        check_date_window("requested_delivery_date", self.requested_delivery_date)
+
 
 class Finding(msgspec.Struct, kw_only=True):
     code: str
@@ -231,6 +236,9 @@ class StockSet(msgspec.Struct, kw_only=True):
     incoming: int = 0
     incoming_eta: date | None = None
 
+    def __post_init__(self) -> None:
+        check_date_window("incoming_eta", self.incoming_eta)
+
 
 class StockRead(msgspec.Struct, kw_only=True):
     sku: str
@@ -249,6 +257,9 @@ class ChangeRequestCreate(msgspec.Struct, kw_only=True):
     quantities: dict[str, int] | None = None
     """For ``quantity``: line number (as a string) to the new quantity."""
     requested_delivery_date: date | None = None
+
+    def __post_init__(self) -> None:
+        check_date_window("requested_delivery_date", self.requested_delivery_date)
 
 
 class ChangeRequestRead(msgspec.Struct, kw_only=True):

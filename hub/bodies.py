@@ -1,0 +1,137 @@
+"""What a JSON request body must be before any handler sees it, checked once for every route.
+
+Litestar reads a ``data`` body whatever its ``Content-Type`` says, and converts it to the handler's
+type in lax mode (its signature model converts path and query strings, and the body with them), so
+``"quantity": "2"`` became 2 and ``text/plain`` was read as JSON. :func:`check_json_body` is the
+app's ``before_request`` hook. For a request that sends a body to a route the OpenAPI document says
+takes JSON (a ``data`` parameter, or a body read raw and documented by its ``operation_class``, as
+``customs`` does) it refuses
+
+* a ``Content-Type`` other than ``application/json`` (or ``application/<x>+json``), or a charset
+  other than UTF-8: 415 naming ``Content-Type``;
+
+and where the route's ``data`` is that JSON:
+
+* a document nested deeper than :data:`MAX_JSON_DEPTH` (an ``options`` object 500 levels deep was
+  stored as it came): 422 naming the top-level field it is under;
+* a value not of the declared type exactly (a string for an integer or a boolean): 422 naming the
+  field, as msgspec's strict mode reads it. Strings still carry what JSON has no type for (dates,
+  decimals, UUIDs). Raw-body routes decode with msgspec's typed, strict decoder themselves.
+
+The body is decoded once: Litestar keeps the parsed document for the handler's own conversion.
+Bytes that are not UTF-8 raise here as there and become a 400 in ``hub.problems``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request
+from litestar.enums import RequestEncodingType
+from litestar.params import BodyKwarg
+from litestar.routes import HTTPRoute
+
+from hub.core.errors import FieldError, UnsupportedMediaType, ValidationFailed
+from hub.problems import field_errors_from_msgspec
+
+__all__ = ["MAX_JSON_DEPTH", "check_json_body"]
+
+MAX_JSON_DEPTH = 32
+"""Deeper than any body the API documents (a quote line's fields sit at depth 3) by a wide margin."""
+
+_JSON_MEDIA = re.compile(r"application/(?:[a-z0-9!#$&^_.-]+\+)?json")
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
+_STATE_KEY = "json_body_routes"
+
+
+def _json_routes(app: Litestar) -> frozenset[tuple[int, str]]:
+    """(handler id, method) of every operation whose OpenAPI request body is JSON; built once per app."""
+    known: frozenset[tuple[int, str]] | None = app.state.get(_STATE_KEY)
+    if known is None:
+        paths = app.openapi_schema.paths or {}
+        found = set()
+        for route in app.routes:
+            if not isinstance(route, HTTPRoute) or (item := paths.get(route.path_format)) is None:
+                continue  # not an HTTP route, or left out of the schema (the console's pages)
+            for handler in route.route_handlers:
+                for method in handler.http_methods:
+                    operation = getattr(item, method.lower(), None)
+                    # to_schema(): a raw-body route documents its body there (customs' operation_class).
+                    content = (operation.to_schema().get("requestBody") or {}).get("content", {}) if operation else {}
+                    if any(_JSON_MEDIA.fullmatch(str(media)) for media in content):
+                        found.add((id(handler), method))
+        known = frozenset(found)
+        app.state[_STATE_KEY] = known
+    return known
+
+
+def _json_data_type(request: Request[Any, Any, Any]) -> Any | None:
+    """The declared type of the route's ``data`` when it is JSON, or None (read raw, multipart, a form)."""
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return None
+    kwarg = data.kwarg_definition
+    media = kwarg.media_type if isinstance(kwarg, BodyKwarg) else RequestEncodingType.JSON
+    return data.annotation if media == RequestEncodingType.JSON else None
+
+
+def _too_deep(document: Any) -> str | None:
+    """The top-level field (or ``body``) under which ``document`` nests past :data:`MAX_JSON_DEPTH`."""
+    stack: list[tuple[Any, int, str]] = [(document, 1, "body")]
+    while stack:
+        value, depth, top = stack.pop()
+        if isinstance(value, dict):
+            children = value.items()
+        elif isinstance(value, list):
+            children = enumerate(value)  # type: ignore[assignment]
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return top
+        for key, child in children:
+            if isinstance(child, dict | list):
+                name = top if depth > 1 else (str(key) if isinstance(value, dict) else f"[{key}]")
+                stack.append((child, depth + 1, name))
+    return None
+
+
+async def check_json_body(request: Request[Any, Any, Any]) -> None:
+    """``before_request``: refuse a JSON body of the wrong media type, depth or value types."""
+    if (id(request.route_handler), request.method) not in _json_routes(request.app):
+        return
+    body = await request.body()
+    if not body:
+        return  # nothing sent: the handler's default applies, or Litestar names the missing body
+    media, options = request.content_type
+    if not _JSON_MEDIA.fullmatch(media.lower()):
+        sent = media or "no Content-Type"
+        raise UnsupportedMediaType(
+            f"the body must be sent as application/json, not {sent}",
+            errors=[FieldError("Content-Type", f"must be application/json, not {sent}")],
+        )
+    charset = options.get("charset")
+    if charset is not None and charset.strip('"').lower() not in _UTF8:
+        raise UnsupportedMediaType(
+            f"JSON is UTF-8; charset={charset} is not read",
+            errors=[FieldError("Content-Type", f"charset must be utf-8, not {charset}")],
+        )
+    declared = _json_data_type(request)
+    if declared is None:
+        return  # read raw by the handler, with msgspec's typed (strict) decoder
+    # Cheap first: a body with fewer brackets than the limit cannot nest that deep.
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH:
+        document = await request.json()
+        if (field := _too_deep(document)) is not None:
+            raise ValidationFailed.single(field, f"nested more than {MAX_JSON_DEPTH} levels deep")
+    document = await request.json()
+    try:
+        msgspec.convert(
+            document, declared, strict=True, str_keys=True, dec_hook=request.route_handler.default_deserializer
+        )
+    except msgspec.ValidationError as exc:
+        errors = field_errors_from_msgspec(str(exc))
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors) from None
