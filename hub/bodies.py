@@ -8,7 +8,9 @@ takes JSON (a ``data`` parameter, or a body read raw and documented by its ``ope
 ``customs`` does) it refuses
 
 * a ``Content-Type`` other than ``application/json`` (or ``application/<x>+json``), or a charset
-  other than UTF-8: 415 naming ``Content-Type``;
+  other than UTF-8: 415 naming ``Content-Type``. A body sent with no ``Content-Type`` at all is
+  read as the JSON the route takes (what ``curl --data-binary`` and scripts send); one that says it
+  is something else (``text/plain``, a form) was not meant as this JSON;
 
 and where the route's ``data`` is that JSON:
 
@@ -103,15 +105,14 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     """``before_request``: refuse a JSON body of the wrong media type, depth or value types."""
     if (id(request.route_handler), request.method) not in _json_routes(request.app):
         return
-    body = await request.body()
-    if not body:
+    # From the headers alone: a raw-body route reads (and limits, with its own 413) the body itself.
+    if request.headers.get("content-length") == "0":
         return  # nothing sent: the handler's default applies, or Litestar names the missing body
     media, options = request.content_type
-    if not _JSON_MEDIA.fullmatch(media.lower()):
-        sent = media or "no Content-Type"
+    if media and not _JSON_MEDIA.fullmatch(media.lower()):
         raise UnsupportedMediaType(
-            f"the body must be sent as application/json, not {sent}",
-            errors=[FieldError("Content-Type", f"must be application/json, not {sent}")],
+            f"the body must be sent as application/json, not {media}",
+            errors=[FieldError("Content-Type", f"must be application/json, not {media}")],
         )
     charset = options.get("charset")
     if charset is not None and charset.strip('"').lower() not in _UTF8:
@@ -122,6 +123,9 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     declared = _json_data_type(request)
     if declared is None:
         return  # read raw by the handler, with msgspec's typed (strict) decoder
+    body = await request.body()
+    if not body:
+        return
     # Cheap first: a body with fewer brackets than the limit cannot nest that deep.
     if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH:
         document = await request.json()

@@ -42,7 +42,7 @@ import msgspec
 
 from hub.core.crypto import decrypt, encrypt
 from hub.core.database import fetch, system_tx, tenant_tx
-from hub.core.errors import AppError, BadRequest, Conflict, InvalidSignature, NotFound, ValidationFailed
+from hub.core.errors import AppError, BadRequest, Conflict, FieldError, InvalidSignature, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.money import parse_amount
 from hub.core.settings import get_settings
@@ -444,7 +444,8 @@ def _wanted_changes(
     """The change requests that would bring the stored order to what Shopify now says."""
     reason = "changed in Shopify (orders/updated)"
     wanted: list[ChangeRequestCreate] = []
-    ignored: list[Any] = []
+    # Normalised as at intake, so an unchanged address compares equal; a bad one is refused when filed.
+    ignored: list[FieldError] = []
     if service._address("ship_to", data.ship_to, ignored, required=False) != service._decoded(order["ship_to"]):
         wanted.append(ChangeRequestCreate(kind="address", reason=reason, ship_to=data.ship_to))
     lines = [line for line in data.lines if line.quantity > 0]
