@@ -16,6 +16,7 @@ import msgspec
 
 from hub.core.errors import BadRequest, FieldError, ValidationFailed
 from hub.core.money import MoneyWire
+from hub.core.validation import date_window_error
 
 __all__ = [
     "DeMinimisWire",
@@ -66,6 +67,16 @@ class LocalChargeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     currency: str | None = None
 
 
+def _check_date(value: dt.date) -> None:
+    """A quote or rate date in the window every client date keeps (2000-01-01 .. today + 5 years).
+
+    Raised as ValidationFailed, which msgspec lets through from ``__post_init__`` (it converts only
+    ValueError and TypeError): these Structs are decoded at the top of a body, so ``date`` is the path.
+    """
+    if (problem := date_window_error(value)) is not None:
+        raise ValidationFailed.single("date", problem)
+
+
 class QuoteRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     """``POST /v1/landed-cost/quotes`` body."""
 
@@ -88,6 +99,9 @@ class QuoteRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     cbec_annual_used: str | None = None
     # Preferential (FTA, GSP) rates of an official schedule apply only when origin is claimed.
     claim_preferential_origin: bool = False
+
+    def __post_init__(self) -> None:
+        _check_date(self.date)
 
 
 class DutyMatchWire(msgspec.Struct, kw_only=True):
@@ -205,6 +219,9 @@ class FxRateCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rate: str
     date: dt.date
     source: str = "manual entry"
+
+    def __post_init__(self) -> None:
+        _check_date(self.date)
 
 
 class FxRateRead(msgspec.Struct, kw_only=True):

@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from carriers.controllers import ROUTES as CARRIER_ROUTES
 from customs.controllers import ROUTES as CUSTOMS_ROUTES
 from hub.auth import UsageRecorder, auth_middleware
+from hub.bodies import check_json_body
 from hub.console import ROUTES as CONSOLE_ROUTES
 from hub.console import handle_exception, template_config
 from hub.core import batching, database
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=[lifespan],
         middleware=[auth_middleware()],
         exception_handlers={Exception: handle_exception},
+        # JSON bodies as declared: media type, depth, exact value types (the console router has its own).
+        before_request=check_json_body,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Order hub",

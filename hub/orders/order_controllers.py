@@ -339,10 +339,16 @@ class ShopifyConnectionController(Controller):
     request_max_body_size=shopify.MAX_BODY,
 )
 async def shopify_webhook(request: Request[Any, Any, Any], token: FromPath[str]) -> shopify.WebhookResult:
-    """Shopify ``orders/create``: HMAC-verified against the connection's secret; a redelivery is answered 200."""
+    """Shopify order webhooks by ``X-Shopify-Topic`` (create, cancelled, updated; others ignored), HMAC-verified
+    against the connection's secret; a redelivery is answered 200."""
     body = await request.body()
     return await shopify.receive(
-        token, body, request.headers.get("x-shopify-hmac-sha256"), request.headers.get("x-shopify-shop-domain")
+        token,
+        body,
+        request.headers.get("x-shopify-hmac-sha256"),
+        request.headers.get("x-shopify-shop-domain"),
+        topic=request.headers.get("x-shopify-topic"),
+        webhook_id=request.headers.get("x-shopify-webhook-id"),
     )
 
 

@@ -22,7 +22,15 @@ from hub.core import outbox
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied
 from hub.core.ids import new_id
-from hub.core.money import MoneyWire, amount_text, currency_exponent, is_known_currency, money_from_wire, quantum
+from hub.core.money import (
+    NOT_TENDER,
+    MoneyWire,
+    amount_text,
+    currency_exponent,
+    is_known_currency,
+    money_from_wire,
+    quantum,
+)
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
 from hub.orders import order_repository as repo
@@ -153,7 +161,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
     """Field-level checks of an intake; raises ValidationFailed listing every bad field."""
     errors: list[FieldError] = []
     currency = data.currency.strip().upper()
-    if not is_known_currency(currency):
+    if currency in NOT_TENDER:
+        errors.append(
+            FieldError("currency", f"{currency} is not a currency goods are priced in (a metal, fund or test code)")
+        )
+    elif not is_known_currency(currency):
         errors.append(FieldError("currency", f"unknown currency {data.currency!r}: use an ISO 4217 code such as EUR"))
     ship_to = _address("ship_to", data.ship_to, errors, required=False)
     bill_to = _address("bill_to", data.bill_to, errors, required=False) if data.bill_to else None
@@ -193,7 +205,7 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
         try:
             shipping_money = money_from_wire(data.shipping)
         except ValueError as exc:
-            errors.append(FieldError("shipping.amount", str(exc)))
+            errors.append(FieldError("shipping.currency" if "currency" in str(exc) else "shipping.amount", str(exc)))
         else:
             if shipping_money.currency.code != currency:
                 errors.append(FieldError("shipping.currency", f"must be the order currency {currency}"))
@@ -934,6 +946,9 @@ def _stock_read(row: dict[str, Any]) -> StockRead:
 MAX_STOCK = 1_000_000_000
 """Stock counts fit PostgreSQL's integer with room for reservations on top."""
 
+MAX_SKU_LENGTH = 64
+"""The catalog's (``hub.orders.schemas.Sku``)."""
+
 
 async def put_stock(tenant_id: uuid.UUID, sku: str, data: StockSet) -> StockRead:
     errors = [
@@ -941,6 +956,8 @@ async def put_stock(tenant_id: uuid.UUID, sku: str, data: StockSet) -> StockRead
         for name, value in (("on_hand", data.on_hand), ("incoming", data.incoming))
         if not 0 <= value <= MAX_STOCK
     ]
+    if not 1 <= len(sku) <= MAX_SKU_LENGTH or any(c.isspace() for c in sku):
+        errors.append(FieldError("sku", f"1 to {MAX_SKU_LENGTH} characters without spaces, like a catalog SKU"))
     raise_if(errors)
     async with tenant_tx(tenant_id):
         current = await repo.get_stock(tenant_id, sku)
