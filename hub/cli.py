@@ -239,21 +239,23 @@ def _tariff_import(args: argparse.Namespace) -> int:
         return 2
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), disable=args.no_progress) as bar:
-        reading = bar.add_task(f"parse {Path(args.file).name}", total=None)
+        reading = bar.add_task(f"parse and check {Path(args.file).name}", total=None)
         refusal: dict[str, Any] | None = None
         try:
-            prepared = importer.prepare(args.source, data, file_name=Path(args.file).name)
+            prepared = importer.prepare(
+                args.source, data, file_name=Path(args.file).name, progress=lambda n: bar.advance(reading, n)
+            )
         except ScheduleFileError as exc:
             refusal = {
                 "error": f"{args.file}: {exc}",
                 "errors": [{"row": exc.row, "field": exc.field, "message": exc.message}],
             }
-        bar.update(reading, total=1, completed=1)
         if refusal is not None:
             bar.stop()
             # After the bar has drawn its last frame: the error is the last line on stderr.
             print(json.dumps(refusal), file=sys.stderr)
             return 2
+        bar.update(reading, total=len(prepared.records), completed=len(prepared.records))
         storing = bar.add_task("store measures", total=len(prepared.records))
         services = resolve_services(get_settings(), need_redis=False)
 

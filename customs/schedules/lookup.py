@@ -25,7 +25,7 @@ from customs.schedules.matching import CodeEntry, Measure, ScheduleInfo, Schedul
 from customs.tariffs import normalize_hs
 from hub.core.database import DB, tenant_tx
 
-__all__ = ["MAX_CACHED_CODES", "clear_cache", "entries_for", "info_from_row", "line_codes", "view_for"]
+__all__ = ["MAX_CACHED_CODES", "entries_for", "info_from_row", "line_codes", "view_for"]
 
 MAX_CACHED_CODES = 200_000
 _ENTRIES: OrderedDict[tuple[uuid.UUID, str], CodeEntry] = OrderedDict()
@@ -45,10 +45,6 @@ def info_from_row(row: Mapping[str, Any]) -> ScheduleInfo:
         file_sha256=row["file_sha256"],
         imported_at=row["imported_at"],
     )
-
-
-def clear_cache() -> None:
-    _ENTRIES.clear()
 
 
 def _measure(row: Mapping[str, Any]) -> Measure:

@@ -20,14 +20,12 @@ __all__ = [
     "MeasureRecord",
     "ScheduleRecord",
     "activate",
-    "active_schedules",
     "bump_reference_revision",
     "code_rows",
     "get_schedule",
     "insert_measures",
     "insert_schedule",
     "list_schedules",
-    "reference_revision",
 ]
 
 INSERT_CHUNK = 5000
@@ -164,16 +162,6 @@ async def activate(
 async def bump_reference_revision(conn: asyncpg.Connection) -> int:
     value = await conn.fetchval("UPDATE customs_reference_revision SET revision = revision + 1 RETURNING revision")
     return int(value)
-
-
-async def reference_revision(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval("SELECT revision FROM customs_reference_revision") or 0)
-
-
-async def active_schedules(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-    """Active schedules this connection's transaction may see: reference ones and its tenant's."""
-    rows = await conn.fetch(f"SELECT {_SCHEDULE_COLUMNS} FROM tariff_schedules WHERE active")  # noqa: S608 - constant
-    return [dict(r) for r in rows]
 
 
 async def get_schedule(conn: asyncpg.Connection, schedule_id: uuid.UUID) -> dict[str, Any] | None:

@@ -157,7 +157,7 @@ async def test_a_full_national_code_quotes_from_the_schedule_naming_source_and_l
     assert len(named) == 1, quote["explanation"]
     assert "sha256" in named[0]
     assert "file row 2" in priced["duty_basis"]
-    assert any("preferential rate exists for origin" in text for text in quote["explanation"]) is False
+    assert not any("preferential rate exists for origin" in text for text in quote["explanation"])
 
 
 async def test_six_digits_quote_when_every_national_code_agrees_and_are_refused_when_not(

@@ -175,6 +175,28 @@ def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
             line = quoted.json()["lines"][0]
             assert line["duty_match"]["source"] == "us-hts"
             assert line["duty"]["amount"] == "240.00"  # 16.5 % + Section 301 7.5 % of 1,000.00
+        # A tenant's own copy wins over the reference schedule, for that tenant alone.
+        own = US_FILE.read_bytes().replace(b'"general": "16.5%"', b'"general": "10%"', 1)
+        assert own != US_FILE.read_bytes()
+        uploaded = httpx.post(
+            f"http://127.0.0.1:{port}/v1/tariff-schedules",
+            params={"source": "us-hts", "file_name": "hts_2026_revision_3_json.json"},
+            content=own,
+            headers={"Authorization": f"Bearer {keys[0]}", "content-type": "application/json"},
+            timeout=30,
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        amounts = []
+        for key in keys:
+            quoted = httpx.post(
+                f"http://127.0.0.1:{port}/v1/landed-cost/quotes",
+                json=body,
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=10,
+            )
+            assert quoted.status_code == 201, quoted.text
+            amounts.append(quoted.json()["lines"][0]["duty"]["amount"])
+        assert amounts == ["175.00", "240.00"]  # 10 % + 7.5 % for the uploader; the reference for the other
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
