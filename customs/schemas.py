@@ -31,6 +31,7 @@ __all__ = [
     "QuoteLineOut",
     "QuoteRequest",
     "QuoteResponse",
+    "ScheduleUsedWire",
     "StoredQuote",
     "TariffRowRead",
     "TariffRowsLoaded",
@@ -105,15 +106,27 @@ class QuoteRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
 
 
 class DutyMatchWire(msgspec.Struct, kw_only=True):
-    """Which official schedule priced a line, at which code and level (digits)."""
+    """Which official schedule priced a line (one of the quote's ``schedules``), at which code and level."""
 
     schedule_id: str
-    source: str
-    revision: str
-    valid_from: str
     matched_code: str
     level: int
     preference: str | None = None
+
+
+class ScheduleUsedWire(msgspec.Struct, kw_only=True):
+    """An official schedule a quote priced lines from: named once per quote, by id from each line's duty_match."""
+
+    id: str
+    source: str
+    title: str
+    revision: str
+    valid_from: str
+    publisher: str
+    file_name: str
+    file_sha256: str
+    imported_at: str
+    scope: str  # "reference" (loaded for every tenant) or "tenant" (this tenant's own upload)
 
 
 class QuoteLineOut(msgspec.Struct, kw_only=True):
@@ -182,6 +195,7 @@ class QuoteResponse(msgspec.Struct, kw_only=True):
     freight_payer: str = ""
     quote_date: str = ""
     fx: list[FxUsedWire] = msgspec.field(default_factory=list)
+    schedules: list[ScheduleUsedWire] = msgspec.field(default_factory=list)
 
 
 class StoredQuote(QuoteResponse, kw_only=True):

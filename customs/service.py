@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -22,7 +23,7 @@ import pycountry
 from customs.fx import Conversion, FxRate, FxTable, parse_override_rates, resolve_conversion
 from customs.rules import RULES
 from customs.rules.base import ZERO, DutyMatch, FeeLine, Line, Quote, fmt
-from customs.schedules.matching import ScheduleView
+from customs.schedules.matching import ScheduleInfo, ScheduleView
 from customs.schemas import (
     DeMinimisWire,
     DutyMatchWire,
@@ -31,6 +32,7 @@ from customs.schemas import (
     QuoteLineOut,
     QuoteRequest,
     QuoteResponse,
+    ScheduleUsedWire,
     TaxWire,
 )
 from customs.tariffs import Destination, TariffTables, normalize_hs
@@ -401,14 +403,32 @@ def compute_quote(
 
 def _match_wire(match: DutyMatch) -> DutyMatchWire:
     return DutyMatchWire(
-        schedule_id=match.schedule_id,
-        source=match.source,
-        revision=match.revision,
-        valid_from=match.valid_from.isoformat(),
-        matched_code=match.matched_code,
-        level=match.level,
-        preference=match.preference,
+        schedule_id=match.schedule_id, matched_code=match.matched_code, level=match.level, preference=match.preference
     )
+
+
+_SCHEDULES_USED: dict[uuid.UUID, ScheduleUsedWire] = {}
+
+
+def _schedule_wire(info: ScheduleInfo) -> ScheduleUsedWire:
+    """The schedule as a quote lists it; a schedule never changes once loaded, so built once per id."""
+    made = _SCHEDULES_USED.get(info.id)
+    if made is None:
+        if len(_SCHEDULES_USED) >= 1024:
+            _SCHEDULES_USED.clear()
+        made = _SCHEDULES_USED[info.id] = ScheduleUsedWire(
+            id=str(info.id),
+            source=info.source,
+            title=info.title,
+            revision=info.revision,
+            valid_from=info.valid_from.isoformat(),
+            publisher=info.publisher,
+            file_name=info.file_name,
+            file_sha256=info.file_sha256,
+            imported_at=info.imported_at.isoformat(),
+            scope="reference" if info.tenant_id is None else "tenant",
+        )
+    return made
 
 
 def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict[str, Conversion]) -> QuoteResponse:
@@ -484,4 +504,5 @@ def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict
             FxUsedWire(pair=r.pair, rate=format(r.rate, "f"), as_of=r.as_of.isoformat(), source=r.source)
             for r in used.values()
         ],
+        schedules=[_schedule_wire(q.schedule.info)] if q.schedule is not None and q.schedule_named else [],
     )

@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
 from customs.numbers import fmt, pct
-from customs.schedules.expressions import MissingQuantity, Quantities, evaluate
+from customs.schedules.expressions import MissingQuantity, Quantities, evaluate, evaluate_ad_valorem
 from customs.schedules.matching import Ambiguous, Measure, ScheduleInfo, ScheduleView, Selection, select
 from customs.tariffs import Destination, DutyMeasure, Fee, TariffTables, TaxRate, Threshold
 from hub.core.errors import FieldError, ValidationFailed
@@ -84,9 +84,6 @@ class DutyMatch:
     """Where a line's duty came from when an official schedule priced it."""
 
     schedule_id: str
-    source: str
-    revision: str
-    valid_from: dt.date
     matched_code: str
     level: int
     preference: str | None  # the preferential measure applied, if any
@@ -139,7 +136,7 @@ class Quote:
     convert: Callable[[Decimal, str], Decimal]
     cbec_annual_used: Decimal | None = None
     schedule: ScheduleView | None = None
-    schedule_named: bool = False
+    schedule_named: bool = False  # the explanation names the schedule, and the response lists it
     explanation: list[str] = field(default_factory=list)
     taxes: list[TaxLine] = field(default_factory=list)
     fees: list[FeeLine] = field(default_factory=list)
@@ -310,7 +307,6 @@ def _schedule_duty(quote: Quote, view: ScheduleView, line: Line, errors: list[Fi
     goods, whose excise no schedule here carries). A tenant's fallback row serves only codes the
     schedule lacks. Starter rows are not used for a destination that has a schedule.
     """
-    field_path = f"lines[{line.index}].hs_code"
     rows = [m for m in quote.tables.duty_measures(quote.duty_key, line.hs, quote.day, line.origin) if m.layer == "base"]
     if rows and rows[0].kind == "not_covered":
         return False
@@ -332,14 +328,14 @@ def _schedule_duty(quote: Quote, view: ScheduleView, line: Line, errors: list[Fi
             memo_key=view.info.id,
         )
     except Ambiguous as exc:
-        errors.append(FieldError(field_path, f"{exc} ({view.info.label})"))
+        errors.append(FieldError(f"lines[{line.index}].hs_code", f"{exc} ({view.info.label})"))
         return True
     if selection is None:
         if rows and rows[0].is_fallback:
             return False  # the fallback path says FALLBACK loudly
         errors.append(
             FieldError(
-                field_path,
+                f"lines[{line.index}].hs_code",
                 f"HS {line.hs_as_sent} has no third-country duty in {view.info.label} on {quote.day.isoformat()}: "
                 "check the code against that tariff, or send duty_rate (percent) from a ruling or broker",
             )
@@ -359,6 +355,9 @@ def _evaluate(quote: Quote, line: Line, measure: Measure, errors: list[FieldErro
             )
         )
         return None
+    rate = measure.ad_valorem
+    if rate is not None:  # one ad valorem term or free: no quantities to read
+        return evaluate_ad_valorem(rate, line.customs_value) if measure.parsed.terms else (ZERO, "free = 0")
     quantities = Quantities(items=Decimal(line.quantity), kg=line.weight_kg, litres=line.volume_l)
     try:
         return evaluate(
@@ -424,12 +423,9 @@ def _provenance(
     made = selection.made.get(key)
     if made is None:
         made = selection.made[key] = (
-            tuple(f"{info.source}:{info.revision}:{ref}" for ref in key),
+            tuple(f"{info.source}:{ref}" for ref in key),  # of the schedule duty_match names
             DutyMatch(
                 schedule_id=str(info.id),
-                source=info.source,
-                revision=info.revision,
-                valid_from=info.valid_from,
                 matched_code=selection.matched_code,
                 level=selection.level,
                 preference=None if preference is None else preference.title(),
@@ -449,12 +445,18 @@ def _price_selection(
     chosen, amount, text, preference = _choose_preference(quote, view, line, selection, base, notes, errors)
     if not quote.schedule_named:
         # The schedule in full once per quote; each line names it short (and duty_match by id).
-        quote.say(f"duties from {info.label}")
+        quote.say(f"duties from {info.named}")
         quote.schedule_named = True
-    parts = [f"{info.short}, matched at {selection.level} digits ({selection.matched_code}): {chosen.title()}: {text}"]
+    head_key = ("head", chosen.ref)  # the same on every quote of this selection: built once
+    head = selection.made.get(head_key)
+    if head is None:
+        head = selection.made[head_key] = (
+            f"{info.title}, matched at {selection.level} digits ({selection.matched_code}): {chosen.title()}: "
+        )
+    parts = [head + text]
     refs = [chosen]
-    all_ad_valorem = chosen.parsed is not None and chosen.parsed.ad_valorem_rate() is not None
-    rate_sum = chosen.parsed.ad_valorem_rate() if chosen.parsed is not None else None
+    rate_sum = chosen.ad_valorem
+    all_ad_valorem = rate_sum is not None
     for extra in selection.additional:
         priced_extra = _evaluate(quote, line, extra, errors)
         if priced_extra is None:
@@ -463,7 +465,7 @@ def _price_selection(
         amount += extra_amount
         parts.append(f"plus {extra.title()}: {extra_text}")
         refs.append(extra)
-        extra_rate = extra.parsed.ad_valorem_rate() if extra.parsed is not None else None
+        extra_rate = extra.ad_valorem
         if extra_rate is None or rate_sum is None:
             all_ad_valorem = False
         else:

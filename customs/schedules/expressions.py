@@ -787,6 +787,13 @@ class _Calculator:
         return sum((v for v, _ in parts), ZERO), " + ".join(text for _, text in parts)
 
 
+def evaluate_ad_valorem(rate: Decimal, customs_value: Decimal) -> tuple[Decimal, str]:
+    """:func:`evaluate` of one ad valorem term (most of a schedule, on every line of every quote): the
+    same duty and the text ``_Calculator.term`` would write, for a ``customs_value`` already checked."""
+    total = rate * customs_value / HUNDRED
+    return total, f"{pct(rate)} % x {fmt(customs_value)} = {_figure(total)}"
+
+
 def evaluate(
     expr: Expression,
     *,
@@ -812,10 +819,7 @@ def evaluate(
     if not expr.terms:
         return ZERO, "free = 0"
     if len(expr.terms) == 1 and expr.maximum is None and expr.minimum is None and expr.terms[0].kind == "ad_valorem":
-        # Most of a schedule, on every line of every quote: the text _Calculator.term would write.
-        rate = _need(expr.terms[0].rate, "rate")
-        total = rate * customs_value / HUNDRED
-        return total, f"{pct(rate)} % x {fmt(customs_value)} = {_figure(total)}"
+        return evaluate_ad_valorem(_need(expr.terms[0].rate, "rate"), customs_value)
     calc = _Calculator(customs_value, quantities, convert, currency)
     total, text = calc.sum(expr.terms)
     line = f"{text} = {_figure(total)}"

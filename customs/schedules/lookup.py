@@ -30,6 +30,8 @@ __all__ = ["MAX_CACHED_CODES", "entries_for", "info_from_row", "line_codes", "vi
 MAX_CACHED_CODES = 200_000
 _ENTRIES: OrderedDict[tuple[uuid.UUID, str], CodeEntry] = OrderedDict()
 _EXPRESSION = msgspec.json.Decoder(Expression)
+MAX_CACHED_VIEWS = 4096
+_VIEWS: dict[tuple[uuid.UUID, tuple[str, ...], bool], ScheduleView] = {}
 
 
 def info_from_row(row: Mapping[str, Any]) -> ScheduleInfo:
@@ -127,5 +129,14 @@ async def view_for(
     info = schedules.get(duty_key)
     if info is None:
         return None
-    entries = await entries_for(tenant_id, info, line_codes(hs_codes))
-    return ScheduleView(info=info, entries=entries, claim_preference=claim_preference)
+    # A schedule never changes, so the view over the same codes is the same one: a storefront quotes
+    # the same few baskets again and again (and the tenant's own schedule has an id of its own).
+    key = (info.id, tuple(hs_codes), claim_preference)
+    view = _VIEWS.get(key)
+    if view is None:
+        entries = await entries_for(tenant_id, info, line_codes(hs_codes))
+        view = ScheduleView(info=info, entries=entries, claim_preference=claim_preference)
+        if len(_VIEWS) >= MAX_CACHED_VIEWS:
+            _VIEWS.clear()
+        _VIEWS[key] = view
+    return view

@@ -20,6 +20,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from customs.schedules.expressions import Expression
@@ -73,6 +74,17 @@ class ScheduleInfo:
     def short(self) -> str:
         return f"{SOURCE_TITLES.get(self.source, self.source)} {self.revision}"
 
+    @property
+    def title(self) -> str:
+        """The publisher's name of the source (each line names it; revision and dates are in its duty_match)."""
+        return SOURCE_TITLES.get(self.source, self.source)
+
+    @property
+    def named(self) -> str:
+        """How a quote's explanation names it once (the file, its hash and the import are in its ``schedules``)."""
+        scope = "" if self.tenant_id is None else ", uploaded by this tenant"
+        return f"{self.title} revision {self.revision} (valid from {self.valid_from.isoformat()}{scope})"
+
     def _label(self) -> str:
         scope = "" if self.tenant_id is None else ", uploaded by this tenant"
         return (
@@ -102,6 +114,15 @@ class Measure:
     note: str | None = None
     # What explanations call it; built once when read from storage (see ``title``).
     caption: str = ""
+    # ``parsed.ad_valorem_rate()`` (one ad valorem term, most of a schedule; free is 0), else None:
+    # read on every priced line, so worked out once when the measure is read from storage.
+    ad_valorem: Decimal | None = field(init=False, default=None)
+    # ``<code>#<seq>``: how quotes and the API name the measure within its schedule.
+    ref: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ad_valorem", None if self.parsed is None else self.parsed.ad_valorem_rate())
+        object.__setattr__(self, "ref", f"{self.code}#{self.seq}")
 
     def valid_on(self, day: dt.date, schedule_from: dt.date) -> bool:
         start = self.valid_from or schedule_from
@@ -113,10 +134,6 @@ class Measure:
         if self.origins is None:
             return True
         return origin is not None and origin in self.origins
-
-    @property
-    def ref(self) -> str:
-        return f"{self.code}#{self.seq}"
 
     def title(self) -> str:
         return self.caption or self.describe()

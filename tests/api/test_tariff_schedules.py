@@ -147,15 +147,25 @@ async def test_a_full_national_code_quotes_from_the_schedule_naming_source_and_l
     assert priced["duty_rate"] == "12"
     assert priced["duty_rate_source"] == "schedule"
     match = priced["duty_match"]
-    assert (match["source"], match["matched_code"], match["level"]) == ("uk-trade-tariff", "6109100010", 10)
-    assert match["revision"] == "uk-tariff-2021-01-01 v4.0.1527 measures-on-declarable-commodities"
+    assert (match["matched_code"], match["level"]) == ("6109100010", 10)
+    # The schedule is listed once per quote, dated and sourced; each line names it by id.
+    (used,) = quote["schedules"]
+    assert used["id"] == match["schedule_id"]
+    assert (used["source"], used["title"], used["scope"]) == ("uk-trade-tariff", "UK Trade Tariff", "tenant")
+    assert used["revision"] == "uk-tariff-2021-01-01 v4.0.1527 measures-on-declarable-commodities"
+    assert used["valid_from"] == "2021-01-01"
+    assert len(used["file_sha256"]) == 64
+    assert used["file_name"].endswith(".csv")
     assert "matched at 10 digits (6109100010)" in priced["duty_basis"]
-    assert "UK Trade Tariff uk-tariff-2021-01-01 v4.0.1527" in priced["duty_basis"]
+    assert priced["duty_basis"].startswith("UK Trade Tariff, matched at")
+    # A measure id is the source's and the code's; duty_match names the schedule (and its revision).
+    assert priced["measure_ids"]
+    assert all(m.startswith("uk-trade-tariff:6109100010#") for m in priced["measure_ids"])
     named = [
         t for t in quote["explanation"] if t.startswith("duties from UK Trade Tariff revision uk-tariff-2021-01-01")
     ]
     assert len(named) == 1, quote["explanation"]
-    assert "sha256" in named[0]
+    assert "valid from 2021-01-01, uploaded by this tenant" in named[0]
     assert "file row 2" in priced["duty_basis"]
     assert not any("preferential rate exists for origin" in text for text in quote["explanation"])
 
@@ -296,6 +306,7 @@ async def test_another_tenant_neither_sees_nor_quotes_from_an_upload(
     theirs = await client.post(QUOTES, json=gb_quote(line("610910")), headers=other.headers())
     assert theirs.status_code == 201, theirs.text
     assert theirs.json()["lines"][0]["duty_rate_source"] == "table"
+    assert theirs.json()["schedules"] == []
     async with tenant_tx(other.id):
         seen = await fetch("SELECT count(*) AS n FROM tariff_schedule_measures WHERE tenant_id IS NOT NULL")
     assert seen[0]["n"] == 0

@@ -173,7 +173,9 @@ def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
             )
             assert quoted.status_code == 201, quoted.text
             line = quoted.json()["lines"][0]
-            assert line["duty_match"]["source"] == "us-hts"
+            (used,) = quoted.json()["schedules"]
+            assert used["id"] == line["duty_match"]["schedule_id"]
+            assert (used["source"], used["scope"]) == ("us-hts", "reference")
             assert line["duty"]["amount"] == "240.00"  # 16.5 % + Section 301 7.5 % of 1,000.00
         # A tenant's own copy wins over the reference schedule, for that tenant alone.
         own = US_FILE.read_bytes().replace(b'"general": "16.5%"', b'"general": "10%"', 1)
