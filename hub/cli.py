@@ -77,7 +77,13 @@ def _parser() -> argparse.ArgumentParser:
         "import", help="load an official schedule file as reference data for every tenant (one transaction)"
     )
     tariff_import.add_argument("file", help="the file as published (CSV, JSON, JSON Lines or XLSX)")
-    tariff_import.add_argument("--source", required=True, choices=["uk-trade-tariff", "us-hts", "eu-taric"])
+    tariff_import.add_argument(
+        "--source",
+        required=True,
+        choices=["uk-trade-tariff", "us-hts", "eu-taric", "uk-geographical-areas"],
+        help="a schedule's publisher, or uk-geographical-areas: the UK tariff's origin groups and their members "
+        "(GET /api/v2/geographical_areas), read by later UK schedule imports",
+    )
     tariff_import.add_argument("--json", action="store_true", help="print the whole per-row report as JSON")
     tariff_import.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
@@ -226,24 +232,44 @@ def _tariff_import(args: argparse.Namespace) -> int:
     """``orderhub tariff import FILE --source S``: parse, check, store, switch in; print the report."""
     from pathlib import Path  # noqa: PLC0415
 
+    import asyncpg  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
     from customs.schedules import importer  # noqa: PLC0415
     from customs.schedules.model import ScheduleFileError  # noqa: PLC0415
+    from customs.schedules.parsers._common import KnownGroups  # noqa: PLC0415
+    from customs.schedules.parsers.areas import AREA_SOURCES  # noqa: PLC0415
 
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         print(json.dumps({"error": f"{args.file}: {exc.strerror or exc}"}), file=sys.stderr)
         return 2
+    if args.source in AREA_SOURCES:
+        return _origin_groups_import(args, data)
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def read_groups() -> KnownGroups | None:
+        await _prepare(services)
+        connection = await asyncpg.connect(services.owner_database_url)
+        try:
+            return await importer.origin_groups_for(connection, args.source)
+        finally:
+            await connection.close()
+
+    groups = asyncio.run(read_groups()) if args.source in importer.GROUPS_OF else None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), disable=args.no_progress) as bar:
         reading = bar.add_task(f"parse and check {Path(args.file).name}", total=None)
         refusal: dict[str, Any] | None = None
         try:
             prepared = importer.prepare(
-                args.source, data, file_name=Path(args.file).name, progress=lambda n: bar.advance(reading, n)
+                args.source,
+                data,
+                file_name=Path(args.file).name,
+                progress=lambda n: bar.advance(reading, n),
+                groups=groups,
             )
         except ScheduleFileError as exc:
             refusal = {
@@ -257,10 +283,9 @@ def _tariff_import(args: argparse.Namespace) -> int:
             return 2
         bar.update(reading, total=len(prepared.records), completed=len(prepared.records))
         storing = bar.add_task("store measures", total=len(prepared.records))
-        services = resolve_services(get_settings(), need_redis=False)
 
         async def run() -> importer.ImportReport:
-            await _prepare(services)
+            await _prepare(services)  # migrations are idempotent: a second run after read_groups is cheap
             return await importer.load_reference(
                 services.owner_database_url,
                 prepared,
@@ -290,6 +315,42 @@ def _tariff_import(args: argparse.Namespace) -> int:
             print(f"  skipped row {row.row} ({row.code or '-'}) {row.field}: {row.reason}")
         for item in report.uncomputable[:20]:
             print(f"  not computable row {item.row} ({item.code}) {item.expression!r}: {item.reason}")
+    return 0
+
+
+def _origin_groups_import(args: argparse.Namespace, data: bytes) -> int:
+    """``orderhub tariff import FILE --source uk-geographical-areas``: replace the tariff's origin groups."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from customs.schedules import importer  # noqa: PLC0415
+    from customs.schedules.model import ScheduleFileError  # noqa: PLC0415
+
+    name = Path(args.file).name
+    try:
+        parsed, sha256 = importer.prepare_groups(args.source, data, file_name=name)
+    except ScheduleFileError as exc:
+        refusal = {
+            "error": f"{args.file}: {exc}",
+            "errors": [{"row": exc.row, "field": exc.field, "message": exc.message}],
+        }
+        print(json.dumps(refusal), file=sys.stderr)
+        return 2
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def run() -> importer.GroupsReport:
+        await _prepare(services)
+        return await importer.load_groups_reference(
+            services.owner_database_url, parsed, file_name=name, file_sha256=sha256, actor="cli"
+        )
+
+    report = asyncio.run(run())
+    if args.json:
+        print(msgspec.json.encode(report).decode())
+    else:
+        summary = msgspec.to_builtins(report)
+        summary["group_ids"] = " ".join(report.group_ids)
+        _print(summary, False)
+        print("  UK schedules imported before keep their origins: import them again to apply these groups")
     return 0
 
 

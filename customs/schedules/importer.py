@@ -28,6 +28,8 @@ import pycountry
 from customs.schedules import store
 from customs.schedules.expressions import Dialect, NotComputable, parse_expression
 from customs.schedules.model import MEASURE_TYPES, SOURCES, ParsedSchedule, ScheduleFileError, SkippedRow, Source
+from customs.schedules.parsers._common import KnownGroups
+from customs.schedules.parsers.areas import AREA_SOURCES, ParsedGroups, parse_uk_areas
 from customs.schedules.parsers.eu import parse_eu
 from customs.schedules.parsers.uk import parse_uk
 from customs.schedules.parsers.us import parse_us
@@ -120,10 +122,20 @@ def _check(parsed: ParsedSchedule) -> None:
             raise ScheduleFileError(m.row, "expression", "empty duty expression")
 
 
+# The tariffs whose origin groups can be imported (parsers.areas), by schedule source.
+GROUPS_OF: dict[Source, str] = {"uk-trade-tariff": "GB"}
+
+
 def prepare(
-    source: str, data: bytes, *, file_name: str = "", progress: Callable[[int], None] | None = None
+    source: str,
+    data: bytes,
+    *,
+    file_name: str = "",
+    progress: Callable[[int], None] | None = None,
+    groups: KnownGroups | None = None,
 ) -> PreparedSchedule:
-    """Parse and check a file; nothing is stored.
+    """Parse and check a file; nothing is stored. ``groups``: the tariff's imported origin groups
+    (:func:`origin_groups_for`), for a source in :data:`GROUPS_OF`.
 
     Raises:
         ScheduleFileError: the file is not ``source``'s format, or a row is unusable (row and field named).
@@ -132,7 +144,11 @@ def prepare(
     if source not in PARSERS:
         raise ValueError(f"unknown source {source!r}: one of {', '.join(SOURCES)}")
     typed: Source = source
-    parsed = PARSERS[typed](data, file_name=file_name)
+    parsed = (
+        PARSERS[typed](data, file_name=file_name, groups=groups)
+        if typed in GROUPS_OF
+        else PARSERS[typed](data, file_name=file_name)
+    )
     _check(parsed)
     dialect = DIALECTS[typed]
     parsed_texts: dict[str, tuple[str | None, str | None]] = {}  # expression text -> (parsed json, reason)
@@ -257,3 +273,70 @@ async def load_reference(
     finally:
         await connection.close()
     return report
+
+
+# -- origin groups -----------------------------------------------------------------------------------
+
+
+class GroupsReport(msgspec.Struct, kw_only=True):
+    """What an import of a tariff's origin groups loaded."""
+
+    source: str
+    destination: str
+    revision: str
+    publisher: str
+    file_name: str
+    file_sha256: str
+    groups: int
+    members: int
+    replaced_groups: int
+    group_ids: list[str]
+
+
+def prepare_groups(source: str, data: bytes, *, file_name: str = "") -> tuple[ParsedGroups, str]:
+    """Parse a geographical-areas file; nothing is stored. Returns the groups and the file's SHA-256.
+
+    Raises:
+        ScheduleFileError: the file is not that format (item and field named).
+        ValueError: an unknown ``source``.
+    """
+    if source not in AREA_SOURCES:
+        raise ValueError(f"unknown source {source!r}: one of {', '.join(AREA_SOURCES)}")
+    sha256 = hashlib.sha256(data).hexdigest()
+    return parse_uk_areas(data, file_name=file_name, sha256=sha256), sha256
+
+
+async def load_groups_reference(
+    owner_url: str, parsed: ParsedGroups, *, file_name: str, file_sha256: str, actor: str
+) -> GroupsReport:
+    """Replace the tariff's origin groups for every tenant, as the schema owner, in one transaction.
+
+    Schedules imported before keep the origins they were loaded with (a schedule never changes):
+    import the schedule again for its group preferences to follow the new groups.
+    """
+    connection = await asyncpg.connect(owner_url)
+    try:
+        async with connection.transaction():
+            replaced = await store.replace_origin_groups(
+                connection, parsed, file_name=file_name, file_sha256=file_sha256, actor=actor
+            )
+    finally:
+        await connection.close()
+    return GroupsReport(
+        source=parsed.source,
+        destination=parsed.destination,
+        revision=parsed.revision,
+        publisher=parsed.publisher,
+        file_name=file_name,
+        file_sha256=file_sha256,
+        groups=len(parsed.groups),
+        members=sum(len(g.members) for g in parsed.groups),
+        replaced_groups=replaced,
+        group_ids=[g.group_id for g in parsed.groups],
+    )
+
+
+async def origin_groups_for(conn: asyncpg.Connection, source: str) -> KnownGroups | None:
+    """The imported origin groups a schedule of ``source`` is parsed with (None: none imported)."""
+    destination = GROUPS_OF.get(source)  # type: ignore[call-overload]
+    return None if destination is None else await store.origin_groups(conn, destination)

@@ -110,8 +110,10 @@ async def upload(tenant_id: uuid.UUID, source: str, data: bytes, *, file_name: s
         ValidationFailed: an unknown source, or a file that is not that source's format (row and field named).
     """
     started = time.perf_counter()
+    async with tenant_tx(tenant_id):  # the tariff's imported origin groups, read before the parse
+        groups = await importer.origin_groups_for(_connection(), source)
     try:
-        prepared = importer.prepare(source, data, file_name=file_name)
+        prepared = importer.prepare(source, data, file_name=file_name, groups=groups)
     except ScheduleFileError as exc:
         raise file_error(exc) from None
     except ValueError as exc:

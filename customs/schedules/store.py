@@ -15,6 +15,9 @@ from typing import Any
 
 import asyncpg
 
+from customs.schedules.parsers._common import KnownGroups
+from customs.schedules.parsers.areas import AREA_TITLES, ParsedGroups
+
 __all__ = [
     "INSERT_CHUNK",
     "MeasureRecord",
@@ -197,3 +200,40 @@ async def code_rows(conn: asyncpg.Connection, schedule_id: uuid.UUID, codes: lis
     ``'9'`` in the C collation, so ``code < wanted || ':'`` bounds the descendants' range."""
     rows = await conn.fetch(_CODE_ROWS_SQL, schedule_id, codes)
     return [dict(r) for r in rows]
+
+
+async def replace_origin_groups(
+    conn: asyncpg.Connection, parsed: ParsedGroups, *, file_name: str, file_sha256: str, actor: str
+) -> int:
+    """Replace the destination's origin groups with ``parsed`` (inside the caller's transaction)."""
+    replaced = await conn.execute("DELETE FROM tariff_origin_groups WHERE destination = $1", parsed.destination)
+    await conn.execute(
+        """
+        INSERT INTO tariff_origin_groups (destination, group_id, description, members, source, revision,
+                                          file_name, file_sha256, imported_by)
+        SELECT $1, g.group_id, g.description, string_to_array(g.members, ' '), $2, $3, $4, $5, $6
+        FROM unnest($7::text[], $8::text[], $9::text[]) AS g (group_id, description, members)
+        """,
+        parsed.destination,
+        parsed.source,
+        parsed.revision,
+        file_name,
+        file_sha256,
+        actor,
+        [g.group_id for g in parsed.groups],
+        [g.description for g in parsed.groups],
+        [" ".join(g.members) for g in parsed.groups],
+    )
+    return int(replaced.split()[-1])
+
+
+async def origin_groups(conn: asyncpg.Connection, destination: str) -> KnownGroups | None:
+    """The imported origin groups of ``destination``'s tariff, ``None`` when none were imported."""
+    rows = await conn.fetch(
+        "SELECT group_id, members, source, revision FROM tariff_origin_groups WHERE destination = $1", destination
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    label = f"{AREA_TITLES.get(first['source'], first['source'])} revision {first['revision']}"
+    return KnownGroups(members={r["group_id"]: tuple(r["members"]) for r in rows}, label=label)

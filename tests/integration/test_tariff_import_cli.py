@@ -7,6 +7,7 @@ otherwise be priced by it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -64,6 +65,47 @@ def orderhub(database_url: str, tmp_path: Path, *args: str, **env: str) -> subpr
     assert command
     environment = {**os.environ, "DATABASE_URL": database_url, "ORDERHUB_DATA_DIR": str(tmp_path), **env}
     return subprocess.run([command, *args], env=environment, capture_output=True, text=True, timeout=120, check=False)
+
+
+@contextlib.contextmanager
+def served_hub(database_url: str, tmp_path: Path, redis_url: str) -> Iterator[str]:
+    """``orderhub serve`` on a free port of 127.0.0.1 over ``database_url``; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = shutil.which("orderhub")
+    assert command
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ORDERHUB_DATA_DIR": str(tmp_path),
+        "ORDERHUB_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [command, "serve", "--port", str(port)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+
+
+def make_tenants(database_url: str, tmp_path: Path, *slugs: str, currency: str = "USD") -> list[str]:
+    keys = []
+    for slug in slugs:
+        made = orderhub(database_url, tmp_path, "tenant", "create", slug, "--name", slug, "--base-currency", currency,
+                        "--origin-country", "CN", "--json")  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        keys.append(json.loads(made.stdout)["api_key"])
+    return keys
 
 
 async def test_import_reports_rows_and_every_tenant_reads_what_no_tenant_can_write(
@@ -129,34 +171,8 @@ def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
     own_database: str, tmp_path: Path, services: Services
 ) -> None:
     assert orderhub(own_database, tmp_path, "tariff", "import", str(US_FILE), "--source", "us-hts").returncode == 0
-    keys = []
-    for slug in ("ref-a", "ref-b"):
-        made = orderhub(own_database, tmp_path, "tenant", "create", slug, "--name", slug, "--base-currency", "USD",
-                        "--origin-country", "CN", "--json")  # fmt: skip
-        assert made.returncode == 0, made.stderr
-        keys.append(json.loads(made.stdout)["api_key"])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = shutil.which("orderhub")
-    assert command
-    environment = {
-        **os.environ,
-        "DATABASE_URL": own_database,
-        "REDIS_URL": services.redis_url,
-        "ORDERHUB_DATA_DIR": str(tmp_path),
-        "ORDERHUB_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [command, "serve", "--port", str(port)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    keys = make_tenants(own_database, tmp_path, "ref-a", "ref-b")
+    with served_hub(own_database, tmp_path, services.redis_url) as base:
         body = {
             "origin_country": "CN",
             "destination_country": "US",
@@ -166,7 +182,7 @@ def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
         }
         for key in keys:
             quoted = httpx.post(
-                f"http://127.0.0.1:{port}/v1/landed-cost/quotes",
+                f"{base}/v1/landed-cost/quotes",
                 json=body,
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=10,
@@ -181,7 +197,7 @@ def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
         own = US_FILE.read_bytes().replace(b'"general": "16.5%"', b'"general": "10%"', 1)
         assert own != US_FILE.read_bytes()
         uploaded = httpx.post(
-            f"http://127.0.0.1:{port}/v1/tariff-schedules",
+            f"{base}/v1/tariff-schedules",
             params={"source": "us-hts", "file_name": "hts_2026_revision_3_json.json"},
             content=own,
             headers={"Authorization": f"Bearer {keys[0]}", "content-type": "application/json"},
@@ -191,7 +207,7 @@ def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
         amounts = []
         for key in keys:
             quoted = httpx.post(
-                f"http://127.0.0.1:{port}/v1/landed-cost/quotes",
+                f"{base}/v1/landed-cost/quotes",
                 json=body,
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=10,
@@ -199,6 +215,70 @@ def test_a_served_hub_quotes_every_tenant_from_the_reference_schedule(
             assert quoted.status_code == 201, quoted.text
             amounts.append(quoted.json()["lines"][0]["duty"]["amount"])
         assert amounts == ["175.00", "240.00"]  # 10 % + 7.5 % for the uploader; the reference for the other
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
+
+
+UK_FIXTURES = US_FILE.parents[1] / "uk"
+UK_CSV_NAME = "uk-tariff-2021-01-01--v4.0.1527--measures-on-declarable-commodities.csv"
+UK_CSV = (
+    "commodity__code,commodity__description,measure__sid,measure__type__id,measure__duty_expression,"
+    "measure__effective_start_date,measure__effective_end_date,measure__geographical_area__id,"
+    "measure__geographical_area__description,measure__excluded_geographical_areas__ids\n"
+    "6109100010,T-shirts,1,103,12.00%,2021-01-01,#NA,1011,ERGA OMNES,#NA\n"
+    "6109100010,T-shirts,2,142,0.00%,2021-01-01,#NA,1032,Economic Partnership Agreements,#NA\n"
+)
+
+
+def test_imported_origin_groups_give_a_group_preference_to_its_members_only(
+    own_database: str, tmp_path: Path, services: Services
+) -> None:
+    schedule = tmp_path / UK_CSV_NAME
+    schedule.write_text(UK_CSV, encoding="utf-8")
+    areas = UK_FIXTURES / "geographical_areas_2021-08-12.json"
+    bad = tmp_path / "areas.json"
+    bad.write_text('[{"id": "1032", "description": "EPA"}]', encoding="utf-8")
+    refused = orderhub(own_database, tmp_path, "tariff", "import", str(bad), "--source", "uk-geographical-areas")
+    assert refused.returncode == 2
+    error = json.loads(refused.stderr.strip().splitlines()[-1])
+    assert (error["errors"][0]["row"], error["errors"][0]["field"]) == (1, "children_geographical_areas")
+    loaded = orderhub(
+        own_database, tmp_path, "tariff", "import", str(areas), "--source", "uk-geographical-areas", "--json"
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    report = json.loads(loaded.stdout)
+    assert (report["groups"], report["group_ids"], report["revision"]) == (2, ["1032", "2200"], "2021-08-12")
+    assert (
+        orderhub(own_database, tmp_path, "tariff", "import", str(schedule), "--source", "uk-trade-tariff").returncode
+        == 0
+    )
+    (key,) = make_tenants(own_database, tmp_path, "groups-a", currency="GBP")
+
+    def duty(base: str, origin: str) -> dict[str, object]:
+        body = {
+            "origin_country": origin,
+            "destination_country": "GB",
+            "currency": "GBP",
+            "date": "2026-11-27",
+            "claim_preferential_origin": True,
+            "lines": [{"hs_code": "6109100010", "quantity": 1, "unit_price": "200.00", "origin_country": origin}],
+        }
+        quoted = httpx.post(f"{base}/v1/landed-cost/quotes", json=body, headers={"Authorization": f"Bearer {key}"})
+        assert quoted.status_code == 201, quoted.text
+        answer: dict[str, object] = quoted.json()
+        return answer
+
+    with served_hub(own_database, tmp_path, services.redis_url) as base:
+        kenya, china = duty(base, "KE"), duty(base, "CN")
+        assert kenya["lines"][0]["duty"]["amount"] == "0.00"  # type: ignore[index]
+        assert kenya["lines"][0]["duty_match"]["preference"] is not None  # type: ignore[index]
+        assert china["lines"][0]["duty"]["amount"] != "0.00"  # type: ignore[index]
+        # A tenant's own upload is parsed with the imported groups too.
+        uploaded = httpx.post(
+            f"{base}/v1/tariff-schedules",
+            params={"source": "uk-trade-tariff", "file_name": UK_CSV_NAME},
+            content=UK_CSV.replace("12.00%", "10.00%").encode(),
+            headers={"Authorization": f"Bearer {key}", "content-type": "text/csv"},
+            timeout=30,
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        assert duty(base, "KE")["lines"][0]["duty"]["amount"] == "0.00"  # type: ignore[index]
+        assert duty(base, "CN")["lines"][0]["duty"]["amount"] == "20.00"  # type: ignore[index]

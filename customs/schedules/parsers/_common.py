@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import re
 import sys
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Final
 
 import msgspec
@@ -288,12 +288,20 @@ class RawMeasure(msgspec.Struct, frozen=True, kw_only=True):
     order_number: str = ""
 
 
+class KnownGroups(msgspec.Struct, frozen=True, kw_only=True):
+    """Origin groups whose members were imported from the tariff's own list (see parsers.areas)."""
+
+    members: Mapping[str, Sequence[str]]
+    label: str  # "UK Trade Tariff geographical areas 2026-12-01", for the measures' notes
+
+
 class Collector:
     """The schedule being built: measures, skipped rows, descriptions and the span of start dates."""
 
-    def __init__(self, destination: Destination, fields: Fields) -> None:
+    def __init__(self, destination: Destination, fields: Fields, groups: KnownGroups | None = None) -> None:
         self.destination: Destination = destination
         self.fields = fields
+        self.groups = groups
         self.measures: list[ScheduleMeasure] = []
         self.skipped: list[SkippedRow] = []
         self.descriptions: dict[str, str] = {}
@@ -340,7 +348,11 @@ class Collector:
             self.skip(raw, self.fields.additional_code, skip)
             return None
         origins = self._origins_of(raw)
-        excluded = excluded_origins(raw.excluded, self.destination, excluded_members) if raw.excluded else _NONE
+        excluded = (
+            excluded_origins(raw.excluded, self.destination, self._members_of(excluded_members))
+            if raw.excluded
+            else _NONE
+        )
         empty = None if raw.expression else _NO_EXPRESSION
         scoped = _ORIGIN_THIRD_COUNTRY if kind.measure_type == "third_country" and origins.origins is not None else None
         notes = [n for n in (kind.note, scoped, code_note, origins.note, excluded.note, empty) if n]
@@ -368,8 +380,25 @@ class Collector:
         key = (raw.area, raw.area_description)
         found = self._origins.get(key)
         if found is None:
-            found = self._origins[key] = origins_for(raw.area, self.destination, description=raw.area_description)
+            known = self.groups.members.get(raw.area.strip().upper()) if self.groups is not None else None
+            found = origins_for(raw.area, self.destination, members=known, description=raw.area_description)
+            if known is not None and self.groups is not None and found.note is None:
+                found = Origins(found.origins, f"members of group {raw.area} from {self.groups.label}")
+            self._origins[key] = found
         return found
+
+    def _members_of(
+        self, listed: Callable[[str], Sequence[str] | None] | None
+    ) -> Callable[[str], Sequence[str] | None] | None:
+        """An excluded group's members: as the document lists them, else as the imported groups say."""
+        if self.groups is None:
+            return listed
+        known = self.groups.members
+
+        def members(area: str) -> Sequence[str] | None:
+            return (listed(area) if listed is not None else None) or known.get(area.strip().upper())
+
+        return members
 
 
 _NONE: Final = Excluded(())

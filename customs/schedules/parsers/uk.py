@@ -56,6 +56,7 @@ from customs.schedules.model import ParsedSchedule, ScheduleFileError
 from customs.schedules.parsers._common import (
     Collector,
     Fields,
+    KnownGroups,
     RawMeasure,
     decode_text,
     exclusive_end,
@@ -96,8 +97,12 @@ _DOCUMENT_TYPES: Final = frozenset({"commodity", "heading"})
 _TARIC_HEADER: Final = frozenset({"goods code", "meas. type code", "origin code"})
 
 
-def parse_uk(data: bytes, *, file_name: str = "") -> ParsedSchedule:
-    """Read a UK Trade Tariff file: the bulk measures CSV, or API v2 documents (one, an array, or JSON Lines)."""
+def parse_uk(data: bytes, *, file_name: str = "", groups: KnownGroups | None = None) -> ParsedSchedule:
+    """Read a UK Trade Tariff file: the bulk measures CSV, or API v2 documents (one, an array, or JSON Lines).
+
+    ``groups`` are origin groups imported from the tariff's geographical areas (see parsers.areas): a
+    measure on such a group covers its members; a group the file lists itself keeps the file's list.
+    """
     if data.startswith(b"PK\x03\x04"):
         raise ScheduleFileError(
             None, "file", "this is an XLSX/ZIP file; the UK importer reads the bulk measures CSV or API v2 JSON"
@@ -107,16 +112,16 @@ def parse_uk(data: bytes, *, file_name: str = "") -> ParsedSchedule:
     if not head:
         raise ScheduleFileError(None, "file", "the file is empty")
     if head in "{[":
-        return _parse_api(text, file_name)
-    return _parse_csv(text, file_name)
+        return _parse_api(text, file_name, groups)
+    return _parse_csv(text, file_name, groups)
 
 
 # CSV -----------------------------------------------------------------------------------------------
 
 
-def _parse_csv(text: str, file_name: str) -> ParsedSchedule:
+def _parse_csv(text: str, file_name: str, groups: KnownGroups | None) -> ParsedSchedule:
     reader = csv.reader(lines(text), strict=True)
-    out = Collector("GB", _CSV_FIELDS)
+    out = Collector("GB", _CSV_FIELDS, groups)
     try:
         header = [cell.strip() for cell in next(reader)]
         column = _columns(header)
@@ -228,9 +233,9 @@ def _schedule(out: Collector, revision: str, valid_from: dt.date) -> ParsedSched
 # API v2 JSON ---------------------------------------------------------------------------------------
 
 
-def _parse_api(text: str, file_name: str) -> ParsedSchedule:
+def _parse_api(text: str, file_name: str, groups: KnownGroups | None) -> ParsedSchedule:
     del file_name  # the documents carry no edition; the revision comes from their dates
-    out = Collector("GB", _API_FIELDS)
+    out = Collector("GB", _API_FIELDS, groups)
     documents = 0
     for item, document in _documents(text):
         _ApiDocument(document, item, out).read()
