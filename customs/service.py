@@ -46,7 +46,9 @@ __all__ = [
     "compute_quote",
     "duty_key_for",
     "freight_payer_for",
+    "known_duty_key",
     "payer_for",
+    "schedule_wire",
 ]
 
 MAX_LINES = 1000
@@ -256,9 +258,14 @@ def _duty_key(destination: Destination) -> str:
 
 def duty_key_for(request: QuoteRequest, tables: TariffTables) -> str | None:
     """The key duty measures are filed under for the request's destination (``EU`` for DE), if known."""
-    if not _known_country(request.destination_country):
+    return known_duty_key(request.destination_country, request.date, tables)
+
+
+def known_duty_key(country: str, day: dt.date, tables: TariffTables) -> str | None:
+    """The key duty measures are filed under for ``country`` on ``day`` (``EU`` for DE), if known."""
+    if not _known_country(country):
         return None
-    destination = tables.destination(request.destination_country, request.date)
+    destination = tables.destination(country, day)
     return None if destination is None else _duty_key(destination)
 
 
@@ -410,7 +417,7 @@ def _match_wire(match: DutyMatch) -> DutyMatchWire:
 _SCHEDULES_USED: dict[uuid.UUID, ScheduleUsedWire] = {}
 
 
-def _schedule_wire(info: ScheduleInfo) -> ScheduleUsedWire:
+def schedule_wire(info: ScheduleInfo) -> ScheduleUsedWire:
     """The schedule as a quote lists it; a schedule never changes once loaded, so built once per id."""
     made = _SCHEDULES_USED.get(info.id)
     if made is None:
@@ -504,5 +511,5 @@ def _render(q: Quote, req: QuoteRequest, tables: TariffTables, conversions: dict
             FxUsedWire(pair=r.pair, rate=format(r.rate, "f"), as_of=r.as_of.isoformat(), source=r.source)
             for r in used.values()
         ],
-        schedules=[_schedule_wire(q.schedule.info)] if q.schedule is not None and q.schedule_named else [],
+        schedules=[schedule_wire(q.schedule.info)] if q.schedule is not None and q.schedule_named else [],
     )

@@ -14,6 +14,7 @@ from hub.core.ids import path_id
 from hub.core.pagination import Page
 from hub.orders import catalog
 from hub.orders.aftercare_controllers import ROUTES as AFTERCARE_ROUTES
+from hub.orders.duty_coverage import CatalogDutyCoverage, catalog_coverage
 from hub.orders.order_controllers import (
     AttachmentController,
     ChangeRequestController,
@@ -60,6 +61,24 @@ class ProductController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Page[ProductRead]:
         return await catalog.list_products(principal_of(request).tenant_id, limit=limit, cursor=cursor, q=q)
+
+    @get("/duty-coverage", operation_id="GetCatalogDutyCoverage")
+    async def duty_coverage(
+        self,
+        request: Request[Any, Any, Any],
+        destination: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        origin: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        date: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        claim_preferential_origin: Annotated[bool, QueryParameter()] = False,
+    ) -> CatalogDutyCoverage:
+        """Which active products the destination's official schedule prices, grouped by HS code and origin."""
+        return await catalog_coverage(
+            principal_of(request),
+            destination=destination,
+            origin=origin,
+            on=date,
+            claim_preferential_origin=claim_preferential_origin,
+        )
 
     @get("/{product_id:str}", operation_id="GetProduct")
     async def get(self, request: Request[Any, Any, Any], product_id: FromPath[str]) -> ProductRead:
