@@ -311,6 +311,8 @@ _US_UNITS: dict[str, _UnitEntry] = {
     "l": _u("litre"),
     "pf. liter": _u("l_alc_100", "0.5"),
     "pf. litre": _u("l_alc_100", "0.5"),
+    "pf.liter": _u("l_alc_100", "0.5"),  # also written without the space
+    "pf.litre": _u("l_alc_100", "0.5"),
     "proof liter": _u("l_alc_100", "0.5"),
     "no.": _u("item"),
     "each": _u("item"),

@@ -166,6 +166,7 @@ PARSED: list[Parsed] = [
     ("us", "$5/doz.", (sp("5", "USD", "item", 12),), None, None),
     ("us", "$1.06/doz. pr.", (sp("1.06", "USD", "pair", 12),), None, None),
     ("us", "37.5¢/pf. liter", (sp("0.375", "USD", "l_alc_100", "0.5"),), None, None),
+    ("us", "23.7¢/pf.liter", (sp("0.237", "USD", "l_alc_100", "0.5"),), None, None),
     ("us", "$0.45 each", (sp("0.45", "USD", "item"),), None, None),
     ("us", "21¢/gross", (sp("0.21", "USD", "item", 144),), None, None),
     ("us", "37.5¢/kg on drained weight", (sp("0.375", "USD", "kg_net_drained"),), None, None),
