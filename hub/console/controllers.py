@@ -47,10 +47,10 @@ from hub.console.session import (
     LANG_COOKIE,
     csrf_ok,
     csrf_token,
+    current_session,
     end_session,
     flash,
     pop_flash,
-    session_of,
     start_session,
 )
 from hub.core.errors import AppError, Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -244,14 +244,13 @@ async def console_before_request(request: Request[Any, Any, Any]) -> Response[An
             )
     if request.route_handler.opt.get("console_public"):
         return None
-    session = session_of(request)
-    tenant_id, user_id = parse_uuid(str(session.get("tid", ""))), parse_uuid(str(session.get("uid", "")))
-    found = await users.principal_for_user(tenant_id, user_id) if tenant_id and user_id else None
-    if found is None:
-        end_session(request)
+    # The session middleware has looked the cookie up: a signed-out, expired or revoked session (or
+    # a disabled user) is no session, and its cookie is being deleted.
+    session = current_session(request)
+    if session is None:
         target = request.url.path if request.method == "GET" else "/console/queue"
         return Redirect(f"/console/login?next={quote(target)}", status_code=303)
-    request.state.console_me = Me(principal=found[0], display_name=found[1])
+    request.state.console_me = Me(principal=session.principal, display_name=session.display_name)
     return None
 
 
@@ -392,13 +391,14 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
         return render(request, "login.html", status=401, next=target, error=message, tenant=tenant, email=email)
     # The address keeps its count: one account an attacker owns must not let it spray on.
     _failures.forget(account)
-    start_session(request, str(principal.tenant_id), str(principal.user_id))
+    await start_session(request, principal)
     return Redirect(target, status_code=303)
 
 
 @post("/logout", opt=PUBLIC)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
-    end_session(request)
+    """Revokes the session server-side: the cookie, or any copy of it, signs nobody in again."""
+    await end_session(request)
     return Redirect("/console/login", status_code=303)
 
 
