@@ -72,9 +72,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
             return raw == str(self.user_id)
         if kind == "key":
             try:
-                return uuid.UUID(raw) in self.person_key_ids
+                key_id = uuid.UUID(raw)
             except ValueError:
                 return False
+            return key_id == self.key_id or key_id in self.person_key_ids
         return False
 
 
