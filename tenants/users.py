@@ -226,6 +226,19 @@ async def verify_credentials(tenant_slug: str, email: str, password: str) -> Pri
     return _principal(row)
 
 
+async def verify_password(tenant_id: uuid.UUID, user_id: uuid.UUID, password: str) -> bool:
+    """Whether ``password`` is the enabled user's current one (asked again before changing it)."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "SELECT password_hash, disabled_at FROM users WHERE tenant_id = {} AND id = {}", tenant_id, user_id
+        )
+    row = rows[0] if rows else None
+    ok = await asyncio.to_thread(_verify, row["password_hash"] if row else None, password)
+    return ok and row is not None and row["disabled_at"] is None
+
+
 async def principal_for_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> tuple[Principal, str] | None:
     """The principal and display name of an enabled user, read afresh (role changes apply at once)."""
     async with tenant_tx(tenant_id):

@@ -402,6 +402,50 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     return Redirect("/console/login", status_code=303)
 
 
+PASSWORD_FIELDS = ("current_password", "new_password", "repeat_password")
+
+
+@get("/password")
+async def password_page(request: Request[Any, Any, Any]) -> Template:
+    return render(request, "password.html", error=None)
+
+
+@post("/password")
+async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The signed-in user's own password: asked for the current one, and every other session of
+    theirs is signed out (this one stays)."""
+    me = me_of(request)
+    session = current_session(request)
+    user_id = me.principal.user_id
+    if session is None or user_id is None:  # the hook lets only a signed-in person through
+        raise PermissionDenied("sign in first")
+    locale = locale_of(request, me.principal)
+    form = await request.form()
+    values = [form.get(name) for name in PASSWORD_FIELDS]
+    current, new, repeat = (value if isinstance(value, str) else "" for value in values)
+    if not (current and new and repeat):
+        return render(request, "password.html", status=422, error=translate("Fill in every field.", locale))
+    # Wrong current passwords count like failed sign-ins: a session left open is no free guessing.
+    account = ("password", str(user_id))
+    if _failures.blocked(account):
+        message = translate("Too many failed sign-ins. Wait a few minutes and try again.", locale)
+        return render(request, "password.html", status=429, error=message)
+    if not await users.verify_password(me.principal.tenant_id, user_id, current):
+        _failures.note(account)
+        return render(
+            request, "password.html", status=422, error=translate("The current password is not right.", locale)
+        )
+    if new != repeat:
+        return render(request, "password.html", status=422, error=translate("The two new passwords differ.", locale))
+    if not users.MIN_PASSWORD_LENGTH <= len(new) <= users.MAX_PASSWORD_LENGTH:
+        message = translate("The new password needs at least 10 characters.", locale)
+        return render(request, "password.html", status=422, error=message)
+    _failures.forget(account)
+    await users.change_password(me.principal.tenant_id, user_id, new, keep_session=session.id)
+    flash(request, translate("Password changed. Your other sessions are signed out.", locale))
+    return Redirect("/console/queue", status_code=303)
+
+
 @get("/lang/{code:str}", opt=PUBLIC)
 async def set_language(code: FromPath[str], next: Query = None) -> Redirect:
     response = Redirect(_safe_next(next), status_code=303)
@@ -737,6 +781,8 @@ HANDLERS = [
     login_page,
     login,
     logout,
+    password_page,
+    change_password,
     set_language,
     queue,
     new_order_form,

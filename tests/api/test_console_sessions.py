@@ -186,3 +186,34 @@ async def test_flash_messages_survive_the_redirect_and_show_once(
     second = await browser.get(f"/console/orders/{order_id}")
     assert second.status_code == 200
     assert 'class="flash' not in second.text
+
+
+async def test_changing_ones_password_in_the_console_signs_out_the_other_sessions(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, second_browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    email, _ = await signed_in_user(tenant, browser)
+    assert (await sign_in(second_browser, tenant, email)).status_code == 303
+    page = await browser.get("/console/password")
+    assert page.status_code == 200
+    csrf = csrf_of(page.text)
+
+    async def change(current: str, new: str, repeat: str) -> httpx.Response:
+        form = {"csrf_token": csrf, "current_password": current, "new_password": new, "repeat_password": repeat}
+        return await browser.post("/console/password", data=form)
+
+    wrong = await change("not my password", "a fresh passphrase", "a fresh passphrase")
+    assert wrong.status_code == 422
+    assert "current password is not right" in wrong.text
+    differ = await change(PASSWORD, "a fresh passphrase", "a fresh passphrasE")
+    assert differ.status_code == 422
+    short = await change(PASSWORD, "short", "short")
+    assert short.status_code == 422
+    assert (await second_browser.get("/console/queue")).status_code == 200  # nothing changed yet
+
+    done = await change(PASSWORD, "a fresh passphrase", "a fresh passphrase")
+    assert done.status_code == 303, done.text
+    after = await browser.get(done.headers["location"])
+    assert after.status_code == 200
+    assert "Password changed" in after.text
+    assert signed_out(await second_browser.get("/console/queue"))
+    assert (await sign_in(second_browser, tenant, email, "a fresh passphrase")).status_code == 303

@@ -46,8 +46,8 @@ async def test_people_from_the_command_line(services: Services, tmp_path: Path, 
     assert json.loads(system.stdout)["kind"] == "integration"
 
     # Signed in twice; the operator resets the password: both sessions end.
-    _, first_session = await sessions.start(owner, "The Boss")
-    _, other_session = await sessions.start(owner, "The Boss")
+    await sessions.start(owner, "The Boss")
+    await sessions.start(owner, "The Boss")
     reset = _run(
         services,
         tmp_path,
