@@ -31,7 +31,7 @@ from hub.logging import RequestIdMiddleware, configure_logging
 from hub.orders.controllers import ROUTES as ORDER_ROUTES
 from hub.queue import open_pool
 from hub.shipping import ShipmentBookingController
-from tenants.controllers import ApiKeyController, TenantController
+from tenants.controllers import ApiKeyController, TenantController, UserController
 
 logger = logging.getLogger("hub.app")
 
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ready,
             TenantController,
             ApiKeyController,
+            UserController,
             *ORDER_ROUTES,
             *CUSTOMS_ROUTES,
             *CARRIER_ROUTES,

@@ -24,6 +24,12 @@ from tenants import service as tenant_service
 from tenants.roles import Permission, allows
 from tenants.schemas import Principal
 
+# Four-eyes is a rule about people: a key that acts for a system has no person to compare.
+INTEGRATION_MAY_NOT_APPROVE = (
+    "an integration key acts for a system, not a person, and may not approve or reject "
+    "(orders, change requests, returns): decide with a person's key or in the console"
+)
+
 PUBLIC_PATHS = {"/health", "/ready", "/schema", "/webhooks", "/console", "/favicon.ico"}
 
 
@@ -81,7 +87,8 @@ def auth_middleware() -> DefineMiddleware:
 def requires(
     permission: Permission,
 ) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]:
-    """A guard: the caller's role must grant ``permission``.
+    """A guard: the caller's role must grant ``permission``; ``approve`` also needs a person
+    (an integration key is refused, whatever its role).
 
     Async on purpose: Litestar runs a synchronous guard in its thread pool, a thread hop per request
     for a dictionary lookup.
@@ -93,6 +100,8 @@ def requires(
             raise Unauthenticated()
         if not allows(principal.role, permission):
             raise PermissionDenied(f"the role {principal.role.value!r} may not {permission.value}")
+        if permission is Permission.APPROVE and principal.is_integration:
+            raise PermissionDenied(INTEGRATION_MAY_NOT_APPROVE, extra={"key_kind": "integration"})
 
     guard.__name__ = f"requires_{permission.value}"
     return guard

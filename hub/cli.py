@@ -1,4 +1,5 @@
-"""The ``orderhub`` command line: up, serve, worker, migrate, tenant create, key create, hs and tariff import."""
+"""The ``orderhub`` command line: up, serve, worker, migrate, tenant create, key create, user create /
+password / disable / enable, hs and tariff import."""
 
 from __future__ import annotations
 
@@ -20,9 +21,38 @@ from hub.core.errors import AppError
 from hub.core.settings import Settings, get_settings
 from tenants import service as tenant_service
 from tenants.roles import Role
-from tenants.schemas import TenantCreate
+from tenants.schemas import NewUser, TenantCreate
+from tenants.users import user_id_for_email
 
 DEMO_SLUG = "demo"
+DEMO_OWNER_EMAIL = "owner@demo.example"
+
+
+def _add_user_commands(commands: Any) -> None:
+    """``orderhub user create | password | disable | enable``."""
+    user = commands.add_parser("user", help="console users").add_subparsers(dest="user_command", required=True)
+    user_create = user.add_parser("create", help="create a console user (asks for the password unless --password-env)")
+    user_create.add_argument("--tenant", required=True, help="tenant slug")
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--name", required=True, help="display name")
+    user_create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user_create.add_argument(
+        "--password-env", default=None, help="read the password from this environment variable (for scripts)"
+    )
+    user_create.add_argument("--json", action="store_true")
+    user_password = user.add_parser(
+        "password", help="set a user's password (asks unless --password-env); signs out all their console sessions"
+    )
+    user_password.add_argument("--tenant", required=True, help="tenant slug")
+    user_password.add_argument("--email", required=True)
+    user_password.add_argument("--password-env", default=None, help="read the password from this environment variable")
+    user_password.add_argument("--json", action="store_true")
+    toggles = (("disable", "sign a user out everywhere and stop their keys"), ("enable", "enable a user again"))
+    for verb, text in toggles:
+        toggle = user.add_parser(verb, help=text)
+        toggle.add_argument("--tenant", required=True, help="tenant slug")
+        toggle.add_argument("--email", required=True)
+        toggle.add_argument("--json", action="store_true")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,18 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--locale", default="en")
     create.add_argument("--timezone", default="UTC")
     create.add_argument("--role", default="owner", choices=[r.value for r in Role])
+    create.add_argument("--owner-email", default=None, help="create the owner user too; the first key is then theirs")
+    create.add_argument("--owner-name", default=None, help="the owner's display name (default: the e-mail)")
+    create.add_argument(
+        "--owner-password-env", default=None, help="the owner's console password from this environment variable"
+    )
     create.add_argument("--json", action="store_true")
 
-    user = commands.add_parser("user", help="console users").add_subparsers(dest="user_command", required=True)
-    user_create = user.add_parser("create", help="create a console user (asks for the password unless --password-env)")
-    user_create.add_argument("--tenant", required=True, help="tenant slug")
-    user_create.add_argument("--email", required=True)
-    user_create.add_argument("--name", required=True, help="display name")
-    user_create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    user_create.add_argument(
-        "--password-env", default=None, help="read the password from this environment variable (for scripts)"
-    )
-    user_create.add_argument("--json", action="store_true")
+    _add_user_commands(commands)
 
     hs = commands.add_parser("hs", help="HS nomenclature").add_subparsers(dest="hs_command", required=True)
     hs_import = hs.add_parser("import", help="load a nomenclature file (replaces that nomenclature's rows)")
@@ -92,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     key_create.add_argument("--tenant", required=True, help="tenant slug")
     key_create.add_argument("--role", required=True, choices=[r.value for r in Role])
     key_create.add_argument("--name", default="cli key")
+    key_create.add_argument(
+        "--user",
+        default=None,
+        help="e-mail of the user the key acts for; without it, an integration key (never approves)",
+    )
     key_create.add_argument("--json", action="store_true")
     return parser
 
@@ -121,6 +152,11 @@ async def _prepare(services: Services) -> None:
 def _tenant_create(args: argparse.Namespace) -> int:
     services = resolve_services(get_settings(), need_redis=False)
 
+    owner = None
+    if args.owner_email:
+        password = os.environ.get(args.owner_password_env, "") if args.owner_password_env else None
+        owner = NewUser(email=args.owner_email, display_name=args.owner_name or args.owner_email, password=password)
+
     async def work() -> dict[str, Any]:
         tenant, key = await tenant_service.create_tenant(
             TenantCreate(
@@ -132,8 +168,10 @@ def _tenant_create(args: argparse.Namespace) -> int:
                 timezone=args.timezone,
             ),
             owner_role=Role(args.role),
+            owner=owner,
         )
-        return {"tenant_id": str(tenant.id), "api_key": key}
+        kind = "user" if owner is not None else "integration"
+        return {"tenant_id": str(tenant.id), "api_key": key, "key_kind": kind}
 
     async def run() -> dict[str, Any]:
         await _prepare(services)
@@ -149,8 +187,14 @@ def _key_create(args: argparse.Namespace) -> int:
 
     async def work() -> dict[str, Any]:
         tenant_id = await tenant_service.tenant_id_for_slug(args.tenant)
-        created = await tenant_service.create_api_key(tenant_id, Role(args.role), args.name)
-        return {"api_key": created.api_key, "key_id": str(created.id), "role": created.role.value}
+        user_id = await user_id_for_email(tenant_id, args.user) if args.user else None
+        created = await tenant_service.create_api_key(tenant_id, Role(args.role), args.name, user_id)
+        return {
+            "api_key": created.api_key,
+            "key_id": str(created.id),
+            "role": created.role.value,
+            "kind": created.kind.value,
+        }
 
     async def run() -> dict[str, Any]:
         await _prepare(services)
@@ -184,6 +228,60 @@ def _user_create(args: argparse.Namespace) -> int:
 
     _print(asyncio.run(run()), args.json)
     return 0
+
+
+def _user_password(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from tenants.users import change_password  # noqa: PLC0415
+
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+    else:
+        password = getpass.getpass("New password (10 characters or more): ")
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def work() -> dict[str, Any]:
+        tenant_id = await tenant_service.tenant_id_for_slug(args.tenant)
+        user_id = await user_id_for_email(tenant_id, args.email)
+        revoked = await change_password(tenant_id, user_id, password)
+        return {"user_id": str(user_id), "sessions_revoked": revoked}
+
+    async def run() -> dict[str, Any]:
+        await _prepare(services)
+        result: dict[str, Any] = await _with_database(services, work)
+        return result
+
+    _print(asyncio.run(run()), args.json)
+    return 0
+
+
+def _user_toggle(args: argparse.Namespace) -> int:
+    from tenants.users import set_disabled  # noqa: PLC0415
+
+    services = resolve_services(get_settings(), need_redis=False)
+
+    async def work() -> dict[str, Any]:
+        tenant_id = await tenant_service.tenant_id_for_slug(args.tenant)
+        user_id = await user_id_for_email(tenant_id, args.email)
+        user = await set_disabled(None, tenant_id, user_id, disabled=args.user_command == "disable")
+        return {"user_id": str(user.id), "disabled_at": user.disabled_at.isoformat() if user.disabled_at else None}
+
+    async def run() -> dict[str, Any]:
+        await _prepare(services)
+        result: dict[str, Any] = await _with_database(services, work)
+        return result
+
+    _print(asyncio.run(run()), args.json)
+    return 0
+
+
+def _user_command(args: argparse.Namespace) -> int:
+    if args.user_command == "password":
+        return _user_password(args)
+    if args.user_command in {"disable", "enable"}:
+        return _user_toggle(args)
+    return _user_create(args)
 
 
 HS_DEFAULT_NAMES = {"wco-csv": "HS2022", "uk-json": "UK", "us-hts-json": "US"}
@@ -361,8 +459,11 @@ def _seed_demo(services: Services) -> dict[str, Any] | None:
         try:
             await tenant_service.tenant_id_for_slug(DEMO_SLUG)
         except AppError:
+            # The demo key is its owner's, a person without a password until one is set
+            # (``orderhub user password --tenant demo --email owner@demo.example``).
             tenant, key = await tenant_service.create_tenant(
-                TenantCreate(slug=DEMO_SLUG, name="Demo Trading Co.", base_currency="EUR", origin_country="CN")
+                TenantCreate(slug=DEMO_SLUG, name="Demo Trading Co.", base_currency="EUR", origin_country="CN"),
+                owner=NewUser(email=DEMO_OWNER_EMAIL, display_name="Demo Owner"),
             )
             return {"tenant_id": str(tenant.id), "api_key": key}
         return None
@@ -469,7 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         one_shot = {
             "tenant": _tenant_create,
             "key": _key_create,
-            "user": _user_create,
+            "user": _user_command,
             "hs": _hs_import,
             "tariff": _tariff_import,
         }

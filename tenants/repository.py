@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from hub.core.database import fetch
-from tenants.schemas import ApiKeyRead, TenantRead
+from tenants.schemas import ApiKeyRead, TenantRead, UserRead
 from tenants.tables import ApiKey, Tenant, User
 
 
@@ -90,6 +90,7 @@ async def insert_api_key(
     role: str,
     user_id: uuid.UUID | None,
 ) -> None:
+    """A person's key when ``user_id`` is given, else an integration key."""
     await ApiKey.insert(
         ApiKey(
             tenant_id=tenant_id,
@@ -98,6 +99,7 @@ async def insert_api_key(
             prefix=prefix,
             key_hash=key_hash,
             role=role,
+            kind="user" if user_id is not None else "integration",
             user_id=user_id,
             created_at=datetime.now(UTC),
         )
@@ -114,6 +116,8 @@ async def list_api_keys(tenant_id: uuid.UUID) -> list[ApiKeyRead]:
             ApiKey.created_at,
             ApiKey.revoked_at,
             ApiKey.last_used_at,
+            ApiKey.kind,
+            ApiKey.user_id,
         )
         .where(ApiKey.tenant_id == tenant_id)
         .order_by(ApiKey.id)
@@ -134,9 +138,12 @@ async def principal_row_by_key_hash(key_hash: bytes) -> dict[str, Any] | None:
     """Run inside ``system_tx(AUTHENTICATE)``: the one lookup that starts without a tenant."""
     rows = await fetch(
         """
-        SELECT k.id AS key_id, k.tenant_id, k.role, k.user_id, k.revoked_at,
+        SELECT k.id AS key_id, k.tenant_id, k.role, k.kind, k.user_id, k.revoked_at,
                t.slug, t.name, t.base_currency, t.origin_country, t.default_locale, t.timezone, t.settings,
-               u.locale AS user_locale, u.disabled_at AS user_disabled_at
+               u.locale AS user_locale, u.disabled_at AS user_disabled_at, u.role AS user_role,
+               CASE WHEN k.user_id IS NULL THEN ARRAY[]::uuid[] ELSE ARRAY(
+                   SELECT o.id FROM api_keys o WHERE o.tenant_id = k.tenant_id AND o.user_id = k.user_id
+               ) END AS person_key_ids
         FROM api_keys k
         JOIN tenants t ON t.id = k.tenant_id
         LEFT JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id
@@ -159,3 +166,139 @@ async def touch_api_key(tenant_id: uuid.UUID, key_id: uuid.UUID, used_at: dateti
         tenant_id,
         key_id,
     )
+
+
+async def api_key_ids_of_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await fetch("SELECT id FROM api_keys WHERE tenant_id = {} AND user_id = {}", tenant_id, user_id)
+    return [row["id"] for row in rows]
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+_USER_COLUMNS = (
+    "id, email, display_name, role, locale, disabled_at, created_at, password_hash IS NOT NULL AS has_password"
+)
+
+
+async def list_users(tenant_id: uuid.UUID) -> list[UserRead]:
+    rows = await fetch(
+        f"SELECT {_USER_COLUMNS} FROM users WHERE tenant_id = {{}} ORDER BY created_at, id",  # noqa: S608  (constant columns)
+        tenant_id,
+    )
+    return [msgspec.convert(row, UserRead) for row in rows]
+
+
+async def get_user(tenant_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False) -> UserRead | None:
+    rows = await fetch(
+        f"SELECT {_USER_COLUMNS} FROM users WHERE tenant_id = {{}} AND id = {{}}"  # noqa: S608  (constant columns)
+        + (" FOR UPDATE" if lock else ""),
+        tenant_id,
+        user_id,
+    )
+    return msgspec.convert(rows[0], UserRead) if rows else None
+
+
+async def user_id_by_email(tenant_id: uuid.UUID, email: str) -> uuid.UUID | None:
+    rows = await fetch("SELECT id FROM users WHERE tenant_id = {} AND lower(email) = {}", tenant_id, email)
+    return rows[0]["id"] if rows else None
+
+
+async def set_user_disabled(tenant_id: uuid.UUID, user_id: uuid.UUID, disabled: bool) -> None:
+    await fetch(
+        "UPDATE users SET disabled_at = CASE WHEN {} THEN coalesce(disabled_at, now()) END "
+        "WHERE tenant_id = {} AND id = {}",
+        disabled,
+        tenant_id,
+        user_id,
+    )
+
+
+async def set_password_hash(tenant_id: uuid.UUID, user_id: uuid.UUID, password_hash: str) -> None:
+    await fetch(
+        "UPDATE users SET password_hash = {} WHERE tenant_id = {} AND id = {}", password_hash, tenant_id, user_id
+    )
+
+
+# --- console sessions -----------------------------------------------------------------------------
+
+
+async def insert_console_session(
+    tenant_id: uuid.UUID,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    token_hash: bytes,
+    csrf_token: str,
+    expires_at: datetime,
+) -> None:
+    await fetch(
+        "INSERT INTO console_sessions (tenant_id, id, user_id, token_hash, csrf_token, expires_at) "
+        "VALUES ({}, {}, {}, {}, {}, {})",
+        tenant_id,
+        session_id,
+        user_id,
+        token_hash,
+        csrf_token,
+        expires_at,
+    )
+
+
+async def purge_console_sessions(tenant_id: uuid.UUID, user_id: uuid.UUID, older_than: datetime) -> None:
+    """Drop a user's sessions that ended (expired or revoked) before ``older_than``."""
+    await fetch(
+        "DELETE FROM console_sessions WHERE tenant_id = {} AND user_id = {} "
+        "AND least(expires_at, coalesce(revoked_at, expires_at)) < {}",
+        tenant_id,
+        user_id,
+        older_than,
+    )
+
+
+async def console_session_by_token_hash(token_hash: bytes) -> dict[str, Any] | None:
+    """Run inside ``system_tx(AUTHENTICATE)``: a session and its person, found by the cookie alone."""
+    rows = await fetch(
+        """
+        SELECT s.id AS session_id, s.csrf_token, s.flash, s.expires_at, s.revoked_at,
+               u.id AS user_id, u.tenant_id, u.email, u.display_name, u.role, u.locale AS user_locale,
+               u.disabled_at, t.slug, t.name, t.base_currency, t.origin_country, t.default_locale, t.timezone,
+               t.settings,
+               ARRAY(SELECT k.id FROM api_keys k WHERE k.tenant_id = u.tenant_id AND k.user_id = u.id)
+                   AS person_key_ids
+        FROM console_sessions s
+        JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+        JOIN tenants t ON t.id = s.tenant_id
+        WHERE s.token_hash = {}
+        """,
+        token_hash,
+    )
+    return rows[0] if rows else None
+
+
+async def set_console_session_flash(tenant_id: uuid.UUID, session_id: uuid.UUID, flash: list[str] | None) -> None:
+    await fetch(
+        "UPDATE console_sessions SET flash = {}::jsonb WHERE tenant_id = {} AND id = {}",
+        None if flash is None else msgspec.json.encode(flash).decode(),
+        tenant_id,
+        session_id,
+    )
+
+
+async def revoke_console_sessions(
+    tenant_id: uuid.UUID, user_id: uuid.UUID, reason: str, *, only: uuid.UUID | None, keep: uuid.UUID | None
+) -> int:
+    """Revoke a user's live sessions (``only`` one of them; all but ``keep``); returns how many."""
+    rows = await fetch(
+        """
+        UPDATE console_sessions SET revoked_at = now(), revoked_reason = {}
+        WHERE tenant_id = {} AND user_id = {} AND revoked_at IS NULL
+          AND ({}::uuid IS NULL OR id = {}) AND ({}::uuid IS NULL OR id <> {})
+        RETURNING id
+        """,
+        reason,
+        tenant_id,
+        user_id,
+        only,
+        only,
+        keep,
+        keep,
+    )
+    return len(rows)

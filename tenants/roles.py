@@ -37,3 +37,26 @@ def allows(role: str, permission: Permission) -> bool:
         return permission in GRANTS[Role(role)]
     except ValueError:
         return False
+
+
+# Highest first, as declared above: the order minting and capping use. Clerk outranks approver,
+# yet grants differ (WRITE against APPROVE), so "within" checks the grants as well as the rank.
+ORDER: tuple[Role, ...] = tuple(Role)
+
+
+def rank(role: Role) -> int:
+    """Higher for a stronger role: owner 5 ... viewer 1."""
+    return len(ORDER) - ORDER.index(role)
+
+
+def within(role: Role, limit: Role) -> bool:
+    """True when ``role`` is not above ``limit``: no higher in the order and no permission more."""
+    return rank(role) <= rank(limit) and GRANTS[role] <= GRANTS[limit]
+
+
+def strongest_within(first: Role, second: Role) -> Role:
+    """The strongest role within both (a key never does more than its person may)."""
+    for role in ORDER:
+        if within(role, first) and within(role, second):
+            return role
+    return Role.VIEWER

@@ -39,8 +39,22 @@ class ApiKey(Table, tablename="api_keys", db=DB):
     prefix = Text()
     key_hash = Bytea()
     role = Text()
+    kind = Text(default="integration")
     user_id = UUID(null=True, default=None)
     created_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     last_used_at = Timestamptz(null=True, default=None)
     use_count = BigInt(default=0)
+
+
+class ConsoleSession(Table, tablename="console_sessions", db=DB):
+    tenant_id = UUID()
+    id = UUID(primary_key=True)
+    user_id = UUID()
+    token_hash = Bytea()
+    csrf_token = Text()
+    flash = JSONB(null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_reason = Text(null=True, default=None)

@@ -23,8 +23,9 @@ from hub.core import embedded
 from hub.core.bootstrap import Services, migrate
 from hub.core.settings import APP_DB_ROLE, Settings
 from tenants import service as tenant_service
+from tenants import users
 from tenants.roles import Role
-from tenants.schemas import TenantCreate
+from tenants.schemas import NewUser, TenantCreate
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"
@@ -114,13 +115,19 @@ class TenantHandle:
 
 
 async def make_tenant(base_currency: str = "EUR", origin_country: str = "CN") -> TenantHandle:
+    """A tenant whose five keys belong to five people (four-eyes compares people), one per role.
+
+    The people have no password (API keys only); console tests create their own users to sign in.
+    """
     slug = f"t-{uuid.uuid4().hex[:12]}"
     tenant, owner_key = await tenant_service.create_tenant(
-        TenantCreate(slug=slug, name=f"Tenant {slug}", base_currency=base_currency, origin_country=origin_country)
+        TenantCreate(slug=slug, name=f"Tenant {slug}", base_currency=base_currency, origin_country=origin_country),
+        owner=NewUser(email=f"owner@{slug}.example", display_name="Owner Person"),
     )
     keys = {Role.OWNER: owner_key}
     for role in (Role.ADMIN, Role.CLERK, Role.APPROVER, Role.VIEWER):
-        keys[role] = (await tenant_service.create_api_key(tenant.id, role, f"{role.value} key")).api_key
+        person = await users.create_user(tenant.id, f"{role.value}@{slug}.example", f"{role.value} person", role, None)
+        keys[role] = (await tenant_service.create_api_key(tenant.id, role, f"{role.value} key", person)).api_key
     return TenantHandle(tenant.id, slug, keys)
 
 

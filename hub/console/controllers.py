@@ -47,10 +47,10 @@ from hub.console.session import (
     LANG_COOKIE,
     csrf_ok,
     csrf_token,
+    current_session,
     end_session,
     flash,
     pop_flash,
-    session_of,
     start_session,
 )
 from hub.core.errors import AppError, Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -244,14 +244,13 @@ async def console_before_request(request: Request[Any, Any, Any]) -> Response[An
             )
     if request.route_handler.opt.get("console_public"):
         return None
-    session = session_of(request)
-    tenant_id, user_id = parse_uuid(str(session.get("tid", ""))), parse_uuid(str(session.get("uid", "")))
-    found = await users.principal_for_user(tenant_id, user_id) if tenant_id and user_id else None
-    if found is None:
-        end_session(request)
+    # The session middleware has looked the cookie up: a signed-out, expired or revoked session (or
+    # a disabled user) is no session, and its cookie is being deleted.
+    session = current_session(request)
+    if session is None:
         target = request.url.path if request.method == "GET" else "/console/queue"
         return Redirect(f"/console/login?next={quote(target)}", status_code=303)
-    request.state.console_me = Me(principal=found[0], display_name=found[1])
+    request.state.console_me = Me(principal=session.principal, display_name=session.display_name)
     return None
 
 
@@ -392,14 +391,59 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
         return render(request, "login.html", status=401, next=target, error=message, tenant=tenant, email=email)
     # The address keeps its count: one account an attacker owns must not let it spray on.
     _failures.forget(account)
-    start_session(request, str(principal.tenant_id), str(principal.user_id))
+    await start_session(request, principal)
     return Redirect(target, status_code=303)
 
 
 @post("/logout", opt=PUBLIC)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
-    end_session(request)
+    """Revokes the session server-side: the cookie, or any copy of it, signs nobody in again."""
+    await end_session(request)
     return Redirect("/console/login", status_code=303)
+
+
+PASSWORD_FIELDS = ("current_password", "new_password", "repeat_password")
+
+
+@get("/password")
+async def password_page(request: Request[Any, Any, Any]) -> Template:
+    return render(request, "password.html", error=None)
+
+
+@post("/password")
+async def change_password(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The signed-in user's own password: asked for the current one, and every other session of
+    theirs is signed out (this one stays)."""
+    me = me_of(request)
+    session = current_session(request)
+    user_id = me.principal.user_id
+    if session is None or user_id is None:  # the hook lets only a signed-in person through
+        raise PermissionDenied("sign in first")
+    locale = locale_of(request, me.principal)
+    form = await request.form()
+    values = [form.get(name) for name in PASSWORD_FIELDS]
+    current, new, repeat = (value if isinstance(value, str) else "" for value in values)
+    if not (current and new and repeat):
+        return render(request, "password.html", status=422, error=translate("Fill in every field.", locale))
+    # Wrong current passwords count like failed sign-ins: a session left open is no free guessing.
+    account = ("password", str(user_id))
+    if _failures.blocked(account):
+        message = translate("Too many failed sign-ins. Wait a few minutes and try again.", locale)
+        return render(request, "password.html", status=429, error=message)
+    if not await users.verify_password(me.principal.tenant_id, user_id, current):
+        _failures.note(account)
+        return render(
+            request, "password.html", status=422, error=translate("The current password is not right.", locale)
+        )
+    if new != repeat:
+        return render(request, "password.html", status=422, error=translate("The two new passwords differ.", locale))
+    if not users.MIN_PASSWORD_LENGTH <= len(new) <= users.MAX_PASSWORD_LENGTH:
+        message = translate("The new password needs at least 10 characters.", locale)
+        return render(request, "password.html", status=422, error=message)
+    _failures.forget(account)
+    await users.change_password(me.principal.tenant_id, user_id, new, keep_session=session.id)
+    flash(request, translate("Password changed. Your other sessions are signed out.", locale))
+    return Redirect("/console/queue", status_code=303)
 
 
 @get("/lang/{code:str}", opt=PUBLIC)
@@ -737,6 +781,8 @@ HANDLERS = [
     login_page,
     login,
     logout,
+    password_page,
+    change_password,
     set_language,
     queue,
     new_order_form,

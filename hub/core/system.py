@@ -2,7 +2,8 @@
 
 | path               | who                         | may                                             |
 | ------------------ | --------------------------- | ----------------------------------------------- |
-| authenticate       | auth middleware             | SELECT api_keys, users, tenants by key hash     |
+| authenticate       | auth middleware, console    | SELECT api_keys, users, tenants by key hash;    |
+|                    | sign-in and sessions        | console_sessions by token hash                  |
 | tenant-directory   | CLI (``key create``)        | SELECT tenants by slug                          |
 | outbox-relay       | worker relay loop           | SELECT/UPDATE outbox rows of every tenant       |
 | webhook-endpoint   | inbound webhook router      | SELECT the account owning an endpoint token     |

@@ -819,7 +819,7 @@ async def findings(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[Finding]:
 
 def ensure_other_person(principal: Principal, author: str, what: str) -> None:
     """Four-eyes: whoever entered or requested something may not approve it."""
-    if principal.actor == author:
+    if principal.same_person(author):
         raise PermissionDenied(f"you {what}; another person must decide (four-eyes rule)")
 
 

@@ -183,7 +183,7 @@ async def test_stored_quote_is_readable_and_immutable(client: httpx.AsyncClient,
     fetched = await client.get(f"{QUOTES}/{created['id']}", headers=tenant.headers(Role.VIEWER))
     assert fetched.status_code == 200
     assert fetched.json() == created
-    assert created["created_by"].startswith("api-key:")
+    assert created["created_by"].startswith("user:")  # the owner key's person
 
     async with tenant_tx(tenant.id):
         rows = await fetch(

@@ -330,7 +330,7 @@ async def test_clerk_opens_a_quality_complaint_and_resolves_it(client: httpx.Asy
     taken = await client.post(f"{url}/assign", json={}, headers=tenant.headers(Role.CLERK))
     assert taken.status_code == 200, taken.text
     assert taken.json()["status"] == "in_progress"
-    assert taken.json()["assignee"].startswith("key:")
+    assert taken.json()["assignee"].startswith("user:")  # the clerk key's person
 
     resolved = await client.post(
         f"{url}/resolve", json={"resolution": "Replacement shirt sent"}, headers=tenant.headers(Role.CLERK)

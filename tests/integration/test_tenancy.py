@@ -33,6 +33,7 @@ from hub.core.ids import new_id
 from hub.core.settings import APP_DB_ROLE, Settings
 from hub.core.system import SystemPath
 from tenants import service as tenant_service
+from tenants import sessions, users
 from tenants.roles import Role
 from tenants.schemas import Principal
 from tests.conftest import TenantHandle, make_tenant
@@ -360,6 +361,18 @@ async def seed_tariff_schedule(client: httpx.AsyncClient, tenant: TenantHandle) 
     return Seeded({"schedule_id": schedule_id}, intact)
 
 
+async def seed_user(client: httpx.AsyncClient, tenant: TenantHandle) -> Seeded:
+    user_id = await users.create_user(
+        tenant.id, f"walk-{uuid.uuid4().hex[:8]}@example.com", "A's person", "clerk", None
+    )
+
+    async def intact() -> None:
+        listed = (await client.get("/v1/users", headers=tenant.headers())).json()
+        assert next(u for u in listed if u["id"] == str(user_id))["disabled_at"] is None, "B disabled A's user"
+
+    return Seeded({"user_id": str(user_id)}, intact)
+
+
 FACTORIES: dict[str, Factory] = {
     "/v1/tariff-schedules/": seed_tariff_schedule,
     "/v1/landed-cost/quotes/": seed_quote,
@@ -376,6 +389,7 @@ FACTORIES: dict[str, Factory] = {
     "/v1/customers/": seed_customer,
     "/v1/work-items/": seed_work_item,
     "/v1/returns/": seed_return,
+    "/v1/users/": seed_user,
 }
 
 NO_FACTORY_YET: dict[str, str] = {
@@ -556,7 +570,7 @@ async def test_tenant_b_gets_404_for_every_route_with_an_id_of_tenant_a(
 
 SYSTEM_PATH_TABLES: dict[str, set[str]] = {
     # the tables a system path may read across tenants (hub.core.system documents why)
-    SystemPath.AUTHENTICATE: {"api_keys", "users", "tenants"},
+    SystemPath.AUTHENTICATE: {"api_keys", "users", "tenants", "console_sessions"},
     SystemPath.TENANT_DIRECTORY: {"tenants"},
     SystemPath.OUTBOX_RELAY: {"outbox"},
     SystemPath.WEBHOOK_ENDPOINT: {"carrier_accounts", "shopify_connections"},
@@ -622,10 +636,11 @@ async def seed_both(client: httpx.AsyncClient) -> tuple[TenantHandle, TenantHand
         principal = await tenant_service.authenticate(handle.keys[Role.OWNER])
         assert isinstance(principal, Principal)
         await tenant_service.request_key_use_record(principal, datetime.now(UTC), 1)
+        await sessions.start(principal)  # a console session of the owner's person
     return tenants
 
 
-SEEDED_TABLES = {"products", "api_keys", "outbox", "idempotency_keys"}
+SEEDED_TABLES = {"products", "api_keys", "outbox", "idempotency_keys", "console_sessions"}
 
 
 async def test_the_application_role_is_walled(client: httpx.AsyncClient, services: Services) -> None:
