@@ -36,7 +36,6 @@ from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
 from tenants.roles import Permission
-from tenants.schemas import Principal
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -50,13 +49,6 @@ TARIFF_ROWS_MAX_BYTES = 4 * 1_048_576
 than the API's general body limit: under it, that many rows could never be loaded at once."""
 
 T = TypeVar("T")
-
-
-def actor_of(principal: Principal) -> str:
-    """Who did it, as stored with a quote: the user behind the key if any, else the key."""
-    if principal.user_id is not None:
-        return f"user:{principal.user_id}"
-    return f"api-key:{principal.key_id}"
 
 
 def _decode(body: bytes, type_: type[T]) -> T:
@@ -144,7 +136,7 @@ class LandedCostQuoteController(Controller):
         async def produce() -> msgspec.Raw:
             return msgspec.Raw(
                 await quotes.create_stored_quote_json(
-                    principal.tenant_id, quote_request, order_id=None, actor=actor_of(principal)
+                    principal.tenant_id, quote_request, order_id=None, actor=principal.actor
                 )
             )
 
@@ -322,7 +314,7 @@ class TariffScheduleController(Controller):
         if not body:
             raise ValidationFailed.single("body", "send the schedule file as the request body")
         return await schedule_service.upload(
-            principal.tenant_id, source, body, file_name=file_name, actor=actor_of(principal)
+            principal.tenant_id, source, body, file_name=file_name, actor=principal.actor
         )
 
     @get(operation_id="ListTariffSchedules")
