@@ -11,11 +11,11 @@ from litestar.types import ControllerRouterHandler
 
 from carriers import service
 from carriers.schemas import CarrierAccountCreate, CarrierAccountRead, InboundAccepted, ShipmentRead, TrackingEventRead
-from hub.auth import principal_of, requires
 from hub.core.errors import PayloadTooLarge
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
+from tenants.guards import principal_of, requires
 from tenants.roles import Permission
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]

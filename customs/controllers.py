@@ -30,11 +30,11 @@ from customs.schemas import (
     decode_quote_request,
 )
 from customs.tariffs import TariffRow
-from hub.auth import principal_of, requires
 from hub.core.errors import BadRequest, FieldError, NotFound, PayloadTooLarge, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
+from tenants.guards import principal_of, requires
 from tenants.roles import Permission
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]

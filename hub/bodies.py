@@ -36,7 +36,7 @@ from litestar.params import BodyKwarg
 from litestar.routes import HTTPRoute
 
 from hub.core.errors import FieldError, UnsupportedMediaType, ValidationFailed
-from hub.problems import field_errors_from_msgspec
+from hub.core.wire_errors import field_errors_from_msgspec
 
 __all__ = ["MAX_JSON_DEPTH", "check_json_body"]
 

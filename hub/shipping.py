@@ -21,7 +21,6 @@ from carriers.schemas import CustomsLine, RatesRead, ShipmentBookingInput, Shipm
 from customs.documents.preflight import preflight, raise_for_blocking
 from customs.documents.sdr import load_sdr_rates
 from customs.quotes import list_quotes_for_order
-from hub.auth import principal_of, requires
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import path_id
@@ -30,6 +29,7 @@ from hub.orders import fulfilment
 from hub.orders import order_repository as repo
 from hub.orders.documents import DocumentRequest, build_snapshot
 from hub.orders.service import _decoded, format_number
+from tenants.guards import principal_of, requires
 from tenants.roles import Permission
 from tenants.schemas import Principal
 

@@ -8,9 +8,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from hub.auth import action, principal_of, requires
 from hub.core.ids import path_id
 from tenants import service, users
+from tenants.guards import action, principal_of, requires
 from tenants.roles import Permission
 from tenants.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TenantRead, UserRead
 

@@ -6,7 +6,7 @@ shown once, at creation.
 
 A key belongs to a person (``kind`` user: it acts as that user, so four-eyes compares people, not
 keys) or is an integration (``kind`` integration: a system that enters orders and is refused every
-approval, see :func:`hub.auth.requires`). A key is never stronger than its person nor than whoever
+approval, see :func:`tenants.guards.requires`). A key is never stronger than its person nor than whoever
 minted it.
 """
 

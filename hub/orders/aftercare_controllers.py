@@ -8,11 +8,11 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from hub.auth import action, principal_of, requires
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
 from hub.orders import returns, work_items
+from tenants.guards import action, principal_of, requires
 from tenants.roles import Permission
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]

@@ -8,7 +8,6 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from hub.auth import principal_of, requires
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
@@ -28,6 +27,7 @@ from hub.orders.order_controllers import (
     update_tenant_settings,
 )
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
+from tenants.guards import principal_of, requires
 from tenants.roles import Permission
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]

@@ -14,9 +14,9 @@ from typing import Any, Literal
 import msgspec
 
 from hub.core.errors import AppError, Conflict, ValidationFailed
+from hub.core.wire_errors import field_errors_from_msgspec
 from hub.orders import service
 from hub.orders.schemas import OrderCreate
-from hub.problems import field_errors_from_msgspec
 from tenants.schemas import Principal
 
 REQUIRED = (

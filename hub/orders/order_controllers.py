@@ -14,11 +14,11 @@ from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from customs.schemas import StoredQuote
-from hub.auth import action, principal_of, requires
 from hub.core.errors import ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
+from hub.core.wire_errors import request_locale
 from hub.orders import (
     attachments,
     changes,
@@ -44,7 +44,7 @@ from hub.orders.schemas import (
     StockRead,
     StockSet,
 )
-from hub.problems import request_locale
+from tenants.guards import action, principal_of, requires
 from tenants.roles import Permission
 from tenants.schemas import TenantRead
 

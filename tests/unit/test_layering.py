@@ -1,0 +1,118 @@
+"""The layering of ARCHITECTURE.md, enforced: packages depend downward only.
+
+Every ``import`` and ``from ... import`` of every module (top level, inside functions and under
+``TYPE_CHECKING`` alike: a lazy import is still a dependency) is read with :mod:`ast` and checked
+against what its layer may import. A new upward or sideways import fails here, in CI, with the file,
+the line and the rule it breaks.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OURS = ("hub", "tenants", "customs", "carriers", "i18n")
+
+# Layer -> the layers (module prefixes) it may import, besides itself. Longest prefix wins, so
+# ``hub.core`` and ``hub.orders`` have their own rules and the rest of ``hub`` is the composition.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "i18n": (),
+    "hub.core": ("i18n",),
+    "tenants": ("hub.core", "i18n"),
+    "customs": ("tenants", "hub.core", "i18n"),
+    "carriers": ("tenants", "hub.core", "i18n"),
+    "hub.orders": ("customs", "carriers", "tenants", "hub.core", "i18n"),
+}
+# The composition (app, auth middleware, CLI, console, worker settings) may import every layer.
+ALLOWED["hub"] = tuple(ALLOWED)
+
+
+def _layer(module: str) -> str:
+    matches = [layer for layer in ALLOWED if module == layer or module.startswith(layer + ".")]
+    return max(matches, key=len)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target))
+            # ``from hub import auth`` imports the module hub.auth, not only the package hub.
+            found.extend((node.lineno, f"{target}.{alias.name}") for alias in node.names if alias.name != "*")
+    return found
+
+
+def _ours(module: str) -> bool:
+    return module.split(".", maxsplit=1)[0] in OURS
+
+
+def _allowed(importer_layer: str, imported: str) -> bool:
+    if not _ours(imported):
+        return True
+    target_layer = _layer(imported)
+    return target_layer == importer_layer or target_layer in ALLOWED[importer_layer]
+
+
+def _sources() -> list[Path]:
+    return sorted(p for package in OURS for p in (ROOT / package).rglob("*.py"))
+
+
+def violations() -> list[str]:
+    found: list[str] = []
+    for path in _sources():
+        layer = _layer(_module_name(path))
+        for line, imported in _imports(path):
+            if not _allowed(layer, imported):
+                found.append(f"{path.relative_to(ROOT)}:{line}: {layer} may not import {imported}")
+    return sorted(set(found))
+
+
+def test_the_walk_sees_the_code() -> None:
+    sources = _sources()
+    assert len(sources) > 100
+    layers = {_layer(_module_name(p)) for p in sources}
+    assert layers == set(ALLOWED)
+
+
+def test_packages_depend_downward_only() -> None:
+    assert violations() == []
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported", "allowed"),
+    [
+        ("tenants", "hub.auth", False),  # the cycle issue 16 named
+        ("hub.orders", "hub.problems", False),
+        ("hub.orders", "hub.core.wire_errors", True),
+        ("customs", "carriers.base", False),  # never sideways
+        ("carriers", "customs.engine", False),
+        ("customs", "hub.orders.service", False),
+        ("hub.core", "tenants.service", False),
+        ("i18n", "hub.core.money", False),
+        ("hub", "hub.orders.service", True),
+        ("hub.orders", "tenants.guards", True),
+        ("customs", "msgspec", True),
+    ],
+)
+def test_the_rule_itself(importer: str, imported: str, allowed: bool) -> None:
+    assert _allowed(importer, imported) is allowed
