@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -106,9 +107,16 @@ def _parser() -> argparse.ArgumentParser:
     tariff_import.add_argument(
         "--source",
         required=True,
-        choices=["uk-trade-tariff", "us-hts", "eu-taric", "uk-geographical-areas"],
-        help="a schedule's publisher, or uk-geographical-areas: the UK tariff's origin groups and their members "
-        "(GET /api/v2/geographical_areas), read by later UK schedule imports",
+        choices=["uk-trade-tariff", "us-hts", "eu-taric", "uk-geographical-areas", "eu-geographical-areas"],
+        help="a schedule's publisher, or the origin groups and their members that later schedule imports read: "
+        "uk-geographical-areas (GET /api/v2/geographical_areas JSON), eu-geographical-areas (a TARIC3 XML "
+        "extraction of the geographical areas and memberships)",
+    )
+    tariff_import.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="eu-geographical-areas: the day whose group memberships are loaded (YYYY-MM-DD; default today)",
     )
     tariff_import.add_argument("--json", action="store_true", help="print the whole per-row report as JSON")
     tariff_import.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -417,7 +425,7 @@ def _tariff_import(args: argparse.Namespace) -> int:
 
 
 def _origin_groups_import(args: argparse.Namespace, data: bytes) -> int:
-    """``orderhub tariff import FILE --source uk-geographical-areas``: replace the tariff's origin groups."""
+    """``orderhub tariff import FILE --source uk-|eu-geographical-areas``: replace the tariff's origin groups."""
     from pathlib import Path  # noqa: PLC0415
 
     from customs.schedules import importer  # noqa: PLC0415
@@ -425,7 +433,7 @@ def _origin_groups_import(args: argparse.Namespace, data: bytes) -> int:
 
     name = Path(args.file).name
     try:
-        parsed, sha256 = importer.prepare_groups(args.source, data, file_name=name)
+        parsed, sha256 = importer.prepare_groups(args.source, data, file_name=name, as_of=args.as_of)
     except ScheduleFileError as exc:
         refusal = {
             "error": f"{args.file}: {exc}",
@@ -448,7 +456,8 @@ def _origin_groups_import(args: argparse.Namespace, data: bytes) -> int:
         summary = msgspec.to_builtins(report)
         summary["group_ids"] = " ".join(report.group_ids)
         _print(summary, False)
-        print("  UK schedules imported before keep their origins: import them again to apply these groups")
+        tariff = "EU" if parsed.destination == "EU" else "UK"
+        print(f"  {tariff} schedules imported before keep their origins: import them again to apply these groups")
     return 0
 
 

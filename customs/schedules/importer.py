@@ -29,7 +29,7 @@ from customs.schedules import store
 from customs.schedules.expressions import Dialect, NotComputable, parse_expression
 from customs.schedules.model import MEASURE_TYPES, SOURCES, ParsedSchedule, ScheduleFileError, SkippedRow, Source
 from customs.schedules.parsers._common import KnownGroups
-from customs.schedules.parsers.areas import AREA_SOURCES, ParsedGroups, parse_uk_areas
+from customs.schedules.parsers.areas import AREA_SOURCES, ParsedGroups, parse_eu_taric3_areas, parse_uk_areas
 from customs.schedules.parsers.eu import parse_eu
 from customs.schedules.parsers.uk import parse_uk
 from customs.schedules.parsers.us import parse_us
@@ -123,7 +123,7 @@ def _check(parsed: ParsedSchedule) -> None:
 
 
 # The tariffs whose origin groups can be imported (parsers.areas), by schedule source.
-GROUPS_OF: dict[Source, str] = {"uk-trade-tariff": "GB"}
+GROUPS_OF: dict[Source, str] = {"uk-trade-tariff": "GB", "eu-taric": "EU"}
 
 
 def prepare(
@@ -293,8 +293,12 @@ class GroupsReport(msgspec.Struct, kw_only=True):
     group_ids: list[str]
 
 
-def prepare_groups(source: str, data: bytes, *, file_name: str = "") -> tuple[ParsedGroups, str]:
+def prepare_groups(
+    source: str, data: bytes, *, file_name: str = "", as_of: dt.date | None = None
+) -> tuple[ParsedGroups, str]:
     """Parse a geographical-areas file; nothing is stored. Returns the groups and the file's SHA-256.
+    ``as_of``: the day whose memberships an EU TARIC3 file gives (today when not given; the UK
+    document lists today's members itself).
 
     Raises:
         ScheduleFileError: the file is not that format (item and field named).
@@ -303,6 +307,9 @@ def prepare_groups(source: str, data: bytes, *, file_name: str = "") -> tuple[Pa
     if source not in AREA_SOURCES:
         raise ValueError(f"unknown source {source!r}: one of {', '.join(AREA_SOURCES)}")
     sha256 = hashlib.sha256(data).hexdigest()
+    if source == "eu-geographical-areas":
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        return parse_eu_taric3_areas(data, as_of=day, file_name=file_name, sha256=sha256), sha256
     return parse_uk_areas(data, file_name=file_name, sha256=sha256), sha256
 
 

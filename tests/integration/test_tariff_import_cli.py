@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -282,3 +283,54 @@ def test_imported_origin_groups_give_a_group_preference_to_its_members_only(
         assert uploaded.status_code == 201, uploaded.text
         assert duty(base, "KE")["lines"][0]["duty"]["amount"] == "0.00"  # type: ignore[index]
         assert duty(base, "CN")["lines"][0]["duty"]["amount"] == "20.00"  # type: ignore[index]
+
+
+EU_FIXTURES = US_FILE.parents[1] / "eu"
+
+
+def test_eu_origin_groups_from_taric3_give_the_gsp_preferences_to_their_members(
+    own_database: str, tmp_path: Path, services: Services
+) -> None:
+    areas = EU_FIXTURES / "geographical_areas_taric3.xml"
+    bad = tmp_path / "areas.xml"
+    bad.write_bytes(
+        areas.read_bytes().replace(b"<oub:validity.start.date>2014-01-01", b"<oub:validity.start.date>x", 1)
+    )
+    refused = orderhub(own_database, tmp_path, "tariff", "import", str(bad), "--source", "eu-geographical-areas")
+    assert refused.returncode == 2
+    error = json.loads(refused.stderr.strip().splitlines()[-1])
+    assert error["errors"][0]["field"] == "validity.start.date"
+    assert error["errors"][0]["row"] == 27  # the first membership record, after 13 areas and their descriptions
+    loaded = orderhub(
+        own_database, tmp_path, "tariff", "import", str(areas), "--source", "eu-geographical-areas",
+        "--as-of", "2026-12-01", "--json",
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    report = json.loads(loaded.stdout)
+    assert (report["destination"], report["group_ids"]) == ("EU", ["1011", "2005", "2020"])
+    assert report["revision"] == "envelope 260001, members on 2026-12-01"
+    duties = EU_FIXTURES / "duties_import_01-99.csv"
+    assert orderhub(own_database, tmp_path, "tariff", "import", str(duties), "--source", "eu-taric").returncode == 0
+    (key,) = make_tenants(own_database, tmp_path, "eu-groups", currency="EUR")
+
+    def duty(base: str, origin: str) -> dict[str, Any]:
+        body = {
+            "origin_country": origin,
+            "destination_country": "DE",
+            "currency": "EUR",
+            "date": "2026-11-27",
+            "claim_preferential_origin": True,
+            "lines": [{"hs_code": "6109100000", "quantity": 1, "unit_price": "200.00", "origin_country": origin}],
+        }
+        quoted = httpx.post(f"{base}/v1/landed-cost/quotes", json=body, headers={"Authorization": f"Bearer {key}"})
+        assert quoted.status_code == 201, quoted.text
+        line: dict[str, Any] = quoted.json()["lines"][0]
+        return line
+
+    with served_hub(own_database, tmp_path, services.redis_url) as base:
+        bangladesh, india, china = duty(base, "BD"), duty(base, "IN"), duty(base, "CN")
+    assert bangladesh["duty_rate"] == "0"  # EBA, group 2005
+    assert bangladesh["duty_match"]["preference"] is not None
+    assert india["duty_rate"] == "9.6"  # GSP general arrangements, group 2020
+    assert china["duty_rate"] == "12"  # left the GSP in 2015
+    assert china["duty_match"]["preference"] is None

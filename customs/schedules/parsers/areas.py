@@ -1,4 +1,5 @@
-"""Origin groups and their member countries, from the UK Online Trade Tariff's geographical areas.
+"""Origin groups and their member countries: the UK Online Trade Tariff's geographical areas (JSON)
+and the EU TARIC's (TARIC3 XML, see :func:`parse_eu_taric3_areas`).
 
 A measure names its origins by a geographical area: a country, ``1011`` ERGA OMNES or a group
 (``1013`` European Union, ``1060`` the DCTS comprehensive preferences, ...). The UK bulk CSV and the
@@ -24,18 +25,25 @@ is refused with that reason rather than "members unknown".
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
+from xml.etree.ElementTree import Element, ParseError
 
 import msgspec
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 
 from customs.schedules.model import ScheduleFileError
 
-__all__ = ["AREA_SOURCES", "AREA_TITLES", "OriginGroup", "ParsedGroups", "parse_uk_areas"]
+__all__ = ["AREA_SOURCES", "AREA_TITLES", "OriginGroup", "ParsedGroups", "parse_eu_taric3_areas", "parse_uk_areas"]
 
-AREA_SOURCES = ("uk-geographical-areas",)
-AREA_TITLES = {"uk-geographical-areas": "UK Trade Tariff geographical areas"}
+AREA_SOURCES = ("uk-geographical-areas", "eu-geographical-areas")
+AREA_TITLES = {
+    "uk-geographical-areas": "UK Trade Tariff geographical areas",
+    "eu-geographical-areas": "EU TARIC geographical areas",
+}
 _GROUP = re.compile(r"^(?:\d{4}|EU)$")
 _AREA = re.compile(r"^[A-Z0-9]{2,4}$")
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
@@ -136,5 +144,177 @@ def parse_uk_areas(data: bytes, *, file_name: str = "", sha256: str = "") -> Par
         destination="GB",
         revision=_revision(file_name, sha256),
         publisher="HM Revenue & Customs, UK Online Trade Tariff (geographical areas)",
+        groups=tuple(groups[k] for k in sorted(groups)),
+    )
+
+
+# -- EU: TARIC3 XML --------------------------------------------------------------------------------
+
+_TARIC = "{urn:publicid:-:DGTAXUD:TARIC:MESSAGE:1.0}"
+_DELETE = "2"  # a TARIC3 update type: 1 updates in place, 3 inserts, 2 deletes
+# A geographical area's ``geographical.code``: 0 a country, 1 a group of countries, 2 a region.
+_GROUP_CODE = "1"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class _Membership(msgspec.Struct, frozen=True):
+    member_sid: str
+    group_sid: str
+    start: dt.date
+    end: dt.date | None
+    item: int
+
+
+def _text(element: Element, name: str) -> str:
+    found = element.find(_TARIC + name)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _taric_date(element: Element, name: str, item: int) -> dt.date | None:
+    raw = _text(element, name)
+    if not raw:
+        return None
+    try:
+        if not _DAY.match(raw):
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ScheduleFileError(item, name, f"{raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _records(data: bytes) -> Iterator[tuple[int, str, Element]]:
+    """``(item, update type, record body)`` per ``oub:record``, counted from 1 and streamed (a full
+    extraction is read without holding its tree); first ``(0, envelope id, envelope)``."""
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise ScheduleFileError(None, "file", "not XML (a TARIC3 envelope starts with '<?xml' or '<env:envelope')")
+    item = 0
+    try:
+        # defusedxml: an operator's file; a TARIC3 envelope has no entities or external DTDs to resolve.
+        for event, element in iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                if item == 0:
+                    if not element.tag.endswith("}envelope"):
+                        raise ScheduleFileError(
+                            None, "envelope", f"expected a TARIC3 env:envelope, got {element.tag!r}"
+                        )
+                    yield 0, element.get("id", ""), element
+                    item = 1
+                continue
+            if element.tag != _TARIC + "record":
+                continue
+            body = next((child for child in element if child.tag.startswith(_TARIC) and len(child)), None)
+            if body is not None:
+                yield item, _text(element, "update.type"), body
+            item += 1
+            element.clear()
+    except DefusedXmlException as exc:
+        raise ScheduleFileError(None, "file", f"refused: {exc}") from None
+    except ParseError as exc:
+        line, column = exc.position
+        raise ScheduleFileError(None, "file", f"not well-formed XML at line {line}, column {column}") from None
+
+
+class _Taric3Areas:
+    """The areas, English descriptions and memberships an envelope defines, keyed by sid."""
+
+    def __init__(self) -> None:
+        self.envelope_id = ""
+        self.areas: dict[str, tuple[str, str]] = {}  # sid -> (area id, geographical code)
+        self.descriptions: dict[str, str] = {}
+        self.memberships: dict[tuple[str, str, dt.date], _Membership] = {}
+
+    def read(self, data: bytes) -> None:
+        handlers = {
+            "geographical.area": self._area,
+            "geographical.area.description": self._description,
+            "geographical.area.membership": self._membership,
+        }
+        for item, update, body in _records(data):
+            if item == 0:
+                self.envelope_id = update
+                continue
+            handler = handlers.get(body.tag.removeprefix(_TARIC))
+            if handler is not None:
+                handler(item, update == _DELETE, body)
+
+    def _area(self, item: int, delete: bool, body: Element) -> None:
+        sid, area = _text(body, "geographical.area.sid"), _text(body, "geographical.area.id").upper()
+        if not sid:
+            raise ScheduleFileError(item, "geographical.area.sid", "the area has no sid")
+        if not _AREA.match(area):
+            raise ScheduleFileError(item, "geographical.area.id", f"{area!r} is not a tariff area code")
+        if delete:
+            self.areas.pop(sid, None)
+        else:
+            self.areas[sid] = (area, _text(body, "geographical.code"))
+
+    def _description(self, item: int, delete: bool, body: Element) -> None:
+        if not delete and _text(body, "language.id").upper() in {"EN", ""}:
+            self.descriptions[_text(body, "geographical.area.sid")] = _text(body, "description")
+
+    def _membership(self, item: int, delete: bool, body: Element) -> None:
+        member, group = _text(body, "geographical.area.sid"), _text(body, "geographical.area.group.sid")
+        for sid, field in ((member, "geographical.area.sid"), (group, "geographical.area.group.sid")):
+            if not sid:
+                raise ScheduleFileError(item, field, "the membership does not name both the member and the group")
+        start = _taric_date(body, "validity.start.date", item)
+        if start is None:
+            raise ScheduleFileError(item, "validity.start.date", "the date is missing")
+        end = _taric_date(body, "validity.end.date", item)
+        if end is not None and end < start:
+            raise ScheduleFileError(item, "validity.end.date", f"{end} is before the start {start}")
+        if delete:
+            self.memberships.pop((member, group, start), None)
+        else:
+            self.memberships[member, group, start] = _Membership(member, group, start, end, item)
+
+    def groups_on(self, day: dt.date) -> dict[str, OriginGroup]:
+        members: dict[str, set[str]] = {sid: set() for sid, (_, code) in self.areas.items() if code == _GROUP_CODE}
+        for m in self.memberships.values():
+            for sid, field in ((m.member_sid, "geographical.area.sid"), (m.group_sid, "geographical.area.group.sid")):
+                if sid not in self.areas:
+                    raise ScheduleFileError(m.item, field, f"area sid {sid} is not defined in the file (record 250/00)")
+            if m.group_sid not in members:
+                group = self.areas[m.group_sid][0]
+                raise ScheduleFileError(m.item, "geographical.area.group.sid", f"area {group} is not a group")
+            if m.start <= day and (m.end is None or m.end >= day):
+                members[m.group_sid].add(self.areas[m.member_sid][0])
+        found = {}
+        for sid, listed in members.items():
+            area = self.areas[sid][0]
+            if _GROUP.match(area):
+                found[area] = OriginGroup(
+                    group_id=area, description=self.descriptions.get(sid, ""), members=tuple(sorted(listed))
+                )
+        return found
+
+
+def parse_eu_taric3_areas(data: bytes, *, as_of: dt.date, file_name: str = "", sha256: str = "") -> ParsedGroups:
+    """The EU tariff's origin groups and their members on ``as_of``, from a TARIC3 XML extraction.
+
+    DG TAXUD publishes the TARIC database as TARIC3 XML envelopes (``env:envelope`` of
+    ``oub:record``\\ s, namespace ``urn:publicid:-:DGTAXUD:TARIC:MESSAGE:1.0``). Three records make
+    the groups: ``geographical.area`` (250/00: sid, id, ``geographical.code`` 1 for a group),
+    ``geographical.area.description`` (250/10) and ``geographical.area.membership`` (250/15: member
+    sid, group sid, validity dates). A membership counts when it has started on ``as_of`` and not
+    ended before it; a record of update type 2 deletes what it names. Other records are passed over.
+    The file must be a full extraction of the groups: the groups it holds replace the tariff's.
+
+    Raises:
+        ScheduleFileError: not a TARIC3 envelope, a date or an id that is not one, or a membership of an
+            area the file does not define (the record, counted from 1, and the field are named).
+    """
+    envelope = _Taric3Areas()
+    envelope.read(data)
+    groups = envelope.groups_on(as_of)
+    if not groups:
+        raise ScheduleFileError(None, "file", "the envelope holds no origin group (record 250/00, geographical code 1)")
+    named = _DATE_IN_NAME.search(file_name) is not None or not envelope.envelope_id
+    return ParsedGroups(
+        source="eu-geographical-areas",
+        destination="EU",
+        revision=(_revision(file_name, sha256) if named else f"envelope {envelope.envelope_id}")
+        + f", members on {as_of.isoformat()}",
+        publisher="European Commission, DG TAXUD, TARIC3 extraction (geographical areas)",
         groups=tuple(groups[k] for k in sorted(groups)),
     )

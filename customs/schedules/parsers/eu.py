@@ -25,9 +25,11 @@ End dates are inclusive, ``valid_to`` is the day after.
 
 **Measures.** The sheet has no measure id: a row repeating another's goods code, additional code,
 order number, origin, type and start date is refused as a duplicate. Exclusions from a group are
-published in a separate extraction ("Measure exclusions") and group members in another
-("Geographical areas composition"); neither is read here, so a measure on a group other than
-``1011`` ERGA OMNES has ``origins=()`` and a note, and ``excluded_origins`` is always empty.
+published in a separate extraction ("Measure exclusions"), not read here: ``excluded_origins`` is
+always empty. Group members are not in the sheet either: they come from the EU's geographical areas
+imported first (``orderhub tariff import FILE --source eu-geographical-areas``, a TARIC3 XML
+extraction, :func:`~customs.schedules.parsers.areas.parse_eu_taric3_areas`); without them a measure
+on a group other than ``1011`` ERGA OMNES has ``origins=()`` and a note.
 
 **revision / valid_from.** The sheet carries no edition: the revision is the file name (if given)
 and the latest measure start in the file; valid_from is the earliest measure start, each measure
@@ -50,6 +52,7 @@ from customs.schedules.model import ParsedSchedule, ScheduleFileError
 from customs.schedules.parsers._common import (
     Collector,
     Fields,
+    KnownGroups,
     RawMeasure,
     decode_text,
     exclusive_end,
@@ -76,12 +79,13 @@ Rows = Iterator[tuple[int, Sequence[Cell]]]
 Sheet = Generator[tuple[int, Sequence[Cell]], None, None]
 
 
-def parse_eu(data: bytes, *, file_name: str = "") -> ParsedSchedule:
-    """Read a TARIC "Duties Import" extraction: the XLSX workbook, or a CSV export of its sheet."""
+def parse_eu(data: bytes, *, file_name: str = "", groups: KnownGroups | None = None) -> ParsedSchedule:
+    """Read a TARIC "Duties Import" extraction: the XLSX workbook, or a CSV export of its sheet.
+    ``groups``: the EU origin groups imported from a TARIC3 extraction (``eu-geographical-areas``)."""
     with _quiet_openpyxl():
         if data.startswith(b"PK\x03\x04") or file_name.lower().endswith(".xlsx"):
             with contextlib.closing(_xlsx_rows(data)) as sheet:  # closes the workbook on an error too
-                return _read(sheet, file_name)
+                return _read(sheet, file_name, groups)
         text = decode_text(data)
         head = first_character(text)
         if not head:
@@ -90,7 +94,7 @@ def parse_eu(data: bytes, *, file_name: str = "") -> ParsedSchedule:
             raise ScheduleFileError(
                 None, "file", "this is JSON (a UK Trade Tariff API document?), not a TARIC Duties export"
             )
-        return _read(_csv_rows(text), file_name)
+        return _read(_csv_rows(text), file_name, groups)
 
 
 @contextlib.contextmanager
@@ -194,8 +198,8 @@ def _header(rows: Rows) -> tuple[int, dict[str, int], list[str]]:
     raise ScheduleFileError(None, "header", "the sheet is empty")
 
 
-def _read(rows: Rows, file_name: str) -> ParsedSchedule:
-    out = Collector("EU", _FIELDS)
+def _read(rows: Rows, file_name: str, groups: KnownGroups | None) -> ParsedSchedule:
+    out = Collector("EU", _FIELDS, groups)
     _, column, written = _header(rows)
     width = len(written)
     for number, values in rows:
