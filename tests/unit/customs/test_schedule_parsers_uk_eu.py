@@ -574,8 +574,11 @@ def test_eu_csv_parses_to_exactly_its_measures() -> None:
 def test_eu_xlsx_reads_the_same_as_its_csv_export() -> None:
     # The workbook holds 0103921100 as a number (leading zero lost), its start date as a date cell
     # and every measure type as a number: all read as the CSV's text is.
-    sheet = openpyxl.load_workbook(EU / "duties_import_01-99.xlsx", read_only=True).worksheets[0]
-    third = next(sheet.iter_rows(min_row=3, max_row=3, values_only=True))
+    book = openpyxl.load_workbook(EU / "duties_import_01-99.xlsx", read_only=True)
+    try:  # read-only workbooks keep their file open until closed
+        third = next(book.worksheets[0].iter_rows(min_row=3, max_row=3, values_only=True))
+    finally:
+        book.close()
     assert (third[0], type(third[3]), third[11]) == (103921100, dt.datetime, 103)
     parsed = eu("duties_import_01-99.xlsx")
     measures, skipped = eu_expected()
