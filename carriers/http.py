@@ -9,11 +9,16 @@ own network later. Tests inject ``httpx.MockTransport`` through ``transport``.
 
 :func:`send` never raises for network trouble: timeouts, connection errors and non-2xx answers come
 back as an :class:`HttpOutcome` whose ``messages`` say what happened. Messages never include
-credentials or request headers.
+credentials or request headers. Two limits hold for every call, whatever the carrier does: the whole
+call (connect, headers, body) ends within ``carrier_deadline_seconds`` even when each read arrives
+just inside httpx's per-read timeout (a body trickled a byte at a time), and an answer longer than
+``carrier_max_response_bytes`` is refused without being read to its end (see
+:class:`hub.core.settings.Settings`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +28,7 @@ import msgspec
 
 from carriers.base import Message
 from hub.core.egress import PrivateAddress, public_transport
+from hub.core.settings import get_settings
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -80,6 +86,24 @@ class HttpOutcome(msgspec.Struct, frozen=True):
 ErrorParser = Callable[[int, bytes], list[Message]]
 
 
+class _TooLarge(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(response.status_code)
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise _TooLarge(response.status_code)
+    return bytes(body)
+
+
 async def send(
     client: httpx.AsyncClient,
     carrier: str,
@@ -96,14 +120,32 @@ async def send(
     merged = dict(headers or {})
     if json is not None:
         merged.setdefault("Content-Type", "application/json")
+    settings = get_settings()
+    limit = settings.carrier_max_response_bytes
     try:
-        response = await client.request(
-            method,
-            url,
-            auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
-            headers=merged,
-            content=msgspec.json.encode(json) if json is not None else None,
-            params=params,
+        async with asyncio.timeout(settings.carrier_deadline_seconds):
+            request = client.build_request(
+                method,
+                url,
+                headers=merged,
+                content=msgspec.json.encode(json) if json is not None else None,
+                params=params,
+            )
+            response = await client.send(
+                request, auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT, stream=True
+            )
+            try:
+                content = await _read_capped(response, limit)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        deadline = f"{settings.carrier_deadline_seconds:g} s"
+        return HttpOutcome(None, None, [Message(carrier, "timeout", f"{carrier} did not answer within {deadline}")])
+    except _TooLarge as exc:
+        return HttpOutcome(
+            exc.status,
+            None,
+            [Message(carrier, "response_too_large", f"{carrier} answered with more than {limit} bytes; not read")],
         )
     except httpx.TimeoutException as exc:
         phase = type(exc).__name__.removesuffix("Timeout").lower() or "request"
@@ -116,9 +158,9 @@ async def send(
             None, None, [Message(carrier, "network_error", f"could not reach {carrier}: {type(exc).__name__}")]
         )
     if 200 <= response.status_code < 300:
-        return HttpOutcome(response.status_code, response.content, [])
+        return HttpOutcome(response.status_code, content, [])
     status = response.status_code
-    messages = error_parser(status, response.content)
+    messages = error_parser(status, content)
     if status == 429 or status >= 500:
         # Whatever the body says, the status says "try again later": callers decide retries on the
         # code, so the carrier's own messages are kept as notices beside an http_<status> error.

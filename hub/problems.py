@@ -63,6 +63,8 @@ def problem_response(error: AppError, locale: str) -> Response[bytes]:
     if error.errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
     headers = {"Content-Language": locale.replace("_", "-")}
+    if error.status == 503 and isinstance(error.extra.get("retry_after"), int):
+        headers["Retry-After"] = str(error.extra["retry_after"])
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="orderhub"'
     return Response(
@@ -101,6 +103,31 @@ _REFUSED_VALUES: tuple[tuple[type[Exception], str], ...] = (
     (asyncpg.exceptions.StringDataRightTruncationError, "a text value is too long"),
     (asyncpg.exceptions.DatetimeFieldOverflowError, "a date or time is out of range"),
 )
+
+
+# The database going away under a request (a restart, a failover, a network cut): the request may be
+# sent again once it is back, so the client is told 503, not 500. Matched anywhere in the exception's
+# chain, because the rollback that follows a lost connection raises an InterfaceError of its own.
+_DATABASE_GONE: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,  # class 08: closed in the middle of an operation, ...
+    asyncpg.exceptions.CannotConnectNowError,  # starting up or shutting down (57P03)
+    asyncpg.exceptions.AdminShutdownError,  # terminated by a fast or immediate shutdown (57P01)
+    asyncpg.exceptions.CrashShutdownError,  # another backend crashed (57P02)
+    asyncpg.exceptions.TooManyConnectionsError,
+    ConnectionError,  # refused or reset while connecting
+)
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+def _database_gone(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _DATABASE_GONE):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _raised_in(exc: BaseException, function: str) -> bool:
@@ -146,6 +173,11 @@ def to_app_error(exc: Exception) -> AppError:
     unreadable = _unreadable_body(exc)
     if unreadable is not None:
         return unreadable
+    if _database_gone(exc):
+        return ServiceUnavailable(
+            "the database is unavailable for a moment; send the request again (with the same Idempotency-Key)",
+            extra={"retry_after": DATABASE_RETRY_AFTER_SECONDS},
+        )
     if isinstance(exc, ValidationException):
         return _from_validation(exc)
     if isinstance(exc, HTTPException):

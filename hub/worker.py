@@ -11,6 +11,8 @@ from typing import Any
 from arq.connections import ArqRedis
 from arq.constants import default_queue_name
 from arq.worker import Function, Worker, func
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from carriers.jobs import CRON_JOBS as CARRIER_CRON_JOBS
 from carriers.jobs import JOBS as CARRIER_JOBS
@@ -24,6 +26,7 @@ from tenants.jobs import record_api_key_use
 logger = logging.getLogger("hub.worker")
 
 RELAY_INTERVAL_SECONDS = 0.5
+REDIS_RETRY_SECONDS = 1.0
 
 JOBS: list[Function] = [
     func(outbox.outbox_job(record_api_key_use), name="record_api_key_use", max_tries=5),
@@ -48,6 +51,23 @@ async def relay_forever(pool: ArqRedis, interval: float = RELAY_INTERVAL_SECONDS
             moved = 0
         if moved == 0:
             await asyncio.sleep(interval)
+
+
+class ResilientWorker(Worker):
+    """An arq Worker that waits for Redis to come back instead of exiting.
+
+    arq's poll loop lets a Redis connection error escape, which ends ``Worker.run()`` and with it
+    the ``orderhub worker`` process (and the worker ``orderhub up`` starts, which nothing restarts).
+    The work itself is safe in the outbox either way; this keeps the process that does it alive.
+    Jobs already running go on meanwhile; only their results, kept in Redis, may be lost.
+    """
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            logger.warning("Redis is unreachable, polling again in %s s: %s", REDIS_RETRY_SECONDS, type(exc).__name__)
+            await asyncio.sleep(REDIS_RETRY_SECONDS)
 
 
 def build_worker(
@@ -86,7 +106,7 @@ def build_worker(
         if manage_pool:
             await database.close_pool()
 
-    return Worker(
+    return ResilientWorker(
         functions=JOBS,
         cron_jobs=CRON_JOBS,
         queue_name=queue_name,

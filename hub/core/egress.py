@@ -11,6 +11,12 @@ Two checks, because neither is enough alone:
   pointed at ``127.0.0.1`` after registration (or by DNS rebinding) is refused too. TLS still
   verifies the certificate against the name. Redirects are not followed (httpx's default), so a
   public endpoint cannot bounce the request inward either.
+
+One exception, for operators only: ``ORDERHUB_EGRESS_ALLOW`` (:attr:`hub.core.settings.Settings.egress_allow`)
+lists exact ``host:port`` pairs that both checks let through, e.g. a carrier stub on
+``127.0.0.1:8081`` in a test rig or a carrier's private endpoint in an on-premises install. It comes
+from the process environment only; nothing a tenant sends can add to it, and every other port of a
+listed host stays refused.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import httpcore
 import httpx
 
 from hub.core.errors import ValidationFailed
+from hub.core.settings import get_settings
 
-__all__ = ["PrivateAddress", "is_public", "public_transport", "refuse_private_url"]
+__all__ = ["PrivateAddress", "is_public", "operator_allowed", "public_transport", "refuse_private_url"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 LOCAL_SUFFIXES = (".localhost", ".internal", ".local", ".home.arpa")
@@ -53,12 +60,21 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
+def operator_allowed(host: str, port: int) -> bool:
+    """True when the operator listed exactly ``host:port`` in ``ORDERHUB_EGRESS_ALLOW``."""
+    allowed = get_settings().egress_allow
+    return bool(allowed) and (host.lower().strip("[]").rstrip("."), port) in allowed
+
+
 def refuse_private_url(raw: str, field: str) -> None:
-    """Raise ValidationFailed naming ``field`` unless ``raw`` is an http(s) URL of a public host."""
+    """Raise ValidationFailed naming ``field`` unless ``raw`` is an http(s) URL of a public host
+    (or of a ``host:port`` the operator allowed)."""
     url = httpx.URL(raw) if raw.startswith(("http://", "https://")) else None
     if url is None or not url.host:
         raise ValidationFailed.single(field, "an absolute http(s) URL")
     host = url.host.lower().rstrip(".")
+    if operator_allowed(host, url.port or (443 if url.scheme == "https" else 80)):
+        return
     address = _literal(host)
     if address is not None:
         if not is_public(address):
@@ -82,6 +98,10 @@ class _PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        if operator_allowed(host, port):
+            return await self._inner.connect_tcp(
+                host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            )
         try:
             with anyio.fail_after(timeout):
                 found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)

@@ -17,9 +17,20 @@ import msgspec
 
 from hub.core.database import fetch, system_tx, tenant_tx
 from hub.core.ids import new_id
+from hub.core.settings import get_settings
 from hub.core.system import SystemPath
 
 LEASE = timedelta(minutes=5)
+"""The default lease; ``ORDERHUB_OUTBOX_LEASE_SECONDS`` sets another (:func:`lease`)."""
+
+
+def lease() -> timedelta:
+    """How long a dispatched row waits for its job before it is dispatched again.
+
+    Long enough for the slowest job (a document render, 120 s) to finish, so a job is not normally
+    run twice; short enough that work a dead worker or an emptied Redis held is not waited on for long.
+    """
+    return timedelta(seconds=get_settings().outbox_lease_seconds)
 
 
 class JobQueue(Protocol):
@@ -68,10 +79,11 @@ async def enqueue_many(tenant_id: uuid.UUID, jobs: list[tuple[str, dict[str, Any
     return ids
 
 
-async def relay_once(queue: JobQueue, *, batch: int = 200) -> int:
+async def relay_once(queue: JobQueue, *, batch: int = 200, lease_for: timedelta | None = None) -> int:
     """Dispatch due outbox rows to arq; returns how many were dispatched.
 
-    If Redis refuses, the exception rolls the transaction back and every row stays due.
+    A row dispatched more than ``lease_for`` (default :func:`lease`) ago and still not done is due
+    again. If Redis refuses, the exception rolls the transaction back and every row stays due.
     """
     async with system_tx(SystemPath.OUTBOX_RELAY):
         rows = await fetch(
@@ -83,7 +95,7 @@ async def relay_once(queue: JobQueue, *, batch: int = 200) -> int:
             LIMIT {}
             FOR UPDATE SKIP LOCKED
             """,
-            LEASE,
+            lease_for if lease_for is not None else lease(),
             batch,
         )
         for row in rows:

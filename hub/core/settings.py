@@ -34,6 +34,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
     auto_approve_clean_orders: bool = True
+    egress_allow: frozenset[tuple[str, int]] = frozenset()
+    """Operator-only exceptions to :mod:`hub.core.egress`: exact ``(host, port)`` pairs that outbound
+    HTTP may reach although they are private (a carrier stub or a seller test server on loopback).
+    Read from ``ORDERHUB_EGRESS_ALLOW`` only, never from anything a tenant sends."""
+    outbox_lease_seconds: float = 300.0
+    """How long a dispatched outbox row waits for its job before the relay dispatches it again."""
+    carrier_deadline_seconds: float = 60.0
+    """The whole of one carrier HTTP call (connect, headers and body), however slowly it trickles."""
+    carrier_max_response_bytes: int = 4_194_304
+    """A carrier answer longer than this is refused unread (a label PDF is far smaller)."""
 
     @property
     def attachments_dir(self) -> Path:
@@ -56,6 +66,24 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def parse_egress_allow(raw: str) -> frozenset[tuple[str, int]]:
+    """``host:port`` entries, comma-separated (``127.0.0.1:8081, [::1]:9000``); a port is required.
+
+    Raises:
+        ValueError: an entry without a host or a numeric port, so a typo stops the process at start-up.
+    """
+    allowed: set[tuple[str, int]] = set()
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        host, sep, port = entry.rpartition(":")
+        host = host.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"ORDERHUB_EGRESS_ALLOW: {entry!r} is not host:port")
+        allowed.add((host, int(port)))
+    return frozenset(allowed)
+
+
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("ORDERHUB_DATA_DIR", "var")).resolve()
     return Settings(
@@ -69,6 +97,10 @@ def load_settings() -> Settings:
         default_locale=os.environ.get("ORDERHUB_DEFAULT_LOCALE", "en"),
         log_level=os.environ.get("ORDERHUB_LOG_LEVEL", "INFO"),
         public_base_url=os.environ.get("ORDERHUB_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        egress_allow=parse_egress_allow(os.environ.get("ORDERHUB_EGRESS_ALLOW", "")),
+        outbox_lease_seconds=float(os.environ.get("ORDERHUB_OUTBOX_LEASE_SECONDS", "300")),
+        carrier_deadline_seconds=float(os.environ.get("ORDERHUB_CARRIER_DEADLINE_SECONDS", "60")),
+        carrier_max_response_bytes=int(os.environ.get("ORDERHUB_CARRIER_MAX_RESPONSE_BYTES", "4194304")),
     )
 
 
