@@ -27,8 +27,8 @@ from hub.core.ids import path_id
 from hub.core.validation import raise_if
 from hub.orders import fulfilment
 from hub.orders import order_repository as repo
+from hub.orders.codec import decode_json, format_number
 from hub.orders.documents import DocumentRequest, build_snapshot
-from hub.orders.service import _decoded, format_number
 from tenants.guards import principal_of, requires
 from tenants.roles import Permission
 from tenants.schemas import Principal
@@ -85,7 +85,7 @@ async def order_for_shipping(
     exporter_raw = principal.settings.get("exporter")
     if exporter_raw is None:
         raise_if([FieldError("exporter", "set the tenant's exporter (ship-from address) in PATCH /v1/tenant/settings")])
-    ship_to = _decoded(order["ship_to"])
+    ship_to = decode_json(order["ship_to"])
     international = ship_to.get("country") != principal.origin_country
     if international:
         # The same pre-flight as the commercial invoice: a label is never bought for a declaration
@@ -109,7 +109,7 @@ async def order_for_shipping(
         phone=exporter.get("phone") or None,
         email=exporter.get("email") or None,
     )
-    customer = _decoded(order["customer"])
+    customer = decode_json(order["customer"])
     destination = Address(
         name=ship_to.get("name") or customer.get("name", ""),
         company=ship_to.get("company") or None,

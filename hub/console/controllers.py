@@ -57,9 +57,10 @@ from hub.core.errors import AppError, Conflict, FieldError, NotFound, Permission
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import parse_uuid, path_id
 from hub.core.money import MoneyWire
-from hub.orders import changes, imports, service
+from hub.orders import changes, decisions, imports, intake, reading
 from hub.orders.review import MESSAGES as REVIEW_MESSAGES
 from hub.orders.schemas import ChangeRequestRead, Finding, OrderRead, OrderSummary
+from hub.orders.status import APPROVABLE, OPEN_STATUSES
 from hub.problems import to_app_error
 from i18n import gettext, negotiate
 from tenants import users
@@ -468,7 +469,7 @@ async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query 
     found: list[OrderSummary] = []
     cursor: str | None = None
     while len(found) < QUEUE_SCAN:
-        batch = await service.list_orders(
+        batch = await reading.list_orders(
             tenant_id,
             limit=200,
             cursor=cursor,
@@ -489,7 +490,7 @@ async def queue(request: Request[Any, Any, Any], status: Query = None, q: Query 
     shown = found[number * QUEUE_SHOWN : (number + 1) * QUEUE_SHOWN]
     rows = []
     for summary in shown:
-        order = await service.get_order(tenant_id, summary.id)
+        order = await reading.get_order(tenant_id, summary.id)
         blocking = [f for f in order.findings if f.severity == "blocking"]
         rows.append({"order": summary, "blocking": blocking, "warnings": len(order.findings) - len(blocking)})
     return render(
@@ -535,9 +536,9 @@ async def order_page(
     """The order with its review, fulfilment sections and forms; ``errors`` keyed by form input name."""
     me = me_of(request)
     tenant_id = me.principal.tenant_id
-    order: OrderRead = await service.get_order(tenant_id, order_id)
+    order: OrderRead = await reading.get_order(tenant_id, order_id)
     extra = await order_sections(me.principal, order_id, order.status, request.app.state.settings)
-    events = await service.list_events(tenant_id, order_id)
+    events = await reading.list_events(tenant_id, order_id)
     requests = await changes.list_for_order(tenant_id, order_id)
     actors = {order.entered_by, *(e.actor for e in events), *(r.requested_by for r in requests)}
     actors |= {r.decided_by for r in requests if r.decided_by}
@@ -554,10 +555,10 @@ async def order_page(
         requests=requests,
         actor=lambda a: _actor_label(a, names, locale),
         own_order=order.entered_by == me.principal.actor,
-        approvable=order.status in service.APPROVABLE,
-        rejectable=order.status in (service.APPROVABLE | {"on_hold", "backordered"}),
-        cancellable=order.status in service.OPEN_STATUSES,
-        changeable=me.may("write") and order.status in service.OPEN_STATUSES,
+        approvable=order.status in APPROVABLE,
+        rejectable=order.status in (APPROVABLE | {"on_hold", "backordered"}),
+        cancellable=order.status in OPEN_STATUSES,
+        changeable=me.may("write") and order.status in OPEN_STATUSES,
         address_fields=CHANGE_ADDRESS_FIELDS,
         error=error,
         errors=errors or {},
@@ -588,11 +589,11 @@ async def _decide_order(request: Request[Any, Any, Any], raw_id: str, action: st
         return await order_page(request, order_id, error=translate("Give a reason.", locale), status=422)
     try:
         if action == "approve":
-            await service.approve(me.principal, order_id, reason)
+            await decisions.approve(me.principal, order_id, reason)
         elif action == "reject":
-            await service.reject(me.principal, order_id, reason)
+            await decisions.reject(me.principal, order_id, reason)
         else:
-            await service.cancel(me.principal, order_id, reason)
+            await decisions.cancel(me.principal, order_id, reason)
     except (PermissionDenied, Conflict, ValidationFailed) as exc:
         return await order_page(request, order_id, error=_refusal(exc, locale, "order"), status=exc.status)
     done = {"approve": "Order approved.", "reject": "Order rejected.", "cancel": "Order cancelled."}[action]
@@ -652,7 +653,7 @@ async def file_change(request: Request[Any, Any, Any], order_id: FromPath[str], 
             request, parsed_id, error=translate("Your role does not allow this.", locale), status=403
         )
     form = await request.form()
-    order = await service.get_order(me.principal.tenant_id, parsed_id)
+    order = await reading.get_order(me.principal.tenant_id, parsed_id)
     parsed = parse_change_form(kind, form, {line.line_no: line.quantity for line in order.lines}, locale)
     values = {f"cr.{kind}.{name}": value for name, value in parsed.values.items()}
     not_filed = translate("The change request was not filed. Check the marked fields.", locale)
@@ -735,7 +736,7 @@ async def create_manual_order(request: Request[Any, Any, Any]) -> Response[Any]:
             "orders.create",
             order_data,
             OrderRead,
-            lambda: service.create_order(me.principal, order_data),
+            lambda: intake.create_order(me.principal, order_data),
         )
     except ValidationFailed as exc:
         found = [to_form_field(e, parsed.row_of_line) for e in exc.errors] or [FieldError("_", exc.detail)]

@@ -20,8 +20,8 @@ from hub.console.i18n import translate
 from hub.core.errors import FieldError
 from hub.core.validation import country
 from hub.core.wire_errors import field_errors_from_msgspec
+from hub.orders.intake import MAX_LINE_QUANTITY
 from hub.orders.schemas import ChangeRequestCreate, OrderCreate
-from hub.orders.service import MAX_LINE_QUANTITY
 
 LINE_ROWS = 5
 LINE_FIELDS = ("sku", "name", "quantity", "unit_price", "hs_code", "origin_country", "weight_kg")

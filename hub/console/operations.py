@@ -43,7 +43,7 @@ from hub.core.errors import AppError, Conflict, FieldError, NotFound, Permission
 from hub.core.ids import parse_uuid
 from hub.orders import attachments, documents, landed_cost, webhooks, work_items
 from hub.orders import settings as tenant_settings
-from hub.orders.service import format_number
+from hub.orders.codec import format_number
 from hub.shipping import ParcelIn, order_for_shipping, parcels_from
 from i18n import gettext
 from tenants import service as tenant_service

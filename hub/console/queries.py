@@ -16,7 +16,7 @@ import msgspec
 from carriers import service as carrier_service
 from carriers.schemas import ShipmentRead
 from hub.core.database import fetch, tenant_tx
-from hub.orders.service import format_number
+from hub.orders.codec import format_number
 
 MAX_SHIPMENTS_PER_ORDER = 50
 MAX_EXCEPTIONS = 200

@@ -18,11 +18,18 @@ from hub.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire
 from hub.core.validation import raise_if
-from hub.orders import documents, service
+from hub.orders import documents
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
+from hub.orders.assessment import review_and_route
+from hub.orders.codec import decode_json, plain_amount
+from hub.orders.contact import clean_address
+from hub.orders.decisions import cancel_in_tx, ensure_other_person
+from hub.orders.intake import MAX_LINE_QUANTITY, resolve_lines, validate_intake
 from hub.orders.pricing import Discount, price_order
 from hub.orders.schemas import AddressIn, ChangeRequestCreate, ChangeRequestRead, CustomerIn, LineIn, OrderCreate
+from hub.orders.status import OPEN_STATUSES
+from hub.orders.stock import release_reservations
 from tenants.schemas import Principal
 
 
@@ -33,7 +40,7 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
         if data.ship_to is None:
             errors.append(FieldError("ship_to", "required for an address change"))
         else:
-            service._address("ship_to", data.ship_to, errors, required=True)
+            clean_address("ship_to", data.ship_to, errors, required=True)
             payload["ship_to"] = msgspec.to_builtins(data.ship_to)
     elif data.kind == "quantity":
         if not data.quantities:
@@ -44,8 +51,8 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
                     errors.append(FieldError(f"quantities.{key}", "keys are line numbers"))
                 elif quantity <= 0:
                     errors.append(FieldError(f"quantities.{key}", "must be > 0; remove a line with a lines change"))
-                elif quantity > service.MAX_LINE_QUANTITY:
-                    errors.append(FieldError(f"quantities.{key}", f"must be at most {service.MAX_LINE_QUANTITY}"))
+                elif quantity > MAX_LINE_QUANTITY:
+                    errors.append(FieldError(f"quantities.{key}", f"must be at most {MAX_LINE_QUANTITY}"))
             payload["quantities"] = data.quantities
     elif data.kind == "lines":
         if not data.lines:
@@ -54,7 +61,7 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
             # The field checks of an intake, now, so the filer hears of a bad line rather than the
             # approver; what depends on the catalog is checked again when the change is applied.
             try:
-                service.validate_intake(_draft(order, data.lines))
+                validate_intake(_draft(order, data.lines))
             except ValidationFailed as exc:
                 errors.extend(exc.errors or [])
             payload["lines"] = msgspec.to_builtins(data.lines)
@@ -64,7 +71,7 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
         else:
             payload["requested_delivery_date"] = data.requested_delivery_date.isoformat()
     raise_if(errors)
-    if order["status"] not in service.OPEN_STATUSES:
+    if order["status"] not in OPEN_STATUSES:
         raise Conflict(
             f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
         )
@@ -74,8 +81,8 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
 def _draft(order: dict[str, Any], lines: list[LineIn]) -> OrderCreate:
     """``lines`` as an intake of the stored order would carry them, for the intake's field checks."""
     return OrderCreate(
-        customer=msgspec.convert(service._decoded(order["customer"]), CustomerIn),
-        ship_to=msgspec.convert(service._decoded(order["ship_to"]), AddressIn),
+        customer=msgspec.convert(decode_json(order["customer"]), CustomerIn),
+        ship_to=msgspec.convert(decode_json(order["ship_to"]), AddressIn),
         currency=order["currency"],
         lines=lines,
     )
@@ -87,7 +94,7 @@ def _read(row: dict[str, Any]) -> ChangeRequestRead:
         order_id=row["order_id"],
         kind=row["kind"],
         reason=row["reason"],
-        payload=service._decoded(row["payload"]),
+        payload=decode_json(row["payload"]),
         status=row["status"],
         requested_by=row["requested_by"],
         decided_by=row["decided_by"],
@@ -139,7 +146,7 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
         await repo.get_order_row(tenant_id, found["order_id"], lock=True)
         request = await repo.get_change_request(tenant_id, request_id, lock=True)
         assert request is not None
-        service.ensure_other_person(principal, request["requested_by"], "requested this change")
+        ensure_other_person(principal, request["requested_by"], "requested this change")
         if request["status"] != "pending":
             raise Conflict(
                 f"the change request is already {request['status']}", extra={"current_status": request["status"]}
@@ -164,20 +171,20 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
 
 async def _apply(principal: Principal, request: dict[str, Any], reason: str) -> None:
     tenant_id = principal.tenant_id
-    order_id, kind, payload = request["order_id"], request["kind"], service._decoded(request["payload"])
+    order_id, kind, payload = request["order_id"], request["kind"], decode_json(request["payload"])
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     assert order is not None
-    if order["status"] not in service.OPEN_STATUSES:
+    if order["status"] not in OPEN_STATUSES:
         raise Conflict(
             f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
         )
     if kind == "cancel":
-        await service.cancel_in_tx(principal, order_id, reason, change_request_id=request["id"])
+        await cancel_in_tx(principal, order_id, reason, change_request_id=request["id"])
         return
     changes: dict[str, Any] = {"version": order["version"] + 1}
     if kind == "address":
         errors: list[FieldError] = []
-        changes["ship_to"] = service._address(
+        changes["ship_to"] = clean_address(
             "ship_to", msgspec.convert(payload["ship_to"], AddressIn), errors, required=True
         )
         raise_if(errors)
@@ -187,7 +194,7 @@ async def _apply(principal: Principal, request: dict[str, Any], reason: str) -> 
         await _replace_lines(principal, order, kind, payload, changes)
     await repo.update_order(tenant_id, order_id, changes)
     await documents.supersede_for_order(tenant_id, order_id)
-    await service._review_and_route(principal, order_id, previous_status=order["status"])
+    await review_and_route(principal, order_id, previous_status=order["status"])
 
 
 async def _replace_lines(
@@ -210,16 +217,16 @@ async def _replace_lines(
                 hs_code=line["hs_code"],
                 origin_country=line["origin_country"],
                 weight_kg=line["weight_kg"],
-                unit_price=MoneyWire(amount=service._plain(line["unit_price"]), currency=order["currency"]),
+                unit_price=MoneyWire(amount=plain_amount(line["unit_price"]), currency=order["currency"]),
             )
             for line in current
         ]
     else:
         lines_in = msgspec.convert(payload["lines"], list[LineIn])
-    _, intake_lines, _, _ = service.validate_intake(_draft(order, lines_in))
+    _, intake_lines, _, _ = validate_intake(_draft(order, lines_in))
     catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln.data.sku for ln in intake_lines if ln.data.sku])
-    resolved, errors = service._resolve_lines(intake_lines, catalog, order["currency"])
-    discounts = [msgspec.convert(d, Discount) for d in service._decoded(order["discounts"])]
+    resolved, errors = resolve_lines(intake_lines, catalog, order["currency"])
+    discounts = [msgspec.convert(d, Discount) for d in decode_json(order["discounts"])]
     priced = price_order(
         order["currency"],
         [(ln["unit_price"], ln["quantity"], d) for ln, d in resolved],
@@ -229,7 +236,7 @@ async def _replace_lines(
     )
     raise_if(errors)
     assert priced is not None
-    await service.release_reservations(tenant_id, order["id"])
+    await release_reservations(tenant_id, order["id"])
     await repo.delete_lines(tenant_id, order["id"])
     rows = [
         {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}

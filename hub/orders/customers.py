@@ -13,7 +13,7 @@ from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, page_of
 from hub.core.validation import raise_if
-from hub.orders.service import _EMAIL, _phone
+from hub.orders.contact import e164_phone, is_email
 
 
 class CustomerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -45,11 +45,11 @@ def _contact(email: str | None, phone: str | None, region: str | None, errors: l
     values: dict[str, Any] = {}
     if email is not None:
         email = email.strip() or None
-        if email and not _EMAIL.match(email):
+        if email and not is_email(email):
             errors.append(FieldError("email", f"{email!r} is not an e-mail address"))
         values["email"] = email
     if phone is not None:
-        values["phone"] = _phone("phone", phone, region, errors)
+        values["phone"] = e164_phone("phone", phone, region, errors)
     return values
 
 

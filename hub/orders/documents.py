@@ -39,7 +39,7 @@ from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.validation import raise_if
 from hub.orders import order_repository as repo
-from hub.orders.service import _decoded, format_number
+from hub.orders.codec import decode_json, format_number
 from i18n import normalize_locale
 from tenants.schemas import Principal
 
@@ -85,12 +85,12 @@ def _read(row: dict[str, Any], *, with_content: bool = False) -> DocumentRead:
         status=row["status"],
         sha256=row["sha256"],
         error=row["error"],
-        findings=_decoded(row["findings"]),
+        findings=decode_json(row["findings"]),
         previous_id=row["previous_id"],
         superseded=row["superseded_at"] is not None,
         created_at=row["created_at"],
         rendered_at=row["rendered_at"],
-        content=_decoded(row["content"]) if with_content and row["content"] is not None else None,
+        content=decode_json(row["content"]) if with_content and row["content"] is not None else None,
     )
 
 
@@ -116,8 +116,8 @@ def build_snapshot(
     lines: list[dict[str, Any]],
     quote: Any | None,
 ) -> DocumentSnapshot:
-    ship_to = _decoded(order["ship_to"])
-    customer = _decoded(order["customer"])
+    ship_to = decode_json(order["ship_to"])
+    customer = decode_json(order["customer"])
     currency = order["currency"]
     invoice_lines = []
     for line in lines:
@@ -258,7 +258,7 @@ async def render_document(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: di
         return
     row = rows[0]
     try:
-        snapshot = msgspec.convert(_decoded(row["snapshot"]), DocumentSnapshot)
+        snapshot = msgspec.convert(decode_json(row["snapshot"]), DocumentSnapshot)
         pdf = render_pdf(snapshot, row["type"], row["locale"])
         content = render_json(snapshot, row["type"], row["locale"])
     except Exception as exc:

@@ -18,8 +18,7 @@ import uuid
 from typing import Any
 
 from hub.orders import order_repository as repo
-from hub.orders import returns, work_items
-from hub.orders.service import _status_changed
+from hub.orders import returns, timeline, work_items
 
 # Shipment status -> order status.
 FOLLOW = {
@@ -81,7 +80,7 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
         "shipment.status",
         {"shipment_id": payload.get("shipment_id"), "status": payload.get("status"), "reason": payload.get("reason")},
     )
-    await _status_changed(tenant_id, order["id"], order["status"], new, "system:carriers")
+    await timeline.status_changed(tenant_id, order["id"], order["status"], new, "system:carriers")
 
 
 # Statuses a label can be bought from (hub.shipping.BOOKABLE less 'booked'): where a void returns to.
@@ -113,4 +112,4 @@ async def label_voided(tenant_id: uuid.UUID, shipment: dict[str, Any], actor: st
         "shipment.status",
         {"shipment_id": str(shipment["id"]), "status": "cancelled", "reason": None},
     )
-    await _status_changed(tenant_id, order_id, "booked", new, actor)
+    await timeline.status_changed(tenant_id, order_id, "booked", new, actor)

@@ -15,7 +15,7 @@ import msgspec
 
 from hub.core.errors import AppError, Conflict, ValidationFailed
 from hub.core.wire_errors import field_errors_from_msgspec
-from hub.orders import service
+from hub.orders import intake
 from hub.orders.schemas import OrderCreate
 from tenants.schemas import Principal
 
@@ -310,7 +310,7 @@ async def import_orders(principal: Principal, filename: str, content: bytes) -> 
             rejected.extend(_row_errors(shape, group, ref))
             continue
         try:
-            order = await service.create_order(principal, data)
+            order = await intake.create_order(principal, data)
         except (ValidationFailed, Conflict) as exc:
             rejected.extend(_row_errors(exc, group, ref))
             continue

@@ -18,7 +18,7 @@ from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.validation import client_date, raise_if
 from hub.orders import order_repository as repo
-from hub.orders.service import _decoded, _plain, format_number
+from hub.orders.codec import decode_json, format_number, plain_amount
 from tenants.schemas import Principal
 
 
@@ -48,8 +48,8 @@ def _line(line: dict[str, object]) -> QuoteLineIn:
         hs_code=str(line["hs_code"] or ""),
         origin_country=str(line["origin_country"]) if line["origin_country"] else None,
         quantity=quantity if even else 1,
-        unit_price=_plain(unit if even else total),
-        weight_kg=None if weight is None else _plain(Decimal(str(weight)) * (1 if even else quantity)),
+        unit_price=plain_amount(unit if even else total),
+        weight_kg=None if weight is None else plain_amount(Decimal(str(weight)) * (1 if even else quantity)),
     )
 
 
@@ -65,7 +65,7 @@ async def quote_order(principal: Principal, order_id: uuid.UUID, options: OrderQ
             raise NotFound("no such order")
         if order["status"] in ("cancelled", "rejected"):
             raise Conflict(f"order {format_number(order['number'])} is {order['status']}")
-        ship_to = _decoded(order["ship_to"])
+        ship_to = decode_json(order["ship_to"])
         lines = await repo.get_lines(tenant_id, order_id)
         request = msgspec.convert(
             {
@@ -77,7 +77,7 @@ async def quote_order(principal: Principal, order_id: uuid.UUID, options: OrderQ
                 "incoterm": order["incoterm"],
                 "transport_mode": options.transport_mode,
                 "date": on.isoformat(),
-                "shipping": _plain(order["shipping"]),
+                "shipping": plain_amount(order["shipping"]),
                 "insurance": options.insurance,
                 "fx_rates": options.fx_rates,
                 "is_gift": options.is_gift,

@@ -23,13 +23,16 @@ from hub.orders import (
     attachments,
     changes,
     customers,
+    decisions,
     documents,
     imports,
+    intake,
     landed_cost,
+    reading,
     review,
-    service,
     settings,
     shopify,
+    stock,
     webhooks,
 )
 from hub.orders.schemas import (
@@ -78,7 +81,7 @@ class OrderController(Controller):
             "orders.create",
             data,
             OrderRead,
-            lambda: service.create_order(principal, data),
+            lambda: intake.create_order(principal, data),
         )
         return _localized(request, order)
 
@@ -112,7 +115,7 @@ class OrderController(Controller):
         created_from: Annotated[date | None, QueryParameter()] = None,
         created_to: Annotated[date | None, QueryParameter()] = None,
     ) -> Page[OrderSummary]:
-        return await service.list_orders(
+        return await reading.list_orders(
             principal_of(request).tenant_id,
             limit=limit,
             cursor=cursor,
@@ -134,7 +137,7 @@ class OrderController(Controller):
         created_to: Annotated[date | None, QueryParameter()] = None,
     ) -> Response[bytes]:
         """The filtered list as CSV (UTF-8 with BOM so spreadsheet programs read Chinese names), up to 10,000 rows."""
-        content = await service.export_csv(
+        content = await reading.export_csv(
             principal_of(request).tenant_id,
             status=status,
             channel=channel,
@@ -151,34 +154,34 @@ class OrderController(Controller):
 
     @get("/{order_id:str}", operation_id="GetOrder")
     async def show(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> OrderRead:
-        return _localized(request, await service.get_order(principal_of(request).tenant_id, order_id_of(order_id)))
+        return _localized(request, await reading.get_order(principal_of(request).tenant_id, order_id_of(order_id)))
 
     @get("/{order_id:str}/findings", operation_id="GetOrderFindings")
     async def findings(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[Finding]:
-        findings = await service.findings(principal_of(request).tenant_id, order_id_of(order_id))
+        findings = await reading.findings(principal_of(request).tenant_id, order_id_of(order_id))
         return review.localize(findings, request_locale(request))
 
     @get("/{order_id:str}/events", operation_id="ListOrderEvents")
     async def events(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[OrderEventRead]:
-        return await service.list_events(principal_of(request).tenant_id, order_id_of(order_id))
+        return await reading.list_events(principal_of(request).tenant_id, order_id_of(order_id))
 
     @action("/{order_id:str}/approve", operation_id="ApproveOrder", permission=Permission.APPROVE)
     async def approve(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
-        return _localized(request, await service.approve(principal_of(request), order_id_of(order_id), data.reason))
+        return _localized(request, await decisions.approve(principal_of(request), order_id_of(order_id), data.reason))
 
     @action("/{order_id:str}/reject", operation_id="RejectOrder", permission=Permission.APPROVE)
     async def reject(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
-        return _localized(request, await service.reject(principal_of(request), order_id_of(order_id), data.reason))
+        return _localized(request, await decisions.reject(principal_of(request), order_id_of(order_id), data.reason))
 
     @action("/{order_id:str}/cancel", operation_id="CancelOrder", permission=Permission.WRITE)
     async def cancel(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[Decision]
     ) -> OrderRead:
-        return _localized(request, await service.cancel(principal_of(request), order_id_of(order_id), data.reason))
+        return _localized(request, await decisions.cancel(principal_of(request), order_id_of(order_id), data.reason))
 
     @post("/{order_id:str}/landed-cost", operation_id="QuoteOrderLandedCost", guards=[requires(Permission.WRITE)])
     async def landed_cost(
@@ -249,11 +252,11 @@ class StockController(Controller):
     async def put_stock(
         self, request: Request[Any, Any, Any], sku: FromPath[str], data: JSONBody[StockSet]
     ) -> StockRead:
-        return await service.put_stock(principal_of(request).tenant_id, sku, data)
+        return await stock.put_stock(principal_of(request).tenant_id, sku, data)
 
     @get("/{sku:str}", operation_id="GetStock")
     async def get_stock(self, request: Request[Any, Any, Any], sku: FromPath[str]) -> StockRead:
-        return await service.get_stock(principal_of(request).tenant_id, sku)
+        return await stock.get_stock(principal_of(request).tenant_id, sku)
 
 
 class WebhookEndpointController(Controller):

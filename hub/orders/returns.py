@@ -56,7 +56,9 @@ from hub.core.money import ROUND_HALF_UP, Money, MoneyWire, quantum, round_money
 from hub.core.settings import Settings
 from hub.core.validation import raise_if
 from hub.orders import order_repository as repo
-from hub.orders.service import _decoded, _status_changed, ensure_other_person, format_number
+from hub.orders import timeline
+from hub.orders.codec import decode_json, format_number
+from hub.orders.decisions import ensure_other_person
 from tenants.schemas import Principal
 
 ReturnStatus = Literal["requested", "approved", "rejected", "label_issued", "received", "closed"]
@@ -228,8 +230,8 @@ def compute_refund(
 
 def _read(row: dict[str, Any]) -> ReturnRead:
     currency = row["currency"]
-    lines = _decoded(row["lines"])
-    relief = _decoded(row["relief"])
+    lines = decode_json(row["lines"])
+    relief = decode_json(row["relief"])
     return ReturnRead(
         id=row["id"],
         order_id=row["order_id"],
@@ -348,7 +350,7 @@ async def _earlier(
     for row in rows:
         if row["id"] == exclude:
             continue
-        for line in _decoded(row["lines"]):
+        for line in decode_json(row["lines"]):
             if received:
                 units = line.get("received_quantity") or 0
             elif line.get("received_quantity") is not None:
@@ -542,7 +544,7 @@ async def request_return(principal: Principal, order_id: uuid.UUID, data: Return
         )
         if order["status"] != "return_requested":
             await repo.update_order(tenant_id, order_id, {"status": "return_requested"})
-            await _status_changed(tenant_id, order_id, order["status"], "return_requested", principal.actor)
+            await timeline.status_changed(tenant_id, order_id, order["status"], "return_requested", principal.actor)
         return _read(await _must_get(tenant_id, return_id))
 
 
@@ -590,7 +592,7 @@ async def _restore_order_status(principal: Principal, row: dict[str, Any]) -> No
         return
     before = row["order_status_before"]
     await repo.update_order(tenant_id, row["order_id"], {"status": before})
-    await _status_changed(tenant_id, row["order_id"], "return_requested", before, principal.actor)
+    await timeline.status_changed(tenant_id, row["order_id"], "return_requested", before, principal.actor)
 
 
 # --- label --------------------------------------------------------------------------------------
@@ -620,7 +622,7 @@ async def issue_label(
         original = carrier_repo.json_value(shipment["request"])
         order_lines = {line["line_no"]: line for line in await repo.get_lines(tenant_id, row["order_id"])}
     currency = row["currency"]
-    lines = _decoded(row["lines"])
+    lines = decode_json(row["lines"])
     customs = []
     for line in lines:
         order_line = order_lines[line["line_no"]]
@@ -668,7 +670,7 @@ async def issue_label(
     async with tenant_tx(tenant_id):
         row = await _must_get(tenant_id, return_id, lock=True)
         if row["status"] == "approved":
-            relief = _decoded(row["relief"])
+            relief = decode_json(row["relief"])
             invoice = await _invoice_id(tenant_id, row["order_id"])
             if invoice is not None:
                 relief["commercial_invoice_id"] = str(invoice)
@@ -743,7 +745,7 @@ async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceiv
                 f"the return is {row['status']}: goods are received only for an approved return",
                 extra={"current_status": row["status"]},
             )
-        lines = _decoded(row["lines"])
+        lines = decode_json(row["lines"])
         requested = {line["line_no"]: line for line in lines}
         raise_if(_check_receipt(data, requested))
         received = {line.line_no: line for line in data.lines}
@@ -796,7 +798,7 @@ async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceiv
         in_full = all(back.get(line["line_no"], (0, Decimal(0)))[0] >= line["quantity"] for line in order_lines)
         if in_full and order["status"] != "returned":
             await repo.update_order(tenant_id, order_id, {"status": "returned"})
-            await _status_changed(tenant_id, order_id, order["status"], "returned", principal.actor)
+            await timeline.status_changed(tenant_id, order_id, order["status"], "returned", principal.actor)
         return _read(await _must_get(tenant_id, return_id))
 
 

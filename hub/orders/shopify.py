@@ -47,8 +47,10 @@ from hub.core.ids import new_id
 from hub.core.money import parse_amount
 from hub.core.settings import get_settings
 from hub.core.system import SystemPath
-from hub.orders import changes, service, work_items
+from hub.orders import changes, decisions, intake, reading, work_items
 from hub.orders import order_repository as repo
+from hub.orders.codec import decode_json, format_number
+from hub.orders.contact import clean_address
 from hub.orders.schemas import ChangeRequestCreate, LineIn, OrderCreate, OrderRead
 from tenants import service as tenant_service
 from tenants.roles import Role
@@ -316,12 +318,12 @@ async def receive(
     if topic == UPDATED:
         return await _updated(principal, data, (webhook_id or "").strip()[:200])
     try:
-        order: OrderRead = await service.create_order(principal, data, actor=ACTOR)
+        order: OrderRead = await intake.create_order(principal, data, actor=ACTOR)
     except Conflict as exc:
         existing = exc.extra.get("existing_order_id")
         if existing is None:
             raise
-        order = await service.get_order(tenant_id, uuid.UUID(existing))
+        order = await reading.get_order(tenant_id, uuid.UUID(existing))
         return _result(CREATE, "duplicate", order.id, order.number, order.status, duplicate=True)
     return _result(CREATE, "created", order.id, order.number, order.status)
 
@@ -329,7 +331,7 @@ async def receive(
 def _result(
     topic: str, outcome: Outcome, order_id: uuid.UUID, number: str | int, status: str, **more: Any
 ) -> WebhookResult:
-    shown = number if isinstance(number, str) else service.format_number(number)
+    shown = number if isinstance(number, str) else format_number(number)
     return WebhookResult(topic=topic, outcome=outcome, order_id=order_id, number=shown, status=status, **more)
 
 
@@ -377,7 +379,7 @@ async def _open_work_item(
     principal: Principal, order: dict[str, Any], auto_key: str, description: str
 ) -> uuid.UUID | None:
     """One work item per ``auto_key``: a redelivery of the same news does not open a second."""
-    return await work_items._insert(
+    return await work_items.insert_item(
         principal.tenant_id,
         kind="other",
         order_id=order["id"],
@@ -409,14 +411,14 @@ async def _cancelled(
             return _result(CANCELLED, "duplicate", order["id"], number, status, duplicate=True)
         try:
             # The cancel of POST /v1/orders/{id}/cancel: stock released, pending changes closed.
-            await service.cancel_in_tx(principal, order["id"], reason)
+            await decisions.cancel_in_tx(principal, order["id"], reason)
         except Conflict as exc:
             # Booked, shipped or delivered: it cannot be undone from here, so a person must act.
             item = await _open_work_item(
                 principal,
                 order,
                 f"shopify:cancelled:{order['id']}",
-                f"Shopify cancelled order {service.format_number(number)} ({why or 'no reason given'}), "
+                f"Shopify cancelled order {format_number(number)} ({why or 'no reason given'}), "
                 f"but the hub cannot cancel it: {exc.detail}. Stop the shipment or arrange a return.",
             )
             await repo.add_event(
@@ -446,7 +448,7 @@ def _wanted_changes(
     wanted: list[ChangeRequestCreate] = []
     # Normalised as at intake, so an unchanged address compares equal; a bad one is refused when filed.
     ignored: list[FieldError] = []
-    if service._address("ship_to", data.ship_to, ignored, required=False) != service._decoded(order["ship_to"]):
+    if clean_address("ship_to", data.ship_to, ignored, required=False) != decode_json(order["ship_to"]):
         wanted.append(ChangeRequestCreate(kind="address", reason=reason, ship_to=data.ship_to))
     lines = [line for line in data.lines if line.quantity > 0]
     same_items = len(lines) == len(stored_lines) and all(
@@ -486,7 +488,7 @@ async def _updated(principal: Principal, data: OrderCreate, webhook_id: str) -> 
         if await _recorded(tenant_id, order["id"], webhook_id):
             return _result(UPDATED, "duplicate", order["id"], number, status, duplicate=True)
         known = [
-            (row["kind"], service._decoded(row["payload"]))
+            (row["kind"], decode_json(row["payload"]))
             for row in await repo.list_change_requests(tenant_id, order["id"])
             if row["status"] in ("pending", "rejected")
         ]
@@ -506,7 +508,7 @@ async def _updated(principal: Principal, data: OrderCreate, webhook_id: str) -> 
                 principal,
                 order,
                 f"shopify:updated:{order['id']}:{hashlib.sha256(msgspec.json.encode(refused)).hexdigest()[:16]}",
-                f"Shopify changed order {service.format_number(number)}, but the change could not be filed: "
+                f"Shopify changed order {format_number(number)}, but the change could not be filed: "
                 + "; ".join(f"{r['kind']}: {r['detail']}" for r in refused),
             )
         await repo.add_event(

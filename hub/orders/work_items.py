@@ -32,7 +32,7 @@ from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import raise_if
 from hub.orders import order_repository as repo
-from hub.orders.service import _decoded, format_number
+from hub.orders.codec import decode_json, format_number
 from i18n import gettext, mark
 from tenants.roles import Role
 from tenants.schemas import Principal
@@ -156,7 +156,7 @@ def _read(row: dict[str, Any], now: datetime | None = None) -> WorkItemRead:
         shipment_id=row["shipment_id"],
         carrier_reason=row["carrier_reason"],
         description=row["description"],
-        details=_decoded(row["details"]),
+        details=decode_json(row["details"]),
         opened_by=row["opened_by"],
         opened_at=row["opened_at"],
         due_at=row["due_at"],
@@ -185,7 +185,7 @@ async def _get(tenant_id: uuid.UUID, item_id: uuid.UUID, *, lock: bool = False) 
     return rows[0] if rows else None
 
 
-async def _insert(
+async def insert_item(
     tenant_id: uuid.UUID,
     *,
     kind: str,
@@ -263,7 +263,7 @@ async def open_for_exception(
     description = f"Shipment {tracking or shipment_id} of order {format_number(order['number'])}: " + (
         f"exception ({reason})" if reason else "exception"
     )
-    return await _insert(
+    return await insert_item(
         tenant_id,
         kind=kind,
         order_id=order["id"],
@@ -325,7 +325,7 @@ def _tax_ids(order: dict[str, Any], snapshot: dict[str, Any] | None) -> dict[str
         "is_business": bool(importer.get("is_business")),
     }
     for source in ("customer", "bill_to", "ship_to"):
-        data = _decoded(order.get(source)) or {}
+        data = decode_json(order.get(source)) or {}
         for key in ("eori", "vat_number", "tax_id"):
             if data.get(key) and not found.get(key):
                 found[key] = data[key]
@@ -361,7 +361,7 @@ async def _prepare_customs_hold(tenant_id: uuid.UUID, order: dict[str, Any], tra
             await fetch("RELEASE SAVEPOINT customs_hold_invoice")
             document = {"id": str(requested.id), "status": requested.status, "requested": True}
             invoice = await _latest_invoice(tenant_id, order_id)
-    snapshot = _decoded(invoice["snapshot"]) if invoice is not None else None
+    snapshot = decode_json(invoice["snapshot"]) if invoice is not None else None
     return {
         "commercial_invoice": document,
         "importer_tax_ids": _tax_ids(order, snapshot),
@@ -371,8 +371,8 @@ async def _prepare_customs_hold(tenant_id: uuid.UUID, order: dict[str, Any], tra
 
 def buyer_message(order: dict[str, Any], tracking: str | None) -> dict[str, str]:
     """The customs-hold message to the buyer, in the language of the ship-to country."""
-    ship_to = _decoded(order["ship_to"]) or {}
-    customer = _decoded(order["customer"]) or {}
+    ship_to = decode_json(order["ship_to"]) or {}
+    customer = decode_json(order["customer"]) or {}
     country_code = (ship_to.get("country") or "").upper()
     locale = buyer_locale(country_code)
     country = Locale.parse(locale.replace("_Hans", "")).territories.get(country_code, country_code)
@@ -410,7 +410,7 @@ async def create(principal: Principal, data: WorkItemCreate) -> WorkItemRead:
             shipment = await carrier_repo.get_shipment(tenant_id, data.shipment_id)
             if shipment is None or shipment["order_id"] != data.order_id:
                 raise_if([FieldError("shipment_id", "no such shipment of this order")])
-        item_id = await _insert(
+        item_id = await insert_item(
             tenant_id,
             kind=data.kind,
             order_id=data.order_id,

@@ -2,8 +2,8 @@
 
 * hub/app.py registers ``hub.bodies.check_json_body`` (item 3: text/plain JSON, a body nested 500
   levels deep, ``"quantity": "2"`` taken by Litestar's lax conversion);
-* hub/orders/service.py names the order's ``currency`` for XAU/XTS/XXX, ``shipping.currency`` for a
-  shipping charge in one, and bounds a stock row's SKU (item 3);
+* hub/orders/intake.py names the order's ``currency`` for XAU/XTS/XXX, ``shipping.currency`` for a
+  shipping charge in one, and hub/orders/stock.py bounds a stock row's SKU (item 3);
 * customs/schemas.py keeps the stand-alone quote's and a keyed-in FX rate's ``date`` in the window
   (item 2);
 * hub/orders/order_controllers.py hands ``X-Shopify-Topic`` and ``X-Shopify-Webhook-Id`` to
