@@ -894,7 +894,7 @@ async def cancel_shipment(
             or next_status(ShipmentStatus(status), ShipmentStatus.CANCELLED, reached=ShipmentStatus(row["reached"]))
             is not ShipmentStatus.CANCELLED
         ):
-            raise Conflict(f"a shipment that is {status} cannot be cancelled", extra={"status": status})
+            raise Conflict(f"a shipment that is {status} cannot be cancelled", extra={"current_status": status})
         else:
             account = await repository.get_account(tenant_id, row["carrier_account_id"])
             assert account is not None

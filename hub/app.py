@@ -28,6 +28,7 @@ from hub.core.bootstrap import Services, resolve_services
 from hub.core.settings import Settings, get_settings
 from hub.health import health, ready
 from hub.logging import RequestIdMiddleware, configure_logging
+from hub.openapi import document_errors
 from hub.orders.controllers import ROUTES as ORDER_ROUTES
 from hub.queue import open_pool
 from hub.shipping import ShipmentBookingController
@@ -128,6 +129,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # X-Request-ID and were logged as a 500 (or, from the router, not at all). It also sets
     # X-Content-Type-Options: nosniff on every response.
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    # The error answers each operation really gives, as problem+json (Litestar documents only its own 400).
+    document_errors(app)
     return app
 
 

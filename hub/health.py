@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 
 from hub.core.database import fetch
 
@@ -28,7 +29,14 @@ def health() -> Health:
     return Health(status="ok")
 
 
-@get("/ready", operation_id="Ready", tags=["health"], opt={"public": True})
+@get(
+    "/ready",
+    operation_id="Ready",
+    tags=["health"],
+    opt={"public": True},
+    # A probe's answer, not a problem: the same body, naming what is down.
+    responses={503: ResponseSpec(Ready, description="PostgreSQL or Redis does not answer")},
+)
 async def ready(state: State) -> Response[Ready]:
     """Readiness: PostgreSQL answers a query and Redis a PING, each within 2 seconds."""
 

@@ -26,6 +26,7 @@ from tenants import service as tenant_service
 from tenants import users
 from tenants.roles import Role
 from tenants.schemas import NewUser, TenantCreate
+from tests.status_conformance import StatusRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"
@@ -88,18 +89,33 @@ def services() -> Iterator[Services]:
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)'))
 
 
+_RECORDER: list[StatusRecorder] = []
+
+
 @pytest.fixture(scope="session")
 async def client(test_settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan running in the test's own event loop.
 
     Not Litestar's AsyncTestClient: that runs the app in a portal thread with a second event loop,
     and the asyncpg pool the app opens could then not be shared with service-level tests.
+    Every answer is checked against the OpenAPI document (:func:`_declared_statuses_only`).
     """
     app = create_app(test_settings, services)
+    recorder = StatusRecorder(app)
+    _RECORDER.append(recorder)
     async with open_resources(app.state, test_settings, services):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=recorder)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
             yield test_client
+
+
+@pytest.fixture(autouse=True)
+def _declared_statuses_only() -> Iterator[None]:
+    """Fail the test whose requests got a status their OpenAPI operation does not declare."""
+    yield
+    undeclared = [line for recorder in _RECORDER for line in recorder.take()]
+    if undeclared:
+        pytest.fail("answers the OpenAPI document does not declare:\n" + "\n".join(undeclared), pytrace=False)
 
 
 class TenantHandle:
