@@ -114,6 +114,10 @@ class ProblemDetails(msgspec.Struct, kw_only=True):
     field: Annotated[
         str | msgspec.UnsetType, msgspec.Meta(description="The request field or header the conflict is about")
     ] = msgspec.UNSET
+    retry_after: Annotated[
+        int | msgspec.UnsetType,
+        msgspec.Meta(description="Seconds to wait before sending the request again (also a Retry-After header)"),
+    ] = msgspec.UNSET
     current_status: Annotated[
         str | msgspec.UnsetType, msgspec.Meta(description="The state of the object that refused the request")
     ] = msgspec.UNSET
