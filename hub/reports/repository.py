@@ -250,8 +250,9 @@ async def recompute_landed_cost(tenant_id: uuid.UUID, timezone: str, days: list[
 
 
 async def recompute_shipping(tenant_id: uuid.UUID, timezone: str, days: list[dt.date]) -> None:
-    """Shipments with a label bought, by the day they were created: status now, delivery against the
-    order's requested date, exceptions and customs holds, and the transit hour histogram."""
+    """Outbound shipments with a label bought (not return labels, whose key is ``rma:...``), by the
+    day they were created: status now, delivery against the order's requested date, exceptions and
+    customs holds, and the transit hour histogram."""
     await _clear(tenant_id, "shipping", timezone, days)
     await fetch(
         f"""
@@ -263,7 +264,7 @@ async def recompute_shipping(tenant_id: uuid.UUID, timezone: str, days: list[dt.
                    s.last_event_at
             FROM d JOIN shipments s ON s.tenant_id = {{}} AND s.created_at >= d.lo AND s.created_at < d.hi
             JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id
-            WHERE s.booked_at IS NOT NULL
+            WHERE s.booked_at IS NOT NULL AND s.idempotency_key NOT LIKE 'rma:%'
         ),
         facts AS MATERIALIZED (
             SELECT s.*,
@@ -479,7 +480,7 @@ async def stale_shipments(tenant_id: uuid.UUID, stale_after: dt.timedelta) -> in
     """Shipments still followed whose last sign of life is older than ``stale_after`` (now)."""
     rows = await fetch(
         "SELECT count(*) AS n FROM shipments WHERE tenant_id = {} AND tracking_retired_at IS NULL "
-        "AND status IN ('booked', 'in_transit', 'out_for_delivery', 'exception') "
+        "AND status IN ('booked', 'in_transit', 'out_for_delivery', 'exception') AND idempotency_key NOT LIKE 'rma:%' "
         "AND coalesce(last_event_at, booked_at, created_at) < now() - {}::interval",
         tenant_id,
         stale_after,

@@ -78,6 +78,22 @@ def _midnight(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
+MAX_PARAMETER = 40
+"""Longer query values are refused without being quoted back."""
+
+
+def quoted(raw: str) -> str:
+    """``raw`` for an error message: quoted, and cut when a client sent a page of it."""
+    return repr(raw) if len(raw) <= MAX_PARAMETER else repr(raw[:MAX_PARAMETER]) + "..."
+
+
+def _day(field: str, raw: str | None, errors: list[FieldError]) -> dt.date | None:
+    if raw is not None and len(raw) > MAX_PARAMETER:
+        errors.append(FieldError(field, f"{quoted(raw)} is not a date: use YYYY-MM-DD, e.g. 2026-03-31"))
+        return None
+    return client_date(field, raw or None, errors)
+
+
 def parse_period(
     raw_from: str | None, raw_to: str | None, timezone: str, *, today: dt.date | None = None
 ) -> ReportPeriod:
@@ -92,8 +108,8 @@ def parse_period(
     zone = _zone(timezone)
     today = today or dt.datetime.now(zone).date()
     errors: list[FieldError] = []
-    start_day = client_date("from", raw_from or None, errors)
-    end_day = client_date("to", raw_to or None, errors)
+    start_day = _day("from", raw_from, errors)
+    end_day = _day("to", raw_to, errors)
     raise_if(errors)
     if end_day is None:
         end_day = max(today, start_day) if start_day is not None else today
@@ -126,7 +142,7 @@ def check_interval(raw: str | None) -> Interval:
     if raw is None or raw in {"", "day"}:
         return "day"
     if raw != "week":
-        raise ValidationFailed.single("interval", f"unknown interval {raw!r}: use day or week")
+        raise ValidationFailed.single("interval", f"unknown interval {quoted(raw)}: use day or week")
     return "week"
 
 

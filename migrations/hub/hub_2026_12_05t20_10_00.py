@@ -165,8 +165,20 @@ BEGIN
 END $$;
 CREATE TRIGGER orders_report_insert AFTER INSERT ON orders
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_mark_orders();
+-- An update marks the day a row was on as well as the one it is on now (created_at never changes in
+-- the hub, but a rollup must not depend on that).
+CREATE FUNCTION report_mark_orders_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO report_dirty_days (tenant_id, report, day)
+    SELECT DISTINCT c.tenant_id, r.report, (c.created_at AT TIME ZONE 'UTC')::date
+    FROM (SELECT tenant_id, created_at FROM new_rows UNION SELECT tenant_id, created_at FROM old_rows) AS c
+    CROSS JOIN (VALUES ('orders'), ('landed-cost')) AS r (report)
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
 CREATE TRIGGER orders_report_update AFTER UPDATE ON orders
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_mark_orders();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION report_mark_orders_update();
 
 CREATE FUNCTION report_mark_order_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
