@@ -31,6 +31,7 @@ from hub.logging import RequestIdMiddleware, configure_logging
 from hub.openapi import document_errors
 from hub.orders.controllers import ROUTES as ORDER_ROUTES
 from hub.queue import open_pool
+from hub.reports.controllers import ROUTES as REPORT_ROUTES
 from hub.shipping import ShipmentBookingController
 from tenants.controllers import ApiKeyController, TenantController, UserController
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *ORDER_ROUTES,
             *CUSTOMS_ROUTES,
             *CARRIER_ROUTES,
+            *REPORT_ROUTES,
             *CONSOLE_ROUTES,
             ShipmentBookingController,
         ],

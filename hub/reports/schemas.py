@@ -171,17 +171,19 @@ class LandedCostReport(msgspec.Struct, kw_only=True):
 
 
 class DeliveryRow(msgspec.Struct, frozen=True, kw_only=True):
-    """Shipments booked in the period for one carrier and destination.
+    """Shipments booked in the period for one carrier and destination (the ship-to country).
 
-    ``on_time_rate`` is ``on_time / delivered`` as a decimal string with four places ("0.9500"),
-    None when nothing was delivered; a delivery is on time when it reached the buyer no later than
-    the order's requested delivery date (or, without one, within the carrier's promised days).
+    ``with_promise``: delivered shipments whose order has a requested delivery date; ``on_time``: of
+    those, delivered no later than that date (in the tenant's zone). ``on_time_rate`` is
+    ``on_time / with_promise`` as a decimal string with four places ("0.9500"), None without any.
+    ``exceptions``: shipments that had at least one exception; ``customs_holds``: one for customs.
     """
 
     carrier: str
     destination: str
     shipments: int
     delivered: int
+    with_promise: int
     on_time: int
     on_time_rate: str | None
     transit: Durations
@@ -193,13 +195,16 @@ class ShippingReport(msgspec.Struct, kw_only=True):
     period: ReportPeriod
     shipments: int
     delivered: int
+    with_promise: int
     on_time: int
     on_time_rate: str | None
     transit: Durations
     by_carrier_destination: list[DeliveryRow]
     by_status: list[Count]
     exceptions: list[Count]
-    """Exception tracking events in the period by reason (``customs_hold``, ``damage``, ...)."""
+    """Per exception reason (``customs_hold``, ``damage``, ...), the shipments that had it (most first)."""
+    exception_shipments: int
+    """Shipments with at least one exception (each once)."""
     customs_holds: int
     stale: int
     """Shipments in transit now whose last tracking event is older than the stale threshold."""
@@ -223,6 +228,8 @@ class ClerkRow(msgspec.Struct, frozen=True, kw_only=True):
     """Work items resolved in the period by one person (``resolved_by``, an actor string)."""
 
     clerk: str
+    name: str | None
+    """The person's display name when ``clerk`` is a user of the tenant."""
     resolved: int
     breached: int
     resolution_time: Durations
