@@ -1,4 +1,7 @@
-"""What a JSON request body must be before any handler sees it, checked once for every route.
+"""What a request (its JSON body above all) must be before any handler sees it, checked once for every route.
+
+Every route: a NUL character in a query parameter is a 422 naming it, in a path parameter a 404
+(PostgreSQL stores no NUL in text; these were 400s that named nothing).
 
 Litestar reads a ``data`` body whatever its ``Content-Type`` says, and converts it to the handler's
 type in lax mode (its signature model converts path and query strings, and the body with them), so
@@ -35,7 +38,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import BodyKwarg
 from litestar.routes import HTTPRoute
 
-from hub.core.errors import FieldError, UnsupportedMediaType, ValidationFailed
+from hub.core.errors import FieldError, NotFound, UnsupportedMediaType, ValidationFailed
 from hub.core.wire_errors import field_errors_from_msgspec
 
 __all__ = ["MAX_JSON_DEPTH", "check_json_body"]
@@ -101,8 +104,45 @@ def _too_deep(document: Any) -> str | None:
     return None
 
 
+_NUL = "\x00"
+_NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
+
+
+def _refuse_nul_parameters(request: Request[Any, Any, Any]) -> None:
+    """A NUL character in a query parameter: 422 naming it (PostgreSQL stores no NUL in text, and the
+    answer was a 400 that named nothing: ``hub.problems``' safety net). In a path it names nothing
+    that can exist: 404, as for any other unknown id or sku."""
+    for name, value in request.query_params.multi_items():
+        if _NUL in name or _NUL in value:
+            raise ValidationFailed.single(name.replace(_NUL, "\\u0000"), _NUL_MESSAGE)
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and _NUL in value:
+            raise NotFound(f"no {name} contains the NUL character (\\u0000)")
+
+
+def _nul_in(document: Any) -> str | None:
+    """The JSON path of the first string (value or key) in ``document`` holding a NUL character."""
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _NUL in value:
+                return path or "body"
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                named = f"{path}.{key}" if path else str(key)
+                if _NUL in str(key):
+                    return named.replace(_NUL, "\\u0000")
+                stack.append((child, named))
+        elif isinstance(value, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(value))
+    return None
+
+
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
-    """``before_request``: refuse a JSON body of the wrong media type, depth or value types."""
+    """``before_request``: refuse NUL characters in parameters, and a JSON body of the wrong media
+    type, depth or value types (or with a NUL character in a string)."""
+    _refuse_nul_parameters(request)
     if (id(request.route_handler), request.method) not in _json_routes(request.app):
         return
     # From the headers alone: a raw-body route reads (and limits, with its own 413) the body itself.
@@ -132,6 +172,10 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         if (field := _too_deep(document)) is not None:
             raise ValidationFailed.single(field, f"nested more than {MAX_JSON_DEPTH} levels deep")
     document = await request.json()
+    if _NUL.encode() in body or b"\\u0000" in body:
+        nul = _nul_in(document)
+        if nul is not None:
+            raise ValidationFailed.single(nul, _NUL_MESSAGE)
     try:
         msgspec.convert(
             document, declared, strict=True, str_keys=True, dec_hook=request.route_handler.default_deserializer

@@ -23,9 +23,9 @@ Where a status comes from, per operation (route handler and method):
     ``413`` (``request_max_body_size``) and ``422`` (fields); a JSON body also ``415``
     (:func:`hub.bodies.check_json_body` refuses another ``Content-Type``);
   - a handler that reads the raw body itself (``request.body()``...): ``400`` and ``413``;
-  - a query, header or non-string path parameter: ``422`` (Litestar's validation, answered as a
-    ``422`` naming the parameter); a text parameter also ``400`` (PostgreSQL refuses a NUL character,
-    which :mod:`hub.problems` answers as a ``400``).
+  - a query or header parameter: ``422`` naming it (Litestar's validation, and
+    :func:`hub.bodies.check_json_body`'s refusal of a NUL character, which PostgreSQL cannot store);
+    a path parameter Litestar converts (not a plain string): ``422`` too.
 
 A status the handler declares itself (``responses={503: ResponseSpec(...)}``, as ``/ready`` does for
 its body) is kept as declared. Public operations get ``security: []``: the document's global API-key
@@ -468,14 +468,6 @@ def _parameters(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [parameter for parameter in document.get("parameters", []) if isinstance(parameter, dict)]
 
 
-def _is_text(parameter: dict[str, Any]) -> bool:
-    schema = parameter.get("schema") or {}
-    kinds = [schema.get("type")] + [
-        option.get("type") for option in schema.get("oneOf", []) if isinstance(option, dict)
-    ]
-    return any(kind == "string" or (isinstance(kind, list) and "string" in kind) for kind in kinds)
-
-
 def error_classes(path: str, handler: HTTPRouteHandler, document: dict[str, Any]) -> dict[int, set[type[AppError]]]:
     """Status -> the error classes behind it, for one operation (``document`` is its OpenAPI object)."""
     roots: list[object] = [handler.fn, *handler.resolve_guards()]
@@ -494,11 +486,12 @@ def error_classes(path: str, handler: HTTPRouteHandler, document: dict[str, Any]
             found.add(UnsupportedMediaType)
     if reach.reads_raw_body:
         found |= {BadRequest, PayloadTooLarge}
-    checked = [p for p in parameters if p.get("in") != "path" or not _is_text(p)]
-    if checked:
+    if any(parameter.get("in") != "path" for parameter in parameters):
+        # Litestar's validation of query and header values, and hub.bodies' NUL check of the query.
         found.add(ValidationFailed)
-    if any(_is_text(parameter) for parameter in parameters):
-        found.add(BadRequest)
+    converted = [p for p in parameters if p.get("in") == "path" and (p.get("schema") or {}).get("type") != "string"]
+    if converted:
+        found.add(ValidationFailed)  # a path value Litestar converts (an int, a UUID) and may refuse
     by_status: dict[int, set[type[AppError]]] = {}
     for error in found:
         if error.status >= 400 and error.status != 500:

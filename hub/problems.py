@@ -204,7 +204,13 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             exc_info=exc,
             extra={"request_id": request.scope.get("state", {}).get("request_id")},
         )
-    return problem_response(error, request_locale(request))
+    response = problem_response(error, request_locale(request))
+    if isinstance(exc, HTTPException) and exc.headers:
+        # Litestar's own answers carry headers a client needs: a 405's ``Allow`` (RFC 9110 requires it).
+        for name, value in exc.headers.items():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+    return response
 
 
 __all__ = ["PROBLEM_JSON", "MediaType", "field_errors_from_msgspec", "handle_exception", "problem_response"]

@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -66,8 +67,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from schemathesis import APIOperation, Case, GenerationMode
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis import APIOperation, Case, CheckContext, GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.core.failures import FailureGroup
+from schemathesis.core.transport import Response
+from schemathesis.engine import events, from_schema
 
 from hub.core.bootstrap import Services
 from hub.core.settings import Settings
@@ -75,6 +79,8 @@ from hub.core.settings import Settings
 pytestmark = pytest.mark.timeout(300)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "40"))
+SEED = int(os.environ.get("FUZZ_SEED", "20261205"))
 STARTUP_SECONDS = 60
 REQUEST_TIMEOUT = 30.0
 PROBLEM_JSON = "application/problem+json"
@@ -97,7 +103,8 @@ def _free_port() -> int:
         return port
 
 
-async def _owner_key(services: Services) -> str:
+async def _owner_keys(services: Services) -> tuple[str, str]:
+    """The owner keys of two tenants: the fuzzing one, and a peer that must never see its objects."""
     from hub.core import database  # noqa: PLC0415
     from tenants import service as tenant_service  # noqa: PLC0415
     from tenants.schemas import TenantCreate  # noqa: PLC0415
@@ -105,11 +112,14 @@ async def _owner_key(services: Services) -> str:
     database.configure(services.app_database_url)
     await database.start_pool(2)
     try:
-        slug = f"fuzz-{uuid.uuid4().hex[:8]}"
-        _tenant, key = await tenant_service.create_tenant(
-            TenantCreate(slug=slug, name="Fuzz Ltd", base_currency="EUR", origin_country="CN")
-        )
-        return key
+        keys = []
+        for name in ("Fuzz Ltd", "Peer GmbH"):
+            slug = f"fuzz-{uuid.uuid4().hex[:8]}"
+            _tenant, key = await tenant_service.create_tenant(
+                TenantCreate(slug=slug, name=name, base_currency="EUR", origin_country="CN")
+            )
+            keys.append(key)
+        return keys[0], keys[1]
     finally:
         await database.close_pool()
 
@@ -120,7 +130,7 @@ def _serve(app_settings: Settings, services: Services, port: int, key_out: Conne
 
     from hub.app import create_app  # noqa: PLC0415
 
-    key_out.send(asyncio.run(_owner_key(services)))
+    key_out.send(asyncio.run(_owner_keys(services)))
     key_out.close()
     # Access lines for ~1500 requests are noise; errors (a 500's traceback) still reach stderr.
     app = create_app(msgspec.structs.replace(app_settings, log_level="WARNING"), services)
@@ -131,6 +141,7 @@ def _serve(app_settings: Settings, services: Services, port: int, key_out: Conne
 class Served:
     base_url: str
     key: str
+    peer_key: str
 
     @property
     def auth(self) -> dict[str, str]:
@@ -149,7 +160,7 @@ def served(test_settings: Settings, services: Services) -> Iterator[Served]:
     try:
         if not key_in.poll(STARTUP_SECONDS):
             pytest.fail("the API child did not create the tenant")
-        key = key_in.recv()
+        key, peer_key = key_in.recv()
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             assert process.is_alive(), "the API child exited"
@@ -158,7 +169,7 @@ def served(test_settings: Settings, services: Services) -> Iterator[Served]:
                     break
             assert time.monotonic() < deadline, "the API did not come up"
             time.sleep(0.1)
-        yield Served(base_url, key)
+        yield Served(base_url, key, peer_key)
     finally:
         process.terminate()
         process.join(10)
@@ -232,6 +243,128 @@ def _reproduction(response: httpx.Response | Any) -> str:
         f"  {request.method} {request.url}\n  headers: {headers}\n  body: {body!r}\n"
         f"  -> {response.status_code} {response.headers.get('content-type')}: {response.text[:600]}"
     )
+
+
+# --- schemathesis: every check it has, and the one narrow allowance ------------------------------
+
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+"""``positive_data_acceptance``'s own default: what a schema-valid request may be answered with
+(a 5xx is still a failure: ``not_a_server_error`` and ours)."""
+
+_CURSOR = "cursor: an opaque token this API issued; another string of the documented length is refused"
+_CODES = "ISO 3166/4217 codes and other reference data the service looks up; the document types them as strings"
+_ENUM = "a closed set of words the service checks (its message lists them); the document types it as a string"
+_DECIMAL = "a decimal string (weight, rate, percent) the service parses and bounds; the document says string"
+_RULE = "a rule across fields or against stored objects (an order, a sku, a person) that a schema cannot state"
+_CONTENT = "the content of an uploaded file or document (CSV encoding, ECB XML, a PDF or image)"
+_FORMAT = "a format the service checks (phone, URL, shop domain, HS code digits, a date); the document says string"
+
+POSITIVE_REFUSALS: dict[str, str] = {
+    "GET /v1/carrier-accounts": _CURSOR,
+    "GET /v1/customers": _CURSOR,
+    "GET /v1/fx-rates": f"{_CURSOR}; {_CODES}",
+    "GET /v1/hs-codes": _FORMAT,
+    "GET /v1/hs-codes/{code}": _FORMAT,
+    "GET /v1/orders": f"{_CURSOR}; {_ENUM} (channel, status); {_FORMAT}",
+    "GET /v1/orders/export.csv": f"{_ENUM} (channel, status); {_FORMAT}",
+    "GET /v1/products": _CURSOR,
+    "GET /v1/products/duty-coverage": f"{_CODES}; {_FORMAT}",
+    "GET /v1/tariff-rows": _CURSOR,
+    "GET /v1/tariff-schedules": _CURSOR,
+    "GET /v1/tariff-schedules/{schedule_id}/measures": _FORMAT,
+    "GET /v1/work-items": f"{_CURSOR}; {_ENUM} (kind, status)",
+    "PATCH /v1/customers/{customer_id}": _FORMAT,
+    "PATCH /v1/products/{product_id}": f"{_DECIMAL}; {_CODES}; {_FORMAT}",
+    "PATCH /v1/tenant/settings": f"{_DECIMAL}; {_CODES}",
+    "POST /v1/api-keys": _RULE,
+    "POST /v1/carrier-accounts": f"{_ENUM} (carrier); {_RULE}",
+    "POST /v1/customers": _FORMAT,
+    "POST /v1/fx-rates": f"{_CODES}; {_DECIMAL}; {_RULE}",
+    "POST /v1/fx-rates/ecb": _CONTENT,
+    "POST /v1/landed-cost/quotes": f"{_CODES}; {_DECIMAL}; {_RULE}",
+    "POST /v1/orders": f"{_CODES}; {_DECIMAL}; {_RULE}",
+    "POST /v1/orders/imports": _CONTENT,
+    "POST /v1/orders/{order_id}/attachments": _CONTENT,
+    "POST /v1/orders/{order_id}/change-requests": f"{_DECIMAL}; {_CODES}; {_RULE}",
+    "POST /v1/products": f"{_CODES}; {_DECIMAL}; {_FORMAT}",
+    "POST /v1/returns/{return_id}/label": f"{_DECIMAL}; {_RULE}",
+    "POST /v1/shipments": f"{_DECIMAL}; {_RULE}",
+    "POST /v1/shipments/rates": f"{_DECIMAL}; {_RULE}",
+    "POST /v1/shopify-connections": _FORMAT,
+    "POST /v1/tariff-rows": f"{_CODES}; {_ENUM} (rules, type, status); {_RULE}",
+    "POST /v1/tariff-schedules": f"{_ENUM} (source); {_CONTENT}",
+    "POST /v1/webhook-endpoints": _FORMAT,
+    "POST /v1/work-items": _RULE,
+    "PUT /v1/stock/{sku}": f"{_RULE} (on_hand within 0..10^9, not below what is reserved)",
+}
+"""``positive_data_acceptance`` also accepts a 422 on these operations, and only a 422 (any other
+refusal of schema-valid data, a 400 or a 415, still fails): each checks its input further than its
+request schema says, for the reason given. Every other operation must accept every schema-valid
+request. The 422 itself is still held to the product rule (problem+json naming each field)."""
+
+
+def _config(served: Served, directory: Path, *, key_sent_by_caller: bool = False) -> schemathesis.Config:
+    """Every check schemathesis has, ours too; the API key of the fuzzing tenant, and a second tenant's
+    as the peer that ``object_level_authorization`` replays each read with (it must get a 404).
+
+    ``key_sent_by_caller``: the test sends the key itself on every case, so no ``Authorization``
+    value is generated (a negated one would be replaced by the valid key, and the answer then
+    wrongly counted as negative data accepted); ``ignored_auth`` still probes without it."""
+    auth = directory / "wfc-auth.json"
+    auth.write_text(
+        json.dumps(
+            {
+                "auth": [
+                    {"name": name, "fixedHeaders": [{"name": "Authorization", "value": f"Bearer {key}"}]}
+                    for name, key in (("fuzz", served.key), ("peer", served.peer_key))
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    operations = []
+    for label, _reason in sorted(POSITIVE_REFUSALS.items()):
+        method, _, path = label.partition(" ")
+        operations.append(
+            {
+                "include-method": method,
+                "include-path": path,
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_STATUSES, "422"]}},
+            }
+        )
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "request-timeout": REQUEST_TIMEOUT,
+            "auth": {"wfc": {"path": str(auth), "user": "fuzz", "peers": ["fuzz", "peer"]}},
+            "generation": {
+                "max-examples": EXAMPLES,
+                "no-shrink": True,
+                "deterministic": True,
+                "database": "none",
+                "with-security-parameters": not key_sent_by_caller,
+            },
+            "checks": {"enabled": True},
+            "phases": {"stateful": {"max-steps": 8, "generation": {"max-examples": STATEFUL_SCENARIOS}}},
+            "operations": operations,
+        }
+    )
+
+
+@schemathesis.check
+def problem_json_for_every_error(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """The product rule (:func:`_violations`) as one more schemathesis check, on every answer."""
+    del ctx, case
+    content_type = (response.headers.get("content-type") or [""])[0]
+    problems = _violations(response.status_code, content_type, response.text or "")
+    if problems:
+        raise AssertionError("; ".join(problems))
+    return None
+
+
+def _all_checks() -> list[str]:
+    load_all_checks()
+    return sorted(CHECKS.get_all_names())
 
 
 # --- the fuzz -----------------------------------------------------------------------------------
@@ -334,25 +467,33 @@ def _fuzz(operation: APIOperation, served: Served, known: dict[str, list[str]], 
         response = case.call(base_url=served.base_url, headers=served.auth, timeout=REQUEST_TIMEOUT)
         findings.count(response.status_code)
         label = _label(case.method, case.path)
-        content_type = (response.headers.get("content-type") or [""])[0]
-        for what in _violations(response.status_code, content_type, response.text or ""):
-            findings.add(label, what, _reproduction(response))
-        if 200 <= response.status_code < 300:
-            try:
-                case.validate_response(response, checks=[content_type_conformance, response_schema_conformance])
-            except AssertionError as failure:
-                findings.add(label, str(failure).strip().splitlines()[0], _reproduction(response))
+        try:
+            # Every check the configuration enables (all of them, ours included), on every answer.
+            case.validate_response(
+                response,
+                headers=served.auth,
+                transport_kwargs={"base_url": served.base_url, "headers": served.auth, "timeout": REQUEST_TIMEOUT},
+            )
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                findings.add(
+                    label,
+                    f"{failure.title}: {failure.message.splitlines()[0] if failure.message else ''}",
+                    _reproduction(response),
+                )
+        except AssertionError as failure:
+            findings.add(label, str(failure).strip().splitlines()[0], _reproduction(response))
 
     fuzz()
 
 
-def test_every_operation_answers_problem_json_never_5xx(served: Served, known: dict[str, list[str]]) -> None:
-    # Explicit config (no schemathesis.toml discovery); the key is always sent, so negative cases spend
-    # their budget on parameters and bodies rather than on a missing Authorization header.
-    config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
-    schema = schemathesis.openapi.from_url(
-        f"{served.base_url}/schema/openapi.json", config=config, timeout=REQUEST_TIMEOUT
-    )
+def test_every_operation_on_seeded_objects_passes_every_check(
+    served: Served, known: dict[str, list[str]], tmp_path: Path
+) -> None:
+    """Positive and negative cases on generated and on seeded path ids, each answer through every check."""
+    config = _config(served, tmp_path, key_sent_by_caller=True)
+    url = f"{served.base_url}/schema/openapi.json"
+    schema = schemathesis.openapi.from_url(url, config=config, timeout=REQUEST_TIMEOUT)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40, "the document lists every public operation"
     findings = Findings()
@@ -363,7 +504,7 @@ def test_every_operation_answers_problem_json_never_5xx(served: Served, known: d
             _fuzz(operation, served, known, findings)
             fuzzed += 1
     elapsed = time.monotonic() - started
-    print(f"fuzzed {fuzzed} operations, {findings.requests} requests in {elapsed:.1f}s: {findings.by_status}")
+    print(f"seeded: {fuzzed} operations, {findings.requests} requests in {elapsed:.1f}s: {findings.by_status}")
     assert not findings.seen, findings.report()
 
 
@@ -497,3 +638,83 @@ def test_webhooks_answer_problem_json_for_any_body_and_signature(served: Served,
         fuzz()
     print(f"webhooks: {findings.requests} requests: {findings.by_status}")
     assert not findings.seen, findings.report()
+
+
+# --- schemathesis's engine: examples, coverage, fuzzing and stateful phases -----------------------
+
+
+@dataclass
+class EngineRun:
+    cases: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, int] = field(default_factory=dict)
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def scenario(self, phase: str, recorder: Any) -> None:
+        self.cases[phase] = self.cases.get(phase, 0) + len(recorder.cases)
+        for case_id, checks in recorder.checks.items():
+            for check in checks:
+                self.checks[check.name] = self.checks.get(check.name, 0) + 1
+                if check.failure_info is not None:
+                    key = (recorder.label, f"{check.name}: {check.failure_info.failure.title}")
+                    self.failures.setdefault(key, _engine_reproduction(recorder, case_id, check.failure_info))
+
+    def report(self) -> str:
+        return "\n\n".join(f"{label} -- {what}\n{detail}" for (label, what), detail in sorted(self.failures.items()))
+
+
+def _engine_reproduction(recorder: Any, case_id: str, info: Any) -> str:
+    lines = [info.failure.message, info.code_sample]
+    interaction = recorder.interactions.get(case_id)
+    if interaction is not None:
+        lines.append(f"  body: {(interaction.request.body or b'')[:600]!r}")
+        if interaction.response is not None:
+            lines.append(f"  -> {interaction.response.status_code}: {interaction.response.content[:600]!r}")
+    return "\n".join(lines)
+
+
+def test_schemathesis_engine_runs_every_check_in_every_phase(served: Served, tmp_path: Path) -> None:
+    """The CLI's engine in-process: explicit examples, the coverage phase (boundary values, missing
+    required headers, methods the path does not serve), fuzzing, and stateful sequences along the
+    links schemathesis infers (create, then read, change or delete what was created), which is where
+    ``use_after_free``, ``ensure_resource_availability`` and ``object_level_authorization`` apply."""
+    assert set(_all_checks()) >= {
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "positive_data_acceptance",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "use_after_free",
+        "ensure_resource_availability",
+        "ignored_auth",
+        "object_level_authorization",
+        "problem_json_for_every_error",
+    }
+    schema = schemathesis.openapi.from_url(
+        f"{served.base_url}/schema/openapi.json", config=_config(served, tmp_path), timeout=REQUEST_TIMEOUT
+    )
+    run = EngineRun()
+    started = time.monotonic()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            run.scenario(str(event.phase.value), event.recorder)
+        elif isinstance(event, events.FuzzScenarioFinished):
+            run.scenario("fuzzing", event.recorder)
+        elif isinstance(event, events.NonFatalError):
+            run.errors.append(f"{event.label}: {event.value!r}")
+        elif isinstance(event, events.FatalError):
+            run.errors.append(repr(event.exception))
+    elapsed = time.monotonic() - started
+    print(
+        f"engine: {sum(run.cases.values())} cases in {elapsed:.1f}s, by phase {run.cases}; "
+        f"check runs {dict(sorted(run.checks.items()))}"
+    )
+    assert not run.errors, run.errors
+    assert not run.failures, run.report()
+    assert set(run.checks) == set(_all_checks()), "every check ran"
+    assert run.cases.get("stateful", 0) > 0, "links were inferred and followed"
