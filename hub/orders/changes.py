@@ -28,7 +28,7 @@ from hub.orders.decisions import cancel_in_tx, ensure_other_person
 from hub.orders.intake import MAX_LINE_QUANTITY, resolve_lines, validate_intake
 from hub.orders.pricing import Discount, price_order
 from hub.orders.schemas import AddressIn, ChangeRequestCreate, ChangeRequestRead, CustomerIn, LineIn, OrderCreate
-from hub.orders.status import OPEN_STATUSES
+from hub.orders.status import ensure_permits
 from hub.orders.stock import release_reservations
 from tenants.schemas import Principal
 
@@ -71,10 +71,7 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
         else:
             payload["requested_delivery_date"] = data.requested_delivery_date.isoformat()
     raise_if(errors)
-    if order["status"] not in OPEN_STATUSES:
-        raise Conflict(
-            f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
-        )
+    ensure_permits("change", order["status"])
     return payload
 
 
@@ -174,10 +171,7 @@ async def _apply(principal: Principal, request: dict[str, Any], reason: str) -> 
     order_id, kind, payload = request["order_id"], request["kind"], decode_json(request["payload"])
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     assert order is not None
-    if order["status"] not in OPEN_STATUSES:
-        raise Conflict(
-            f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
-        )
+    ensure_permits("change", order["status"])
     if kind == "cancel":
         await cancel_in_tx(principal, order_id, reason, change_request_id=request["id"])
         return

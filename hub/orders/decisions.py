@@ -19,7 +19,7 @@ from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.reading import read_order
 from hub.orders.schemas import Finding, OrderRead
-from hub.orders.status import APPROVABLE, OPEN_STATUSES
+from hub.orders.status import ensure_permits
 from hub.orders.stock import release_reservations
 from tenants.schemas import Principal
 
@@ -50,10 +50,7 @@ async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> Ord
         if order is None:
             raise NotFound("no such order")
         await _ensure_neither_author(principal, order)
-        if order["status"] not in APPROVABLE:
-            raise Conflict(
-                f"an order in status {order['status']!r} cannot be approved", extra={"current_status": order["status"]}
-            )
+        ensure_permits("approve", order["status"])
         findings_now = msgspec.convert(decode_json(order["findings"]), list[Finding])
         short = any(f.action == "wait" and f.severity == "blocking" for f in findings_now)
         new_status = "backordered" if short else "approved"
@@ -70,10 +67,7 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         if order is None:
             raise NotFound("no such order")
         await _ensure_neither_author(principal, order)
-        if order["status"] not in APPROVABLE | {"on_hold", "backordered"}:
-            raise Conflict(
-                f"an order in status {order['status']!r} cannot be rejected", extra={"current_status": order["status"]}
-            )
+        ensure_permits("reject", order["status"])
         await release_reservations(tenant_id, order_id)
         await repo.update_order(tenant_id, order_id, {"status": "rejected"})
         await repo.add_event(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
@@ -94,11 +88,7 @@ async def cancel_in_tx(
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     if order is None:
         raise NotFound("no such order")
-    if order["status"] not in OPEN_STATUSES:
-        raise Conflict(
-            f"an order in status {order['status']!r} cannot be cancelled; request a return instead",
-            extra={"current_status": order["status"]},
-        )
+    ensure_permits("cancel", order["status"])
     # The order turns 'booked' only when the outbox job follows the shipment; until then it still
     # reads 'approved', and a cancel would leave a paid label on a cancelled order.
     shipment_id = await repo.live_outbound_shipment(tenant_id, order_id)

@@ -19,6 +19,7 @@ from hub.core.ids import new_id
 from hub.core.money import NOT_TENDER, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
 from hub.orders import order_repository as repo
+from hub.orders import timeline
 from hub.orders.assessment import assess as assess_order
 from hub.orders.assessment import review_summary
 from hub.orders.codec import format_number
@@ -245,21 +246,16 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
                 unknown_codes=unknown_codes,
             )
             order.update(status=status, findings=msgspec.to_builtins(findings), backorder_eta=eta)
+            moved, notice = timeline.status_change(order_id, "received", status, "system:review")
             events.extend(
                 [
                     # insert_order adds the order's number to this first event's payload.
                     (actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
                     ("system:review", "review.completed", review_summary(findings)),
-                    ("system:review", "order.status_changed", {"from": "received", "to": status}),
+                    moved,
                 ]
             )
-            return [
-                ("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}),
-                (
-                    "deliver_order_event",
-                    {"event": "order.status_changed", "order_id": str(order_id), "from": "received", "to": status},
-                ),
-            ]
+            return [("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}), notice]
 
         # The common case, every stocked line reserved in full, is reviewed before any lock and then
         # reserved, numbered and inserted in one statement: the hot rows (stock, number counter) are

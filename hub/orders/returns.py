@@ -59,6 +59,7 @@ from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.decisions import ensure_other_person
+from hub.orders.status import NOT_RETURNABLE
 from tenants.schemas import Principal
 
 ReturnStatus = Literal["requested", "approved", "rejected", "label_issued", "received", "closed"]
@@ -69,7 +70,6 @@ LABEL_KEY_PREFIX = "rma:"
 """Idempotency keys of return labels; the shipment job knows a return label by it."""
 EXPORTED = frozenset({"booked", "in_transit", "out_for_delivery", "delivered", "exception", "returned"})
 """Shipment statuses of a parcel that has left: its lines count as shipped."""
-NOT_RETURNABLE = frozenset({"cancelled", "rejected", "returned"})
 RECEIVABLE = frozenset({"approved", "label_issued"})
 ACTIVE = ("requested", "approved", "label_issued")
 """Statuses of a return that is still under way (the order stays ``return_requested``)."""
