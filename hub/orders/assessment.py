@@ -123,6 +123,6 @@ async def review_and_route(principal: Principal, order_id: uuid.UUID, *, previou
     await repo.update_order(
         tenant_id, order_id, {"status": status, "findings": msgspec.to_builtins(findings), "backorder_eta": eta}
     )
-    await repo.add_event(tenant_id, order_id, "system:review", "review.completed", review_summary(findings))
+    await timeline.record(tenant_id, order_id, "system:review", "review.completed", review_summary(findings))
     await timeline.status_changed(tenant_id, order_id, previous_status, status, "system:review")
     return status

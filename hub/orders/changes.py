@@ -18,7 +18,7 @@ from hub.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire
 from hub.core.validation import raise_if
-from hub.orders import documents
+from hub.orders import documents, timeline
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
 from hub.orders.assessment import review_and_route
@@ -113,7 +113,7 @@ async def file(principal: Principal, order_id: uuid.UUID, data: ChangeRequestCre
         await repo.insert_change_request(
             tenant_id, request_id, order_id, data.kind, payload, data.reason, principal.actor
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order_id,
             principal.actor,
@@ -154,7 +154,7 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
         await repo.decide_change_request(
             tenant_id, request_id, "applied" if approve else "rejected", principal.actor, reason
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order_id,
             principal.actor,

@@ -55,7 +55,7 @@ async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> Ord
         short = any(f.action == "wait" and f.severity == "blocking" for f in findings_now)
         new_status = "backordered" if short else "approved"
         await repo.update_order(tenant_id, order_id, {"status": new_status})
-        await repo.add_event(tenant_id, order_id, principal.actor, "order.approved", {"reason": reason})
+        await timeline.record(tenant_id, order_id, principal.actor, "order.approved", {"reason": reason})
         await timeline.status_changed(tenant_id, order_id, order["status"], new_status, principal.actor)
         return await read_order(tenant_id, order_id)
 
@@ -70,7 +70,7 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         ensure_permits("reject", order["status"])
         await release_reservations(tenant_id, order_id)
         await repo.update_order(tenant_id, order_id, {"status": "rejected"})
-        await repo.add_event(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
+        await timeline.record(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
         await _close_pending_changes(principal, order_id, ORDER_REJECTED)
         await timeline.status_changed(tenant_id, order_id, order["status"], "rejected", principal.actor)
         return await read_order(tenant_id, order_id)
@@ -99,7 +99,7 @@ async def cancel_in_tx(
         )
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
-    await repo.add_event(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
+    await timeline.record(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
     await _close_pending_changes(principal, order_id, ORDER_CANCELLED, keep=change_request_id)
     await timeline.status_changed(tenant_id, order_id, order["status"], "cancelled", principal.actor)
 
@@ -110,11 +110,11 @@ async def _close_pending_changes(
     """Reject the order's pending change requests (but ``keep``), each with a timeline event: an order
     that ended can no longer be changed, and left pending they would wait for ever."""
     closed = await repo.close_pending_change_requests(principal.tenant_id, order_id, principal.actor, reason, keep=keep)
-    await repo.add_events(
+    await timeline.record_many(
         principal.tenant_id,
         order_id,
         [
-            (
+            timeline.Event(
                 principal.actor,
                 "change_request.rejected",
                 {"change_request_id": str(row["id"]), "kind": row["kind"], "reason": reason},

@@ -46,7 +46,7 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
         # leave it booked with no label to void, and a booked order cannot be cancelled.
         return
     await repo.update_order(tenant_id, order["id"], {"status": new})
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order["id"],
         "system:carriers",
@@ -74,7 +74,7 @@ async def label_voided(tenant_id: uuid.UUID, shipment: dict[str, Any], actor: st
     before = await repo.status_before(tenant_id, order_id, "booked")
     new = before if before in BEFORE_BOOKING else "approved"
     await repo.update_order(tenant_id, order_id, {"status": new})
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order_id,
         actor,

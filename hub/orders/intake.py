@@ -226,9 +226,9 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             "total": priced.total,
             "entered_by": actor,
         }
-        events: list[tuple[str, str, dict[str, Any]]] = []
+        events: list[timeline.Event] = []
 
-        async def assess(reserved: dict[int, tuple[int, date | None]]) -> list[tuple[str, dict[str, Any]]]:
+        async def assess(reserved: dict[int, tuple[int, date | None]]) -> list[timeline.Job]:
             """Review the order as reserved; fills status, findings, ETA and lines; returns the outbox jobs."""
             for line in line_rows:
                 line["reserved_qty"] = reserved[line["line_no"]][0]
@@ -250,12 +250,12 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             events.extend(
                 [
                     # insert_order adds the order's number to this first event's payload.
-                    (actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
-                    ("system:review", "review.completed", review_summary(findings)),
+                    timeline.Event(actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
+                    timeline.Event("system:review", "review.completed", review_summary(findings)),
                     moved,
                 ]
             )
-            return [("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}), notice]
+            return [timeline.Job("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}), notice]
 
         # The common case, every stocked line reserved in full, is reviewed before any lock and then
         # reserved, numbered and inserted in one statement: the hot rows (stock, number counter) are

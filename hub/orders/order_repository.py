@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -185,7 +186,7 @@ def _with_line_columns(sql: str) -> str:
     return sql.replace(":line_columns:", columns).replace(":line_unnest:", arrays)
 
 
-def _event_arrays(events: list[tuple[str, str, dict[str, Any]]]) -> list[list[Any]]:
+def _event_arrays(events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[list[Any]]:
     """(id, actor, kind, payload) arrays for an unnest() of timeline events."""
     return [[new_id() for _ in events], [e[0] for e in events], [e[1] for e in events], [_json(e[2]) for e in events]]
 
@@ -259,8 +260,8 @@ async def insert_order(
     tenant_id: uuid.UUID,
     order: dict[str, Any],
     lines: list[dict[str, Any]],
-    events: list[tuple[str, str, dict[str, Any]]],
-    jobs: list[tuple[str, dict[str, Any]]],
+    events: Sequence[tuple[str, str, dict[str, Any]]],
+    jobs: Sequence[tuple[str, dict[str, Any]]],
     *,
     expect_stock: dict[str, tuple[int, date | None]] | None = None,
     skus: list[str] | None = None,
@@ -464,12 +465,13 @@ async def substitutes(tenant_id: uuid.UUID, hs_code: str, exclude_sku: str, need
     return [row["sku"] for row in rows]
 
 
-async def add_event(tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: str, payload: dict[str, Any]) -> None:
-    await add_events(tenant_id, order_id, [(actor, kind, payload)])
+async def add_events(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, events: Sequence[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Append several timeline events in one statement; their UUIDv7 ids keep them in order.
 
-
-async def add_events(tenant_id: uuid.UUID, order_id: uuid.UUID, events: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Append several timeline events in one statement; their UUIDv7 ids keep them in order."""
+    Write them through :mod:`hub.orders.timeline`, which names the kinds.
+    """
     if not events:
         return
     await fetch(

@@ -423,8 +423,10 @@ async def _relief(
     }
 
 
-async def _event(tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: str, payload: dict[str, Any]) -> None:
-    await repo.add_event(tenant_id, order_id, actor, kind, payload)
+async def _event(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: timeline.EventKind, payload: dict[str, Any]
+) -> None:
+    await timeline.record(tenant_id, order_id, actor, kind, payload)
 
 
 # --- request ------------------------------------------------------------------------------------
@@ -569,7 +571,8 @@ async def decide(principal: Principal, return_id: uuid.UUID, approve: bool, reas
             return_id,
         )
         order_id = row["order_id"]
-        await _event(tenant_id, order_id, principal.actor, f"return.{status}", {"return_id": str(return_id)})
+        kind: timeline.EventKind = "return.approved" if approve else "return.rejected"
+        await _event(tenant_id, order_id, principal.actor, kind, {"return_id": str(return_id)})
         if not approve:
             await _restore_order_status(principal, row)
         return _read(await _must_get(tenant_id, return_id))
@@ -821,7 +824,7 @@ async def close(principal: Principal, return_id: uuid.UUID) -> ReturnRead:
 
 async def label_status_changed(tenant_id: uuid.UUID, order_id: uuid.UUID, payload: dict[str, Any]) -> None:
     """A return label moved (called by the shipment job): a timeline entry, never an order status."""
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order_id,
         "system:carriers",

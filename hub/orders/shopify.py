@@ -47,7 +47,7 @@ from hub.core.ids import new_id
 from hub.core.money import parse_amount
 from hub.core.settings import get_settings
 from hub.core.system import SystemPath
-from hub.orders import changes, decisions, intake, reading, work_items
+from hub.orders import changes, decisions, intake, reading, timeline, work_items
 from hub.orders import order_repository as repo
 from hub.orders.codec import decode_json, format_number
 from hub.orders.contact import clean_address
@@ -421,7 +421,7 @@ async def _cancelled(
                 f"Shopify cancelled order {format_number(number)} ({why or 'no reason given'}), "
                 f"but the hub cannot cancel it: {exc.detail}. Stop the shipment or arrange a return.",
             )
-            await repo.add_event(
+            await timeline.record(
                 tenant_id,
                 order["id"],
                 ACTOR,
@@ -511,7 +511,7 @@ async def _updated(principal: Principal, data: OrderCreate, webhook_id: str) -> 
                 f"Shopify changed order {format_number(number)}, but the change could not be filed: "
                 + "; ".join(f"{r['kind']}: {r['detail']}" for r in refused),
             )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order["id"],
             ACTOR,

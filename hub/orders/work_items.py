@@ -32,6 +32,7 @@ from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import raise_if
 from hub.orders import order_repository as repo
+from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from i18n import gettext, mark
 from tenants.roles import Role
@@ -223,7 +224,7 @@ async def insert_item(
     )
     if not rows:
         return None
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order_id,
         opened_by,
@@ -496,7 +497,7 @@ async def assign(principal: Principal, item_id: uuid.UUID, data: WorkItemAssign)
             tenant_id,
             item_id,
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             row["order_id"],
             principal.actor,
@@ -527,7 +528,7 @@ async def resolve(principal: Principal, item_id: uuid.UUID, data: WorkItemResolv
             tenant_id,
             item_id,
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             row["order_id"],
             principal.actor,
