@@ -34,7 +34,8 @@ async def assess(
     principal: Principal,
     *,
     currency: str,
-    customer: dict[str, Any],
+    customer_email: str | None,
+    customer_phone: str | None,
     ship_to: dict[str, Any],
     rush: bool,
     customization: bool,
@@ -82,8 +83,8 @@ async def assess(
         OrderFacts(
             currency=currency,
             origin_country=principal.origin_country,
-            customer_email=customer.get("email"),
-            customer_phone=customer.get("phone"),
+            customer_email=customer_email,
+            customer_phone=customer_phone,
             ship_to=ship_to,
             lines=facts_lines,
             rush=rush,
@@ -107,10 +108,12 @@ async def review_and_route(principal: Principal, order_id: uuid.UUID, *, previou
     reserved = await reserve_lines(tenant_id, lines)
     await repo.set_lines_reserved(tenant_id, order_id, {n: take for n, (take, _) in reserved.items()})
     catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln["sku"] for ln in lines if ln["sku"]])
+    customer = decode_json(order["customer"])
     findings, status, eta = await assess(
         principal,
         currency=order["currency"],
-        customer=decode_json(order["customer"]),
+        customer_email=customer.get("email"),
+        customer_phone=customer.get("phone"),
         ship_to=decode_json(order["ship_to"]),
         rush=order["rush"],
         customization=order["customization"],
