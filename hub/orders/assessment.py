@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from customs import hs_codes
+from hub.core.errors import NotFound
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
 from hub.orders import timeline
@@ -103,7 +104,8 @@ async def review_and_route(principal: Principal, order_id: uuid.UUID, *, previou
     """Re-reserve stock, re-run the review over the stored order and move it; returns the new status."""
     tenant_id = principal.tenant_id
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
-    assert order is not None
+    if order is None:
+        raise NotFound("no such order")
     lines = await repo.get_lines(tenant_id, order_id)
     reserved = await reserve_lines(tenant_id, lines)
     await repo.set_lines_reserved(tenant_id, order_id, {n: take for n, (take, _) in reserved.items()})

@@ -101,6 +101,13 @@ def _read(row: dict[str, Any]) -> ChangeRequestRead:
     )
 
 
+async def _must_get(tenant_id: uuid.UUID, request_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    row = await repo.get_change_request(tenant_id, request_id, lock=lock)
+    if row is None:
+        raise NotFound("no such change request")
+    return row
+
+
 async def file(principal: Principal, order_id: uuid.UUID, data: ChangeRequestCreate) -> ChangeRequestRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
@@ -120,9 +127,7 @@ async def file(principal: Principal, order_id: uuid.UUID, data: ChangeRequestCre
             "change_request.filed",
             {"change_request_id": str(request_id), "kind": data.kind, "reason": data.reason},
         )
-        row = await repo.get_change_request(tenant_id, request_id)
-        assert row is not None
-        return _read(row)
+        return _read(await _must_get(tenant_id, request_id))
 
 
 async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[ChangeRequestRead]:
@@ -137,12 +142,9 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
     async with tenant_tx(tenant_id):
         # The order first, then the request: the order a cancel takes them in (it locks the order and
         # then closes its pending requests), so the two cannot deadlock.
-        found = await repo.get_change_request(tenant_id, request_id)
-        if found is None:
-            raise NotFound("no such change request")
+        found = await _must_get(tenant_id, request_id)
         await repo.get_order_row(tenant_id, found["order_id"], lock=True)
-        request = await repo.get_change_request(tenant_id, request_id, lock=True)
-        assert request is not None
+        request = await _must_get(tenant_id, request_id, lock=True)
         ensure_other_person(principal, request["requested_by"], "requested this change")
         if request["status"] != "pending":
             raise Conflict(
@@ -161,16 +163,15 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
             "change_request.applied" if approve else "change_request.rejected",
             {"change_request_id": str(request_id), "kind": request["kind"], "reason": reason},
         )
-        row = await repo.get_change_request(tenant_id, request_id)
-        assert row is not None
-        return _read(row)
+        return _read(await _must_get(tenant_id, request_id))
 
 
 async def _apply(principal: Principal, request: dict[str, Any], reason: str) -> None:
     tenant_id = principal.tenant_id
     order_id, kind, payload = request["order_id"], request["kind"], decode_json(request["payload"])
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
-    assert order is not None
+    if order is None:
+        raise NotFound("no such order")
     ensure_permits("change", order["status"])
     if kind == "cancel":
         await cancel_in_tx(principal, order_id, reason, change_request_id=request["id"])
@@ -228,8 +229,6 @@ async def _replace_lines(
         order["shipping"],
         errors,
     )
-    raise_if(errors)
-    assert priced is not None
     await release_reservations(tenant_id, order["id"])
     await repo.delete_lines(tenant_id, order["id"])
     rows = [

@@ -199,8 +199,6 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         priced = price_order(
             currency, [(ln["unit_price"], ln["quantity"], d) for ln, d in lines], discounts, shipping, errors
         )
-        raise_if(errors)
-        assert priced is not None
         line_rows = [
             {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
             for (line, _), price in zip(lines, priced.lines, strict=True)
@@ -291,7 +289,8 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             inserted = await repo.insert_order(tenant_id, order, line_rows, events, jobs)
         if inserted.number is None:
             existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
-            assert existing is not None
+            if existing is None:  # its insert committed before ours conflicted; orders are not deleted
+                raise Conflict(f"another order already has {data.channel} reference {external_ref!r}")
             raise Conflict(
                 f"order {format_number(existing['number'])} already has {data.channel} reference {external_ref!r}",
                 extra={

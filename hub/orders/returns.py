@@ -754,7 +754,8 @@ async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceiv
         received = {line.line_no: line for line in data.lines}
         order_id = row["order_id"]
         order = await repo.get_order_row(tenant_id, order_id, lock=True)
-        assert order is not None
+        if order is None:
+            raise NotFound("no such order")
         order_lines = await repo.get_lines(tenant_id, order_id)
         earlier = await _earlier(tenant_id, order_id, return_id)
         quantities = {n: (received[n].quantity if n in received else 0) for n in requested}

@@ -316,7 +316,7 @@ async def receive(
             "id", "the Shopify order id is required: without it a redelivery is a second order"
         )
     if topic == UPDATED:
-        return await _updated(principal, data, (webhook_id or "").strip()[:200])
+        return await _updated(principal, data, data.external_ref, (webhook_id or "").strip()[:200])
     try:
         order: OrderRead = await intake.create_order(principal, data, actor=ACTOR)
     except Conflict as exc:
@@ -477,11 +477,11 @@ def _request_payload(change: ChangeRequestCreate) -> Any:
     return {"lines": msgspec.to_builtins(change.lines)}
 
 
-async def _updated(principal: Principal, data: OrderCreate, webhook_id: str) -> WebhookResult:
+async def _updated(principal: Principal, data: OrderCreate, external_ref: str, webhook_id: str) -> WebhookResult:
+    """``external_ref`` is ``data``'s (the Shopify order id), which :func:`receive` has required."""
     tenant_id = principal.tenant_id
-    assert data.external_ref is not None
     async with tenant_tx(tenant_id):
-        order = await _known_order(tenant_id, UPDATED, data.external_ref)
+        order = await _known_order(tenant_id, UPDATED, external_ref)
         if order is None:
             return WebhookResult(topic=UPDATED, outcome="ignored")
         number, status = order["number"], order["status"]

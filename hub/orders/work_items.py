@@ -186,6 +186,13 @@ async def _get(tenant_id: uuid.UUID, item_id: uuid.UUID, *, lock: bool = False) 
     return rows[0] if rows else None
 
 
+async def _must_get(tenant_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any]:
+    row = await _get(tenant_id, item_id)
+    if row is None:
+        raise NotFound("no such work item")
+    return row
+
+
 async def insert_item(
     tenant_id: uuid.UUID,
     *,
@@ -423,9 +430,9 @@ async def create(principal: Principal, data: WorkItemCreate) -> WorkItemRead:
             opened_by=principal.actor,
             assignee=data.assignee,
         )
-        assert item_id is not None
-        row = await _get(tenant_id, item_id)
-    assert row is not None
+        if item_id is None:  # only an automatic item (with an auto_key) can exist already
+            raise Conflict("the work item exists already")
+        row = await _must_get(tenant_id, item_id)
     return _read(row)
 
 
@@ -504,8 +511,7 @@ async def assign(principal: Principal, item_id: uuid.UUID, data: WorkItemAssign)
             "work_item.assigned",
             {"work_item_id": str(item_id), "assignee": assignee},
         )
-        updated = await _get(tenant_id, item_id)
-    assert updated is not None
+        updated = await _must_get(tenant_id, item_id)
     return _read(updated)
 
 
@@ -535,6 +541,5 @@ async def resolve(principal: Principal, item_id: uuid.UUID, data: WorkItemResolv
             "work_item.resolved",
             {"work_item_id": str(item_id), "kind": row["kind"], "resolution": resolution},
         )
-        updated = await _get(tenant_id, item_id)
-    assert updated is not None
+        updated = await _must_get(tenant_id, item_id)
     return _read(updated)
