@@ -29,11 +29,10 @@ from hub.orders import fulfilment
 from hub.orders import order_repository as repo
 from hub.orders.codec import decode_json, format_number
 from hub.orders.documents import DocumentRequest, build_snapshot
+from hub.orders.status import BOOKABLE
 from tenants.guards import principal_of, requires
 from tenants.roles import Permission
 from tenants.schemas import Principal
-
-BOOKABLE = frozenset({"approved", "documents_ready", "booked"})
 
 
 class ParcelIn(msgspec.Struct, kw_only=True):

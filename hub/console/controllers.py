@@ -60,7 +60,7 @@ from hub.core.money import MoneyWire
 from hub.orders import changes, decisions, imports, intake, reading
 from hub.orders.review import MESSAGES as REVIEW_MESSAGES
 from hub.orders.schemas import ChangeRequestRead, Finding, OrderRead, OrderSummary
-from hub.orders.status import APPROVABLE, OPEN_STATUSES
+from hub.orders.status import permits
 from hub.problems import to_app_error
 from i18n import gettext, negotiate
 from tenants import users
@@ -555,10 +555,10 @@ async def order_page(
         requests=requests,
         actor=lambda a: _actor_label(a, names, locale),
         own_order=order.entered_by == me.principal.actor,
-        approvable=order.status in APPROVABLE,
-        rejectable=order.status in (APPROVABLE | {"on_hold", "backordered"}),
-        cancellable=order.status in OPEN_STATUSES,
-        changeable=me.may("write") and order.status in OPEN_STATUSES,
+        approvable=permits("approve", order.status),
+        rejectable=permits("reject", order.status),
+        cancellable=permits("cancel", order.status),
+        changeable=me.may("write") and permits("change", order.status),
         address_fields=CHANGE_ADDRESS_FIELDS,
         error=error,
         errors=errors or {},

@@ -22,7 +22,7 @@ from hub.core.settings import Settings
 from hub.orders import attachments, documents, landed_cost
 from hub.orders.attachments import AttachmentRead
 from hub.orders.documents import DocumentRead
-from hub.shipping import BOOKABLE
+from hub.orders.status import BOOKABLE
 from tenants.roles import Permission, allows
 from tenants.schemas import Principal
 

@@ -113,16 +113,17 @@ class _PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         refused = [a for a in addresses if not is_public(a)]
         if refused or not addresses:
             raise PrivateAddress(f"{host} resolves to {refused[0] if refused else 'nothing'}, not a public address")
-        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
-        for address in addresses:
+        *others, last = addresses  # at least one: checked above
+        for address in others:
             try:
                 return await self._inner.connect_tcp(
                     str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue  # the next address; the last one's failure is the one raised
+        return await self._inner.connect_tcp(
+            str(last), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
 
     async def connect_unix_socket(
         self,

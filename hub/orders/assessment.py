@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from customs import hs_codes
+from hub.core.errors import NotFound
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
 from hub.orders import timeline
@@ -34,7 +35,8 @@ async def assess(
     principal: Principal,
     *,
     currency: str,
-    customer: dict[str, Any],
+    customer_email: str | None,
+    customer_phone: str | None,
     ship_to: dict[str, Any],
     rush: bool,
     customization: bool,
@@ -82,8 +84,8 @@ async def assess(
         OrderFacts(
             currency=currency,
             origin_country=principal.origin_country,
-            customer_email=customer.get("email"),
-            customer_phone=customer.get("phone"),
+            customer_email=customer_email,
+            customer_phone=customer_phone,
             ship_to=ship_to,
             lines=facts_lines,
             rush=rush,
@@ -102,15 +104,18 @@ async def review_and_route(principal: Principal, order_id: uuid.UUID, *, previou
     """Re-reserve stock, re-run the review over the stored order and move it; returns the new status."""
     tenant_id = principal.tenant_id
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
-    assert order is not None
+    if order is None:
+        raise NotFound("no such order")
     lines = await repo.get_lines(tenant_id, order_id)
     reserved = await reserve_lines(tenant_id, lines)
     await repo.set_lines_reserved(tenant_id, order_id, {n: take for n, (take, _) in reserved.items()})
     catalog = await catalog_repo.get_products_by_sku(tenant_id, [ln["sku"] for ln in lines if ln["sku"]])
+    customer = decode_json(order["customer"])
     findings, status, eta = await assess(
         principal,
         currency=order["currency"],
-        customer=decode_json(order["customer"]),
+        customer_email=customer.get("email"),
+        customer_phone=customer.get("phone"),
         ship_to=decode_json(order["ship_to"]),
         rush=order["rush"],
         customization=order["customization"],
@@ -123,6 +128,6 @@ async def review_and_route(principal: Principal, order_id: uuid.UUID, *, previou
     await repo.update_order(
         tenant_id, order_id, {"status": status, "findings": msgspec.to_builtins(findings), "backorder_eta": eta}
     )
-    await repo.add_event(tenant_id, order_id, "system:review", "review.completed", review_summary(findings))
+    await timeline.record(tenant_id, order_id, "system:review", "review.completed", review_summary(findings))
     await timeline.status_changed(tenant_id, order_id, previous_status, status, "system:review")
     return status

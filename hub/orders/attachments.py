@@ -18,6 +18,7 @@ from hub.core.database import fetch, tenant_tx
 from hub.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from hub.core.ids import new_id
 from hub.orders import order_repository as repo
+from hub.orders import timeline
 
 KINDS = ("contract", "confirmation", "invoice", "photo", "other")
 
@@ -126,7 +127,7 @@ async def add(
             digest,
             actor,
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order_id,
             actor,

@@ -18,7 +18,7 @@ from hub.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.money import MoneyWire
 from hub.core.validation import raise_if
-from hub.orders import documents
+from hub.orders import documents, timeline
 from hub.orders import order_repository as repo
 from hub.orders import repository as catalog_repo
 from hub.orders.assessment import review_and_route
@@ -28,7 +28,7 @@ from hub.orders.decisions import cancel_in_tx, ensure_other_person
 from hub.orders.intake import MAX_LINE_QUANTITY, resolve_lines, validate_intake
 from hub.orders.pricing import Discount, price_order
 from hub.orders.schemas import AddressIn, ChangeRequestCreate, ChangeRequestRead, CustomerIn, LineIn, OrderCreate
-from hub.orders.status import OPEN_STATUSES
+from hub.orders.status import ensure_permits
 from hub.orders.stock import release_reservations
 from tenants.schemas import Principal
 
@@ -71,10 +71,7 @@ def _validate(data: ChangeRequestCreate, order: dict[str, Any]) -> dict[str, Any
         else:
             payload["requested_delivery_date"] = data.requested_delivery_date.isoformat()
     raise_if(errors)
-    if order["status"] not in OPEN_STATUSES:
-        raise Conflict(
-            f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
-        )
+    ensure_permits("change", order["status"])
     return payload
 
 
@@ -104,6 +101,13 @@ def _read(row: dict[str, Any]) -> ChangeRequestRead:
     )
 
 
+async def _must_get(tenant_id: uuid.UUID, request_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    row = await repo.get_change_request(tenant_id, request_id, lock=lock)
+    if row is None:
+        raise NotFound("no such change request")
+    return row
+
+
 async def file(principal: Principal, order_id: uuid.UUID, data: ChangeRequestCreate) -> ChangeRequestRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
@@ -116,16 +120,14 @@ async def file(principal: Principal, order_id: uuid.UUID, data: ChangeRequestCre
         await repo.insert_change_request(
             tenant_id, request_id, order_id, data.kind, payload, data.reason, principal.actor
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order_id,
             principal.actor,
             "change_request.filed",
             {"change_request_id": str(request_id), "kind": data.kind, "reason": data.reason},
         )
-        row = await repo.get_change_request(tenant_id, request_id)
-        assert row is not None
-        return _read(row)
+        return _read(await _must_get(tenant_id, request_id))
 
 
 async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[ChangeRequestRead]:
@@ -140,12 +142,9 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
     async with tenant_tx(tenant_id):
         # The order first, then the request: the order a cancel takes them in (it locks the order and
         # then closes its pending requests), so the two cannot deadlock.
-        found = await repo.get_change_request(tenant_id, request_id)
-        if found is None:
-            raise NotFound("no such change request")
+        found = await _must_get(tenant_id, request_id)
         await repo.get_order_row(tenant_id, found["order_id"], lock=True)
-        request = await repo.get_change_request(tenant_id, request_id, lock=True)
-        assert request is not None
+        request = await _must_get(tenant_id, request_id, lock=True)
         ensure_other_person(principal, request["requested_by"], "requested this change")
         if request["status"] != "pending":
             raise Conflict(
@@ -157,27 +156,23 @@ async def decide(principal: Principal, request_id: uuid.UUID, *, approve: bool, 
         await repo.decide_change_request(
             tenant_id, request_id, "applied" if approve else "rejected", principal.actor, reason
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order_id,
             principal.actor,
             "change_request.applied" if approve else "change_request.rejected",
             {"change_request_id": str(request_id), "kind": request["kind"], "reason": reason},
         )
-        row = await repo.get_change_request(tenant_id, request_id)
-        assert row is not None
-        return _read(row)
+        return _read(await _must_get(tenant_id, request_id))
 
 
 async def _apply(principal: Principal, request: dict[str, Any], reason: str) -> None:
     tenant_id = principal.tenant_id
     order_id, kind, payload = request["order_id"], request["kind"], decode_json(request["payload"])
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
-    assert order is not None
-    if order["status"] not in OPEN_STATUSES:
-        raise Conflict(
-            f"an order in status {order['status']!r} cannot be changed", extra={"current_status": order["status"]}
-        )
+    if order is None:
+        raise NotFound("no such order")
+    ensure_permits("change", order["status"])
     if kind == "cancel":
         await cancel_in_tx(principal, order_id, reason, change_request_id=request["id"])
         return
@@ -234,8 +229,6 @@ async def _replace_lines(
         order["shipping"],
         errors,
     )
-    raise_if(errors)
-    assert priced is not None
     await release_reservations(tenant_id, order["id"])
     await repo.delete_lines(tenant_id, order["id"])
     rows = [

@@ -19,7 +19,7 @@ from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.reading import read_order
 from hub.orders.schemas import Finding, OrderRead
-from hub.orders.status import APPROVABLE, OPEN_STATUSES
+from hub.orders.status import ensure_permits
 from hub.orders.stock import release_reservations
 from tenants.schemas import Principal
 
@@ -50,15 +50,12 @@ async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> Ord
         if order is None:
             raise NotFound("no such order")
         await _ensure_neither_author(principal, order)
-        if order["status"] not in APPROVABLE:
-            raise Conflict(
-                f"an order in status {order['status']!r} cannot be approved", extra={"current_status": order["status"]}
-            )
+        ensure_permits("approve", order["status"])
         findings_now = msgspec.convert(decode_json(order["findings"]), list[Finding])
         short = any(f.action == "wait" and f.severity == "blocking" for f in findings_now)
         new_status = "backordered" if short else "approved"
         await repo.update_order(tenant_id, order_id, {"status": new_status})
-        await repo.add_event(tenant_id, order_id, principal.actor, "order.approved", {"reason": reason})
+        await timeline.record(tenant_id, order_id, principal.actor, "order.approved", {"reason": reason})
         await timeline.status_changed(tenant_id, order_id, order["status"], new_status, principal.actor)
         return await read_order(tenant_id, order_id)
 
@@ -70,13 +67,10 @@ async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> Orde
         if order is None:
             raise NotFound("no such order")
         await _ensure_neither_author(principal, order)
-        if order["status"] not in APPROVABLE | {"on_hold", "backordered"}:
-            raise Conflict(
-                f"an order in status {order['status']!r} cannot be rejected", extra={"current_status": order["status"]}
-            )
+        ensure_permits("reject", order["status"])
         await release_reservations(tenant_id, order_id)
         await repo.update_order(tenant_id, order_id, {"status": "rejected"})
-        await repo.add_event(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
+        await timeline.record(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
         await _close_pending_changes(principal, order_id, ORDER_REJECTED)
         await timeline.status_changed(tenant_id, order_id, order["status"], "rejected", principal.actor)
         return await read_order(tenant_id, order_id)
@@ -94,11 +88,7 @@ async def cancel_in_tx(
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     if order is None:
         raise NotFound("no such order")
-    if order["status"] not in OPEN_STATUSES:
-        raise Conflict(
-            f"an order in status {order['status']!r} cannot be cancelled; request a return instead",
-            extra={"current_status": order["status"]},
-        )
+    ensure_permits("cancel", order["status"])
     # The order turns 'booked' only when the outbox job follows the shipment; until then it still
     # reads 'approved', and a cancel would leave a paid label on a cancelled order.
     shipment_id = await repo.live_outbound_shipment(tenant_id, order_id)
@@ -109,7 +99,7 @@ async def cancel_in_tx(
         )
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})
-    await repo.add_event(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
+    await timeline.record(tenant_id, order_id, principal.actor, "order.cancelled", {"reason": reason})
     await _close_pending_changes(principal, order_id, ORDER_CANCELLED, keep=change_request_id)
     await timeline.status_changed(tenant_id, order_id, order["status"], "cancelled", principal.actor)
 
@@ -120,11 +110,11 @@ async def _close_pending_changes(
     """Reject the order's pending change requests (but ``keep``), each with a timeline event: an order
     that ended can no longer be changed, and left pending they would wait for ever."""
     closed = await repo.close_pending_change_requests(principal.tenant_id, order_id, principal.actor, reason, keep=keep)
-    await repo.add_events(
+    await timeline.record_many(
         principal.tenant_id,
         order_id,
         [
-            (
+            timeline.Event(
                 principal.actor,
                 "change_request.rejected",
                 {"change_request_id": str(row["id"]), "kind": row["kind"], "reason": reason},

@@ -39,6 +39,7 @@ from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.validation import raise_if
 from hub.orders import order_repository as repo
+from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from i18n import normalize_locale
 from tenants.schemas import Principal
@@ -233,7 +234,7 @@ async def request_document(principal: Principal, order_id: uuid.UUID, request: D
                 previous[0]["id"],
             )
         await outbox.enqueue(tenant_id, "render_document", {"document_id": str(document_id)})
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order_id,
             principal.actor,
@@ -269,7 +270,7 @@ async def render_document(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: di
             tenant_id,
             document_id,
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id, row["order_id"], "system:documents", "document.failed", {"document_id": str(document_id)}
         )
         return
@@ -282,7 +283,7 @@ async def render_document(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: di
         tenant_id,
         document_id,
     )
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         row["order_id"],
         "system:documents",

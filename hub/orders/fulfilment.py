@@ -1,6 +1,7 @@
 """The order follows its shipments: carriers report a shipment's new status through the outbox
 (``shipment_status_changed``), and the order moves forward: ``booked``, ``in_transit``, ``delivered``,
-``exception``, ``returned``. It never moves back because a late event arrives.
+``exception``, ``returned``. It never moves back because a late event arrives (the rule is
+:func:`hub.orders.status.next_order_status`).
 
 An ``exception`` also opens a clerk work item for the shipment and its reason (once, however often
 the carrier repeats it; see :mod:`hub.orders.work_items`). A return label (see
@@ -19,35 +20,7 @@ from typing import Any
 
 from hub.orders import order_repository as repo
 from hub.orders import returns, timeline, work_items
-
-# Shipment status -> order status.
-FOLLOW = {
-    "booked": "booked",
-    "in_transit": "in_transit",
-    "out_for_delivery": "in_transit",
-    "delivered": "delivered",
-    "exception": "exception",
-    "returned": "returned",
-}
-# Order statuses in the order they are reached; an exception can be left by later progress.
-PROGRESS = ["approved", "documents_ready", "booked", "in_transit", "delivered", "closed"]
-FINAL = frozenset({"cancelled", "rejected", "closed", "returned"})
-
-
-def next_order_status(current: str, shipment_status: str) -> str | None:
-    """The order's new status, or None when the shipment's status does not move it."""
-    target = FOLLOW.get(shipment_status)
-    if target is None or current in FINAL or target == current:
-        return None
-    if target in ("exception", "returned"):
-        return target
-    if current == "exception":
-        return target
-    if current in PROGRESS and PROGRESS.index(target) > PROGRESS.index(current):
-        return target
-    if current not in PROGRESS:
-        return target if current in ("return_requested",) and target == "delivered" else None
-    return None
+from hub.orders.status import BEFORE_BOOKING, next_order_status
 
 
 async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
@@ -73,7 +46,7 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
         # leave it booked with no label to void, and a booked order cannot be cancelled.
         return
     await repo.update_order(tenant_id, order["id"], {"status": new})
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order["id"],
         "system:carriers",
@@ -81,10 +54,6 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
         {"shipment_id": payload.get("shipment_id"), "status": payload.get("status"), "reason": payload.get("reason")},
     )
     await timeline.status_changed(tenant_id, order["id"], order["status"], new, "system:carriers")
-
-
-# Statuses a label can be bought from (hub.shipping.BOOKABLE less 'booked'): where a void returns to.
-BEFORE_BOOKING = frozenset({"approved", "documents_ready"})
 
 
 async def label_voided(tenant_id: uuid.UUID, shipment: dict[str, Any], actor: str) -> None:
@@ -105,7 +74,7 @@ async def label_voided(tenant_id: uuid.UUID, shipment: dict[str, Any], actor: st
     before = await repo.status_before(tenant_id, order_id, "booked")
     new = before if before in BEFORE_BOOKING else "approved"
     await repo.update_order(tenant_id, order_id, {"status": new})
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order_id,
         actor,

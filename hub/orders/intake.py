@@ -19,12 +19,14 @@ from hub.core.ids import new_id
 from hub.core.money import NOT_TENDER, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
 from hub.orders import order_repository as repo
+from hub.orders import timeline
 from hub.orders.assessment import assess as assess_order
 from hub.orders.assessment import review_summary
 from hub.orders.codec import format_number
 from hub.orders.contact import clean_address, e164_phone, is_email
 from hub.orders.pricing import Discount, check_line_gross, line_gross, parse_discount, price_order
 from hub.orders.reading import order_read
+from hub.orders.rows import OrderCustomer, OrderDraft
 from hub.orders.schemas import CustomerIn, DiscountIn, LineIn, OrderCreate, OrderRead, ProductRead
 from hub.orders.stock import full_reservation, reserve_lines
 from tenants.schemas import Principal
@@ -44,7 +46,7 @@ def _discount(field: str, raw: DiscountIn | None, currency: str, errors: list[Fi
     return None if value is None else Discount(kind=raw.type, value=value, code=raw.code)
 
 
-def _customer(data: CustomerIn, region: str | None, errors: list[FieldError]) -> dict[str, Any]:
+def _customer(data: CustomerIn, region: str | None, errors: list[FieldError]) -> OrderCustomer:
     code, name = data.code.strip(), data.name.strip()
     # Spaces pass the schema's length check but strip to nothing.
     errors.extend(
@@ -54,7 +56,7 @@ def _customer(data: CustomerIn, region: str | None, errors: list[FieldError]) ->
     if email and not is_email(email):
         errors.append(FieldError("customer.email", f"{email!r} is not an e-mail address"))
     phone = e164_phone("customer.phone", data.phone, region, errors)
-    return {"code": code, "name": name, "email": email, "phone": phone}
+    return OrderCustomer(code=code, name=name, email=email, phone=phone)
 
 
 def _unit_price(index: int, line: LineIn, currency: str, errors: list[FieldError]) -> Decimal | None:
@@ -88,9 +90,19 @@ class IntakeLine(msgspec.Struct, kw_only=True):
     discount: Discount | None
 
 
+class IntakeHeader(msgspec.Struct, frozen=True, kw_only=True):
+    """The order-level fields of an intake, checked and cleaned."""
+
+    external_ref: str | None
+    currency: str
+    ship_to: dict[str, str]
+    bill_to: dict[str, str] | None
+    customer: OrderCustomer
+
+
 def validate_intake(  # noqa: C901  (a flat list of field checks)
     data: OrderCreate,
-) -> tuple[dict[str, Any], list[IntakeLine], list[Discount], Decimal]:
+) -> tuple[IntakeHeader, list[IntakeLine], list[Discount], Decimal]:
     """Field-level checks of an intake; raises ValidationFailed listing every bad field."""
     errors: list[FieldError] = []
     currency = data.currency.strip().upper()
@@ -149,13 +161,9 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
                 )
             shipping = shipping_money.amount
     raise_if(errors)
-    header = {
-        "external_ref": external_ref,
-        "currency": currency,
-        "ship_to": ship_to,
-        "bill_to": bill_to,
-        "customer": customer,
-    }
+    header = IntakeHeader(
+        external_ref=external_ref, currency=currency, ship_to=ship_to, bill_to=bill_to, customer=customer
+    )
     return header, lines, discounts, shipping
 
 
@@ -170,29 +178,27 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     with the first one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
-    currency, external_ref = header["currency"], header["external_ref"]
+    currency, external_ref = header.currency, header.external_ref
     tenant_id = principal.tenant_id
     actor = actor or principal.actor
     skus = [ln.data.sku for ln in intake_lines if ln.data.sku]
     async with tenant_tx(tenant_id):
         # Every read that does not depend on the reservation comes before any contended lock; the
         # customer upsert rides along (a validation error below rolls it back with the rest).
-        customer = header["customer"]
+        customer = header.customer
         customer_id, catalog, stock_seen, unknown_subheadings = await repo.intake_reads(
             tenant_id,
             skus,
             [ln.hs_code for ln in intake_lines if ln.hs_code],
-            customer["code"],
-            customer["name"],
-            customer["email"],
-            customer["phone"],
+            customer.code,
+            customer.name,
+            customer.email,
+            customer.phone,
         )
         lines, errors = resolve_lines(intake_lines, catalog, currency)
         priced = price_order(
             currency, [(ln["unit_price"], ln["quantity"], d) for ln, d in lines], discounts, shipping, errors
         )
-        raise_if(errors)
-        assert priced is not None
         line_rows = [
             {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
             for (line, _), price in zip(lines, priced.lines, strict=True)
@@ -203,39 +209,43 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             if ln["hs_code"] and unknown_subheadings is not None and ln["hs_code"][:6] in unknown_subheadings
         }
         order_id = new_id()
-        order = {
-            "id": order_id,
-            "channel": data.channel,
-            "channel_detail": data.channel_detail,
-            "external_ref": external_ref,
-            "customer_id": customer_id,
-            "customer": customer,
-            "ship_to": header["ship_to"],
-            "bill_to": header["bill_to"],
-            "currency": currency,
-            "incoterm": data.incoterm,
-            "requested_delivery_date": data.requested_delivery_date,
-            "rush": data.rush,
-            "customization": data.customization,
-            "special_terms": data.special_terms,
-            "discounts": [msgspec.to_builtins(d) for d in discounts],
-            "subtotal": priced.subtotal,
-            "discount_total": priced.discount_total,
-            "shipping": priced.shipping,
-            "total": priced.total,
-            "entered_by": actor,
-        }
-        events: list[tuple[str, str, dict[str, Any]]] = []
+        draft = OrderDraft(
+            id=order_id,
+            channel=data.channel,
+            channel_detail=data.channel_detail,
+            external_ref=external_ref,
+            customer_id=customer_id,
+            customer=customer,
+            ship_to=header.ship_to,
+            bill_to=header.bill_to,
+            currency=currency,
+            incoterm=data.incoterm,
+            requested_delivery_date=data.requested_delivery_date,
+            rush=data.rush,
+            customization=data.customization,
+            special_terms=data.special_terms,
+            discounts=discounts,
+            subtotal=priced.subtotal,
+            discount_total=priced.discount_total,
+            shipping=priced.shipping,
+            total=priced.total,
+            entered_by=actor,
+        )
+        events: list[timeline.Event] = []
 
-        async def assess(reserved: dict[int, tuple[int, date | None]]) -> list[tuple[str, dict[str, Any]]]:
-            """Review the order as reserved; fills status, findings, ETA and lines; returns the outbox jobs."""
+        async def assess(reserved: dict[int, tuple[int, date | None]]) -> tuple[OrderDraft, list[timeline.Job]]:
+            """Review the order as reserved: the draft routed, with its findings and ETA, and the outbox jobs.
+
+            Fills the lines' reservations and the timeline's first events.
+            """
             for line in line_rows:
                 line["reserved_qty"] = reserved[line["line_no"]][0]
             findings, status, eta = await assess_order(
                 principal,
                 currency=currency,
-                customer=customer,
-                ship_to=header["ship_to"],
+                customer_email=customer.email,
+                customer_phone=customer.phone,
+                ship_to=header.ship_to,
                 rush=data.rush,
                 customization=data.customization,
                 requested_delivery_date=data.requested_delivery_date,
@@ -244,21 +254,19 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
                 catalog=catalog,
                 unknown_codes=unknown_codes,
             )
-            order.update(status=status, findings=msgspec.to_builtins(findings), backorder_eta=eta)
+            moved, notice = timeline.status_change(order_id, "received", status, "system:review")
             events.extend(
                 [
                     # insert_order adds the order's number to this first event's payload.
-                    (actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
-                    ("system:review", "review.completed", review_summary(findings)),
-                    ("system:review", "order.status_changed", {"from": "received", "to": status}),
+                    timeline.Event(actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
+                    timeline.Event("system:review", "review.completed", review_summary(findings)),
+                    moved,
                 ]
             )
-            return [
-                ("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}),
-                (
-                    "deliver_order_event",
-                    {"event": "order.status_changed", "order_id": str(order_id), "from": "received", "to": status},
-                ),
+            reviewed = msgspec.structs.replace(draft, status=status, findings=findings, backorder_eta=eta)
+            return reviewed, [
+                timeline.Job("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}),
+                notice,
             ]
 
         # The common case, every stocked line reserved in full, is reviewed before any lock and then
@@ -268,7 +276,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         inserted = None
         if expected is not None:
             reserved, expect_stock = expected
-            jobs = await assess(reserved)
+            order, jobs = await assess(reserved)
             inserted = await repo.insert_order(
                 tenant_id, order, line_rows, events, jobs, expect_stock=expect_stock, skus=skus
             )
@@ -277,11 +285,12 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             events.clear()
             for line in line_rows:
                 line["reserved_qty"] = 0
-            jobs = await assess(await reserve_lines(tenant_id, line_rows))
+            order, jobs = await assess(await reserve_lines(tenant_id, line_rows))
             inserted = await repo.insert_order(tenant_id, order, line_rows, events, jobs)
         if inserted.number is None:
             existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
-            assert existing is not None
+            if existing is None:  # its insert committed before ours conflicted; orders are not deleted
+                raise Conflict(f"another order already has {data.channel} reference {external_ref!r}")
             raise Conflict(
                 f"order {format_number(existing['number'])} already has {data.channel} reference {external_ref!r}",
                 extra={
@@ -289,9 +298,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
                     "existing_order_number": format_number(existing["number"]),
                 },
             )
-        order["number"] = inserted.number
-        now = datetime.now(UTC)
-        return order_read({**order, "version": 1, "created_at": now, "updated_at": now}, line_rows)
+        return order_read(order.as_inserted(inserted.number, datetime.now(UTC)), line_rows)
 
 
 def resolve_lines(

@@ -18,6 +18,7 @@ from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.validation import client_date, raise_if
 from hub.orders import order_repository as repo
+from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number, plain_amount
 from tenants.schemas import Principal
 
@@ -87,7 +88,7 @@ async def quote_order(principal: Principal, order_id: uuid.UUID, options: OrderQ
             QuoteRequest,
         )
         quote = await create_stored_quote(tenant_id, request, order_id=order_id, actor=principal.actor)
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order_id,
             principal.actor,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -17,6 +18,7 @@ import msgspec
 from hub.core.database import fetch
 from hub.core.ids import new_id
 from hub.orders.repository import PRODUCT_SQL_COLUMNS, product_read
+from hub.orders.rows import OrderDraft
 from hub.orders.schemas import ProductRead
 
 
@@ -185,7 +187,7 @@ def _with_line_columns(sql: str) -> str:
     return sql.replace(":line_columns:", columns).replace(":line_unnest:", arrays)
 
 
-def _event_arrays(events: list[tuple[str, str, dict[str, Any]]]) -> list[list[Any]]:
+def _event_arrays(events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[list[Any]]:
     """(id, actor, kind, payload) arrays for an unnest() of timeline events."""
     return [[new_id() for _ in events], [e[0] for e in events], [e[1] for e in events], [_json(e[2]) for e in events]]
 
@@ -257,10 +259,10 @@ class Inserted(NamedTuple):
 
 async def insert_order(
     tenant_id: uuid.UUID,
-    order: dict[str, Any],
+    order: OrderDraft,
     lines: list[dict[str, Any]],
-    events: list[tuple[str, str, dict[str, Any]]],
-    jobs: list[tuple[str, dict[str, Any]]],
+    events: Sequence[tuple[str, str, dict[str, Any]]],
+    jobs: Sequence[tuple[str, dict[str, Any]]],
     *,
     expect_stock: dict[str, tuple[int, date | None]] | None = None,
     skus: list[str] | None = None,
@@ -291,29 +293,29 @@ async def insert_order(
         tenant_id,
         tenant_id,
         tenant_id,
-        order["id"],
-        order["channel"],
-        order["channel_detail"],
-        order["external_ref"],
-        order["status"],
-        order["customer_id"],
-        _json(order["customer"]),
-        _json(order["ship_to"]),
-        None if order["bill_to"] is None else _json(order["bill_to"]),
-        order["currency"],
-        order["incoterm"],
-        order["requested_delivery_date"],
-        order["rush"],
-        order["customization"],
-        order["special_terms"],
-        _json(order["discounts"]),
-        order["subtotal"],
-        order["discount_total"],
-        order["shipping"],
-        order["total"],
-        _json(order["findings"]),
-        order["backorder_eta"],
-        order["entered_by"],
+        order.id,
+        order.channel,
+        order.channel_detail,
+        order.external_ref,
+        order.status,
+        order.customer_id,
+        _json(order.customer),
+        _json(order.ship_to),
+        None if order.bill_to is None else _json(order.bill_to),
+        order.currency,
+        order.incoterm,
+        order.requested_delivery_date,
+        order.rush,
+        order.customization,
+        order.special_terms,
+        _json(order.discounts),
+        order.subtotal,
+        order.discount_total,
+        order.shipping,
+        order.total,
+        _json(order.findings),
+        order.backorder_eta,
+        order.entered_by,
         tenant_id,
         *_line_arrays(lines),
         tenant_id,
@@ -464,12 +466,13 @@ async def substitutes(tenant_id: uuid.UUID, hs_code: str, exclude_sku: str, need
     return [row["sku"] for row in rows]
 
 
-async def add_event(tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: str, payload: dict[str, Any]) -> None:
-    await add_events(tenant_id, order_id, [(actor, kind, payload)])
+async def add_events(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, events: Sequence[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Append several timeline events in one statement; their UUIDv7 ids keep them in order.
 
-
-async def add_events(tenant_id: uuid.UUID, order_id: uuid.UUID, events: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Append several timeline events in one statement; their UUIDv7 ids keep them in order."""
+    Write them through :mod:`hub.orders.timeline`, which names the kinds.
+    """
     if not events:
         return
     await fetch(

@@ -25,6 +25,7 @@ import msgspec
 
 from hub.core.errors import FieldError
 from hub.core.money import MAX_AMOUNT, allocate, currency_exponent, parse_amount, quantum
+from hub.core.validation import raise_if
 
 HUNDRED = Decimal(100)
 LARGEST_STORED = MAX_AMOUNT - Decimal("0.0001")
@@ -102,8 +103,12 @@ def price_order(
     order_discounts: list[Discount],
     shipping: Decimal,
     errors: list[FieldError],
-) -> PricedOrder | None:
-    """Price ``lines`` given as ``(unit_price, quantity, line discount)``; None with errors if invalid."""
+) -> PricedOrder:
+    """Price ``lines`` given as ``(unit_price, quantity, line discount)``.
+
+    Raises ``ValidationFailed`` with ``errors`` (those the caller brought and those found here) when
+    there are any.
+    """
     exponent = currency_exponent(currency)
     grosses = [line_gross(unit, quantity, currency) for unit, quantity, _ in lines]
     errors_before = len(errors)
@@ -146,8 +151,7 @@ def price_order(
                 f"({LARGEST_STORED:f})",
             )
         )
-    if errors:
-        return None
+    raise_if(errors)
     discount_total = sum(line_discounts, Decimal(0))
     return PricedOrder(
         lines=[PricedLine(gross=g, discount=d, total=n) for g, d, n in zip(grosses, line_discounts, nets, strict=True)],

@@ -10,7 +10,7 @@ from asyncpg.exceptions import UniqueViolationError
 from piccolo.columns import Column
 
 from hub.core.database import fetch
-from hub.core.errors import Conflict
+from hub.core.errors import Conflict, NotFound
 from hub.core.money import MoneyWire, amount_text
 from hub.orders.schemas import ProductRead
 from hub.orders.tables import Product
@@ -57,7 +57,8 @@ async def insert_product(tenant_id: uuid.UUID, product_id: uuid.UUID, values: di
     except UniqueViolationError:
         raise Conflict(f"a product with sku {values['sku']!r} exists", extra={"field": "sku"}) from None
     product = await get_product(tenant_id, product_id)
-    assert product is not None
+    if product is None:  # inserted just now, in this transaction
+        raise NotFound("no such product")
     return product
 
 

@@ -59,6 +59,7 @@ from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.decisions import ensure_other_person
+from hub.orders.status import NOT_RETURNABLE
 from tenants.schemas import Principal
 
 ReturnStatus = Literal["requested", "approved", "rejected", "label_issued", "received", "closed"]
@@ -69,7 +70,6 @@ LABEL_KEY_PREFIX = "rma:"
 """Idempotency keys of return labels; the shipment job knows a return label by it."""
 EXPORTED = frozenset({"booked", "in_transit", "out_for_delivery", "delivered", "exception", "returned"})
 """Shipment statuses of a parcel that has left: its lines count as shipped."""
-NOT_RETURNABLE = frozenset({"cancelled", "rejected", "returned"})
 RECEIVABLE = frozenset({"approved", "label_issued"})
 ACTIVE = ("requested", "approved", "label_issued")
 """Statuses of a return that is still under way (the order stays ``return_requested``)."""
@@ -423,8 +423,10 @@ async def _relief(
     }
 
 
-async def _event(tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: str, payload: dict[str, Any]) -> None:
-    await repo.add_event(tenant_id, order_id, actor, kind, payload)
+async def _event(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, actor: str, kind: timeline.EventKind, payload: dict[str, Any]
+) -> None:
+    await timeline.record(tenant_id, order_id, actor, kind, payload)
 
 
 # --- request ------------------------------------------------------------------------------------
@@ -569,7 +571,8 @@ async def decide(principal: Principal, return_id: uuid.UUID, approve: bool, reas
             return_id,
         )
         order_id = row["order_id"]
-        await _event(tenant_id, order_id, principal.actor, f"return.{status}", {"return_id": str(return_id)})
+        kind: timeline.EventKind = "return.approved" if approve else "return.rejected"
+        await _event(tenant_id, order_id, principal.actor, kind, {"return_id": str(return_id)})
         if not approve:
             await _restore_order_status(principal, row)
         return _read(await _must_get(tenant_id, return_id))
@@ -751,7 +754,8 @@ async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceiv
         received = {line.line_no: line for line in data.lines}
         order_id = row["order_id"]
         order = await repo.get_order_row(tenant_id, order_id, lock=True)
-        assert order is not None
+        if order is None:
+            raise NotFound("no such order")
         order_lines = await repo.get_lines(tenant_id, order_id)
         earlier = await _earlier(tenant_id, order_id, return_id)
         quantities = {n: (received[n].quantity if n in received else 0) for n in requested}
@@ -821,7 +825,7 @@ async def close(principal: Principal, return_id: uuid.UUID) -> ReturnRead:
 
 async def label_status_changed(tenant_id: uuid.UUID, order_id: uuid.UUID, payload: dict[str, Any]) -> None:
     """A return label moved (called by the shipment job): a timeline entry, never an order status."""
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order_id,
         "system:carriers",

@@ -21,6 +21,7 @@ from typing import Literal
 import msgspec
 
 from hub.orders.schemas import Finding
+from hub.orders.status import OrderStatus
 from i18n import gettext, mark
 
 # Countries whose addresses carry no postal code (after Google's address metadata, libaddressinput).
@@ -284,7 +285,7 @@ def review(facts: OrderFacts) -> list[Finding]:
     return sorted(found, key=lambda f: f.severity != "blocking")
 
 
-def status_for(findings: list[Finding], *, auto_approve: bool) -> str:
+def status_for(findings: list[Finding], *, auto_approve: bool) -> OrderStatus:
     """The status the findings call for (see the module docstring)."""
     actions = {f.action for f in findings if f.severity == "blocking"}
     if "fix" in actions:

@@ -11,6 +11,7 @@ import msgspec
 
 from hub.core.money import MoneyWire
 from hub.core.validation import check_date_window
+from hub.orders.status import OrderStatus
 
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^\S+$", description="no spaces")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -61,24 +62,6 @@ class ProductRead(msgspec.Struct, kw_only=True):
 Channel = Literal["api", "csv", "xlsx", "shopify", "manual"]
 ManualVia = Literal["phone", "email", "in_person"]
 Incoterm = Literal["EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF"]
-OrderStatus = Literal[
-    "received",
-    "in_review",
-    "on_hold",
-    "awaiting_approval",
-    "backordered",
-    "approved",
-    "documents_ready",
-    "booked",
-    "in_transit",
-    "delivered",
-    "closed",
-    "cancelled",
-    "rejected",
-    "exception",
-    "return_requested",
-    "returned",
-]
 Short = Annotated[str, msgspec.Meta(max_length=300)]
 
 

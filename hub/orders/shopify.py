@@ -47,7 +47,7 @@ from hub.core.ids import new_id
 from hub.core.money import parse_amount
 from hub.core.settings import get_settings
 from hub.core.system import SystemPath
-from hub.orders import changes, decisions, intake, reading, work_items
+from hub.orders import changes, decisions, intake, reading, timeline, work_items
 from hub.orders import order_repository as repo
 from hub.orders.codec import decode_json, format_number
 from hub.orders.contact import clean_address
@@ -316,7 +316,7 @@ async def receive(
             "id", "the Shopify order id is required: without it a redelivery is a second order"
         )
     if topic == UPDATED:
-        return await _updated(principal, data, (webhook_id or "").strip()[:200])
+        return await _updated(principal, data, data.external_ref, (webhook_id or "").strip()[:200])
     try:
         order: OrderRead = await intake.create_order(principal, data, actor=ACTOR)
     except Conflict as exc:
@@ -421,7 +421,7 @@ async def _cancelled(
                 f"Shopify cancelled order {format_number(number)} ({why or 'no reason given'}), "
                 f"but the hub cannot cancel it: {exc.detail}. Stop the shipment or arrange a return.",
             )
-            await repo.add_event(
+            await timeline.record(
                 tenant_id,
                 order["id"],
                 ACTOR,
@@ -477,11 +477,11 @@ def _request_payload(change: ChangeRequestCreate) -> Any:
     return {"lines": msgspec.to_builtins(change.lines)}
 
 
-async def _updated(principal: Principal, data: OrderCreate, webhook_id: str) -> WebhookResult:
+async def _updated(principal: Principal, data: OrderCreate, external_ref: str, webhook_id: str) -> WebhookResult:
+    """``external_ref`` is ``data``'s (the Shopify order id), which :func:`receive` has required."""
     tenant_id = principal.tenant_id
-    assert data.external_ref is not None
     async with tenant_tx(tenant_id):
-        order = await _known_order(tenant_id, UPDATED, data.external_ref)
+        order = await _known_order(tenant_id, UPDATED, external_ref)
         if order is None:
             return WebhookResult(topic=UPDATED, outcome="ignored")
         number, status = order["number"], order["status"]
@@ -511,7 +511,7 @@ async def _updated(principal: Principal, data: OrderCreate, webhook_id: str) -> 
                 f"Shopify changed order {format_number(number)}, but the change could not be filed: "
                 + "; ".join(f"{r['kind']}: {r['detail']}" for r in refused),
             )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             order["id"],
             ACTOR,

@@ -32,6 +32,7 @@ from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import raise_if
 from hub.orders import order_repository as repo
+from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from i18n import gettext, mark
 from tenants.roles import Role
@@ -185,6 +186,13 @@ async def _get(tenant_id: uuid.UUID, item_id: uuid.UUID, *, lock: bool = False) 
     return rows[0] if rows else None
 
 
+async def _must_get(tenant_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any]:
+    row = await _get(tenant_id, item_id)
+    if row is None:
+        raise NotFound("no such work item")
+    return row
+
+
 async def insert_item(
     tenant_id: uuid.UUID,
     *,
@@ -223,7 +231,7 @@ async def insert_item(
     )
     if not rows:
         return None
-    await repo.add_event(
+    await timeline.record(
         tenant_id,
         order_id,
         opened_by,
@@ -422,9 +430,9 @@ async def create(principal: Principal, data: WorkItemCreate) -> WorkItemRead:
             opened_by=principal.actor,
             assignee=data.assignee,
         )
-        assert item_id is not None
-        row = await _get(tenant_id, item_id)
-    assert row is not None
+        if item_id is None:  # only an automatic item (with an auto_key) can exist already
+            raise Conflict("the work item exists already")
+        row = await _must_get(tenant_id, item_id)
     return _read(row)
 
 
@@ -496,15 +504,14 @@ async def assign(principal: Principal, item_id: uuid.UUID, data: WorkItemAssign)
             tenant_id,
             item_id,
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             row["order_id"],
             principal.actor,
             "work_item.assigned",
             {"work_item_id": str(item_id), "assignee": assignee},
         )
-        updated = await _get(tenant_id, item_id)
-    assert updated is not None
+        updated = await _must_get(tenant_id, item_id)
     return _read(updated)
 
 
@@ -527,13 +534,12 @@ async def resolve(principal: Principal, item_id: uuid.UUID, data: WorkItemResolv
             tenant_id,
             item_id,
         )
-        await repo.add_event(
+        await timeline.record(
             tenant_id,
             row["order_id"],
             principal.actor,
             "work_item.resolved",
             {"work_item_id": str(item_id), "kind": row["kind"], "resolution": resolution},
         )
-        updated = await _get(tenant_id, item_id)
-    assert updated is not None
+        updated = await _must_get(tenant_id, item_id)
     return _read(updated)

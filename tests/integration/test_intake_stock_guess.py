@@ -6,6 +6,7 @@ it had never guessed."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from hub.core.database import fetch, tenant_tx
 from hub.core.ids import new_id
 from hub.orders import order_repository as repo
+from hub.orders.rows import OrderCustomer, OrderDraft
 from tests.api.test_orders import TSHIRT
 from tests.conftest import TenantHandle
 
@@ -95,31 +97,29 @@ async def test_a_stock_row_created_since_the_read_is_reserved_from(
 
 async def test_a_refused_guess_writes_nothing(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     await _setup(client, tenant, on_hand=2)
-    order = {
-        "id": new_id(),
-        "channel": "api",
-        "channel_detail": None,
-        "external_ref": "X-1",
-        "status": "approved",
-        "customer_id": new_id(),  # never checked: nothing is inserted
-        "customer": {},
-        "ship_to": {},
-        "bill_to": None,
-        "currency": "EUR",
-        "incoterm": "DDP",
-        "requested_delivery_date": None,
-        "rush": False,
-        "customization": False,
-        "special_terms": "",
-        "discounts": [],
-        "subtotal": 0,
-        "discount_total": 0,
-        "shipping": 0,
-        "total": 0,
-        "findings": [],
-        "backorder_eta": None,
-        "entered_by": "test",
-    }
+    order = OrderDraft(
+        id=new_id(),
+        channel="api",
+        channel_detail=None,
+        external_ref="X-1",
+        status="approved",
+        customer_id=new_id(),  # never checked: nothing is inserted
+        customer=OrderCustomer(code="C-1", name="Anna", email=None, phone=None),
+        ship_to={},
+        bill_to=None,
+        currency="EUR",
+        incoterm="DDP",
+        requested_delivery_date=None,
+        rush=False,
+        customization=False,
+        special_terms="",
+        discounts=[],
+        subtotal=Decimal(0),
+        discount_total=Decimal(0),
+        shipping=Decimal(0),
+        total=Decimal(0),
+        entered_by="test",
+    )
     events = [("test", "order.received", {})]
     jobs = [("deliver_order_event", {})]
     guesses = [

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from customs.rules.base import CollectedAt
 from hub.console.i18n import CONSOLE_LOCALES, DOMAIN, translate
-from hub.orders.schemas import OrderStatus
+from hub.orders.status import OrderStatus
 from i18n import LOCALES_DIR
 from tenants.roles import Role
 from tests.unit.string_extraction import literal_arguments

@@ -116,3 +116,14 @@ def test_packages_depend_downward_only() -> None:
 )
 def test_the_rule_itself(importer: str, imported: str, allowed: bool) -> None:
     assert _allowed(importer, imported) is allowed
+
+
+def test_hub_has_no_assert_as_control_flow() -> None:
+    """``python -O`` strips asserts: a check the code relies on is an ``if`` that raises (issue 16)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "hub").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+        if isinstance(node, ast.Assert)
+    ]
+    assert found == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.orders.fulfilment import next_order_status
+from hub.orders.status import next_order_status
 
 
 @pytest.mark.parametrize(
