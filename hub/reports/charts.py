@@ -342,12 +342,12 @@ def line_chart(
             if key not in one.values:
                 runs.append([])
                 continue
-            value = one.values[key]
-            x, y = x_of(index), y_of(value)
+            figure = one.values[key]
+            x, y = x_of(index), y_of(figure)
             runs[-1].append(f"{x:.1f},{y:.1f}")
-            label = f"{format_bucket(day, locale, with_year=True)} · {one.label}: {format_value(value, fmt, locale)}"
+            label = f"{format_bucket(day, locale, with_year=True)} · {one.label}: {format_value(figure, fmt, locale)}"
             dots.append(
-                f'<circle class="point" data-key="{key}" data-series="{_text(one.key)}" data-value="{_exact(value)}" '
+                f'<circle class="point" data-key="{key}" data-series="{_text(one.key)}" data-value="{_exact(figure)}" '
                 f'cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{_text(label)}</title></circle>'
             )
         for run in runs:
