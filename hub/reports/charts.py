@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,15 +42,16 @@ __all__ = [
     "line_chart",
 ]
 
-WIDTH = 720
-LABEL_WIDTH = 190
-VALUE_WIDTH = 110
+WIDTH = 600
+LABEL_WIDTH = 160
+VALUE_WIDTH = 96
 ROW_HEIGHT = 22
 BAR_GAP = 6
-TOP = 12
+TITLE_HEIGHT = 24
+TOP = TITLE_HEIGHT + 8
 LEGEND_HEIGHT = 22
 LINE_HEIGHT = 240
-MAX_LABEL = 28
+MAX_LABEL = 26
 """Longer category labels are cut on the axis (the whole label stays in the bar's tooltip)."""
 MAX_X_LABELS = 8
 PALETTE = ("#1f5fbf", "#e07b00", "#1a7f37", "#b42318", "#6f42c1", "#0f7c8c", "#a15c07", "#5d6776")
@@ -124,8 +126,21 @@ def format_bucket(day: dt.date, locale: str, *, with_year: bool = False) -> str:
     return format_skeleton("yMMMd" if with_year else "MMMd", day, locale=babel_locale(locale))
 
 
+def _width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 def _cut(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+    """``label`` cut to :data:`MAX_LABEL` columns (a Chinese character takes two)."""
+    if sum(_width(c) for c in label) <= MAX_LABEL:
+        return label
+    kept, used = [], 0
+    for char in label:
+        used += _width(char)
+        if used > MAX_LABEL - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 def _dom_id(chart_id: str) -> str:
@@ -141,14 +156,20 @@ def _open(chart_id: str, title: str, desc: str, height: int, *, empty: bool) -> 
         'font-family="inherit" font-size="12">',
         f'<title id="{dom}-title">{_text(title)}</title>',
         f'<desc id="{dom}-desc">{_text(desc)}</desc>',
+        f'<text class="chart-title" x="4" y="16" font-size="14" font-weight="600" fill="#1d2430" aria-hidden="true">'
+        f"{_text(title)}</text>",
     ]
 
 
 def _empty_chart(chart_id: str, title: str, desc: str, empty: str) -> str:
-    parts = _open(chart_id, title, desc + " " + empty if desc else empty, 60, empty=True)
-    parts.append(f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="59" fill="#f5f7fa" stroke="#d9dee6" rx="4"/>')
+    parts = _open(chart_id, title, desc + " " + empty if desc else empty, TITLE_HEIGHT + 60, empty=True)
     parts.append(
-        f'<text class="no-data" x="{WIDTH / 2:.0f}" y="35" text-anchor="middle" fill="#5d6776">{_text(empty)}</text>'
+        f'<rect x="0.5" y="{TITLE_HEIGHT + 0.5}" width="{WIDTH - 1}" height="59" '
+        'fill="#f5f7fa" stroke="#d9dee6" rx="4"/>'
+    )
+    parts.append(
+        f'<text class="no-data" x="{WIDTH / 2:.0f}" y="{TITLE_HEIGHT + 35}" text-anchor="middle" fill="#5d6776">'
+        f"{_text(empty)}</text>"
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -164,7 +185,7 @@ def _legend(series: Sequence[Series], y: int) -> list[str]:
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{x + 14}" y="{y + 9}" fill="#1d2430">{_text(_cut(one.label))}</text>')
-        x += 24 + 7 * min(len(one.label), MAX_LABEL)
+        x += 24 + 7 * sum(_width(c) for c in _cut(one.label))
     return parts
 
 
@@ -300,7 +321,7 @@ def line_chart(
     figures = [v for one in series for v in one.values.values()]
     if not buckets or not _has_data(figures):
         return _empty_chart(chart_id, title, desc, empty)
-    left, right, top, bottom = 90, 16, TOP + LEGEND_HEIGHT, 40
+    left, right, top, bottom = 80, 36, TOP + LEGEND_HEIGHT, 40
     height = LINE_HEIGHT + top + bottom
     largest = max(Decimal(max(Decimal(v) for v in figures)), Decimal(0))
     step = _nice_step(largest, fmt)

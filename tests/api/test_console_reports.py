@@ -19,8 +19,9 @@ from hub.reports import service
 from tenants import users
 from tenants.roles import Role
 from tests.api.test_console import PASSWORD, make_user, sign_in
-from tests.api.test_orders import _catalog, _order
+from tests.api.test_orders import _order
 from tests.api.test_reports import _csv_sections, _usd_order, _xlsx_sections
+from tests.api.test_returns import _request, _shipped
 from tests.conftest import TenantHandle
 
 pytestmark = pytest.mark.api
@@ -105,10 +106,11 @@ async def api_reports(
     return found
 
 
-async def _orders(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
-    await _catalog(client, tenant)
+async def seed(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    """Something for every report: a delivered shipment with a return, orders in two currencies and
+    two channels, one held for approval, a quote, a work item resolved and one still open."""
+    delivered, _, _ = await _shipped(client, tenant)  # the catalog, two orders, one quoted, shipped, delivered
     for body in (
-        _order(external_ref=f"EUR-{uuid.uuid4().hex[:6]}"),
         _order(
             external_ref=f"TEL-{uuid.uuid4().hex[:6]}",
             channel="manual",
@@ -120,11 +122,19 @@ async def _orders(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     ):
         created = await client.post("/v1/orders", json=body, headers=tenant.headers())
         assert created.status_code == 201, created.text
-    quoted_order = (await client.get("/v1/orders", params={"q": "EUR-"}, headers=tenant.headers())).json()["items"]
-    quoted = await client.post(
-        f"/v1/orders/{quoted_order[0]['id']}/landed-cost", json={"date": "2026-11-27"}, headers=tenant.headers()
+    returned = await _request(client, tenant, delivered["id"], [{"line_no": 1, "quantity": 1, "condition": "used"}])
+    assert returned.status_code == 201, returned.text
+    for description in ("Print peels off", "Wrong colour"):
+        item = await client.post(
+            "/v1/work-items",
+            json={"order_id": delivered["id"], "kind": "quality", "description": description},
+            headers=tenant.headers(Role.CLERK),
+        )
+        assert item.status_code == 201, item.text
+    resolved = await client.post(
+        f"/v1/work-items/{item.json()['id']}/resolve", json={"resolution": "replaced"}, headers=tenant.headers()
     )
-    assert quoted.status_code == 201, quoted.text
+    assert resolved.status_code == 200, resolved.text
 
 
 def _today() -> str:
@@ -134,7 +144,7 @@ def _today() -> str:
 async def test_a_clerk_sees_the_apis_figures_in_tables_and_charts(
     client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
-    await _orders(client, tenant)
+    await seed(client, tenant)
     assert (await sign_in(browser, tenant, await make_user(tenant, Role.CLERK))).status_code == 303
     page = await browser.get("/console/reports")
     assert page.status_code == 200, page.text
@@ -142,7 +152,7 @@ async def test_a_clerk_sees_the_apis_figures_in_tables_and_charts(
     assert 'href="/console/reports" class="on"' in text  # the navigation link
     reports = await api_reports(client, tenant, {})  # the same default period: the last 30 days
     assert reports["orders"]["period"]["days"] == service.DEFAULT_DAYS
-    assert reports["orders"]["orders"] == 4
+    assert reports["orders"]["orders"] == 5
 
     charts = charts_of(text)
     assert {"orders.series", "orders.revenue.EUR", "orders.revenue.USD", "orders.by_channel"} <= set(charts)
@@ -157,9 +167,14 @@ async def test_a_clerk_sees_the_apis_figures_in_tables_and_charts(
     assert ("DE", "duty", reports["landed-cost"]["by_destination"][0]["duty"]["amount"]) in charts[
         "landed-cost.by_destination.EUR"
     ]
+    # The shipment, the return and the work items are drawn too.
+    assert {k for k, _, _ in charts["shipping.by_status"]} == {"delivered"}
+    assert [(k, v) for k, _, v in charts["work-items.returns_by_status"]] == [("requested", "1")]
+    assert len(charts["work-items.by_clerk"]) == 1
+    assert ("quality", "open", "1") in charts["work-items.open_by_sla"]
 
     # The tables say the same, formatted for the reader.
-    assert '<strong data-testid="orders-total">4</strong>' in text
+    assert '<strong data-testid="orders-total">5</strong>' in text
     revenue = text[text.index('data-testid="orders-revenue"') :][:300]
     eur = Decimal(_money_in(reports["orders"]["revenue"], "EUR"))
     assert f"€{eur:,.2f}" in revenue
@@ -188,7 +203,7 @@ async def test_a_clerk_sees_the_apis_figures_in_tables_and_charts(
 async def test_another_tenants_orders_never_appear(
     client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
 ) -> None:
-    await _orders(client, tenant)
+    await seed(client, tenant)
     assert (await sign_in(browser, other_tenant, await make_user(other_tenant, Role.OWNER))).status_code == 303
     page = (await browser.get("/console/reports")).text
     assert '<strong data-testid="orders-total">0</strong>' in page
@@ -253,7 +268,7 @@ async def test_a_bad_period_is_shown_beside_its_field(
 async def test_the_chinese_page_reads_in_chinese(
     client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
-    await _orders(client, tenant)
+    await seed(client, tenant)
     assert (await sign_in(browser, tenant, await make_user(tenant, Role.CLERK))).status_code == 303
     await browser.get("/console/lang/zh_Hans")
     params = {"from": "2026-11-02", "to": _today()}
@@ -282,7 +297,7 @@ def charts_axis(page: str) -> str:
 async def test_exports_are_the_apis_files_and_parse_back(
     client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
-    await _orders(client, tenant)
+    await seed(client, tenant)
     assert (await sign_in(browser, tenant, await make_user(tenant, Role.APPROVER))).status_code == 303
     today = _today()
     for name in REPORTS:
@@ -301,7 +316,7 @@ async def test_exports_are_the_apis_files_and_parse_back(
                 assert sections == _xlsx_sections(api.content)
             if name == "orders":
                 summary = {(r["metric"], r["currency"] or None): r["value"] for r in sections["summary"]}
-                assert int(summary[("orders", None)]) == 4
+                assert int(summary[("orders", None)]) == 5
                 assert Decimal(str(summary[("revenue", "USD")])) == Decimal("17.50")
 
 

@@ -107,7 +107,7 @@ def test_an_empty_or_all_zero_chart_says_there_is_no_data() -> None:
         assert "No data for this period" in _texts(svg)
         assert root.findtext(f"{SVG}title") in {"Hold reasons", "Orders"}
     chinese = bar_chart("x", "暂停原因", "", [], locale="zh_Hans", empty="此期间没有数据")
-    assert _texts(chinese) == ["此期间没有数据"]
+    assert _texts(chinese) == ["暂停原因", "此期间没有数据"]  # the visible title, then the notice
     full = bar_chart("x", "Channels", "", [Bar("api", "api", 1)], locale="en")
     assert _parse(full).attrib["data-empty"] == "false"
 
@@ -160,3 +160,16 @@ def test_many_buckets_thin_the_axis_labels_but_keep_every_dot() -> None:
     assert len(_marks(svg)) == 90
     labels = [el for el in _parse(svg).iter(f"{SVG}text") if el.attrib.get("class") == "axis-label"]
     assert 2 <= len(labels) <= 8
+
+
+def test_long_labels_are_cut_on_the_axis_and_kept_whole_in_the_tooltip() -> None:
+    name = "A channel with a very long name indeed, longer than the axis"
+    chinese = "一个名字非常非常长的销售渠道名称超过坐标轴"
+    svg = bar_chart("c", "Channels", "", [Bar("x", name, 1), Bar("y", chinese, 2)], locale="en")
+    labels = [el for el in _parse(svg).iter(f"{SVG}text") if el.attrib.get("class") == "axis-label"]
+    shown = [(el.text or "") + "".join(child.tail or "" for child in el) for el in labels]
+    assert shown[0].endswith("…")
+    assert len(shown[0]) <= 26
+    assert shown[1].endswith("…")
+    assert len(shown[1]) <= 13  # a Chinese character is as wide as two Latin ones
+    assert f"{name} · Channels: 1" in svg  # the bar's tooltip keeps the whole name
