@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from hub.reports import service
+from tenants import service as tenant_service
 from tenants import users
 from tenants.roles import Role
 from tests.api.test_console import PASSWORD, make_user, sign_in
-from tests.api.test_orders import _order
+from tests.api.test_orders import _catalog, _order
 from tests.api.test_reports import _csv_sections, _usd_order, _xlsx_sections
 from tests.api.test_returns import _request, _shipped
 from tests.conftest import TenantHandle
@@ -360,3 +361,35 @@ async def test_every_role_that_reads_orders_sees_reports(
     assert page.status_code == 200
     assert 'href="/console/reports"' in page.text
     assert len(charts_of(page.text)) >= 10
+
+
+async def test_a_persons_name_is_escaped_in_the_chart_and_the_table(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Names are the tenant's own text: a clerk called like a script tag is drawn as text."""
+    await _catalog(client, tenant)
+    order = await client.post("/v1/orders", json=_order(), headers=tenant.headers())
+    assert order.status_code == 201, order.text
+    hostile = '<script>alert(1)</script> "Li" & Co'
+    email = f"clerk-{uuid.uuid4().hex[:8]}@example.com"
+    person = await users.create_user(tenant.id, email, hostile, Role.CLERK, PASSWORD)
+    key = (await tenant_service.create_api_key(tenant.id, Role.CLERK, "clerk key", person)).api_key
+    as_person = {"Authorization": f"Bearer {key}"}
+    item = await client.post(
+        "/v1/work-items",
+        json={"order_id": order.json()["id"], "kind": "quality", "description": "seam"},
+        headers=as_person,
+    )
+    assert item.status_code == 201, item.text
+    done = await client.post(
+        f"/v1/work-items/{item.json()['id']}/resolve", json={"resolution": "ok"}, headers=as_person
+    )
+    assert done.status_code == 200, done.text
+    assert (await sign_in(browser, tenant, email)).status_code == 303
+    page = (await browser.get("/console/reports")).text
+    assert "<script>" not in page
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; {quote}Li{quote} &amp; Co"
+    assert escaped.format(quote="&#34;") in page  # the table (Jinja's escaping)
+    assert escaped.format(quote="&quot;") in page  # the chart's label (charts.py's escaping)
+    assert charts_of(page)["work-items.by_clerk"] == [(f"user:{person}", "value", "1")]
+    assert check_charts_match(page, await api_reports(client, tenant, {})) > 0
