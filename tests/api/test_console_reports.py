@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from tenants import users
 from tenants.roles import Role
 from tests.api.test_console import PASSWORD, make_user, sign_in
 from tests.api.test_orders import _catalog, _order
-from tests.api.test_reports import _csv_sections, _usd_order, _xlsx_sections
+from tests.api.test_reports import _csv_sections, _tenant_in, _usd_order, _xlsx_sections
 from tests.api.test_returns import _request, _shipped
 from tests.conftest import TenantHandle
 
@@ -393,3 +394,22 @@ async def test_a_persons_name_is_escaped_in_the_chart_and_the_table(
     assert escaped.format(quote="&quot;") in page  # the chart's label (charts.py's escaping)
     assert charts_of(page)["work-items.by_clerk"] == [(f"user:{person}", "value", "1")]
     assert check_charts_match(page, await api_reports(client, tenant, {})) > 0
+
+
+async def test_the_default_period_is_the_last_30_days_in_the_tenants_zone(browser: httpx.AsyncClient) -> None:
+    # UTC+14 is a day ahead of UTC from 10:00 UTC, UTC-11 a day behind until 11:00: one always differs.
+    zone = next(
+        z
+        for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+        if datetime.now(ZoneInfo(z)).date() != datetime.now(UTC).date()
+    )
+    tenant = await _tenant_in(zone)
+    assert (await sign_in(browser, tenant, await make_user(tenant, Role.VIEWER))).status_code == 303
+    page = (await browser.get("/console/reports")).text
+    today = datetime.now(ZoneInfo(zone)).date()
+    first = today - timedelta(days=service.DEFAULT_DAYS - 1)
+    assert f'name="to" type="date" value="{today.isoformat()}"' in page
+    assert f'name="from" type="date" value="{first.isoformat()}"' in page
+    assert f"in the time zone {zone}." in page
+    series = charts_of(page)["orders.series"]
+    assert series == []  # nothing yet: the empty chart
