@@ -264,7 +264,8 @@ async def test_a_bad_period_is_shown_beside_its_field(
     assert 'data-testid="report-errors"' in page.text
     assert "data-chart=" not in page.text
     for name, value in params.items():  # what was typed stays in the form
-        assert f'name="{name}" type="date" value="{value}"' in page.text or name == "interval"
+        if name != "interval":
+            assert f'name="{name}" type="date" value="{value}"' in page.text
 
 
 async def test_the_chinese_page_reads_in_chinese(
@@ -276,7 +277,6 @@ async def test_the_chinese_page_reads_in_chinese(
     params = {"from": "2026-11-02", "to": _today()}
     page = (await browser.get("/console/reports", params=params)).text
     assert "报表" in page
-    first = datetime(2026, 11, 2, tzinfo=UTC)
     assert "2026年11月2日" in page  # the period, CLDR's long Chinese date
     assert "11月2日" in charts_axis(page)
     assert "Nov 2" not in page
@@ -286,10 +286,8 @@ async def test_the_chinese_page_reads_in_chinese(
     bad = await browser.get("/console/reports", params={"from": "2026-03-10", "to": "2026-03-09"})
     assert bad.status_code == 422
     assert "不能早于开始日期（2026-03-10）" in bad.text
-    english = (await browser.get("/console/lang/en")).status_code
-    assert english == 303
+    assert (await browser.get("/console/lang/en")).status_code == 303
     assert "Nov 2, 2026" in (await browser.get("/console/reports", params=params)).text
-    del first
 
 
 def charts_axis(page: str) -> str:

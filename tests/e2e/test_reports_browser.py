@@ -97,7 +97,7 @@ async def test_reports_in_a_real_browser(
                 try:
                     context = await browser.new_context(
                         viewport={"width": 1366, "height": 900},
-                        java_script_enabled=False,  # type: ignore[arg-type]
+                        java_script_enabled=False,
                     )
                     page = await context.new_page()
                     await _sign_in(page, base, tenant, clerk_email)
