@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 
 from hub.console.controllers import HANDLERS, console_before_request, console_exception_handler
 from hub.console.operations import HANDLERS as OPERATION_HANDLERS
+from hub.console.reports import HANDLERS as REPORT_HANDLERS
 from hub.console.session import ConsoleSessionMiddleware
 from hub.problems import handle_exception as problem_exception_handler
 
@@ -38,7 +39,7 @@ HEADERS = {
 
 console_router = Router(
     path="/console",
-    route_handlers=[*HANDLERS, *OPERATION_HANDLERS],
+    route_handlers=[*HANDLERS, *OPERATION_HANDLERS, *REPORT_HANDLERS],
     middleware=[ConsoleSessionMiddleware],
     before_request=console_before_request,
     exception_handlers={Exception: console_exception_handler},

@@ -9,6 +9,7 @@ Every function opens one ``tenant_tx`` (row-level security applies to every stat
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 import zoneinfo
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,7 @@ from tenants.schemas import Principal
 __all__ = [
     "DEFAULT_DAYS",
     "MAX_DAYS",
+    "PeriodFieldError",
     "landed_cost_report",
     "orders_report",
     "parse_period",
@@ -87,11 +89,44 @@ def quoted(raw: str) -> str:
     return repr(raw) if len(raw) <= MAX_PARAMETER else repr(raw[:MAX_PARAMETER]) + "..."
 
 
+class PeriodFieldError(FieldError, frozen=True):
+    """A :class:`FieldError` of :func:`parse_period` that also says which rule the value broke, so a
+    page can word it in its reader's language without reading the English message. The wire (the
+    problem's ``errors``) carries ``field`` and ``message`` only, as for every other field error.
+
+    ``code``: ``not_a_date`` (not YYYY-MM-DD, or no such day), ``out_of_range`` (before 2000-01-01 or
+    more than five years ahead), ``before_from`` (``to`` before ``from``) or ``too_long`` (more than
+    :data:`MAX_DAYS` days).
+    """
+
+    code: str = ""
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _day(field: str, raw: str | None, errors: list[FieldError]) -> dt.date | None:
     if raw is not None and len(raw) > MAX_PARAMETER:
-        errors.append(FieldError(field, f"{quoted(raw)} is not a date: use YYYY-MM-DD, e.g. 2026-03-31"))
+        errors.append(
+            PeriodFieldError(field, f"{quoted(raw)} is not a date: use YYYY-MM-DD, e.g. 2026-03-31", "not_a_date")
+        )
         return None
-    return client_date(field, raw or None, errors)
+    found: list[FieldError] = []
+    value = client_date(field, raw or None, found)
+    for error in found:
+        errors.append(PeriodFieldError(error.field, error.message, _date_code(raw or "")))
+    return value
+
+
+def _date_code(raw: str) -> str:
+    """Why :func:`client_date` refused ``raw``: a real YYYY-MM-DD day is outside the window."""
+    if _ISO_DAY.fullmatch(raw):
+        try:
+            dt.date.fromisoformat(raw)
+        except ValueError:
+            return "not_a_date"
+        return "out_of_range"
+    return "not_a_date"
 
 
 def parse_period(
@@ -116,11 +151,25 @@ def parse_period(
     if start_day is None:
         start_day = end_day - dt.timedelta(days=DEFAULT_DAYS - 1)
     if end_day < start_day:
-        raise_if([FieldError("to", f"must be on or after from ({start_day.isoformat()}), not {end_day.isoformat()}")])
+        raise_if(
+            [
+                PeriodFieldError(
+                    "to",
+                    f"must be on or after from ({start_day.isoformat()}), not {end_day.isoformat()}",
+                    "before_from",
+                )
+            ]
+        )
     days = (end_day - start_day).days + 1
     if days > MAX_DAYS:
         raise_if(
-            [FieldError("to", f"a report covers at most {MAX_DAYS} days; {start_day} to {end_day} is {days} days")]
+            [
+                PeriodFieldError(
+                    "to",
+                    f"a report covers at most {MAX_DAYS} days; {start_day} to {end_day} is {days} days",
+                    "too_long",
+                )
+            ]
         )
     return ReportPeriod(
         from_date=start_day,
