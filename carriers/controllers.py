@@ -9,7 +9,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 from litestar.types import ControllerRouterHandler
 
-from carriers import service
+from carriers import accounts, inbound, shipments
 from carriers.schemas import CarrierAccountCreate, CarrierAccountRead, InboundAccepted, ShipmentRead, TrackingEventRead
 from hub.core.errors import PayloadTooLarge
 from hub.core.idempotency import run_idempotent
@@ -46,7 +46,7 @@ class CarrierAccountController(Controller):
             "carrier_accounts.create",
             data,
             CarrierAccountRead,
-            lambda: service.create_account(principal.tenant_id, data, settings=settings),
+            lambda: accounts.create_account(principal.tenant_id, data, settings=settings),
         )
 
     @get(operation_id="ListCarrierAccounts")
@@ -56,7 +56,7 @@ class CarrierAccountController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Page[CarrierAccountRead]:
-        return await service.list_accounts(
+        return await accounts.list_accounts(
             principal_of(request).tenant_id, settings=request.app.state.settings, limit=limit, cursor=cursor
         )
 
@@ -68,16 +68,16 @@ class ShipmentController(Controller):
 
     @get("/{shipment_id:str}", operation_id="GetShipment")
     async def show(self, request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> ShipmentRead:
-        return await service.get_shipment(principal_of(request).tenant_id, _shipment_id(shipment_id))
+        return await shipments.get_shipment(principal_of(request).tenant_id, _shipment_id(shipment_id))
 
     @get("/{shipment_id:str}/events", operation_id="ListShipmentEvents")
     async def events(self, request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> list[TrackingEventRead]:
         """Tracking events, oldest first."""
-        return await service.list_shipment_events(principal_of(request).tenant_id, _shipment_id(shipment_id))
+        return await shipments.list_shipment_events(principal_of(request).tenant_id, _shipment_id(shipment_id))
 
     @get("/{shipment_id:str}/label", operation_id="GetShipmentLabel", media_type="application/pdf")
     async def label(self, request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> Response[bytes]:
-        pdf = await service.get_label(principal_of(request).tenant_id, _shipment_id(shipment_id))
+        pdf = await shipments.get_label(principal_of(request).tenant_id, _shipment_id(shipment_id))
         return Response(pdf, media_type="application/pdf")
 
 
@@ -86,7 +86,7 @@ class ShipmentController(Controller):
     operation_id="InboundTrackingWebhook",
     tags=["webhooks"],
     status_code=HTTP_202_ACCEPTED,
-    request_max_body_size=service.MAX_WEBHOOK_BODY,
+    request_max_body_size=inbound.MAX_WEBHOOK_BODY,
     security=[],
 )
 async def tracking_webhook(
@@ -94,10 +94,10 @@ async def tracking_webhook(
 ) -> InboundAccepted:
     """A carrier's tracking webhook: signature checked, raw body stored, 202 before any parsing."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > service.MAX_WEBHOOK_BODY:
-        raise PayloadTooLarge(f"tracking webhooks are limited to {service.MAX_WEBHOOK_BODY} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > inbound.MAX_WEBHOOK_BODY:
+        raise PayloadTooLarge(f"tracking webhooks are limited to {inbound.MAX_WEBHOOK_BODY} bytes")
     body = await request.body()  # Litestar counts the streamed bytes too and stops at the limit
-    return await service.receive_webhook(
+    return await inbound.receive_webhook(
         carrier, endpoint_token, dict(request.headers), body, settings=request.app.state.settings
     )
 

@@ -15,7 +15,7 @@ import httpx
 from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
-from carriers import service
+from carriers import inbound, simulation, sweeps
 from hub.core import outbox
 from hub.core.settings import Settings, get_settings
 
@@ -38,7 +38,7 @@ async def process_inbound_event(ctx: dict[str, Any], tenant_id: uuid.UUID, paylo
     """
     ids = payload.get("inbound_event_ids") or [payload["inbound_event_id"]]
     for inbound_event_id in sorted(ids):  # ids are UUIDv7: arrival order
-        await service.process_inbound_event(tenant_id, uuid.UUID(inbound_event_id), settings=_settings(ctx))
+        await inbound.process_inbound_event(tenant_id, uuid.UUID(inbound_event_id), settings=_settings(ctx))
 
 
 async def sandbox_post_event(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
@@ -51,28 +51,28 @@ async def sandbox_post_event(ctx: dict[str, Any], tenant_id: str, outbox_id: str
     row_id = uuid.UUID(outbox_id)
     if await outbox.is_done(tenant, row_id):
         return "already done"
-    result = await service.post_sandbox_event(tenant, payload, settings=_settings(ctx), http_client=_http(ctx))
+    result = await simulation.post_sandbox_event(tenant, payload, settings=_settings(ctx), http_client=_http(ctx))
     await outbox.mark_done(tenant, row_id, error=None if result == "posted" else result)
     return result
 
 
 async def poll_trackers(ctx: dict[str, Any]) -> int:
-    return await service.poll_trackers(settings=_settings(ctx), http_client=_http(ctx))
+    return await sweeps.poll_trackers(settings=_settings(ctx), http_client=_http(ctx))
 
 
 async def mark_stale_shipments(ctx: dict[str, Any]) -> int:
     del ctx
-    return await service.mark_stale_shipments()
+    return await sweeps.mark_stale_shipments()
 
 
 async def retire_trackers(ctx: dict[str, Any]) -> int:
     del ctx
-    return await service.retire_trackers()
+    return await sweeps.retire_trackers()
 
 
 JOBS: list[Function] = [
-    func(outbox.outbox_job(process_inbound_event), name=service.PROCESS_INBOUND_JOB, max_tries=5),
-    func(sandbox_post_event, name=service.SANDBOX_POST_JOB, max_tries=5),
+    func(outbox.outbox_job(process_inbound_event), name=inbound.PROCESS_INBOUND_JOB, max_tries=5),
+    func(sandbox_post_event, name=simulation.SANDBOX_POST_JOB, max_tries=5),
 ]
 
 CRON_JOBS: list[CronJob] = [

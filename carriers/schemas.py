@@ -1,7 +1,7 @@
 """msgspec Structs at the edge of the carriers package: accounts, bookings, shipments, events.
 
 Plain data only: the orders domain builds a :class:`ShipmentBookingInput` from its order and calls
-:func:`carriers.service.book_shipment`; the carriers package never sees an order object.
+:func:`carriers.booking.book_shipment`; the carriers package never sees an order object.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from litestar import Controller, Request, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from carriers import service as carrier_service
+from carriers import booking as carrier_booking
 from carriers.base import Address, Parcel, parcel_errors
 from carriers.schemas import CustomsLine, RatesRead, ShipmentBookingInput, ShipmentRatesInput, ShipmentRead
 from customs.documents.preflight import preflight, raise_for_blocking
@@ -152,7 +152,7 @@ class ShipmentBookingController(Controller):
         principal = principal_of(request)
         async with tenant_tx(principal.tenant_id):
             _, ship_from, ship_to, customs = await order_for_shipping(principal, data.order_id)
-        return await carrier_service.rates_for(
+        return await carrier_booking.rates_for(
             principal.tenant_id,
             ShipmentRatesInput(
                 carrier_account_id=data.carrier_account_id,
@@ -176,7 +176,7 @@ class ShipmentBookingController(Controller):
         principal = principal_of(request)
         async with tenant_tx(principal.tenant_id):
             order, ship_from, ship_to, customs = await order_for_shipping(principal, data.order_id)
-        return await carrier_service.book_shipment(
+        return await carrier_booking.book_shipment(
             principal.tenant_id,
             ShipmentBookingInput(
                 order_id=data.order_id,
@@ -203,6 +203,6 @@ class ShipmentBookingController(Controller):
         async def order_steps_back(shipment: dict[str, Any]) -> None:
             await fulfilment.label_voided(principal.tenant_id, shipment, principal.actor)
 
-        return await carrier_service.cancel_shipment(
+        return await carrier_booking.cancel_shipment(
             principal.tenant_id, parsed, settings=request.app.state.settings, on_cancelled=order_steps_back
         )

@@ -19,7 +19,9 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 
-from carriers import service as carrier_service
+from carriers import accounts as carrier_accounts
+from carriers import booking as carrier_booking
+from carriers import shipments as carrier_shipments
 from carriers.registry import CARRIERS
 from carriers.schemas import CarrierAccountCreate, ShipmentBookingInput
 from customs.documents.preflight import PreflightRefused
@@ -216,7 +218,7 @@ async def book_label(request: Request[Any, Any, Any], order_id: FromPath[str]) -
     try:
         async with tenant_tx(principal.tenant_id):
             order, ship_from, ship_to, customs = await order_for_shipping(principal, parsed)
-        shipment = await carrier_service.book_shipment(
+        shipment = await carrier_booking.book_shipment(
             principal.tenant_id,
             ShipmentBookingInput(
                 order_id=parsed,
@@ -252,7 +254,7 @@ async def book_label(request: Request[Any, Any, Any], order_id: FromPath[str]) -
 @get("/shipments/{shipment_id:str}/label")
 async def shipment_label(request: Request[Any, Any, Any], shipment_id: FromPath[str]) -> Response[bytes]:
     me = me_of(request)
-    label = await carrier_service.get_label(me.principal.tenant_id, _uuid_or_404(shipment_id, "shipment"))
+    label = await carrier_shipments.get_label(me.principal.tenant_id, _uuid_or_404(shipment_id, "shipment"))
     return Response(
         label, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="label.pdf"'}
     )
@@ -409,7 +411,7 @@ async def settings_view(
     tenant_id = me.principal.tenant_id
     keys = await tenant_service.list_api_keys(tenant_id)
     endpoints = await webhooks.list_endpoints(tenant_id)
-    accounts = await carrier_service.list_accounts(tenant_id, settings=request.app.state.settings, limit=200)
+    accounts = await carrier_accounts.list_accounts(tenant_id, settings=request.app.state.settings, limit=200)
     shown = {**_stored_values(me.principal.settings), "account.options": "{}", **(values or {})}
     credential_names = sorted({n for info in CARRIERS.values() for n in info.required_credentials})
     return render(
@@ -463,7 +465,7 @@ async def create_carrier_account(request: Request[Any, Any, Any]) -> Response[An
         options=options,
     )
     try:
-        created = await carrier_service.create_account(
+        created = await carrier_accounts.create_account(
             me.principal.tenant_id, data, settings=request.app.state.settings
         )
     except ValidationFailed as exc:

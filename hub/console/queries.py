@@ -1,8 +1,8 @@
 """Read-only look-ups the console needs and no service offers yet.
 
-``carriers.service`` reads one shipment by id but lists none by order or by status, so the console
+``carriers.shipments`` reads one shipment by id but lists none by order or by status, so the console
 finds the ids here (one small query inside the tenant's transaction, row-level security in force)
-and reads each shipment through :func:`carriers.service.get_shipment`, the same read the API uses.
+and reads each shipment through :func:`carriers.shipments.get_shipment`, the same read the API uses.
 When the carriers package grows list functions, these become one-line calls to them.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime
 
 import msgspec
 
-from carriers import service as carrier_service
+from carriers import shipments as carrier_shipments
 from carriers.schemas import ShipmentRead
 from hub.core.database import fetch, tenant_tx
 from hub.orders.codec import format_number
@@ -44,7 +44,7 @@ async def shipments_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list
             order_id,
             MAX_SHIPMENTS_PER_ORDER,
         )
-    return [await carrier_service.get_shipment(tenant_id, row["id"]) for row in rows]
+    return [await carrier_shipments.get_shipment(tenant_id, row["id"]) for row in rows]
 
 
 async def exception_shipments(tenant_id: uuid.UUID) -> list[ExceptionShipment]:

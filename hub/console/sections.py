@@ -1,7 +1,7 @@
 """The order page's fulfilment sections: landed cost, documents, shipments with tracking, attachments.
 
 Read through the same services the API uses (``landed_cost.history``, ``documents.list_for_order``,
-``attachments.list_for_order``, ``carriers.service``); shipments of an order through
+``attachments.list_for_order``, ``carriers.accounts``, ``carriers.shipments``); shipments of an order through
 :mod:`hub.console.queries`. Also the pure helpers the templates need (durations, a document's JSON
 content as rows).
 """
@@ -12,7 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from carriers import service as carrier_service
+from carriers import accounts as carrier_accounts
+from carriers import shipments as carrier_shipments
 from carriers.registry import CARRIERS
 from carriers.schemas import CarrierAccountRead, ShipmentRead, TrackingEventRead
 from customs.documents.snapshot import DOC_TYPES
@@ -53,7 +54,7 @@ class OrderSections:
 
 
 async def bookable_accounts(tenant_id: uuid.UUID, settings: Settings) -> list[CarrierAccountRead]:
-    page = await carrier_service.list_accounts(tenant_id, settings=settings, limit=200)
+    page = await carrier_accounts.list_accounts(tenant_id, settings=settings, limit=200)
     return [
         a
         for a in page.items
@@ -65,7 +66,7 @@ async def order_sections(principal: Principal, order_id: uuid.UUID, status: str,
     tenant_id = principal.tenant_id
     quotes = await landed_cost.history(tenant_id, order_id)
     shipments = [
-        ShipmentView(shipment=s, events=await carrier_service.list_shipment_events(tenant_id, s.id))
+        ShipmentView(shipment=s, events=await carrier_shipments.list_shipment_events(tenant_id, s.id))
         for s in await queries.shipments_for_order(tenant_id, order_id)
     ]
     bookable = status in BOOKABLE and allows(principal.role, Permission.WRITE)

@@ -11,7 +11,7 @@ Life of a return::
   line's quantity. The order becomes ``return_requested``; a rejection puts it back where it was
   when nothing else is pending.
 * Approve and reject need the APPROVE permission and another person than the requester (four-eyes).
-* The return label is booked through :func:`carriers.service.book_shipment` on the carrier account
+* The return label is booked through :func:`carriers.booking.book_shipment` on the carrier account
   of the original shipment, with ``ship_from`` and ``ship_to`` swapped, ``returned_goods`` contents
   and the idempotency key ``rma:<return id>``: asking twice books one label.
 * On receipt each line gets a disposition: ``restock`` adds the units to the SKU's ``on_hand``
@@ -45,8 +45,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from carriers import booking as carrier_booking
 from carriers import repository as carrier_repo
-from carriers import service as carrier_service
 from carriers.base import Address, Parcel, parcel_errors
 from carriers.schemas import CustomsLine, ShipmentBookingInput
 from hub.core.database import fetch, tenant_tx
@@ -652,7 +652,7 @@ async def issue_label(
     )
     # The outgoing label's check: comparing a NaN weight here raised InvalidOperation (a 500).
     raise_if(parcel_errors(parcels))
-    booked = await carrier_service.book_shipment(
+    booked = await carrier_booking.book_shipment(
         tenant_id,
         ShipmentBookingInput(
             order_id=row["order_id"],

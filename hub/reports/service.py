@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from carriers.service import STALE_AFTER
+from carriers.sweeps import STALE_AFTER
 from hub.core.database import tenant_tx
 from hub.core.errors import FieldError, ValidationFailed
 from hub.core.money import MoneyWire, quantum

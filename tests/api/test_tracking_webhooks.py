@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from carriers import jobs, service
+from carriers import booking, jobs, tracking
+from carriers import inbound as carrier_inbound
 from carriers.base import Address, Parcel, TrackingEvent
 from carriers.sandbox import mapper as sandbox_mapper
 from carriers.schemas import ShipmentBookingInput, ShipmentRead
@@ -81,7 +82,7 @@ async def book_sandbox(
     """Book a domestic sandbox shipment; the same key gives the same request (and order id)."""
     key = key or uuid.uuid4().hex
     request = booking_input(account_id, order_id=uuid.uuid5(uuid.NAMESPACE_URL, f"order:{tenant.id}:{key}"))
-    return await service.book_shipment(tenant.id, request, idempotency_key=key, settings=settings)
+    return await booking.book_shipment(tenant.id, request, idempotency_key=key, settings=settings)
 
 
 async def pending_outbox(tenant_id: uuid.UUID, job: str) -> list[dict[str, Any]]:
@@ -101,7 +102,7 @@ async def run_inbound_jobs(tenant_id: uuid.UUID, settings: Settings) -> list[str
     """Run every pending ``process_inbound_event`` outbox job the way the worker would."""
     run = outbox_job(jobs.process_inbound_event)
     results = []
-    for row in await pending_outbox(tenant_id, service.PROCESS_INBOUND_JOB):
+    for row in await pending_outbox(tenant_id, carrier_inbound.PROCESS_INBOUND_JOB):
         results.append(await run({"settings": settings}, str(tenant_id), str(row["id"]), row["payload"]))
     return results
 
@@ -117,7 +118,7 @@ def timeline(tracking: str) -> list[TrackingEvent]:
 
 
 async def inbound_row(tenant_id: uuid.UUID, event_id: str) -> dict[str, Any]:
-    row = await service.get_inbound_event(tenant_id, uuid.UUID(event_id))
+    row = await carrier_inbound.get_inbound_event(tenant_id, uuid.UUID(event_id))
     assert row is not None
     return row
 
@@ -273,7 +274,7 @@ async def test_replayed_event_is_deduplicated_and_a_job_run_twice_is_harmless(
     replay = await client.post(path, content=body, headers=headers)
     assert first.status_code == replay.status_code == 202
 
-    rows = await pending_outbox(tenant.id, service.PROCESS_INBOUND_JOB)
+    rows = await pending_outbox(tenant.id, carrier_inbound.PROCESS_INBOUND_JOB)
     assert len(rows) == 2
     run = outbox_job(jobs.process_inbound_event)
     ctx = {"settings": test_settings}
@@ -283,7 +284,9 @@ async def test_replayed_event_is_deduplicated_and_a_job_run_twice_is_harmless(
     assert await run(ctx, str(tenant.id), str(rows[1]["id"]), rows[1]["payload"]) == "done"
     # Even the service called again directly does nothing for a processed event.
     async with tenant_tx(tenant.id):
-        again = await service.process_inbound_event(tenant.id, uuid.UUID(first.json()["id"]), settings=test_settings)
+        again = await carrier_inbound.process_inbound_event(
+            tenant.id, uuid.UUID(first.json()["id"]), settings=test_settings
+        )
     assert again == "nothing to do"
 
     listed = await client.get(f"/v1/shipments/{shipment.id}/events", headers=tenant.headers())
@@ -292,7 +295,7 @@ async def test_replayed_event_is_deduplicated_and_a_job_run_twice_is_harmless(
     assert (await inbound_row(tenant.id, replay.json()["id"]))["status"] == "processed"
     got = (await client.get(f"/v1/shipments/{shipment.id}", headers=tenant.headers())).json()
     assert got["status"] == "in_transit"
-    changes = await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)
+    changes = await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)
     assert [c["payload"]["status"] for c in changes] == ["booked", "in_transit"]
     assert changes[-1]["payload"] == {
         "shipment_id": str(shipment.id),
@@ -322,7 +325,7 @@ async def test_out_of_order_events_do_not_move_status_back(
     assert set(listed[0]) >= {"status", "reason", "description", "occurred_at", "location", "carrier_code", "source"}
     assert listed[0]["source"] == "webhook"
     assert listed[0]["carrier_code"] == "PICKED_UP"
-    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)]
+    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)]
     assert statuses == ["booked", "delivered"]
 
 
@@ -343,7 +346,7 @@ async def test_customs_hold_sets_exception_with_reason(
     await run_inbound_jobs(tenant.id, test_settings)
     got = (await client.get(f"/v1/shipments/{shipment.id}", headers=tenant.headers())).json()
     assert (got["status"], got["status_reason"]) == ("exception", "customs_hold")
-    changes = await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)
+    changes = await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)
     assert changes[-1]["payload"]["reason"] == "customs_hold"
 
 
@@ -378,7 +381,7 @@ async def test_a_burst_of_webhooks_is_stored_together_and_every_event_is_process
     async with tenant_tx(tenant.id):
         stored = await fetch("SELECT id::text AS id FROM inbound_events WHERE tenant_id = {}", tenant.id)
     assert {row["id"] for row in stored} == accepted  # answered 202 means stored
-    jobs_pending = await pending_outbox(tenant.id, service.PROCESS_INBOUND_JOB)
+    jobs_pending = await pending_outbox(tenant.id, carrier_inbound.PROCESS_INBOUND_JOB)
     # Group commit: the burst shares jobs (and transactions); together they name every event once.
     assert len(jobs_pending) < len(events)
     named = [i for row in jobs_pending for i in row["payload"]["inbound_event_ids"]]

@@ -19,7 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from carriers import jobs, service
+from carriers import booking, jobs, simulation, sweeps, tracking
+from carriers import inbound as carrier_inbound
+from carriers import shipments as carrier_shipments
 from carriers.base import Address, Parcel
 from carriers.easypost import mapper as easypost_mapper
 from carriers.http import create_client
@@ -138,12 +140,12 @@ async def test_booking_twice_with_the_same_key_books_one_label(
     assert first.rate is not None
     assert first.label_available
     assert len(await _shipments(tenant.id)) == 1
-    changes = await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)
+    changes = await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)
     assert [c["payload"]["status"] for c in changes] == ["booked"]
 
     other_body = booking_input(account["id"], service_name="express")
     with pytest.raises(Conflict):
-        await service.book_shipment(tenant.id, other_body, idempotency_key="book-1", settings=test_settings)
+        await booking.book_shipment(tenant.id, other_body, idempotency_key="book-1", settings=test_settings)
 
 
 async def test_concurrent_bookings_with_one_key_book_one_label(
@@ -152,12 +154,12 @@ async def test_concurrent_bookings_with_one_key_book_one_label(
     account, _ = await sandbox_account(client, tenant)
     request = booking_input(account["id"])
     results = await asyncio.gather(
-        *(service.book_shipment(tenant.id, request, idempotency_key="race", settings=test_settings) for _ in range(4))
+        *(booking.book_shipment(tenant.id, request, idempotency_key="race", settings=test_settings) for _ in range(4))
     )
     assert len({r.id for r in results}) == 1
     assert {r.status for r in results} == {"booked"}
     assert len(await _shipments(tenant.id)) == 1
-    assert len(await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)) == 1
+    assert len(await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)) == 1
 
 
 class EasyPostCrash:
@@ -175,20 +177,20 @@ class EasyPostCrash:
         return cls(edge, httpx.AsyncClient(transport=httpx.MockTransport(edge)), easypost_input(account["id"]))
 
     async def book(self, tenant: TenantHandle, key: str, settings: Settings) -> ShipmentRead:
-        return await service.book_shipment(
+        return await booking.book_shipment(
             tenant.id, self.request, idempotency_key=key, settings=settings, http_client=self.http
         )
 
     async def die_once(
         self, tenant: TenantHandle, key: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, step: str
     ) -> None:
-        """Run a first attempt whose process dies at ``service.<step>`` (nothing after it commits)."""
+        """Run a first attempt whose process dies at ``booking.<step>`` (nothing after it commits)."""
 
         async def die(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError(f"worker died at {step}")
 
         with monkeypatch.context() as patched:
-            patched.setattr(service, step, die)
+            patched.setattr(booking, step, die)
             with pytest.raises(RuntimeError):
                 await self.book(tenant, key, settings)
 
@@ -248,15 +250,15 @@ async def test_sandbox_booking_after_a_crash_gets_the_same_label(
     client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account, _ = await sandbox_account(client, tenant)
-    original = service._record_booking
+    original = booking._record_booking
 
     async def die(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("crash")
 
-    monkeypatch.setattr(service, "_record_booking", die)
+    monkeypatch.setattr(booking, "_record_booking", die)
     with pytest.raises(RuntimeError):
         await book_sandbox(tenant, account["id"], test_settings, key="sbx-crash")
-    monkeypatch.setattr(service, "_record_booking", original)
+    monkeypatch.setattr(booking, "_record_booking", original)
     booked = await book_sandbox(tenant, account["id"], test_settings, key="sbx-crash")
     assert booked.status == "booked"
     [row] = await _shipments(tenant.id)
@@ -270,10 +272,10 @@ async def test_carrier_refusal_is_422_and_stays_refused(
     account, _ = await sandbox_account(client, tenant)
     bad = booking_input(account["id"], service_name="overnight")
     with pytest.raises(ValidationFailed) as refused:
-        await service.book_shipment(tenant.id, bad, idempotency_key="bad-1", settings=test_settings)
+        await booking.book_shipment(tenant.id, bad, idempotency_key="bad-1", settings=test_settings)
     assert refused.value.errors[0].field == "service"
     with pytest.raises(ValidationFailed):
-        await service.book_shipment(tenant.id, bad, idempotency_key="bad-1", settings=test_settings)
+        await booking.book_shipment(tenant.id, bad, idempotency_key="bad-1", settings=test_settings)
     [row] = await _shipments(tenant.id)
     assert row["status"] == "failed"
 
@@ -296,12 +298,12 @@ async def test_unmatched_events_are_matched_when_the_shipment_is_booked(
     accepted = await client.post(path, content=body, headers={"X-Hmac-Signature": signature})
     assert accepted.status_code == 202
     await run_inbound_jobs(tenant.id, test_settings)
-    inbound = await service.get_inbound_event(tenant.id, uuid.UUID(accepted.json()["id"]))
+    inbound = await carrier_inbound.get_inbound_event(tenant.id, uuid.UUID(accepted.json()["id"]))
     assert inbound is not None
     assert inbound["status"] == "unmatched"
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(EasyPostEdge()))
-    shipment = await service.book_shipment(
+    shipment = await booking.book_shipment(
         tenant.id,
         easypost_input(account["id"]),
         idempotency_key="ep-match",
@@ -314,7 +316,7 @@ async def test_unmatched_events_are_matched_when_the_shipment_is_booked(
     events = (await client.get(f"/v1/shipments/{shipment.id}/events", headers=tenant.headers())).json()
     assert len(events) == 7
     assert events == sorted(events, key=lambda e: e["occurred_at"])
-    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)]
+    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)]
     assert statuses == ["booked", "in_transit"]
 
 
@@ -326,7 +328,7 @@ async def test_sandbox_timeline_posts_signed_webhooks_to_the_hub(
 ) -> None:
     account, _ = await create_account(client, tenant, "sandbox", options={"time_scale": 3600})
     shipment = await book_sandbox(tenant, account["id"], test_settings)
-    scheduled = await pending_outbox(tenant.id, service.SANDBOX_POST_JOB)
+    scheduled = await pending_outbox(tenant.id, simulation.SANDBOX_POST_JOB)
     assert len(scheduled) == 6  # domestic: label, pickup, departure, depot, out for delivery, delivered
     assert scheduled[-1]["available_at"] > scheduled[0]["available_at"]
     ctx = {"settings": test_settings, "carrier_http_client": client}  # the app itself, over ASGI
@@ -346,7 +348,7 @@ async def test_no_simulation_when_switched_off(
 ) -> None:
     account, _ = await sandbox_account(client, tenant)  # simulate_tracking false
     await book_sandbox(tenant, account["id"], test_settings)
-    assert await pending_outbox(tenant.id, service.SANDBOX_POST_JOB) == []
+    assert await pending_outbox(tenant.id, simulation.SANDBOX_POST_JOB) == []
 
 
 # -- cancel and rates ----------------------------------------------------------------------------
@@ -357,9 +359,9 @@ async def test_cancel_before_pickup_only(
 ) -> None:
     account, _ = await sandbox_account(client, tenant)
     shipment = await book_sandbox(tenant, account["id"], test_settings)
-    cancelled = await service.cancel_shipment(tenant.id, shipment.id, settings=test_settings)
+    cancelled = await booking.cancel_shipment(tenant.id, shipment.id, settings=test_settings)
     assert cancelled.status == "cancelled"
-    again = await service.cancel_shipment(tenant.id, shipment.id, settings=test_settings)
+    again = await booking.cancel_shipment(tenant.id, shipment.id, settings=test_settings)
     assert again.status == "cancelled"
     moving = await book_sandbox(tenant, account["id"], test_settings)
     async with tenant_tx(tenant.id):
@@ -369,14 +371,14 @@ async def test_cancel_before_pickup_only(
             moving.id,
         )
     with pytest.raises(Conflict):
-        await service.cancel_shipment(tenant.id, moving.id, settings=test_settings)
-    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)]
+        await booking.cancel_shipment(tenant.id, moving.id, settings=test_settings)
+    statuses = [c["payload"]["status"] for c in await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)]
     assert statuses.count("cancelled") == 1
 
 
 async def test_rates_for_sandbox(client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings) -> None:
     account, _ = await sandbox_account(client, tenant)
-    rates = await service.rates_for(
+    rates = await booking.rates_for(
         tenant.id,
         ShipmentRatesInput(
             carrier_account_id=uuid.UUID(account["id"]),
@@ -399,7 +401,7 @@ async def test_polling_stale_marking_and_retirement(
     account, _ = await create_account(client, tenant, "easypost", credentials={"api_key": "EZTK_poll"})
     edge = EasyPostEdge()
     http = httpx.AsyncClient(transport=httpx.MockTransport(edge))
-    shipment = await service.book_shipment(
+    shipment = await booking.book_shipment(
         tenant.id, easypost_input(account["id"]), idempotency_key="ep-poll", settings=test_settings, http_client=http
     )
     stored = await jobs.poll_trackers({"settings": test_settings, "carrier_http_client": http})
@@ -414,10 +416,10 @@ async def test_polling_stale_marking_and_retirement(
     sandbox, _ = await sandbox_account(client, tenant)
     quiet = await book_sandbox(tenant, sandbox["id"], test_settings)
     later = datetime.now(UTC) + timedelta(days=8)
-    assert await service.mark_stale_shipments(now=later) >= 1
-    stale = await service.get_shipment(tenant.id, quiet.id)
+    assert await sweeps.mark_stale_shipments(now=later) >= 1
+    stale = await carrier_shipments.get_shipment(tenant.id, quiet.id)
     assert (stale.status, stale.status_reason) == ("exception", "delay")
-    changes = await pending_outbox(tenant.id, service.STATUS_CHANGED_JOB)
+    changes = await pending_outbox(tenant.id, tracking.STATUS_CHANGED_JOB)
     assert {
         "shipment_id": str(quiet.id),
         "order_id": str(quiet.order_id),
@@ -425,11 +427,11 @@ async def test_polling_stale_marking_and_retirement(
         "reason": "delay",
     } in [c["payload"] for c in changes]
 
-    await service.cancel_shipment(
+    await booking.cancel_shipment(
         tenant.id, (await book_sandbox(tenant, sandbox["id"], test_settings)).id, settings=test_settings
     )
-    assert await service.retire_trackers() >= 1
-    assert await service.retire_trackers(now=datetime.now(UTC) + timedelta(days=91)) >= 1
+    assert await sweeps.retire_trackers() >= 1
+    assert await sweeps.retire_trackers(now=datetime.now(UTC) + timedelta(days=91)) >= 1
     async with tenant_tx(tenant.id):
         left = await fetch(
             "SELECT count(*) AS n FROM shipments WHERE tenant_id = {} AND tracking_retired_at IS NULL", tenant.id
@@ -501,7 +503,7 @@ async def test_one_tenants_failing_carrier_does_not_stop_polling_for_the_others(
     # tenant sorts before other_tenant (UUIDv7), and the sweep goes tenant by tenant.
     for handle, key in ((tenant, "EZTK_broken"), (other_tenant, "EZTK_fine")):
         account, _ = await create_account(client, handle, "easypost", credentials={"api_key": key})
-        shipments[key] = await service.book_shipment(
+        shipments[key] = await booking.book_shipment(
             handle.id,
             easypost_input(account["id"]),
             idempotency_key=f"ep-{key}",

@@ -19,7 +19,7 @@ import pytest
 from arq.connections import ArqRedis, create_pool
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from carriers import service as carrier_service
+from carriers import inbound as carrier_inbound
 from hub.core import outbox
 from hub.core.bootstrap import Services
 from hub.core.settings import Settings
@@ -325,7 +325,7 @@ async def test_tracking_events_survive_redis_going_away_mid_stream(
             stuck = await owner.fetchval(
                 "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND job = $2 AND completed_at IS NULL",
                 tenant.id,
-                carrier_service.PROCESS_INBOUND_JOB,
+                carrier_inbound.PROCESS_INBOUND_JOB,
             )
     assert [row["status"] for row in statuses] == ["processed"] * len(statuses)
     assert len(statuses) == 3  # one stored raw webhook per post
