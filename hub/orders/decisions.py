@@ -19,7 +19,7 @@ from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.reading import read_order
 from hub.orders.schemas import Finding, OrderRead
-from hub.orders.status import ensure_permits
+from hub.orders.status import Verb, ensure_permits
 from hub.orders.stock import release_reservations
 from tenants.schemas import Principal
 
@@ -43,14 +43,21 @@ async def _ensure_neither_author(principal: Principal, order: dict[str, Any]) ->
         ensure_other_person(principal, requester, "requested the change now under review")
 
 
+async def _lock_for_decision(principal: Principal, order_id: uuid.UUID, verb: Verb) -> dict[str, Any]:
+    """The opening every approver's decision shares: lock the order row, refuse the order's own
+    authors (four-eyes), and refuse a verb its status does not permit."""
+    order = await repo.get_order_row(principal.tenant_id, order_id, lock=True)
+    if order is None:
+        raise NotFound("no such order")
+    await _ensure_neither_author(principal, order)
+    ensure_permits(verb, order["status"])
+    return order
+
+
 async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
-        order = await repo.get_order_row(tenant_id, order_id, lock=True)
-        if order is None:
-            raise NotFound("no such order")
-        await _ensure_neither_author(principal, order)
-        ensure_permits("approve", order["status"])
+        order = await _lock_for_decision(principal, order_id, "approve")
         findings_now = msgspec.convert(decode_json(order["findings"]), list[Finding])
         short = any(f.action == "wait" and f.severity == "blocking" for f in findings_now)
         new_status = "backordered" if short else "approved"
@@ -63,11 +70,7 @@ async def approve(principal: Principal, order_id: uuid.UUID, reason: str) -> Ord
 async def reject(principal: Principal, order_id: uuid.UUID, reason: str) -> OrderRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
-        order = await repo.get_order_row(tenant_id, order_id, lock=True)
-        if order is None:
-            raise NotFound("no such order")
-        await _ensure_neither_author(principal, order)
-        ensure_permits("reject", order["status"])
+        order = await _lock_for_decision(principal, order_id, "reject")
         await release_reservations(tenant_id, order_id)
         await repo.update_order(tenant_id, order_id, {"status": "rejected"})
         await timeline.record(tenant_id, order_id, principal.actor, "order.rejected", {"reason": reason})
