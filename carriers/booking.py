@@ -60,6 +60,10 @@ from hub.core.money import Money, money_to_wire
 from hub.core.settings import Settings
 
 TRANSIENT_CODES = frozenset({"timeout", "network_error", "http_429", "http_500", "http_502", "http_503", "http_504"})
+UNKNOWN_OUTCOME_CODES = frozenset({"response_too_large", "unreadable_response"})
+"""The carrier answered 2xx but its body could not be read (too long, cut short, not its format): it
+may have done what it was asked, a purchase included. Never a refusal: the caller answers 503 and the
+retry asks the carrier (:meth:`carriers.base.CarrierGateway.retrieve_booking`) before buying again."""
 MAX_KEY_LENGTH = 255
 
 
@@ -98,6 +102,13 @@ def _messages_error(messages: Sequence[Message], default: str) -> ValidationFail
 def _is_transient(messages: Sequence[Message]) -> bool:
     errors = [m for m in messages if m.level == "error"]
     return bool(errors) and all(m.code in TRANSIENT_CODES or m.code.startswith("http_5") for m in errors)
+
+
+def _outcome_unknown(messages: Sequence[Message]) -> bool:
+    """True when a call may have gone through: the carrier could not be reached or answered, or its
+    2xx answer could not be read. A booking is then retried, never marked refused."""
+    errors = [m for m in messages if m.level == "error"]
+    return _is_transient(messages) or any(m.code in UNKNOWN_OUTCOME_CODES for m in errors)
 
 
 async def rates_for(
@@ -196,7 +207,9 @@ async def book_shipment(
         ValidationFailed: bad input, an unusable account, or the carrier refused (``failed``).
         Conflict: the key was used with another request, or a retried EasyPost-style purchase could
             not be confirmed (the row stays ``pending`` with ``status_reason`` ``booking_unconfirmed``).
-        ServiceUnavailable: the carrier could not be reached; call again with the same key.
+        ServiceUnavailable: the carrier could not be reached, or answered a purchase with a body that
+            could not be read (a label may have been sold); call again with the same key, which asks
+            the carrier before buying.
     """
     _check_key(idempotency_key)
     if not request.parcels:
@@ -288,7 +301,7 @@ async def _buy(
             found = await gateway.retrieve_booking(row["carrier_shipment_id"], idempotency_key)
             if found is not None and found.shipment is not None:
                 result = found  # the label was bought then: adopt it
-            elif found is not None and _is_transient(found.messages):
+            elif found is not None and _outcome_unknown(found.messages):
                 raise ServiceUnavailable(
                     "the carrier could not be asked about an earlier attempt; call again with the same Idempotency-Key",
                     extra={"messages": [msgspec.to_builtins(m) for m in found.messages]},
@@ -297,9 +310,10 @@ async def _buy(
             result = await gateway.book(_booking_request(row, request))
         if result.shipment is not None:
             await _record_booking(tenant_id, row, result.shipment, account)
-        elif _is_transient(result.messages):
+        elif _outcome_unknown(result.messages):
             failure = ServiceUnavailable(
-                "the carrier could not be reached; call again with the same Idempotency-Key",
+                "the carrier could not be reached or its answer could not be read; "
+                "call again with the same Idempotency-Key",
                 extra={"messages": [msgspec.to_builtins(m) for m in result.messages]},
             )
         elif row["book_attempts"] > 1 and row["carrier_shipment_id"]:

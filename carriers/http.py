@@ -104,6 +104,18 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
     return bytes(body)
 
 
+def _too_large(carrier: str, status: int, limit: int) -> HttpOutcome:
+    """An answer too long to read. Its status still says what happened: a 2xx whose body is lost is
+    ``response_too_large`` (the carrier did something, we cannot tell what: a caller that bought a
+    label must ask the carrier again, not call it refused); a 429 or 5xx stays ``http_<status>``, a
+    retry; any other status is the carrier's refusal."""
+    note = Message(carrier, "response_too_large", f"{carrier} answered with more than {limit} bytes; not read")
+    if 200 <= status < 300:
+        return HttpOutcome(status, None, [note])
+    refusal = Message(carrier, f"http_{status}", f"{carrier} answered HTTP {status}")
+    return HttpOutcome(status, None, [refusal, msgspec.structs.replace(note, level="warning")])
+
+
 async def send(
     client: httpx.AsyncClient,
     carrier: str,
@@ -142,11 +154,7 @@ async def send(
         deadline = f"{settings.carrier_deadline_seconds:g} s"
         return HttpOutcome(None, None, [Message(carrier, "timeout", f"{carrier} did not answer within {deadline}")])
     except _TooLarge as exc:
-        return HttpOutcome(
-            exc.status,
-            None,
-            [Message(carrier, "response_too_large", f"{carrier} answered with more than {limit} bytes; not read")],
-        )
+        return _too_large(carrier, exc.status, limit)
     except httpx.TimeoutException as exc:
         phase = type(exc).__name__.removesuffix("Timeout").lower() or "request"
         return HttpOutcome(None, None, [Message(carrier, "timeout", f"{carrier} did not answer in time ({phase})")])

@@ -30,7 +30,7 @@ from carriers.schemas import CustomsLine, ShipmentBookingInput, ShipmentRatesInp
 from hub.core import egress
 from hub.core.database import fetch, tenant_tx
 from hub.core.errors import Conflict, ServiceUnavailable, ValidationFailed
-from hub.core.settings import Settings
+from hub.core.settings import Settings, get_settings
 from tests.api.test_tracking_webhooks import (
     SHIP_FROM,
     SHIP_TO,
@@ -65,6 +65,9 @@ class EasyPostEdge:
         self.calls: Counter[str] = Counter()
         self.bought: set[str] = set()
         self.lookup_down = False
+        self.lost_buy_answer: httpx.Response | None = None
+        """Answer the next purchase with this instead of the bought shipment (the label is still sold
+        when it is a 2xx: the carrier took the money, its answer did not make it back readable)."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -76,8 +79,11 @@ class EasyPostEdge:
             if shipment in self.bought:  # EasyPost refuses to buy postage twice for one shipment
                 body = b'{"error": {"code": "SHIPMENT.POSTAGE.EXISTS", "message": "postage exists", "errors": []}}'
                 return httpx.Response(422, content=body)
+            answer, self.lost_buy_answer = self.lost_buy_answer, None
+            if answer is not None and not answer.is_success:
+                return answer
             self.bought.add(shipment)
-            return httpx.Response(200, content=(FIXTURES / "shipment_buy.json").read_bytes())
+            return answer or httpx.Response(200, content=(FIXTURES / "shipment_buy.json").read_bytes())
         if request.method == "GET" and path.startswith("/v2/shipments/shp_"):
             if self.lookup_down:
                 return httpx.Response(503, content=b'{"error": {"code": "SERVICE.UNAVAILABLE", "message": "down"}}')
@@ -243,6 +249,46 @@ async def test_easypost_retry_when_the_lookup_fails_buys_nothing_and_asks_to_ret
     booked = await crash.book(tenant, "ep-3", test_settings)
     assert booked.status == "booked"
     assert crash.edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == 1
+    await crash.http.aclose()
+
+
+def _oversized(status: int) -> httpx.Response:
+    return httpx.Response(status, content=b" " * (get_settings().carrier_max_response_bytes + 1))
+
+
+def _answer(status: int, body: bytes) -> Any:
+    return lambda: httpx.Response(status, content=body)
+
+
+@pytest.mark.parametrize(
+    ("answer", "sold"),
+    [
+        pytest.param(lambda: _oversized(200), True, id="2xx-oversized"),
+        pytest.param(_answer(200, b'{"id": "shp_93170d48eb1a413aa5c0d8bf4384a350", "trac'), True, id="2xx-cut"),
+        pytest.param(_answer(200, b"<html>upstream proxy</html>"), True, id="2xx-not-json"),
+        pytest.param(lambda: _oversized(503), False, id="503-oversized"),
+    ],
+)
+async def test_an_unreadable_purchase_answer_is_an_unknown_outcome_and_the_retry_adopts_the_label(
+    client: httpx.AsyncClient, tenant: TenantHandle, test_settings: Settings, answer: Any, sold: bool
+) -> None:
+    """A 2xx to the purchase whose body cannot be read may have sold a label: not a refusal (422,
+    ``failed``, a new key and a second label), but 503 with the shipment still pending, so the retry
+    asks the carrier and adopts what was bought. A 5xx too large to read is still a 5xx."""
+    crash = await EasyPostCrash.open(client, tenant)
+    crash.edge.lost_buy_answer = answer()
+    with pytest.raises(ServiceUnavailable):
+        await crash.book(tenant, "ep-unread", test_settings)
+    [row] = await _shipments(tenant.id)
+    assert row["status"] == "pending"
+    assert crash.edge.bought == ({EP_SHIPMENT} if sold else set())
+
+    booked = await crash.book(tenant, "ep-unread", test_settings)
+    assert booked.status == "booked"
+    assert booked.tracking_number == EP_TRACKING
+    assert crash.edge.bought == {EP_SHIPMENT}
+    assert crash.edge.calls[f"GET /v2/shipments/{EP_SHIPMENT}"] == 1  # asked before paying again
+    assert crash.edge.calls[f"POST /v2/shipments/{EP_SHIPMENT}/buy"] == (1 if sold else 2)
     await crash.http.aclose()
 
 
