@@ -82,11 +82,62 @@ class _ScopedTransaction(PostgresTransaction):
     Both statements travel in one simple-protocol message, one round trip instead of two for every
     transaction the hub opens. The value is interpolated, so only values checked by
     :func:`_literal` (a UUID's text or a system path name) are ever passed here.
+
+    Entering and leaving survive a lost connection (a database restart, a failover, a backend
+    terminated): whatever fails, the connection goes back to the pool (which discards a closed one)
+    and the task's current transaction is cleared. Piccolo's own ``__aexit__`` skips both when the
+    ``ROLLBACK`` or ``COMMIT`` raises, and ``__aenter__`` keeps the connection when ``BEGIN`` raises:
+    the pool then shrinks by one connection per failure, and a long-lived task (the worker's outbox
+    relay) keeps the dead transaction as its current one, so every later transaction it opens is
+    taken for a nested one on a closed connection and fails for ever.
     """
 
     def __init__(self, engine: PostgresEngine, setting: str, value: str) -> None:
         super().__init__(engine)
         self._begin_sql = f"BEGIN; SELECT set_config('{setting}', '{_literal(value)}', true)"
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await self.begin()
+        except BaseException:
+            await self._give_back(broken=True)
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: BaseException | None, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        broken = False
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    try:
+                        await self.rollback()
+                    except Exception:
+                        # The connection is gone or unusable; the caller's own error is the one to raise.
+                        broken = True
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        except BaseException:
+            broken = True
+            raise
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._give_back(broken=broken)
+        return exception is None
+
+    async def _give_back(self, *, broken: bool) -> None:
+        """Return the connection to the pool; one whose state is unknown is closed first."""
+        if broken and not self.connection.is_closed():
+            self.connection.terminate()
+        if self.engine.pool:
+            await self.engine.pool.release(self.connection)
+        elif not self.connection.is_closed():
+            await self.connection.close()
 
     async def begin(self) -> None:
         await self.connection.execute(self._begin_sql)
