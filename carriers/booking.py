@@ -52,7 +52,7 @@ from carriers.schemas import (
 )
 from carriers.simulation import schedule_sandbox_timeline
 from carriers.tracking import announce_status, match_unmatched
-from carriers.units import ShipmentStatus, next_status
+from carriers.units import ShipmentPurpose, ShipmentStatus, next_status
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from hub.core.ids import new_id
@@ -200,8 +200,12 @@ async def book_shipment(
     idempotency_key: str,
     settings: Settings,
     http_client: httpx.AsyncClient | None = None,
+    purpose: ShipmentPurpose = "outbound",
 ) -> ShipmentRead:
     """Book one label for ``request``; the same key gives the same shipment and never a second label.
+
+    ``purpose`` is stored on the shipment: ``return`` for a return label (the orders domain's
+    returns), which is never an order's outbound shipment (:mod:`carriers.shipments`).
 
     Raises:
         ValidationFailed: bad input, an unusable account, or the carrier refused (``failed``).
@@ -228,12 +232,13 @@ async def book_shipment(
             service=request.service,
             provider=request.provider,
             idempotency_key=idempotency_key,
+            purpose=purpose,
             request_hash=request_hash,
             request=request,
             parcels=request.parcels,
         )
     gateway = gateway_for(account, settings, http_client)
-    row = await _prepare(tenant_id, idempotency_key, request, request_hash, gateway)
+    row = await _prepare(tenant_id, idempotency_key, request, request_hash, purpose, gateway)
     if row["status"] != "pending":
         return _finished(row)
     return await _buy(tenant_id, idempotency_key, request, gateway, account)
@@ -244,13 +249,14 @@ async def _prepare(
     idempotency_key: str,
     request: ShipmentBookingInput,
     request_hash: bytes,
+    purpose: ShipmentPurpose,
     gateway: CarrierGateway,
 ) -> Row:
     """Check the key's request, count the attempt and commit the carrier's own shipment id if any."""
     async with tenant_tx(tenant_id):
         row = await repository.get_shipment_by_key(tenant_id, idempotency_key, lock=True)
         assert row is not None
-        if bytes(row["request_hash"]) != request_hash:
+        if bytes(row["request_hash"]) != request_hash or row["purpose"] != purpose:
             raise Conflict(
                 "this Idempotency-Key was used with a different booking request",
                 extra={"field": "Idempotency-Key", "existing_id": str(row["id"])},

@@ -19,6 +19,7 @@ import msgspec
 from carriers.base import Message, Parcel, TrackingEvent, enc_hook
 from carriers.schemas import CarrierAccountRead, ShipmentRead, TrackingEventRead
 from carriers.tables import Shipment
+from carriers.units import ShipmentPurpose
 from hub.core.database import fetch
 from hub.core.money import MoneyWire
 
@@ -200,7 +201,7 @@ async def finish_inbound(tenant_id: uuid.UUID, event_id: uuid.UUID, status: str,
 _SHIPMENT_COLUMNS = (
     "id, order_id, carrier_account_id, carrier, service, provider, status, reached, status_reason, "
     "tracking_number, carrier_shipment_id, rate_ref, label_pdf IS NOT NULL AS has_label, label_url, "
-    "idempotency_key, request_hash, request, parcels, rate, messages, booked_at, last_event_at, "
+    "idempotency_key, purpose, request_hash, request, parcels, rate, messages, booked_at, last_event_at, "
     "tracking_retired_at, book_attempts, created_at"
 )
 
@@ -261,6 +262,7 @@ async def insert_pending_shipment(
     service: str,
     provider: str | None,
     idempotency_key: str,
+    purpose: ShipmentPurpose,
     request_hash: bytes,
     request: Any,
     parcels: list[Parcel],
@@ -268,8 +270,8 @@ async def insert_pending_shipment(
     """Insert the 'pending' row; False when the idempotency key has a row already."""
     rows = await fetch(
         "INSERT INTO shipments (tenant_id, id, order_id, carrier_account_id, carrier, service, provider, "
-        "idempotency_key, request_hash, request, parcels) "
-        "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb) "
+        "idempotency_key, purpose, request_hash, request, parcels) "
+        "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb) "
         "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
         tenant_id,
         shipment_id,
@@ -279,6 +281,7 @@ async def insert_pending_shipment(
         service,
         provider,
         idempotency_key,
+        purpose,
         request_hash,
         _encode(request),
         _encode(parcels),
@@ -304,6 +307,63 @@ async def get_shipment_by_key(tenant_id: uuid.UUID, idempotency_key: str, *, loc
         idempotency_key,
     )
     return rows[0] if rows else None
+
+
+_SUMMARY_COLUMNS = (
+    "id, order_id, carrier_account_id, carrier, service, provider, purpose, status, status_reason, "
+    "tracking_number, booked_at, last_event_at, created_at"
+)
+
+
+async def get_summary_row(tenant_id: uuid.UUID, shipment_id: uuid.UUID) -> Row | None:
+    rows = await fetch(
+        f"SELECT {_SUMMARY_COLUMNS} FROM shipments WHERE tenant_id = {{}} AND id = {{}}", tenant_id, shipment_id
+    )
+    return rows[0] if rows else None
+
+
+async def outbound_of_order(
+    tenant_id: uuid.UUID,
+    order_id: uuid.UUID,
+    *,
+    statuses: Sequence[str] | None = None,
+    excluding: Sequence[str] = (),
+    newest: bool,
+) -> Row | None:
+    """The order's newest (or oldest) outbound shipment whose status is one of ``statuses`` (any
+    when None) and none of ``excluding``."""
+    rows = await fetch(
+        f"SELECT {_SUMMARY_COLUMNS} FROM shipments WHERE tenant_id = {{}} AND order_id = {{}} "
+        "AND purpose = 'outbound' AND ({}::text[] IS NULL OR status = ANY({}::text[])) "
+        "AND status <> ALL({}::text[]) ORDER BY id " + ("DESC " if newest else "") + "LIMIT 1",
+        tenant_id,
+        order_id,
+        None if statuses is None else list(statuses),
+        None if statuses is None else list(statuses),
+        list(excluding),
+    )
+    return rows[0] if rows else None
+
+
+async def list_order_shipments(tenant_id: uuid.UUID, order_id: uuid.UUID, *, limit: int) -> list[Row]:
+    """Every shipment of the order (outbound and return labels), oldest first."""
+    return await fetch(
+        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE tenant_id = {{}} AND order_id = {{}} "
+        "ORDER BY created_at, id LIMIT {}",
+        tenant_id,
+        order_id,
+        limit,
+    )
+
+
+async def list_exceptions(tenant_id: uuid.UUID, *, limit: int) -> list[Row]:
+    """Shipments in ``exception``, the longest-waiting first."""
+    return await fetch(
+        f"SELECT {_SUMMARY_COLUMNS} FROM shipments WHERE tenant_id = {{}} AND status = 'exception' "
+        "ORDER BY coalesce(last_event_at, created_at), id LIMIT {}",
+        tenant_id,
+        limit,
+    )
 
 
 async def get_label(tenant_id: uuid.UUID, shipment_id: uuid.UUID) -> bytes | None:

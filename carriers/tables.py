@@ -51,6 +51,7 @@ class Shipment(Table, tablename="shipments", db=DB):
     label_pdf = Bytea(null=True, default=None)
     label_url = Text(null=True, default=None)
     idempotency_key = Text()
+    purpose = Text(default="outbound")
     request_hash = Bytea()
     request = JSONB()
     parcels = JSONB(default="[]")

@@ -38,7 +38,7 @@ import hashlib
 import unicodedata
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROGRESS_RANK",
     "TERMINAL_STATUSES",
+    "ShipmentPurpose",
     "ShipmentStatus",
     "TrackingReason",
     "TrackingState",
@@ -58,6 +59,10 @@ __all__ = [
     "next_status",
     "parse_carrier_datetime",
 ]
+
+ShipmentPurpose = Literal["outbound", "return"]
+"""What a shipment is for: the order leaving (``outbound``) or a return label (``return``, booked by
+the orders domain's returns); stored in ``shipments.purpose``."""
 
 
 class ShipmentStatus(StrEnum):

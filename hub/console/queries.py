@@ -1,9 +1,8 @@
-"""Read-only look-ups the console needs and no service offers yet.
+"""The console's shipment look-ups, through the carriers' read seam (:mod:`carriers.shipments`).
 
-``carriers.shipments`` reads one shipment by id but lists none by order or by status, so the console
-finds the ids here (one small query inside the tenant's transaction, row-level security in force)
-and reads each shipment through :func:`carriers.shipments.get_shipment`, the same read the API uses.
-When the carriers package grows list functions, these become one-line calls to them.
+No SQL here: the shipments of an order and those in exception come from ``carriers.shipments``
+(one query each, inside the tenant's transaction, row-level security in force); the orders'
+numbers for the exceptions list from :func:`hub.orders.reading.order_numbers`.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ import msgspec
 
 from carriers import shipments as carrier_shipments
 from carriers.schemas import ShipmentRead
-from hub.core.database import fetch, tenant_tx
-from hub.orders.codec import format_number
+from hub.orders.reading import order_numbers
 
 MAX_SHIPMENTS_PER_ORDER = 50
 MAX_EXCEPTIONS = 200
@@ -37,28 +35,24 @@ class ExceptionShipment(msgspec.Struct, kw_only=True):
 
 async def shipments_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[ShipmentRead]:
     """The order's shipments, oldest first."""
-    async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "SELECT id FROM shipments WHERE tenant_id = {} AND order_id = {} ORDER BY created_at, id LIMIT {}",
-            tenant_id,
-            order_id,
-            MAX_SHIPMENTS_PER_ORDER,
-        )
-    return [await carrier_shipments.get_shipment(tenant_id, row["id"]) for row in rows]
+    return await carrier_shipments.list_for_order(tenant_id, order_id, limit=MAX_SHIPMENTS_PER_ORDER)
 
 
 async def exception_shipments(tenant_id: uuid.UUID) -> list[ExceptionShipment]:
-    """Shipments in ``exception``, the longest-waiting first."""
-    async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "SELECT s.id, s.order_id, o.number AS order_number, s.carrier, s.tracking_number, s.status_reason, "
-            "s.last_event_at, s.created_at FROM shipments s "
-            "JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id "
-            "WHERE s.tenant_id = {} AND s.status = 'exception' "
-            "ORDER BY coalesce(s.last_event_at, s.created_at), s.id LIMIT {}",
-            tenant_id,
-            MAX_EXCEPTIONS,
-        )
+    """Shipments in ``exception``, the longest-waiting first (each with its order's number)."""
+    shipments = await carrier_shipments.list_exceptions(tenant_id, limit=MAX_EXCEPTIONS)
+    numbers = await order_numbers(tenant_id, sorted({s.order_id for s in shipments}))
     return [
-        msgspec.convert({**row, "order_number": format_number(row["order_number"])}, ExceptionShipment) for row in rows
+        ExceptionShipment(
+            id=s.id,
+            order_id=s.order_id,
+            order_number=numbers[s.order_id],
+            carrier=s.carrier,
+            tracking_number=s.tracking_number,
+            status_reason=s.status_reason,
+            last_event_at=s.last_event_at,
+            created_at=s.created_at,
+        )
+        for s in shipments
+        if s.order_id in numbers  # a shipment names its order; one without it was never listed
     ]

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from carriers import shipments as carrier_shipments
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, NotFound, PermissionDenied
 from hub.orders import order_repository as repo
@@ -94,11 +95,11 @@ async def cancel_in_tx(
     ensure_permits("cancel", order["status"])
     # The order turns 'booked' only when the outbox job follows the shipment; until then it still
     # reads 'approved', and a cancel would leave a paid label on a cancelled order.
-    shipment_id = await repo.live_outbound_shipment(tenant_id, order_id)
-    if shipment_id is not None:
+    shipment = await carrier_shipments.live_outbound(tenant_id, order_id)
+    if shipment is not None:
         raise Conflict(
             f"order {format_number(order['number'])} has a label booked; cancel the shipment first",
-            extra={"current_status": order["status"], "shipment_id": str(shipment_id)},
+            extra={"current_status": order["status"], "shipment_id": str(shipment.id)},
         )
     await release_reservations(tenant_id, order_id)
     await repo.update_order(tenant_id, order_id, {"status": "cancelled", "version": order["version"] + 1})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from carriers import shipments as carrier_shipments
 from hub.orders import order_repository as repo
 from hub.orders import returns, timeline, work_items
 from hub.orders.status import BEFORE_BOOKING, next_order_status
@@ -41,7 +42,7 @@ async def shipment_status_changed(ctx: dict[str, Any], tenant_id: uuid.UUID, pay
     new = next_order_status(order["status"], str(payload.get("status")))
     if new is None:
         return
-    if new == "booked" and await repo.live_outbound_shipment(tenant_id, order["id"]) is None:
+    if new == "booked" and await carrier_shipments.live_outbound(tenant_id, order["id"]) is None:
         # A 'booked' read from the outbox after its label was voided: booking the order now would
         # leave it booked with no label to void, and a booked order cannot be cancelled.
         return
@@ -64,12 +65,12 @@ async def label_voided(tenant_id: uuid.UUID, shipment: dict[str, Any], actor: st
     outgoing label is live the order stays booked. A return label never moves the order.
     """
     order_id = shipment.get("order_id")
-    if order_id is None or returns.is_label_key(shipment["idempotency_key"]):
+    if order_id is None or shipment["purpose"] == "return":
         return
     order = await repo.get_order_row(tenant_id, order_id, lock=True)
     if order is None or order["status"] != "booked":
         return
-    if await repo.live_outbound_shipment(tenant_id, order_id) is not None:
+    if await carrier_shipments.live_outbound(tenant_id, order_id) is not None:
         return
     before = await repo.status_before(tenant_id, order_id, "booked")
     new = before if before in BEFORE_BOOKING else "approved"

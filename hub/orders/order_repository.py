@@ -630,17 +630,6 @@ def decimal_or_none(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-async def live_outbound_shipment(tenant_id: uuid.UUID, order_id: uuid.UUID) -> uuid.UUID | None:
-    """A shipment of the order that is booked or being booked (not a return label), if any."""
-    rows = await fetch(
-        "SELECT id FROM shipments WHERE tenant_id = {} AND order_id = {} "
-        "AND status NOT IN ('cancelled', 'failed') AND idempotency_key NOT LIKE 'rma:%' ORDER BY id LIMIT 1",
-        tenant_id,
-        order_id,
-    )
-    return rows[0]["id"] if rows else None
-
-
 async def status_before(tenant_id: uuid.UUID, order_id: uuid.UUID, status: str) -> str | None:
     """The status the order left when it last entered ``status``, read from its timeline."""
     rows = await fetch(

@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import msgspec
 
-from hub.core.database import tenant_tx
+from hub.core.database import fetch, tenant_tx
 from hub.core.errors import FieldError, NotFound
 from hub.core.money import MoneyWire, amount_text, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -108,6 +108,17 @@ async def read_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
 async def get_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> OrderRead:
     async with tenant_tx(tenant_id):
         return await read_order(tenant_id, order_id)
+
+
+async def order_numbers(tenant_id: uuid.UUID, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The display numbers of the tenant's orders among ``order_ids`` (an unknown id is left out)."""
+    if not order_ids:
+        return {}
+    async with tenant_tx(tenant_id):
+        rows = await fetch(
+            "SELECT id, number FROM orders WHERE tenant_id = {} AND id = ANY({}::uuid[])", tenant_id, order_ids
+        )
+    return {row["id"]: format_number(row["number"]) for row in rows}
 
 
 async def list_orders(

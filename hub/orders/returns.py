@@ -6,14 +6,16 @@ Life of a return::
               \\-> rejected            (approved -> received also: the buyer sent it back on their own)
 
 * A return names lines of an order that left with an export shipment (the *original export*:
-  the order's newest shipment that was booked and is not itself a return label). Nobody returns
+  the order's newest outbound shipment that was booked, read through
+  :func:`carriers.shipments.latest_outbound`; a return label is never one). Nobody returns
   more than was shipped: per line, the quantities of all returns not rejected stay within the
   line's quantity. The order becomes ``return_requested``; a rejection puts it back where it was
   when nothing else is pending.
 * Approve and reject need the APPROVE permission and another person than the requester (four-eyes).
 * The return label is booked through :func:`carriers.booking.book_shipment` on the carrier account
   of the original shipment, with ``ship_from`` and ``ship_to`` swapped, ``returned_goods`` contents
-  and the idempotency key ``rma:<return id>``: asking twice books one label.
+  the idempotency key ``rma:<return id>`` (asking twice books one label) and ``purpose='return'``,
+  which is how every reader tells a return label from an outbound one.
 * On receipt each line gets a disposition: ``restock`` adds the units to the SKU's ``on_hand``
   (stock only ever goes up here), ``write_off`` leaves stock alone. When every unit of every order
   line has been received back, the order is ``returned``.
@@ -47,8 +49,10 @@ import msgspec
 
 from carriers import booking as carrier_booking
 from carriers import repository as carrier_repo
+from carriers import shipments as carrier_shipments
 from carriers.base import Address, Parcel, parcel_errors
 from carriers.schemas import CustomsLine, ShipmentBookingInput
+from carriers.shipments import ShipmentSummary
 from hub.core.database import fetch, tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
@@ -67,7 +71,8 @@ Condition = Literal["unopened", "as_new", "used", "damaged", "defective"]
 Disposition = Literal["restock", "write_off"]
 
 LABEL_KEY_PREFIX = "rma:"
-"""Idempotency keys of return labels; the shipment job knows a return label by it."""
+"""Idempotency keys of return labels (one label per return). Readers tell a return label by the
+shipment's ``purpose``, never by this prefix."""
 EXPORTED = frozenset({"booked", "in_transit", "out_for_delivery", "delivered", "exception", "returned"})
 """Shipment statuses of a parcel that has left: its lines count as shipped."""
 RECEIVABLE = frozenset({"approved", "label_issued"})
@@ -311,27 +316,14 @@ async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[Retu
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def is_label_key(idempotency_key: str | None) -> bool:
-    return bool(idempotency_key) and str(idempotency_key).startswith(LABEL_KEY_PREFIX)
-
-
 async def is_return_label(tenant_id: uuid.UUID, shipment_id: uuid.UUID) -> bool:
     """True when the shipment is a return label (booked by :func:`issue_label`)."""
-    shipment = await carrier_repo.get_shipment(tenant_id, shipment_id)
-    return shipment is not None and is_label_key(shipment["idempotency_key"])
+    shipment = await carrier_shipments.get_summary(tenant_id, shipment_id)
+    return shipment is not None and shipment.is_return
 
 
-async def _original_export(tenant_id: uuid.UUID, order_id: uuid.UUID) -> dict[str, Any] | None:
-    rows = await fetch(
-        "SELECT id FROM shipments WHERE tenant_id = {} AND order_id = {} AND status = ANY({}) "
-        "AND idempotency_key NOT LIKE 'rma:%' ORDER BY id DESC LIMIT 1",
-        tenant_id,
-        order_id,
-        sorted(EXPORTED),
-    )
-    if not rows:
-        return None
-    return await carrier_repo.get_shipment(tenant_id, rows[0]["id"])
+async def _original_export(tenant_id: uuid.UUID, order_id: uuid.UUID) -> ShipmentSummary | None:
+    return await carrier_shipments.latest_outbound(tenant_id, order_id, statuses=EXPORTED)
 
 
 async def _earlier(
@@ -408,16 +400,16 @@ def _relief_lines(
 async def _relief(
     tenant_id: uuid.UUID,
     order_id: uuid.UUID,
-    shipment: dict[str, Any],
+    shipment: ShipmentSummary,
     order_lines: dict[int, dict[str, Any]],
     quantities: dict[int, int],
     currency: str,
 ) -> dict[str, Any]:
     invoice = await _invoice_id(tenant_id, order_id)
     return {
-        "original_shipment_id": str(shipment["id"]),
-        "original_tracking_number": shipment["tracking_number"],
-        "original_carrier": shipment["carrier"],
+        "original_shipment_id": str(shipment.id),
+        "original_tracking_number": shipment.tracking_number,
+        "original_carrier": shipment.carrier,
         "commercial_invoice_id": str(invoice) if invoice else None,
         "lines": _relief_lines(order_lines, quantities, currency),
     }
@@ -525,7 +517,7 @@ async def request_return(principal: Principal, order_id: uuid.UUID, data: Return
             tenant_id,
             return_id,
             order_id,
-            shipment["id"],
+            shipment.id,
             data.reason.strip(),
             msgspec.json.encode(lines).decode(),
             currency,
@@ -669,6 +661,7 @@ async def issue_label(
         ),
         idempotency_key=f"{LABEL_KEY_PREFIX}{return_id}",
         settings=settings,
+        purpose="return",
     )
     async with tenant_tx(tenant_id):
         row = await _must_get(tenant_id, return_id, lock=True)
