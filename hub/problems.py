@@ -114,6 +114,7 @@ _DATABASE_GONE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,  # terminated by a fast or immediate shutdown (57P01)
     asyncpg.exceptions.CrashShutdownError,  # another backend crashed (57P02)
     asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InternalClientError,  # a pooled connection the server closed while it sat idle
     ConnectionError,  # refused or reset while connecting
 )
 DATABASE_RETRY_AFTER_SECONDS = 2

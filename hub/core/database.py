@@ -12,6 +12,7 @@ transaction in a ContextVar).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import uuid
@@ -20,12 +21,24 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
 DB = PostgresEngine(config={}, extensions=())
 
 _PLACEHOLDER = re.compile(r"\{\}")
+
+STALE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # class 08, closed in the middle of an operation
+    asyncpg.AdminShutdownError,  # the backend was terminated (a restart, pg_terminate_backend)
+    asyncpg.InterfaceError,
+    # A pooled connection whose server said goodbye while it sat idle: asyncpg has not yet seen
+    # the close and refuses the next statement ("cannot switch to state ...").
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
+"""What ``BEGIN`` on a pooled connection raises when the server closed it behind the pool's back."""
 
 
 def configure(url: str) -> None:
@@ -89,7 +102,9 @@ class _ScopedTransaction(PostgresTransaction):
     ``ROLLBACK`` or ``COMMIT`` raises, and ``__aenter__`` keeps the connection when ``BEGIN`` raises:
     the pool then shrinks by one connection per failure, and a long-lived task (the worker's outbox
     relay) keeps the dead transaction as its current one, so every later transaction it opens is
-    taken for a nested one on a closed connection and fails for ever.
+    taken for a nested one on a closed connection and fails for ever. A ``BEGIN`` that fails on a
+    connection the server closed while it sat in the pool is tried once more on another, so the
+    first requests after a database restart are not refused for the pool's stale connections.
     """
 
     def __init__(self, engine: PostgresEngine, setting: str, value: str) -> None:
@@ -99,12 +114,21 @@ class _ScopedTransaction(PostgresTransaction):
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:
             return self._parent
-        self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
-        try:
-            await self.begin()
-        except BaseException:
-            await self._give_back(broken=True)
-            raise
+        for attempt in (1, 2):
+            self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
+            try:
+                await self.begin()
+            except STALE_CONNECTION_ERRORS:
+                await self._give_back(broken=True)
+                if attempt == 2:
+                    raise
+                # Nothing ran yet: BEGIN again on another connection (a fresh one when the server
+                # restarted; if it is still down, connecting fails and the caller answers 503).
+                continue
+            except BaseException:
+                await self._give_back(broken=True)
+                raise
+            break
         self.context = self.engine.current_transaction.set(self)
         return self
 
@@ -132,8 +156,11 @@ class _ScopedTransaction(PostgresTransaction):
 
     async def _give_back(self, *, broken: bool) -> None:
         """Return the connection to the pool; one whose state is unknown is closed first."""
-        if broken and not self.connection.is_closed():
-            self.connection.terminate()
+        # A connection that closed under us may be back in the pool already (its proxy then
+        # refuses every call, and releasing it again does nothing).
+        with contextlib.suppress(asyncpg.InterfaceError):
+            if broken and not self.connection.is_closed():
+                self.connection.terminate()
         if self.engine.pool:
             await self.engine.pool.release(self.connection)
         elif not self.connection.is_closed():

@@ -65,3 +65,17 @@ async def test_a_connection_killed_mid_transaction_is_given_back(
     async with tenant_tx(tenant.id):  # the same task goes on
         assert (await fetch("SELECT 1 AS ok")) == [{"ok": 1}]
     await _pool_serves_its_full_size()
+
+
+async def test_a_transaction_after_the_server_closed_an_idle_connection_begins_on_another(
+    client: httpx.AsyncClient, tenant: TenantHandle, services: Services
+) -> None:
+    """What a restart leaves in the pool: connections the server closed while they were idle."""
+    del client
+    for _ in range(20):
+        async with tenant_tx(tenant.id):  # at least one idle connection in the pool
+            [row] = await fetch("SELECT pg_backend_pid() AS pid")
+        await _terminate(services, row["pid"])  # its goodbye may reach the client before, during or after BEGIN
+        async with tenant_tx(tenant.id):
+            assert (await fetch("SELECT 1 AS ok")) == [{"ok": 1}]
+    await _pool_serves_its_full_size()
