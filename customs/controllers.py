@@ -113,9 +113,10 @@ _ECB_OPERATION = _body_operation("application/xml", {"type": "string", "descript
 
 
 class LandedCostQuoteController(Controller):
+    # Each handler names its one permission (every role granted WRITE is granted READ): Litestar
+    # copies the route handler for every guard it runs, on every request.
     path = "/v1/landed-cost/quotes"
     tags = ["landed cost"]
-    guards = [requires(Permission.READ)]
 
     @post(
         operation_id="CreateLandedCostQuote",
@@ -149,7 +150,7 @@ class LandedCostQuoteController(Controller):
         content: Any = bytes(body)
         return Response(content, status_code=HTTP_201_CREATED, media_type=MediaType.JSON)
 
-    @get("/{quote_id:str}", operation_id="GetLandedCostQuote")
+    @get("/{quote_id:str}", operation_id="GetLandedCostQuote", guards=[requires(Permission.READ)])
     async def get(self, request: Request[Any, Any, Any], quote_id: FromPath[str]) -> StoredQuote:
         parsed = path_id(quote_id, "no such landed-cost quote")
         return await quotes.get_stored_quote(principal_of(request).tenant_id, parsed)

@@ -307,6 +307,14 @@ def _schedule_duty(quote: Quote, view: ScheduleView, line: Line, errors: list[Fi
     goods, whose excise no schedule here carries). A tenant's fallback row serves only codes the
     schedule lacks. Starter rows are not used for a destination that has a schedule.
     """
+    # Everything but the figures is the same on every quote of these tables, schedule, code, day
+    # and origin: remembered as a plan after the first line priced the long way (see _Plan).
+    plan = quote.tables.memo.get(
+        ("schedule plan", view.info.id, view.claim_preference, quote.duty_key, line.hs, quote.day, line.origin)
+    )
+    if isinstance(plan, _Plan):
+        _apply_plan(quote, view, line, plan)
+        return True
     rows = [m for m in quote.tables.duty_measures(quote.duty_key, line.hs, quote.day, line.origin) if m.layer == "base"]
     if rows and rows[0].kind == "not_covered":
         return False
@@ -482,6 +490,63 @@ def _price_selection(
     line.duty_source = "schedule"
     line.measure_ids, line.duty_match = _provenance(info, selection, refs, preference)
     for note in notes:
+        quote.say(f"{line.label}: {note}")
+    if (
+        preference is None
+        and line.duty_rate is not None
+        and not (selection.preferences and view.claim_preference)
+        and len(refs) == len(selection.additional) + 1
+    ):
+        # Every measure applied is one ad valorem term (or free) and no preference was weighed
+        # against the base by amount: only the figures depend on the line, the rest is the plan.
+        quote.tables.remember(
+            ("schedule plan", info.id, view.claim_preference, quote.duty_key, line.hs, quote.day, line.origin),
+            _Plan(
+                terms=tuple((m.ad_valorem or ZERO, not _has_terms(m), f"plus {m.title()}: ") for m in refs),
+                head=head,
+                duty_rate=line.duty_rate,
+                measure_ids=tuple(line.measure_ids),
+                duty_match=line.duty_match,
+                notes=tuple(notes),
+            ),
+        )
+
+
+def _has_terms(measure: Measure) -> bool:
+    return measure.parsed is not None and bool(measure.parsed.terms)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How a line of one schedule selection is priced, but for its customs value: the base measure
+    first, then the additional ones, each ``(ad valorem rate, free, text before its figures)``."""
+
+    terms: tuple[tuple[Decimal, bool, str], ...]
+    head: str
+    duty_rate: str
+    measure_ids: tuple[str, ...]
+    duty_match: DutyMatch
+    notes: tuple[str, ...]
+
+
+def _apply_plan(quote: Quote, view: ScheduleView, line: Line, plan: _Plan) -> None:
+    """What :func:`_price_selection` writes for ``plan``'s selection, figures computed for ``line``."""
+    value = line.customs_value
+    parts = []
+    amount = ZERO
+    for i, (rate, free, prefix) in enumerate(plan.terms):
+        figure, text = (ZERO, "free = 0") if free else evaluate_ad_valorem(rate, value)
+        amount = figure if i == 0 else amount + figure
+        parts.append((plan.head if i == 0 else prefix) + text)
+    if not quote.schedule_named:
+        quote.say(f"duties from {view.info.named}")
+        quote.schedule_named = True
+    line.duty_exact = amount
+    line.duty_rate = plan.duty_rate
+    line.duty_basis = "; ".join(parts)
+    line.duty_source = "schedule"
+    line.measure_ids, line.duty_match = list(plan.measure_ids), plan.duty_match
+    for note in plan.notes:
         quote.say(f"{line.label}: {note}")
 
 
