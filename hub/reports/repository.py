@@ -309,23 +309,25 @@ async def recompute_shipping(tenant_id: uuid.UUID, timezone: str, days: list[dt.
             JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id
             WHERE s.booked_at IS NOT NULL AND s.idempotency_key NOT LIKE 'rma:%'
         ),
-        tracked AS (
-            SELECT t.shipment_id, min(t.occurred_at) FILTER (WHERE t.status = 'delivered') AS delivered_first,
+        tracked AS MATERIALIZED (
+            SELECT s.day, s.id, s.carrier, s.destination, s.status, s.status_reason, s.delivered, s.promised,
+                   s.shipped_at, s.last_event_at,
+                   min(t.occurred_at) FILTER (WHERE t.status = 'delivered') AS delivered_first,
                    array_agg(DISTINCT coalesce(t.reason, 'unknown')) FILTER (WHERE t.status = 'exception')
-                       AS reasons
-            FROM s JOIN tracking_events t ON t.tenant_id = {{}} AND t.shipment_id = s.id
-            WHERE t.status IN ('delivered', 'exception')
-            GROUP BY t.shipment_id
+                       AS exception_reasons
+            FROM s LEFT JOIN tracking_events t
+                ON t.tenant_id = {{}} AND t.shipment_id = s.id AND t.status IN ('delivered', 'exception')
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
         ),
         facts AS MATERIALIZED (
-            SELECT s.*,
-                   CASE WHEN s.delivered THEN coalesce(tracked.delivered_first, s.last_event_at) END AS delivered_at,
+            SELECT tracked.*,
+                   CASE WHEN delivered THEN coalesce(delivered_first, last_event_at) END AS delivered_at,
                    ARRAY(
-                       SELECT DISTINCT reason FROM unnest(coalesce(tracked.reasons, ARRAY[]::text[])
-                           || CASE WHEN s.status = 'exception' THEN ARRAY[coalesce(s.status_reason, 'unknown')]
+                       SELECT DISTINCT reason FROM unnest(coalesce(exception_reasons, ARRAY[]::text[])
+                           || CASE WHEN status = 'exception' THEN ARRAY[coalesce(status_reason, 'unknown')]
                                    ELSE ARRAY[]::text[] END) AS reason
                    ) AS reasons
-            FROM s LEFT JOIN tracked ON tracked.shipment_id = s.id
+            FROM tracked
         ),
         rows AS (
             INSERT INTO report_shipping_daily (tenant_id, timezone, day, carrier, destination, status, shipments,
