@@ -1,4 +1,4 @@
-"""The arq worker: job functions, cron, and the outbox relay loop."""
+"""The arq worker: job functions, cron, the outbox relay loop and the report rollups' refresh loop."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from hub.core import database, outbox
 from hub.core.bootstrap import Services
 from hub.orders.jobs import JOBS as ORDER_JOBS
 from hub.queue import deserialize, open_pool, redis_settings, serialize
+from hub.reports.refresh import refresh_forever
 from tenants.jobs import record_api_key_use
 
 logger = logging.getLogger("hub.worker")
@@ -78,12 +79,14 @@ def build_worker(
     manage_pool: bool = True,
     queue_name: str = default_queue_name,
 ) -> Worker:
-    """An arq Worker over ``services`` with the relay running beside it.
+    """An arq Worker over ``services`` with the relay and the report refresh running beside it
+    (both only with ``start_relay``: a burst worker of a test runs its jobs and nothing else).
 
     ``manage_pool=False`` leaves the database pool to the caller (a process that already runs the
     API's pool, or a test); ``queue_name`` keeps workers that share one Redis apart.
     """
     relay_task: dict[str, asyncio.Task[None]] = {}
+    refresh_task: dict[str, asyncio.Task[None]] = {}
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         if manage_pool:
@@ -94,13 +97,15 @@ def build_worker(
             relay_pool.default_queue_name = queue_name
             ctx["relay_pool"] = relay_pool
             relay_task["task"] = asyncio.create_task(relay_forever(relay_pool))
+            refresh_task["task"] = asyncio.create_task(refresh_forever())
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
-        task = relay_task.pop("task", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for tasks in (relay_task, refresh_task):
+            task = tasks.pop("task", None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if "relay_pool" in ctx:
             await ctx["relay_pool"].aclose()
         if manage_pool:
@@ -133,14 +138,16 @@ async def _start_from_environment(ctx: dict[str, Any]) -> None:
     relay_pool = await open_pool(services.redis_url)
     ctx["relay_pool"] = relay_pool
     ctx["relay_task"] = asyncio.create_task(relay_forever(relay_pool))
+    ctx["refresh_task"] = asyncio.create_task(refresh_forever())
 
 
 async def _stop_from_environment(ctx: dict[str, Any]) -> None:
-    task: asyncio.Task[None] | None = ctx.pop("relay_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("relay_task", "refresh_task"):
+        task: asyncio.Task[None] | None = ctx.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     if "relay_pool" in ctx:
         await ctx["relay_pool"].aclose()
     await database.close_pool()

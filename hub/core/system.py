@@ -8,6 +8,7 @@
 | outbox-relay       | worker relay loop           | SELECT/UPDATE outbox rows of every tenant       |
 | webhook-endpoint   | inbound webhook router      | SELECT the account owning an endpoint token     |
 | carrier-sweep      | carrier cron jobs           | SELECT active carrier accounts of every tenant  |
+| report-refresh     | report rollup cron job      | SELECT the dirty-day marks of every tenant      |
 
 Everything else runs in ``tenant_tx`` and sees one tenant only.
 """
@@ -23,3 +24,4 @@ class SystemPath(StrEnum):
     OUTBOX_RELAY = "outbox-relay"
     WEBHOOK_ENDPOINT = "webhook-endpoint"
     CARRIER_SWEEP = "carrier-sweep"
+    REPORT_REFRESH = "report-refresh"

@@ -38,13 +38,30 @@ ROLLUP_TABLES: dict[str, tuple[str, ...]] = {
 
 _SHARED = frozenset({"report_counts_daily"})
 
-# The local days to recompute, with the instants they begin and end.
-_DAYS = """
-    d AS (
-        SELECT day, day::timestamp AT TIME ZONE {} AS lo, (day + 1)::timestamp AT TIME ZONE {} AS hi
-        FROM unnest({}::date[]) AS day
+# The local days to recompute as one span of instants: from the first day's midnight to the end of
+# the last (``lo``, ``hi``), which one index range scan reads; a row belongs to the local date of its
+# instant in ``tz`` and counts when that date is one of ``days`` (the span may hold days not asked).
+# Consumes the parameters (timezone, days).
+_SPAN = """
+    span AS MATERIALIZED (
+        SELECT tz, days, (SELECT min(x) FROM unnest(days) AS x)::timestamp AT TIME ZONE tz AS lo,
+               ((SELECT max(x) FROM unnest(days) AS x) + 1)::timestamp AT TIME ZONE tz AS hi
+        FROM (SELECT {}::text AS tz, {}::date[] AS days) AS given
     )
 """
+
+
+def _in_span(alias: str, column: str) -> str:
+    """Rows of ``alias`` whose ``column`` lies in the span, on one of its days (the bounds as scalar
+    subqueries, which an index range scan takes as its bounds; a join on ``span`` would not)."""
+    return (
+        f"{alias}.{column} >= (SELECT lo FROM span) AND {alias}.{column} < (SELECT hi FROM span) "  # noqa: S608
+        f"AND ({alias}.{column} AT TIME ZONE span.tz)::date = ANY(span.days)"
+    )
+
+
+def _day(alias: str, column: str) -> str:
+    return f"({alias}.{column} AT TIME ZONE span.tz)::date"
 
 
 def _utc_days(period: ReportPeriod) -> tuple[dt.date, dt.date]:
@@ -106,7 +123,34 @@ async def take_dirty(tenant_id: uuid.UUID, report: str, period: ReportPeriod) ->
         first,
         last,
     )
-    return sorted(row["day"] for row in rows)
+    return sorted({row["day"] for row in rows})
+
+
+async def take_oldest_marks(tenant_id: uuid.UUID, report: str, limit: int) -> list[dt.date]:
+    """Remove and return the marks of the ``limit`` oldest marked UTC days (every mark of each; one
+    write statement leaves one mark per day it touches, so a day may have several)."""
+    rows = await fetch(
+        "DELETE FROM report_dirty_days WHERE tenant_id = {} AND report = {} AND day IN ("
+        "SELECT DISTINCT day FROM report_dirty_days WHERE tenant_id = {} AND report = {} ORDER BY day LIMIT {}"
+        ") RETURNING day",
+        tenant_id,
+        report,
+        tenant_id,
+        report,
+        limit,
+    )
+    return sorted({row["day"] for row in rows})
+
+
+async def marked_tenants() -> list[uuid.UUID]:
+    """Every tenant with a mark (run inside ``system_tx(REPORT_REFRESH)``)."""
+    rows = await fetch("SELECT DISTINCT tenant_id FROM report_dirty_days")
+    return [row["tenant_id"] for row in rows]
+
+
+async def tenant_timezone(tenant_id: uuid.UUID) -> str:
+    rows = await fetch("SELECT timezone FROM tenants WHERE id = {}", tenant_id)
+    return str(rows[0]["timezone"]) if rows else "UTC"
 
 
 async def _clear(tenant_id: uuid.UUID, report: str, timezone: str, days: list[dt.date]) -> None:
@@ -125,13 +169,12 @@ async def recompute_orders(tenant_id: uuid.UUID, timezone: str, days: list[dt.da
     await _clear(tenant_id, "orders", timezone, days)
     await fetch(
         f"""
-        WITH {_DAYS}
+        WITH {_SPAN}
         INSERT INTO report_orders_daily (tenant_id, timezone, day, channel, status, currency, orders, total)
-        SELECT {{}}, {{}}, d.day, o.channel, o.status, o.currency, count(*), sum(o.total)
-        FROM d JOIN orders o ON o.tenant_id = {{}} AND o.created_at >= d.lo AND o.created_at < d.hi
-        GROUP BY d.day, o.channel, o.status, o.currency
+        SELECT {{}}, {{}}, {_day("o", "created_at")}, o.channel, o.status, o.currency, count(*), sum(o.total)
+        FROM span JOIN orders o ON o.tenant_id = {{}} AND {_in_span("o", "created_at")}
+        GROUP BY 3, 4, 5, 6
         """,  # noqa: S608
-        timezone,
         timezone,
         days,
         tenant_id,
@@ -146,10 +189,10 @@ async def recompute_reviews(tenant_id: uuid.UUID, timezone: str, days: list[dt.d
     await _clear(tenant_id, "reviews", timezone, days)
     await fetch(
         f"""
-        WITH {_DAYS},
+        WITH {_SPAN},
         intake AS (
-            SELECT d.day, e.order_id, e.payload->>'to' AS outcome
-            FROM d JOIN order_events e ON e.tenant_id = {{}} AND e.at >= d.lo AND e.at < d.hi
+            SELECT {_day("e", "at")} AS day, e.order_id, e.payload->>'to' AS outcome
+            FROM span JOIN order_events e ON e.tenant_id = {{}} AND {_in_span("e", "at")}
             WHERE e.kind = 'order.status_changed' AND e.payload->>'from' = 'received'
         ),
         reasons AS (
@@ -164,8 +207,9 @@ async def recompute_reviews(tenant_id: uuid.UUID, timezone: str, days: list[dt.d
             WHERE i.outcome <> 'approved' AND (first.payload->>'blocking')::int > 0 AND code <> ALL({{}}::text[])
         ),
         decisions AS (
-            SELECT d.day, e.kind, greatest(0, floor(extract(epoch FROM e.at - o.created_at)))::int AS seconds
-            FROM d JOIN order_events e ON e.tenant_id = {{}} AND e.at >= d.lo AND e.at < d.hi
+            SELECT {_day("e", "at")} AS day, e.kind,
+                   greatest(0, floor(extract(epoch FROM e.at - o.created_at)))::int AS seconds
+            FROM span JOIN order_events e ON e.tenant_id = {{}} AND {_in_span("e", "at")}
             JOIN orders o ON o.tenant_id = e.tenant_id AND o.id = e.order_id
             WHERE e.kind IN ('order.approved', 'order.rejected')
         )
@@ -183,7 +227,6 @@ async def recompute_reviews(tenant_id: uuid.UUID, timezone: str, days: list[dt.d
             FROM decisions WHERE kind = 'order.rejected' GROUP BY day
         ) AS facts
         """,  # noqa: S608
-        timezone,
         timezone,
         days,
         tenant_id,
@@ -204,10 +247,10 @@ async def recompute_landed_cost(tenant_id: uuid.UUID, timezone: str, days: list[
     await _clear(tenant_id, "landed-cost", timezone, days)
     await fetch(
         f"""
-        WITH {_DAYS},
+        WITH {_SPAN},
         q AS MATERIALIZED (
-            SELECT d.day, o.ship_to->>'country' AS ship_country, latest.response
-            FROM d JOIN orders o ON o.tenant_id = {{}} AND o.created_at >= d.lo AND o.created_at < d.hi
+            SELECT {_day("o", "created_at")} AS day, o.ship_to->>'country' AS ship_country, latest.response
+            FROM span JOIN orders o ON o.tenant_id = {{}} AND {_in_span("o", "created_at")}
             LEFT JOIN LATERAL (
                 SELECT lq.response FROM landed_cost_quotes lq
                 WHERE lq.tenant_id = o.tenant_id AND lq.order_id = o.id
@@ -239,7 +282,6 @@ async def recompute_landed_cost(tenant_id: uuid.UUID, timezone: str, days: list[
         SELECT (SELECT count(*) FROM totals) AS totals, (SELECT count(*) FROM chapters) AS chapters
         """,  # noqa: S608
         timezone,
-        timezone,
         days,
         tenant_id,
         tenant_id,
@@ -256,29 +298,36 @@ async def recompute_shipping(tenant_id: uuid.UUID, timezone: str, days: list[dt.
     await _clear(tenant_id, "shipping", timezone, days)
     await fetch(
         f"""
-        WITH {_DAYS},
+        WITH {_SPAN},
         s AS MATERIALIZED (
-            SELECT d.day, s.id, s.carrier, coalesce(s.request->'ship_to'->>'country', '') AS destination, s.status,
+            SELECT {_day("s", "created_at")} AS day, s.id, s.carrier,
+                   coalesce(s.request->'ship_to'->>'country', '') AS destination, s.status,
                    s.status_reason, (s.status = 'delivered' OR s.reached = 'delivered') AS delivered,
                    o.requested_delivery_date AS promised, coalesce(s.booked_at, s.created_at) AS shipped_at,
                    s.last_event_at
-            FROM d JOIN shipments s ON s.tenant_id = {{}} AND s.created_at >= d.lo AND s.created_at < d.hi
+            FROM span JOIN shipments s ON s.tenant_id = {{}} AND {_in_span("s", "created_at")}
             JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id
             WHERE s.booked_at IS NOT NULL AND s.idempotency_key NOT LIKE 'rma:%'
         ),
+        tracked AS MATERIALIZED (
+            SELECT s.day, s.id, s.carrier, s.destination, s.status, s.status_reason, s.delivered, s.promised,
+                   s.shipped_at, s.last_event_at,
+                   min(t.occurred_at) FILTER (WHERE t.status = 'delivered') AS delivered_first,
+                   array_agg(DISTINCT coalesce(t.reason, 'unknown')) FILTER (WHERE t.status = 'exception')
+                       AS exception_reasons
+            FROM s LEFT JOIN tracking_events t
+                ON t.tenant_id = {{}} AND t.shipment_id = s.id AND t.status IN ('delivered', 'exception')
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+        ),
         facts AS MATERIALIZED (
-            SELECT s.*,
-                   CASE WHEN s.delivered THEN coalesce(
-                       (SELECT min(t.occurred_at) FROM tracking_events t
-                        WHERE t.tenant_id = {{}} AND t.shipment_id = s.id AND t.status = 'delivered'),
-                       s.last_event_at) END AS delivered_at,
+            SELECT tracked.*,
+                   CASE WHEN delivered THEN coalesce(delivered_first, last_event_at) END AS delivered_at,
                    ARRAY(
-                       SELECT DISTINCT coalesce(t.reason, 'unknown') FROM tracking_events t
-                       WHERE t.tenant_id = {{}} AND t.shipment_id = s.id AND t.status = 'exception'
-                       UNION
-                       SELECT coalesce(s.status_reason, 'unknown') WHERE s.status = 'exception'
+                       SELECT DISTINCT reason FROM unnest(coalesce(exception_reasons, ARRAY[]::text[])
+                           || CASE WHEN status = 'exception' THEN ARRAY[coalesce(status_reason, 'unknown')]
+                                   ELSE ARRAY[]::text[] END) AS reason
                    ) AS reasons
-            FROM s
+            FROM tracked
         ),
         rows AS (
             INSERT INTO report_shipping_daily (tenant_id, timezone, day, carrier, destination, status, shipments,
@@ -310,9 +359,7 @@ async def recompute_shipping(tenant_id: uuid.UUID, timezone: str, days: list[dt.
         SELECT (SELECT count(*) FROM rows) + (SELECT count(*) FROM transit) + (SELECT count(*) FROM reasons) AS n
         """,  # noqa: S608
         timezone,
-        timezone,
         days,
-        tenant_id,
         tenant_id,
         tenant_id,
         tenant_id,

@@ -248,6 +248,19 @@ def local_days(utc_days: list[dt.date], timezone: str) -> list[dt.date]:
 
 Recompute = Callable[[uuid.UUID, str, list[dt.date]], Awaitable[None]]
 
+RECOMPUTE: dict[str, Recompute] = {
+    "orders": repo.recompute_orders,
+    "reviews": repo.recompute_reviews,
+    "landed-cost": repo.recompute_landed_cost,
+    "shipping": repo.recompute_shipping,
+}
+"""Each rollup report's recompute of local days (the reports of :data:`repository.ROLLUP_TABLES`)."""
+
+
+def zone_name(timezone: str) -> str:
+    """The zone a period of a tenant with ``timezone`` is in (a vanished zone reads as UTC)."""
+    return _zone(timezone).key
+
 
 async def _bring_up_to_date(tenant_id: uuid.UUID, report: str, period: ReportPeriod, recompute: Recompute) -> None:
     """Recompute the rollup days of ``period`` that changed since they were computed (call in the

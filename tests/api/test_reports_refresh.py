@@ -1,0 +1,174 @@
+"""Reports (issue #15): the worker's refresh of the rollups (``hub.reports.refresh``) and the marks a
+write in flight leaves, with real orders made through the API and the reports read back over it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+import warnings
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from hub.core.bootstrap import Services
+from hub.core.database import fetch, tenant_tx
+from hub.reports import refresh
+from hub.worker import build_worker
+from tests.api.test_orders import _catalog
+from tests.api.test_reports import _order_id, _report
+from tests.conftest import TenantHandle
+
+pytestmark = pytest.mark.api
+
+
+@pytest.fixture
+async def owner(services: Services) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(services.owner_database_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def _marks(tenant: TenantHandle) -> int:
+    async with tenant_tx(tenant.id):
+        rows = await fetch("SELECT count(*) AS n FROM report_dirty_days WHERE tenant_id = {}", tenant.id)
+    return int(rows[0]["n"])
+
+
+async def _rollup_orders(tenant: TenantHandle) -> int:
+    async with tenant_tx(tenant.id):
+        rows = await fetch(
+            "SELECT coalesce(sum(orders), 0) AS n FROM report_orders_daily WHERE tenant_id = {}", tenant.id
+        )
+    return int(rows[0]["n"])
+
+
+async def _move(owner: asyncpg.Connection, tenant: TenantHandle, order_id: str, at: datetime) -> None:
+    await owner.execute(
+        "UPDATE orders SET created_at = $1 WHERE tenant_id = $2 AND id = $3", at, tenant.id, uuid.UUID(order_id)
+    )
+
+
+async def test_the_refresh_takes_every_mark_and_builds_the_rollups_the_report_reads(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle, owner: asyncpg.Connection
+) -> None:
+    await _catalog(client, tenant, on_hand=50)
+    await _catalog(client, other_tenant, on_hand=50)
+    orders = [await _order_id(client, tenant, external_ref=f"r-{n}") for n in range(3)]
+    await _order_id(client, other_tenant)
+    # Three different past days, one batch of one day at a time.
+    for n, order in enumerate(orders):
+        await _move(owner, tenant, order["id"], datetime(2026, 3, 10 + n, 12, tzinfo=UTC))
+    assert await _marks(tenant) > 0
+    assert await _marks(other_tenant) > 0
+    assert await _rollup_orders(tenant) == 0
+
+    taken = await refresh.refresh_all(batch_days=1)
+
+    assert taken >= 4  # three March days and today, at least for the orders report
+    assert await _marks(tenant) == 0
+    assert await _marks(other_tenant) == 0
+    assert await _rollup_orders(tenant) == 3
+    march = await _report(client, tenant, "orders", {"from": "2026-03-01", "to": "2026-03-31"})
+    assert march["orders"] == 3
+    assert [b["orders"] for b in march["series"] if b["orders"]] == [1, 1, 1]
+    assert (await _report(client, other_tenant, "orders"))["orders"] == 1
+    # Every rollup report was refreshed, not only orders.
+    async with tenant_tx(tenant.id):
+        counts = await fetch(
+            "SELECT count(*) AS n FROM report_counts_daily WHERE tenant_id = {} AND report = 'reviews'", tenant.id
+        )
+        quoted = await fetch("SELECT count(*) AS n FROM report_landed_cost_daily WHERE tenant_id = {}", tenant.id)
+    assert counts[0]["n"] > 0
+    assert quoted[0]["n"] > 0
+    # Nothing left: a second run takes nothing.
+    assert await refresh.refresh_all() == 0
+
+
+async def test_a_write_in_flight_while_the_refresh_runs_is_not_lost(
+    client: httpx.AsyncClient, tenant: TenantHandle, owner: asyncpg.Connection
+) -> None:
+    """A write whose day is already marked, still uncommitted when a refresh takes that mark and
+    recomputes the day, leaves a mark of its own: the next read counts it."""
+    await _catalog(client, tenant, on_hand=50)
+    first = await _order_id(client, tenant)
+    assert (await _report(client, tenant, "orders"))["orders"] == 1
+    await _order_id(client, tenant, external_ref="second")  # today is marked again, and that mark is committed
+    writer = owner
+    transaction = writer.transaction()
+    await transaction.start()
+    try:
+        await writer.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant.id))
+        await writer.execute(
+            """INSERT INTO orders (tenant_id, id, number, channel, status, customer_id, customer, ship_to, currency,
+                                   incoterm, subtotal, discount_total, shipping, total, entered_by, created_at)
+               SELECT tenant_id, $3, number + 1000, channel, status, customer_id, customer, ship_to, currency,
+                      incoterm, subtotal, discount_total, shipping, total, entered_by, now()
+               FROM orders WHERE tenant_id = $1 AND id = $2""",
+            tenant.id,
+            uuid.UUID(first["id"]),
+            uuid.uuid4(),
+        )
+        assert await refresh.refresh_all() > 0  # takes the committed mark, recomputes without the third
+        assert await _rollup_orders(tenant) == 2
+    finally:
+        await transaction.commit()
+    assert await _marks(tenant) > 0  # the third order's own mark
+    assert (await _report(client, tenant, "orders"))["orders"] == 3
+
+
+async def test_a_report_waits_for_nothing_the_refresh_already_did(
+    client: httpx.AsyncClient, tenant: TenantHandle, owner: asyncpg.Connection
+) -> None:
+    """After the refresh, a read finds no marks and the rollup rows are the ones the read would build."""
+    await _catalog(client, tenant, on_hand=50)
+    order = await _order_id(client, tenant)
+    await _move(owner, tenant, order["id"], datetime.now(UTC) - timedelta(days=40))
+    await refresh.refresh_all()
+    async with tenant_tx(tenant.id):
+        before = await fetch(
+            "SELECT day, channel, status, currency, orders, total FROM report_orders_daily WHERE tenant_id = {} "
+            "ORDER BY day",
+            tenant.id,
+        )
+    today = datetime.now(UTC).date()
+    period = {"from": (today - timedelta(days=60)).isoformat(), "to": today.isoformat()}
+    assert (await _report(client, tenant, "orders", period))["orders"] == 1
+    async with tenant_tx(tenant.id):
+        after = await fetch(
+            "SELECT day, channel, status, currency, orders, total FROM report_orders_daily WHERE tenant_id = {} "
+            "ORDER BY day",
+            tenant.id,
+        )
+    assert before == after
+    assert len(before) == 1
+
+
+async def test_the_worker_process_runs_the_refresh_beside_the_relay(
+    client: httpx.AsyncClient, tenant: TenantHandle, services: Services
+) -> None:
+    await _catalog(client, tenant, on_hand=50)
+    await _order_id(client, tenant)
+    assert await _marks(tenant) > 0
+    worker = build_worker(services, manage_pool=False, queue_name=f"reports-{uuid.uuid4().hex[:8]}")
+    task = asyncio.create_task(worker.async_run())
+    try:
+        for _ in range(300):
+            if await _marks(tenant) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert await _marks(tenant) == 0
+        assert await _rollup_orders(tenant) == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with warnings.catch_warnings():
+            # arq's Worker.close() still calls redis' deprecated close(); nothing of ours.
+            warnings.filterwarnings("ignore", message="Call to deprecated close", category=DeprecationWarning)
+            await worker.close()  # runs on_shutdown: the relay and the refresh loop stop
