@@ -204,6 +204,10 @@ class SharedTransaction:
         # half-done; its unit still runs and commits, as it would have without grouping.
         return await asyncio.shield(future)
 
+    def waiting(self, tenant_id: uuid.UUID) -> int:
+        """Units of ``tenant_id`` queued for its next group (not yet running)."""
+        return len(self._pending.get(tenant_id) or ())
+
     async def drain(self) -> None:
         """Wait until everything submitted so far has run (at shutdown)."""
         if self._tasks and self._loop is asyncio.get_running_loop():
