@@ -730,14 +730,7 @@ async def create_manual_order(request: Request[Any, Any, Any]) -> Response[Any]:
     order_data = parsed.order
     form_id = _form_text(form, "form_id", 100) or None
     try:
-        created = await run_idempotent(
-            me.principal.tenant_id,
-            f"console:{form_id}" if form_id else None,
-            "orders.create",
-            order_data,
-            OrderRead,
-            lambda: intake.create_order(me.principal, order_data),
-        )
+        created = await intake.create_order_once(me.principal, order_data, f"console:{form_id}" if form_id else None)
     except ValidationFailed as exc:
         found = [to_form_field(e, parsed.row_of_line) for e in exc.errors] or [FieldError("_", exc.detail)]
         return _new_order_page(request, values, errors_by_input(found), status=422)

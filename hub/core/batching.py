@@ -9,6 +9,12 @@ Nothing is answered early: :meth:`GroupCommit.submit` returns only after the tra
 caller's row has committed, so "answered 2xx" still means "stored". If a batch fails, its rows are
 retried one by one so that one bad row fails only its own caller. There is no timer: a batch is
 whatever queued while the previous one was being written, so an idle hub writes at once.
+
+:class:`SharedTransaction` does the same for whole units of work (an order's intake: several
+statements, a Python review between them): one tenant's concurrent units run one after another in
+one transaction, so the tenant's hot rows (its order-number counter, a hot SKU's stock row) are
+locked and committed once per group instead of once per unit, and the units no longer queue on
+each other's row locks from their insert to their COMMIT.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import contextvars
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import asyncpg
 
 from hub.core.database import DB, tenant_tx
 
@@ -28,7 +36,12 @@ R = TypeVar("R")
 
 Writer = Callable[[uuid.UUID, list[T]], Awaitable[list[R]]]
 
-_INSTANCES: weakref.WeakSet[GroupCommit[object, object]] = weakref.WeakSet()
+
+class _Drains(Protocol):
+    async def drain(self) -> None: ...
+
+
+_INSTANCES: weakref.WeakSet[_Drains] = weakref.WeakSet()
 
 
 @dataclass(slots=True)
@@ -56,7 +69,7 @@ class GroupCommit(Generic[T, R]):
         # Writers still inside their loop. Not len(_tasks): a finished task leaves that set only in
         # a later callback, and a row queued in between would wait for a writer that never comes.
         self._running = 0
-        _INSTANCES.add(self)  # type: ignore[arg-type]
+        _INSTANCES.add(self)
 
     async def submit(self, tenant_id: uuid.UUID, item: T) -> R:
         if DB.current_transaction.get() is not None:
@@ -121,6 +134,152 @@ class GroupCommit(Generic[T, R]):
         for entry, result in zip(entries, results, strict=True):
             if not entry.future.done():
                 entry.future.set_result(result)
+
+
+@dataclass(slots=True)
+class _Unit:
+    work: Callable[[], Awaitable[Any]]
+    future: asyncio.Future[Any]
+    attempts: int = field(default=0)
+
+
+class _Abort(Exception):
+    """Raised inside a group's transaction to roll it back after a unit failed."""
+
+
+DEADLOCK_RETRIES = 3
+"""How often a unit run alone is retried after PostgreSQL chose it as a deadlock's victim.
+
+Within one process a tenant's units never wait on each other (one group at a time per tenant); a
+deadlock needs a second holder of the tenant's rows: another API process's group, or a unit run
+inside a caller's own transaction. The victim's work was rolled back whole, so running it again is
+safe."""
+
+
+class SharedTransaction:
+    """Runs one tenant's concurrent units of work one after another in one transaction.
+
+    ``await shared.run(tenant_id, work)`` returns ``work()``'s result once the transaction holding
+    its writes has committed, or raises what ``work()`` raised, with nothing of it written. ``work``
+    runs inside a ``tenant_tx`` of ``tenant_id`` opened here (so it must not open its own) and must
+    touch nothing but the database: it may run more than once, only its last run committing.
+
+    A group is whatever queued for the tenant while its previous group ran (at most ``max_group``);
+    an idle hub runs a unit at once. When a unit raises, the group's transaction is rolled back and
+    nobody else is answered from it: the units before the failing one run again as a group, the
+    failing one alone (its own answer, as if it had never been grouped) and the rest as a group, so
+    one bad unit fails only its own caller. A caller already inside a transaction runs ``work`` in
+    that transaction (re-scoped to the tenant): its work commits or rolls back with the caller's.
+    """
+
+    def __init__(self, name: str, *, max_group: int = 32) -> None:
+        self.name = name
+        self._max_group = max_group
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[uuid.UUID, list[_Unit]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.groups = 0
+        """Transactions opened (a figure for tests and benchmarks)."""
+        _INSTANCES.add(self)
+
+    async def run(self, tenant_id: uuid.UUID, work: Callable[[], Awaitable[R]]) -> R:
+        if DB.current_transaction.get() is not None:
+            async with tenant_tx(tenant_id):
+                return await work()
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests, a restarted worker): start afresh
+            self._loop, self._pending, self._tasks = loop, {}, set()
+        future: asyncio.Future[R] = loop.create_future()
+        queue = self._pending.get(tenant_id)
+        if queue is not None:  # the tenant's writer is running and takes it with its next group
+            queue.append(_Unit(work, future))
+        else:
+            self._pending[tenant_id] = [_Unit(work, future)]
+            # A fresh context: the writer must not inherit the first caller's ContextVars (Piccolo
+            # keeps the transaction in one).
+            task = loop.create_task(self._writer(tenant_id), context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        # Shielded: a caller that goes away (a client disconnect) must not cancel a group's work
+        # half-done; its unit still runs and commits, as it would have without grouping.
+        return await asyncio.shield(future)
+
+    def waiting(self, tenant_id: uuid.UUID) -> int:
+        """Units of ``tenant_id`` queued for its next group (not yet running)."""
+        return len(self._pending.get(tenant_id) or ())
+
+    async def drain(self) -> None:
+        """Wait until everything submitted so far has run (at shutdown)."""
+        if self._tasks and self._loop is asyncio.get_running_loop():
+            await asyncio.shield(asyncio.gather(*self._tasks))
+
+    async def _writer(self, tenant_id: uuid.UUID) -> None:
+        try:
+            # The queue stays in _pending while a group runs, so newcomers join it; once it is empty
+            # it is removed with no await in between, and the next caller starts a new writer.
+            while queue := self._pending[tenant_id]:
+                group, self._pending[tenant_id] = queue[: self._max_group], queue[self._max_group :]
+                await self._run_group(tenant_id, group)
+            del self._pending[tenant_id]
+        except BaseException as exc:  # cancelled at shutdown: nobody may wait for ever
+            for unit in self._pending.pop(tenant_id, []):
+                if not unit.future.done():
+                    unit.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
+            raise
+
+    async def _run_group(self, tenant_id: uuid.UUID, units: list[_Unit]) -> None:
+        results: list[Any] = []
+        failed: BaseException | None = None
+        try:
+            self.groups += 1
+            async with tenant_tx(tenant_id):
+                for unit in units:
+                    try:
+                        results.append(await unit.work())
+                    except Exception as exc:
+                        failed = exc
+                        raise _Abort from exc
+        except _Abort:
+            pass
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the group is known to be stored
+            await (
+                self._each_alone(tenant_id, units) if len(units) > 1 else self._failed_alone(tenant_id, units[0], exc)
+            )
+            return
+        except BaseException as exc:
+            for unit in units:
+                if not unit.future.done():
+                    unit.future.set_exception(RuntimeError(f"{self.name} writer stopped: {exc!r}"))
+            raise
+        if failed is None:
+            for unit, result in zip(units, results, strict=True):
+                if not unit.future.done():
+                    unit.future.set_result(result)
+            return
+        await self._split(tenant_id, units, len(results), failed)
+
+    async def _each_alone(self, tenant_id: uuid.UUID, units: list[_Unit]) -> None:
+        for unit in units:
+            await self._run_group(tenant_id, [unit])
+
+    async def _split(self, tenant_id: uuid.UUID, units: list[_Unit], at: int, failed: BaseException) -> None:
+        """Run a group again around its unit ``at``, which raised ``failed``; the group was rolled back."""
+        if at == 0:
+            # The first unit of a fresh transaction failed: exactly what it would have done alone.
+            await self._failed_alone(tenant_id, units[0], failed)
+        else:
+            await self._run_group(tenant_id, units[:at])
+            await self._run_group(tenant_id, [units[at]])
+        if at + 1 < len(units):
+            await self._run_group(tenant_id, units[at + 1 :])
+
+    async def _failed_alone(self, tenant_id: uuid.UUID, unit: _Unit, exc: BaseException) -> None:
+        """Answer a unit that failed in a transaction of its own (a deadlock's victim runs again)."""
+        if isinstance(exc, asyncpg.DeadlockDetectedError) and unit.attempts < DEADLOCK_RETRIES:
+            unit.attempts += 1
+            await self._run_group(tenant_id, [unit])
+        elif not unit.future.done():
+            unit.future.set_exception(exc)
 
 
 async def drain_all() -> None:

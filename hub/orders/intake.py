@@ -13,8 +13,9 @@ from typing import Any
 
 import msgspec
 
-from hub.core.database import tenant_tx
+from hub.core.batching import SharedTransaction
 from hub.core.errors import Conflict, FieldError
+from hub.core.idempotency import run_idempotent
 from hub.core.ids import new_id
 from hub.core.money import NOT_TENDER, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
@@ -30,6 +31,10 @@ from hub.orders.rows import OrderCustomer, OrderDraft
 from hub.orders.schemas import CustomerIn, DiscountIn, LineIn, OrderCreate, OrderRead, ProductRead
 from hub.orders.stock import full_reservation, reserve_lines
 from tenants.schemas import Principal
+
+INTAKE = SharedTransaction("intake")
+"""One tenant's concurrent intakes share a transaction: its number counter and hot stock rows are
+locked and committed once per group (see :class:`hub.core.batching.SharedTransaction`)."""
 
 MAX_LINE_QUANTITY = 1_000_000
 """The most units one order line may carry (intake, change requests and the console's forms)."""
@@ -170,6 +175,11 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
 async def create_order(principal: Principal, data: OrderCreate, *, actor: str | None = None) -> OrderRead:
     """Validate, price, reserve, review and record a new order, all in one transaction.
 
+    The transaction is the tenant's intake group's (:data:`INTAKE`): concurrent intakes of one
+    tenant run one after another in it and commit together; an intake that fails is rolled back
+    alone and its neighbours' are run again, so it fails no other. Its number, stock and outbox rows
+    commit with its order or not at all, as they did when every intake had a transaction of its own.
+
     ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``). The work is
     ordered so the contended rows are held briefly: everything that does not depend on the
     reservation is read (and the customer upserted) first; the stock rows and the tenant's number
@@ -182,7 +192,8 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     tenant_id = principal.tenant_id
     actor = actor or principal.actor
     skus = [ln.data.sku for ln in intake_lines if ln.data.sku]
-    async with tenant_tx(tenant_id):
+
+    async def intake() -> OrderRead:
         # Every read that does not depend on the reservation comes before any contended lock; the
         # customer upsert rides along (a validation error below rolls it back with the rest).
         customer = header.customer
@@ -299,6 +310,25 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
                 },
             )
         return order_read(order.as_inserted(inserted.number, datetime.now(UTC)), line_rows)
+
+    return await INTAKE.run(tenant_id, intake)
+
+
+async def create_order_once(principal: Principal, data: OrderCreate, idempotency_key: str | None) -> OrderRead:
+    """:func:`create_order` under an ``Idempotency-Key`` (``orders.create``): a repeat replays the first answer.
+
+    The key's row is written in the same group transaction as the order, so a repeat in the same
+    group sees the first one's answer and a repeat in a later group waits for it to commit.
+    """
+    if idempotency_key is None:
+        return await create_order(principal, data)
+    key = idempotency_key
+    return await INTAKE.run(
+        principal.tenant_id,
+        lambda: run_idempotent(
+            principal.tenant_id, key, "orders.create", data, OrderRead, lambda: create_order(principal, data)
+        ),
+    )
 
 
 def resolve_lines(

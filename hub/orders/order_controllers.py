@@ -15,7 +15,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from customs.schemas import StoredQuote
 from hub.core.errors import ValidationFailed
-from hub.core.idempotency import run_idempotent
 from hub.core.ids import path_id
 from hub.core.pagination import Page
 from hub.core.wire_errors import request_locale
@@ -75,14 +74,7 @@ class OrderController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[OrderCreate], idempotency_key: IdempotencyKey = None
     ) -> OrderRead:
         principal = principal_of(request)
-        order = await run_idempotent(
-            principal.tenant_id,
-            idempotency_key,
-            "orders.create",
-            data,
-            OrderRead,
-            lambda: intake.create_order(principal, data),
-        )
+        order = await intake.create_order_once(principal, data, idempotency_key)
         return _localized(request, order)
 
     @post(

@@ -503,12 +503,21 @@ class Summary:
 
 
 def compare(
-    title: str, sides: list[Side], ratios: list[Ratio], *, runner: Runner, seconds: float, rounds: int
+    title: str,
+    sides: list[Side],
+    ratios: list[Ratio],
+    *,
+    runner: Runner,
+    seconds: float,
+    rounds: int,
+    after_warmup: Callable[[], None] | None = None,
 ) -> tuple[list[Summary], dict[str, list[Measured]]]:
     """``rounds`` rounds of every side, the order flipped each round; the median of per-round ratios."""
     print(f"\n== {title}")
     for side in sides:  # warm up: caches, prepared statements, the pool
         measure(runner, side, min(seconds, 2))
+    if after_warmup is not None:
+        after_warmup()
     by_side: dict[str, list[Measured]] = {side.label: [] for side in sides}
     per_round: dict[str, list[float]] = {r.label: [] for r in ratios}
     cpu_round: dict[str, list[float]] = {r.label: [] for r in ratios}
@@ -672,6 +681,25 @@ def prepare_hub(served: Served) -> Hub:
     )
 
 
+def _analyze(*urls: str) -> None:
+    """ANALYZE each database once the warm-up has filled its tables.
+
+    The shared server may run with autovacuum off; without statistics the planner keeps the plans
+    it made for empty tables (sequential scans for the foreign-key checks), and a side's cost then
+    grows with every row the run inserts.
+    """
+
+    async def go() -> None:
+        for url in urls:
+            connection = await asyncpg.connect(url)
+            try:
+                await connection.execute("ANALYZE")
+            finally:
+                await connection.close()
+
+    asyncio.run(go())
+
+
 def _count_rows(url: str, sql: str) -> Callable[[], int]:
     def count() -> int:
         async def run() -> int:
@@ -735,7 +763,12 @@ def run(args: argparse.Namespace, runner: Runner, served: Served, floor: Floor) 
     summaries: list[Summary] = []
     p99: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
-    kwargs: dict[str, Any] = {"runner": runner, "seconds": args.seconds, "rounds": args.rounds}
+    kwargs: dict[str, Any] = {
+        "runner": runner,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "after_warmup": lambda: _analyze(hub.owner_url, floor.url),
+    }
 
     if "health" in args.only:
         sides = [
