@@ -292,7 +292,7 @@ async def recompute_landed_cost(tenant_id: uuid.UUID, timezone: str, days: list[
 
 
 async def recompute_shipping(tenant_id: uuid.UUID, timezone: str, days: list[dt.date]) -> None:
-    """Outbound shipments with a label bought (not return labels, whose key is ``rma:...``), by the
+    """Outbound shipments with a label bought (purpose 'outbound': not return labels), by the
     day they were created: status now, delivery against the order's requested date, exceptions and
     customs holds, and the transit hour histogram."""
     await _clear(tenant_id, "shipping", timezone, days)
@@ -307,7 +307,7 @@ async def recompute_shipping(tenant_id: uuid.UUID, timezone: str, days: list[dt.
                    s.last_event_at
             FROM span JOIN shipments s ON s.tenant_id = {{}} AND {_in_span("s", "created_at")}
             JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id
-            WHERE s.booked_at IS NOT NULL AND s.idempotency_key NOT LIKE 'rma:%'
+            WHERE s.booked_at IS NOT NULL AND s.purpose = 'outbound'
         ),
         tracked AS MATERIALIZED (
             SELECT s.day, s.id, s.carrier, s.destination, s.status, s.status_reason, s.delivered, s.promised,
@@ -527,7 +527,7 @@ async def stale_shipments(tenant_id: uuid.UUID, stale_after: dt.timedelta) -> in
     """Shipments still followed whose last sign of life is older than ``stale_after`` (now)."""
     rows = await fetch(
         "SELECT count(*) AS n FROM shipments WHERE tenant_id = {} AND tracking_retired_at IS NULL "
-        "AND status IN ('booked', 'in_transit', 'out_for_delivery', 'exception') AND idempotency_key NOT LIKE 'rma:%' "
+        "AND status IN ('booked', 'in_transit', 'out_for_delivery', 'exception') AND purpose = 'outbound' "
         "AND coalesce(last_event_at, booked_at, created_at) < now() - {}::interval",
         tenant_id,
         stale_after,
