@@ -575,6 +575,7 @@ SYSTEM_PATH_TABLES: dict[str, set[str]] = {
     SystemPath.OUTBOX_RELAY: {"outbox"},
     SystemPath.WEBHOOK_ENDPOINT: {"carrier_accounts", "shopify_connections"},
     SystemPath.CARRIER_SWEEP: {"carrier_accounts"},
+    SystemPath.REPORT_REFRESH: {"report_dirty_days"},
 }
 
 KEY_EXCEPTIONS: dict[tuple[str, tuple[str, ...]], str] = {
