@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import default_queue_name
+from arq.cron import CronJob
 from arq.worker import Function, Worker, func
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -38,6 +40,16 @@ JOBS: list[Function] = [
 
 
 CRON_JOBS = [*CARRIER_CRON_JOBS]
+
+
+def fresh_cron_jobs() -> list[CronJob]:
+    """Copies of :data:`CRON_JOBS` with no schedule state.
+
+    arq keeps a cron job's next run time on the ``CronJob`` object itself; a second worker built in
+    the same process from the shared objects inherited the first one's stale ``next_run`` and ran a
+    cron job the moment it started (seen as an extra job in a burst worker of the test suite).
+    """
+    return [dataclasses.replace(job, next_run=None) for job in CRON_JOBS]
 
 
 async def relay_forever(pool: ArqRedis, interval: float = RELAY_INTERVAL_SECONDS) -> None:
@@ -113,7 +125,7 @@ def build_worker(
 
     return ResilientWorker(
         functions=JOBS,
-        cron_jobs=CRON_JOBS,
+        cron_jobs=fresh_cron_jobs(),
         queue_name=queue_name,
         redis_settings=redis_settings(services.redis_url),
         on_startup=on_startup,
