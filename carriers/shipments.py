@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from carriers import repository
@@ -52,22 +52,12 @@ class ShipmentSummary:
         return self.purpose == "return"
 
 
+_SUMMARY_FIELDS = tuple(field.name for field in fields(ShipmentSummary))
+
+
 def _summary(row: Row) -> ShipmentSummary:
-    return ShipmentSummary(
-        id=row["id"],
-        order_id=row["order_id"],
-        carrier_account_id=row["carrier_account_id"],
-        carrier=row["carrier"],
-        service=row["service"],
-        provider=row["provider"],
-        purpose=row["purpose"],
-        status=row["status"],
-        status_reason=row["status_reason"],
-        tracking_number=row["tracking_number"],
-        booked_at=row["booked_at"],
-        last_event_at=row["last_event_at"],
-        created_at=row["created_at"],
-    )
+    # the summary's fields are named as the repository's summary columns
+    return ShipmentSummary(**{name: row[name] for name in _SUMMARY_FIELDS})
 
 
 async def get_shipment(tenant_id: uuid.UUID, shipment_id: uuid.UUID) -> ShipmentRead:

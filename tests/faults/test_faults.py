@@ -48,6 +48,11 @@ def settle(faults: Faults, since: uuid.UUID, timeout: float = 90) -> dict[str, i
     return state
 
 
+def outbox_counts(outbox: dict[str, int]) -> dict[str, int]:
+    """:func:`settle`'s counts as the report names them."""
+    return {f"outbox_{name}": outbox[name] for name in ("jobs", "redispatched", "failed", "pending")}
+
+
 def missing_events(faults: Faults, order_ids: set[str]) -> set[str]:
     with faults.receiver.lock:
         return order_ids - set(faults.receiver.order_ids)
@@ -138,10 +143,7 @@ def test_intake_survives_postgres_restarts(faults: Faults) -> None:
         replayed_same_order=replayed,
         answers=dict(sorted(statuses.items())),
         seller_events=len(set(acked.values()) - missing_events(faults, set(acked.values()))),
-        outbox_jobs=outbox["jobs"],
-        outbox_redispatched=outbox["redispatched"],
-        outbox_failed=outbox["failed"],
-        outbox_pending=outbox["pending"],
+        **outbox_counts(outbox),
     )
     assert restarts == 2
     assert faults.rig.api.alive()
@@ -192,10 +194,7 @@ def test_redis_lost_and_restarted_empty_loses_no_job(faults: Faults) -> None:
         acked_while_redis_down=len(during),
         jobs_lost_with_redis=queued_at_kill,
         seller_events=len(orders - missing_events(faults, orders)),
-        outbox_jobs=outbox["jobs"],
-        outbox_redispatched=outbox["redispatched"],
-        outbox_failed=outbox["failed"],
-        outbox_pending=outbox["pending"],
+        **outbox_counts(outbox),
         deliveries_undelivered=deliveries["undelivered"],
     )
     assert not missing_events(faults, orders)
@@ -233,10 +232,7 @@ def test_worker_killed_mid_webhook_send_delivers_every_event(faults: Faults) -> 
         sends_in_flight_at_kill=in_flight,
         seller_events=len(orders - missing_events(faults, orders)),
         repeated_deliveries=repeats,
-        outbox_jobs=outbox["jobs"],
-        outbox_redispatched=outbox["redispatched"],
-        outbox_failed=outbox["failed"],
-        outbox_pending=outbox["pending"],
+        **outbox_counts(outbox),
     )
     assert not missing_events(faults, orders)
     assert outbox["pending"] == 0
@@ -294,10 +290,7 @@ def test_worker_killed_mid_tracking_loses_no_event(faults: Faults) -> None:
         events_stored_at_kill=at_kill,
         events_stored=stored(),
         shipments_delivered=delivered,
-        outbox_jobs=outbox["jobs"],
-        outbox_redispatched=outbox["redispatched"],
-        outbox_failed=outbox["failed"],
-        outbox_pending=outbox["pending"],
+        **outbox_counts(outbox),
     )
     assert at_kill < expected, "every event was in before the kill: the scenario tested nothing"
     assert stored() == expected

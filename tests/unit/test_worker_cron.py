@@ -16,7 +16,8 @@ SERVICES = Services(
 )
 
 
-def test_a_second_worker_does_not_inherit_the_first_ones_cron_schedule() -> None:
+async def test_a_second_worker_does_not_inherit_the_first_ones_cron_schedule() -> None:
+    # async: arq's Worker takes the running loop (a sync test made it open and leak a new one)
     first = build_worker(SERVICES, burst=True, start_relay=False, manage_pool=False)
     second = build_worker(SERVICES, burst=True, start_relay=False, manage_pool=False)
     assert first.cron_jobs
