@@ -90,6 +90,60 @@ async def test_the_refresh_takes_every_mark_and_builds_the_rollups_the_report_re
     assert await refresh.refresh_all() == 0
 
 
+async def _rollup_sums(tenant: TenantHandle) -> dict[str, int]:
+    """What the tenant sees of every rollup table, with no ``tenant_id`` filter of our own: row-level
+    security alone decides which rows count."""
+    async with tenant_tx(tenant.id):
+        rows = await fetch(
+            """SELECT (SELECT coalesce(sum(orders), 0) FROM report_orders_daily) AS orders,
+                      (SELECT coalesce(sum(count), 0) FROM report_counts_daily
+                       WHERE report = 'reviews' AND metric = 'outcome') AS reviewed,
+                      (SELECT coalesce(sum(orders), 0) FROM report_landed_cost_daily WHERE quoted) AS quoted,
+                      (SELECT coalesce(sum(orders), 0) FROM report_landed_cost_daily) AS landed_orders,
+                      (SELECT coalesce(sum(lines), 0) FROM report_landed_cost_chapters_daily) AS chapter_lines"""
+        )
+    return {key: int(value) for key, value in rows[0].items()}
+
+
+async def test_the_refresh_builds_each_tenants_rollups_from_its_own_rows_only(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """Both tenants write on the same day; the worker's path (``refresh_all``, which lists every
+    tenant's marks on the system path, then recomputes each in its own tenant transaction) leaves
+    each tenant's rollups and reports with its own orders only, and no mark of either."""
+    for handle, count in ((tenant, 2), (other_tenant, 1)):
+        await _catalog(client, handle, on_hand=50)
+        for n in range(count):
+            order = await _order_id(client, handle, external_ref=f"iso-{n}")
+            quoted = await client.post(
+                f"/v1/orders/{order['id']}/landed-cost", json={"date": "2026-11-27"}, headers=handle.headers()
+            )
+            assert quoted.status_code == 201, quoted.text
+    assert await _marks(tenant) > 0
+    assert await _marks(other_tenant) > 0
+
+    assert await refresh.refresh_all() > 0
+
+    assert await _marks(tenant) == 0
+    assert await _marks(other_tenant) == 0
+    mine, theirs = await _rollup_sums(tenant), await _rollup_sums(other_tenant)
+    assert mine["orders"] == mine["reviewed"] == mine["quoted"] == mine["landed_orders"] == 2
+    assert theirs["orders"] == theirs["reviewed"] == theirs["quoted"] == theirs["landed_orders"] == 1
+    assert mine["chapter_lines"] > 0
+    assert theirs["chapter_lines"] > 0
+    assert mine["chapter_lines"] == 2 * theirs["chapter_lines"]  # the same order lines, twice as many orders
+    # The reports read what the worker built (no mark left to recompute in the read).
+    for handle, count in ((tenant, 2), (other_tenant, 1)):
+        assert (await _report(client, handle, "orders"))["orders"] == count
+        assert (await _report(client, handle, "reviews"))["reviewed"] == count
+        assert (await _report(client, handle, "landed-cost"))["orders_quoted"] == count
+    # Without a tenant set, no rollup row is visible at all.
+    rows = await fetch(
+        "SELECT (SELECT count(*) FROM report_orders_daily) + (SELECT count(*) FROM report_counts_daily) AS n"
+    )
+    assert rows[0]["n"] == 0
+
+
 async def test_a_write_in_flight_while_the_refresh_runs_is_not_lost(
     client: httpx.AsyncClient, tenant: TenantHandle, owner: asyncpg.Connection
 ) -> None:

@@ -550,7 +550,7 @@ async def measure(  # noqa: C901 (one benchmark's phases, in the order they prin
 
 
 @contextlib.contextmanager
-def bench_database() -> Iterator[tuple[str, str, Services]]:
+def bench_database(*, keep: bool = False) -> Iterator[tuple[str, str, Services]]:
     data_dir = ROOT / "var" / "bench"
     server_url = os.environ.get("DATABASE_URL") or embedded.start_postgres(data_dir)
     redis_url = os.environ.get("REDIS_URL") or embedded.start_redis(data_dir)
@@ -568,7 +568,10 @@ def bench_database() -> Iterator[tuple[str, str, Services]]:
         )
         yield str(data_dir), owner_url, services
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            print(f'kept the database: {owner_url} (drop it with DROP DATABASE "{name}")')
+        else:
+            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def load(owner_url: str, tenants: Tenants, orders: int, start: datetime, end: datetime) -> None:
@@ -587,9 +590,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=1_000_000, help="orders of tenant A (B gets a twentieth)")
     parser.add_argument("--rounds", type=int, default=5, help="warm rounds of every report and format")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the generated database in place (for EXPLAIN ANALYZE)"
+    )
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs (shared with whatever else runs on this machine)")
-    with bench_database() as (data_dir, owner_url, services):
+    with bench_database(keep=args.keep) as (data_dir, owner_url, services):
         tenants = asyncio.run(make_tenants(services))
         end = datetime.now(UTC) - timedelta(hours=1)
         start = end - timedelta(days=365)
