@@ -100,8 +100,7 @@ async def mark_period(tenant_id: uuid.UUID, report: str, period: ReportPeriod) -
     first, last = _utc_days(period)
     await fetch(
         "INSERT INTO report_dirty_days (tenant_id, report, day) "
-        "SELECT {}, {}, day::date FROM generate_series({}::date, {}::date, interval '1 day') AS day "
-        "ON CONFLICT DO NOTHING",
+        "SELECT {}, {}, day::date FROM generate_series({}::date, {}::date, interval '1 day') AS day",
         tenant_id,
         report,
         first,
