@@ -26,9 +26,9 @@ from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import path_id
 from hub.core.validation import raise_if
 from hub.orders import fulfilment
-from hub.orders import order_repository as repo
 from hub.orders.codec import decode_json, format_number
 from hub.orders.documents import DocumentRequest, build_snapshot
+from hub.orders.repository import orders as repo
 from hub.orders.status import BOOKABLE
 from tenants.guards import principal_of, requires
 from tenants.roles import Permission

@@ -16,10 +16,10 @@ import msgspec
 
 from customs import hs_codes
 from hub.core.errors import NotFound
-from hub.orders import order_repository as repo
-from hub.orders import repository as catalog_repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json
+from hub.orders.repository import orders as repo
+from hub.orders.repository import products as catalog_repo
 from hub.orders.review import DEFAULT_MAX_DISCOUNT_PERCENT, LineFacts, OrderFacts, review, status_for
 from hub.orders.schemas import Finding, ProductRead
 from hub.orders.stock import reserve_lines

@@ -17,8 +17,8 @@ import msgspec
 from hub.core.database import fetch, tenant_tx
 from hub.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from hub.core.ids import new_id
-from hub.orders import order_repository as repo
 from hub.orders import timeline
+from hub.orders.repository import orders as repo
 
 KINDS = ("contract", "confirmation", "invoice", "photo", "other")
 

@@ -12,7 +12,7 @@ from hub.core.errors import FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, page_of
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, money, raise_if, unit_price_places
-from hub.orders import repository
+from hub.orders.repository import products as repository
 from hub.orders.schemas import ProductCreate, ProductRead, ProductUpdate
 
 

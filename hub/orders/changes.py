@@ -19,14 +19,14 @@ from hub.core.ids import new_id
 from hub.core.money import MoneyWire
 from hub.core.validation import raise_if
 from hub.orders import documents, timeline
-from hub.orders import order_repository as repo
-from hub.orders import repository as catalog_repo
 from hub.orders.assessment import review_and_route
 from hub.orders.codec import decode_json, plain_amount
 from hub.orders.contact import clean_address
 from hub.orders.decisions import cancel_in_tx, ensure_other_person
 from hub.orders.intake import MAX_LINE_QUANTITY, resolve_lines, validate_intake
 from hub.orders.pricing import Discount, price_order
+from hub.orders.repository import orders as repo
+from hub.orders.repository import products as catalog_repo
 from hub.orders.schemas import AddressIn, ChangeRequestCreate, ChangeRequestRead, CustomerIn, LineIn, OrderCreate
 from hub.orders.status import ensure_permits
 from hub.orders.stock import release_reservations

@@ -15,10 +15,10 @@ import msgspec
 from carriers import shipments as carrier_shipments
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, NotFound, PermissionDenied
-from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.reading import read_order
+from hub.orders.repository import orders as repo
 from hub.orders.schemas import Finding, OrderRead
 from hub.orders.status import Verb, ensure_permits
 from hub.orders.stock import release_reservations

@@ -38,9 +38,9 @@ from hub.core.database import fetch, tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.validation import raise_if
-from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
+from hub.orders.repository import orders as repo
 from i18n import normalize_locale
 from tenants.schemas import Principal
 

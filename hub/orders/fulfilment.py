@@ -19,8 +19,8 @@ import uuid
 from typing import Any
 
 from carriers import shipments as carrier_shipments
-from hub.orders import order_repository as repo
 from hub.orders import returns, timeline, work_items
+from hub.orders.repository import orders as repo
 from hub.orders.status import BEFORE_BOOKING, next_order_status
 
 

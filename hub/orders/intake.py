@@ -19,7 +19,6 @@ from hub.core.idempotency import run_idempotent
 from hub.core.ids import new_id
 from hub.core.money import NOT_TENDER, currency_exponent, is_known_currency, money_from_wire, quantum
 from hub.core.validation import MAX_WEIGHT_KG, country, decimal, hs_code, raise_if, unit_price_places
-from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.assessment import assess as assess_order
 from hub.orders.assessment import review_summary
@@ -27,6 +26,7 @@ from hub.orders.codec import format_number
 from hub.orders.contact import clean_address, e164_phone, is_email
 from hub.orders.pricing import Discount, check_line_gross, line_gross, parse_discount, price_order
 from hub.orders.reading import order_read
+from hub.orders.repository import orders as repo
 from hub.orders.rows import OrderCustomer, OrderDraft
 from hub.orders.schemas import CustomerIn, DiscountIn, LineIn, OrderCreate, OrderRead, ProductRead
 from hub.orders.stock import full_reservation, reserve_lines

@@ -17,9 +17,9 @@ from customs.schemas import QuoteLineIn, QuoteRequest, StoredQuote
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.validation import client_date, raise_if
-from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number, plain_amount
+from hub.orders.repository import orders as repo
 from tenants.schemas import Principal
 
 

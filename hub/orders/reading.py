@@ -16,8 +16,8 @@ from hub.core.errors import FieldError, NotFound
 from hub.core.money import MoneyWire, amount_text, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import raise_if
-from hub.orders import order_repository as repo
 from hub.orders.codec import decode_json, format_number
+from hub.orders.repository import orders as repo
 from hub.orders.schemas import (
     Channel,
     Finding,

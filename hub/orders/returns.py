@@ -59,10 +59,10 @@ from hub.core.ids import new_id
 from hub.core.money import ROUND_HALF_UP, Money, MoneyWire, quantum, round_money
 from hub.core.settings import Settings
 from hub.core.validation import raise_if
-from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.decisions import ensure_other_person
+from hub.orders.repository import orders as repo
 from hub.orders.status import NOT_RETURNABLE
 from tenants.schemas import Principal
 

@@ -48,9 +48,9 @@ from hub.core.money import parse_amount
 from hub.core.settings import get_settings
 from hub.core.system import SystemPath
 from hub.orders import changes, decisions, intake, reading, timeline, work_items
-from hub.orders import order_repository as repo
 from hub.orders.codec import decode_json, format_number
 from hub.orders.contact import clean_address
+from hub.orders.repository import orders as repo
 from hub.orders.schemas import ChangeRequestCreate, LineIn, OrderCreate, OrderRead
 from tenants import service as tenant_service
 from tenants.roles import Role

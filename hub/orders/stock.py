@@ -15,7 +15,7 @@ from typing import Any
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.validation import raise_if
-from hub.orders import order_repository as repo
+from hub.orders.repository import orders as repo
 from hub.orders.schemas import ProductRead, StockRead, StockSet
 
 

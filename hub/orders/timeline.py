@@ -16,7 +16,7 @@ import uuid
 from typing import Any, Literal, NamedTuple, get_args
 
 from hub.core import outbox
-from hub.orders import order_repository as repo
+from hub.orders.repository import orders as repo
 from hub.orders.status import check_transition
 
 EventKind = Literal[

@@ -31,9 +31,9 @@ from hub.core.errors import AppError, Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import raise_if
-from hub.orders import order_repository as repo
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
+from hub.orders.repository import orders as repo
 from i18n import gettext, mark
 from tenants.roles import Role
 from tenants.schemas import Principal

@@ -14,7 +14,7 @@ import pytest
 
 from hub.core.database import fetch, tenant_tx
 from hub.core.ids import new_id
-from hub.orders import order_repository as repo
+from hub.orders.repository import orders as repo
 from hub.orders.rows import OrderCustomer, OrderDraft
 from tests.api.test_orders import TSHIRT
 from tests.conftest import TenantHandle

@@ -9,6 +9,7 @@ the line and the rule it breaks.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,85 @@ def test_hub_has_no_assert_as_control_flow() -> None:
         if isinstance(node, ast.Assert)
     ]
     assert found == []
+
+
+# --- one data-access seam per domain (issue 16) ---------------------------------------------------
+
+# A string that opens with one of these is a SQL statement (the hub writes SQL keywords in capitals).
+_SQL = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|WITH\s+\w+\s+AS|LOCK\s+TABLE)\b")
+# Domain -> the modules (or packages, ending in "/") that may hold its SQL and call database.fetch.
+# The kernel (hub/core) and the composition (hub/*.py) are not domains: they own their few statements.
+SEAMS: dict[str, tuple[str, ...]] = {
+    "hub/orders/": ("hub/orders/repository/",),
+    "hub/reports/": ("hub/reports/repository.py",),
+    "tenants/": ("tenants/repository.py",),
+    "carriers/": ("carriers/repository.py",),
+    "customs/": ("customs/repository.py", "customs/schedules/store.py", "customs/hs_codes.py"),
+}
+# Modules that still send their own SQL, each to move behind its domain's seam. The list may only
+# shrink: a module named here that has no SQL left fails the test below until it is taken off.
+NOT_YET_BEHIND_THE_SEAM: frozenset[str] = frozenset(
+    {
+        "hub/orders/attachments.py",
+        "hub/orders/customers.py",
+        "hub/orders/documents.py",
+        "hub/orders/duty_coverage.py",
+        "hub/orders/reading.py",
+        "hub/orders/returns.py",
+        "hub/orders/shopify.py",
+        "hub/orders/webhooks.py",
+        "hub/orders/work_items.py",
+        "tenants/users.py",
+    }
+)
+
+
+def _sends_sql(path: Path, root: Path = ROOT) -> list[str]:
+    """Where a module holds a SQL statement or imports the statement runner ``database.fetch``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.match(node.value):
+            found.append(f"{path.relative_to(root)}:{node.lineno}: a SQL statement")
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "hub.core.database"
+            and any(alias.name == "fetch" for alias in node.names)
+        ):
+            found.append(f"{path.relative_to(root)}:{node.lineno}: imports database.fetch")
+    return found
+
+
+def _outside_the_seams() -> dict[str, list[str]]:
+    outside: dict[str, list[str]] = {}
+    for path in _sources():
+        name = path.relative_to(ROOT).as_posix()
+        domain = next((d for d in SEAMS if name.startswith(d)), None)
+        if domain is None or any(name == s or (s.endswith("/") and name.startswith(s)) for s in SEAMS[domain]):
+            continue
+        if found := _sends_sql(path):
+            outside[name] = found
+    return outside
+
+
+def test_sql_lives_behind_each_domains_seam() -> None:
+    outside = _outside_the_seams()
+    new = [line for name, lines in sorted(outside.items()) if name not in NOT_YET_BEHIND_THE_SEAM for line in lines]
+    assert new == [], "SQL outside its domain's data-access seam; move it into the repository module"
+
+
+def test_the_seam_allow_list_only_shrinks() -> None:
+    done = sorted(NOT_YET_BEHIND_THE_SEAM - set(_outside_the_seams()))
+    assert done == [], "these modules no longer send SQL: take them off NOT_YET_BEHIND_THE_SEAM"
+
+
+def test_the_sql_finder_finds_sql(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        'from hub.core.database import fetch\nQ = """\n    SELECT id FROM orders"""\nNOTE = "Select a carrier"\n',
+        encoding="utf-8",
+    )
+    assert sorted(_sends_sql(sample, root=tmp_path)) == [
+        "sample.py:1: imports database.fetch",
+        "sample.py:2: a SQL statement",
+    ]

@@ -1,4 +1,4 @@
-"""Data access of the orders domain; the only importer of ``hub.orders.tables``."""
+"""Catalog products: the only importer of ``hub.orders.tables`` (the Piccolo table of products)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import msgspec
 
 from hub.core.database import fetch
 from hub.core.ids import new_id
-from hub.orders.repository import PRODUCT_SQL_COLUMNS, product_read
+from hub.orders.repository.products import PRODUCT_SQL_COLUMNS, product_read
 from hub.orders.rows import OrderDraft
 from hub.orders.schemas import ProductRead
 
