@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -302,3 +302,49 @@ async def revoke_console_sessions(
         keep,
     )
     return len(rows)
+
+
+# A signed-in person's user and tenant columns, with the ids of the person's own API keys.
+_PERSON_COLUMNS = """
+    u.id AS user_id, u.tenant_id, u.email, u.display_name, u.password_hash, u.role, u.locale AS user_locale,
+    u.disabled_at, t.slug, t.name, t.base_currency, t.origin_country, t.default_locale, t.timezone, t.settings,
+    ARRAY(SELECT k.id FROM api_keys k WHERE k.tenant_id = u.tenant_id AND k.user_id = u.id) AS person_key_ids
+"""
+
+
+async def person_row_by_login(tenant_slug: str, email: str) -> dict[str, Any] | None:
+    """The person signing in by tenant slug and normalized e-mail, enabled or not."""
+    rows = await fetch(
+        f"SELECT {_PERSON_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id "  # noqa: S608  (constant columns)
+        "WHERE t.slug = {} AND lower(u.email) = {}",
+        tenant_slug,
+        email,
+    )
+    return rows[0] if rows else None
+
+
+async def person_row(tenant_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = await fetch(
+        f"SELECT {_PERSON_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id "  # noqa: S608  (constant columns)
+        "WHERE u.tenant_id = {} AND u.id = {}",
+        tenant_id,
+        user_id,
+    )
+    return rows[0] if rows else None
+
+
+class PasswordState(NamedTuple):
+    password_hash: str | None
+    disabled_at: datetime | None
+
+
+async def password_state(tenant_id: uuid.UUID, user_id: uuid.UUID) -> PasswordState | None:
+    rows = await fetch(
+        "SELECT password_hash, disabled_at FROM users WHERE tenant_id = {} AND id = {}", tenant_id, user_id
+    )
+    return PasswordState(rows[0]["password_hash"], rows[0]["disabled_at"]) if rows else None
+
+
+async def display_names(tenant_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await fetch("SELECT id, display_name FROM users WHERE tenant_id = {} AND id = ANY({})", tenant_id, user_ids)
+    return {row["id"]: row["display_name"] for row in rows}

@@ -18,7 +18,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hub.core.database import fetch, system_tx, tenant_tx
+from hub.core.database import system_tx, tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.system import SystemPath
@@ -43,12 +43,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("orderhub-dummy-password-for-timing")
-
-_PRINCIPAL_COLUMNS = """
-    u.id AS user_id, u.tenant_id, u.email, u.display_name, u.password_hash, u.role, u.locale AS user_locale,
-    u.disabled_at, t.slug, t.name, t.base_currency, t.origin_country, t.default_locale, t.timezone, t.settings,
-    ARRAY(SELECT k.id FROM api_keys k WHERE k.tenant_id = u.tenant_id AND k.user_id = u.id) AS person_key_ids
-"""
 
 
 def normalize_email(email: str) -> str:
@@ -208,13 +202,7 @@ async def verify_credentials(tenant_slug: str, email: str, password: str) -> Pri
     if len(password) > MAX_PASSWORD_LENGTH or len(email) > 320 or len(tenant_slug) > 100:
         return None
     async with system_tx(SystemPath.AUTHENTICATE):
-        rows = await fetch(
-            f"SELECT {_PRINCIPAL_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id "  # noqa: S608  (constant columns)
-            "WHERE t.slug = {} AND lower(u.email) = {}",
-            tenant_slug.strip().lower(),
-            normalize_email(email),
-        )
-    row = rows[0] if rows else None
+        row = await repository.person_row_by_login(tenant_slug.strip().lower(), normalize_email(email))
     ok = await asyncio.to_thread(_verify, row["password_hash"] if row else None, password)
     if row is None or not ok or row["disabled_at"] is not None:
         return None
@@ -231,26 +219,18 @@ async def verify_password(tenant_id: uuid.UUID, user_id: uuid.UUID, password: st
     if len(password) > MAX_PASSWORD_LENGTH:
         return False
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "SELECT password_hash, disabled_at FROM users WHERE tenant_id = {} AND id = {}", tenant_id, user_id
-        )
-    row = rows[0] if rows else None
-    ok = await asyncio.to_thread(_verify, row["password_hash"] if row else None, password)
-    return ok and row is not None and row["disabled_at"] is None
+        state = await repository.password_state(tenant_id, user_id)
+    ok = await asyncio.to_thread(_verify, state.password_hash if state else None, password)
+    return ok and state is not None and state.disabled_at is None
 
 
 async def principal_for_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> tuple[Principal, str] | None:
     """The principal and display name of an enabled user, read afresh (role changes apply at once)."""
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            f"SELECT {_PRINCIPAL_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id "  # noqa: S608  (constant columns)
-            "WHERE u.tenant_id = {} AND u.id = {}",
-            tenant_id,
-            user_id,
-        )
-    if not rows or rows[0]["disabled_at"] is not None:
+        row = await repository.person_row(tenant_id, user_id)
+    if row is None or row["disabled_at"] is not None:
         return None
-    return _principal(rows[0]), rows[0]["display_name"]
+    return _principal(row), row["display_name"]
 
 
 async def display_names(tenant_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -258,7 +238,4 @@ async def display_names(tenant_id: uuid.UUID, user_ids: list[uuid.UUID]) -> dict
     if not user_ids:
         return {}
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "SELECT id, display_name FROM users WHERE tenant_id = {} AND id = ANY({})", tenant_id, user_ids
-        )
-    return {row["id"]: row["display_name"] for row in rows}
+        return await repository.display_names(tenant_id, user_ids)

@@ -156,7 +156,6 @@ NOT_YET_BEHIND_THE_SEAM: frozenset[str] = frozenset(
         "hub/orders/shopify.py",
         "hub/orders/webhooks.py",
         "hub/orders/work_items.py",
-        "tenants/users.py",
     }
 )
 
