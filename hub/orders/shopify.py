@@ -41,7 +41,7 @@ from typing import Any, Literal
 import msgspec
 
 from hub.core.crypto import decrypt, encrypt
-from hub.core.database import fetch, system_tx, tenant_tx
+from hub.core.database import system_tx, tenant_tx
 from hub.core.errors import AppError, BadRequest, Conflict, FieldError, InvalidSignature, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.money import parse_amount
@@ -51,6 +51,7 @@ from hub.orders import changes, decisions, intake, reading, timeline, work_items
 from hub.orders.codec import decode_json, format_number
 from hub.orders.contact import clean_address
 from hub.orders.repository import orders as repo
+from hub.orders.repository import shopify as repo_shopify
 from hub.orders.schemas import ChangeRequestCreate, LineIn, OrderCreate, OrderRead
 from tenants import service as tenant_service
 from tenants.roles import Role
@@ -111,20 +112,10 @@ async def create_connection(tenant_id: uuid.UUID, data: ConnectionCreate) -> Con
     token = secrets.token_urlsafe(32)
     secret = encrypt(data.webhook_secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "INSERT INTO shopify_connections (tenant_id, id, shop_domain, secret_encrypted, endpoint_token) "
-            "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (tenant_id, shop_domain) DO NOTHING RETURNING id, created_at",
-            tenant_id,
-            new_id(),
-            domain,
-            secret,
-            token,
-        )
-    if not rows:
+        inserted = await repo_shopify.insert_connection(tenant_id, new_id(), domain, secret, token)
+    if inserted is None:
         raise Conflict(f"{domain} is connected already", extra={"field": "shop_domain"})
-    return ConnectionRead(
-        id=rows[0]["id"], shop_domain=domain, webhook_url=_url(token), created_at=rows[0]["created_at"]
-    )
+    return ConnectionRead(id=inserted.id, shop_domain=domain, webhook_url=_url(token), created_at=inserted.created_at)
 
 
 def verify(secret: str, body: bytes, header: str | None) -> bool:
@@ -260,24 +251,19 @@ def to_order(payload: dict[str, Any]) -> OrderCreate:
 async def _verified_tenant(token: str, body: bytes, hmac_header: str | None, shop_header: str | None) -> uuid.UUID:
     """The tenant of the connection ``token`` names, once the body's signature and shop check out."""
     async with system_tx(SystemPath.WEBHOOK_ENDPOINT):
-        rows = await fetch(
-            "SELECT tenant_id, shop_domain, secret_encrypted FROM shopify_connections WHERE endpoint_token = {} "
-            "AND disabled_at IS NULL",
-            token,
-        )
-    if not rows:
+        connection = await repo_shopify.connection_by_token(token)
+    if connection is None:
         raise NotFound("unknown webhook endpoint")
-    secret = decrypt(rows[0]["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
+    secret = decrypt(connection.secret_encrypted, secret_key=get_settings().secret_key, purpose=PURPOSE)
     if not verify(secret, body, hmac_header):
         raise InvalidSignature("X-Shopify-Hmac-Sha256 does not match the body")
     # An app signs every shop's webhooks with one secret: the signature does not tell the shop apart.
     shop = (shop_header or "").strip().lower()
-    if shop and shop != rows[0]["shop_domain"]:
+    if shop and shop != connection.shop_domain:
         raise ValidationFailed.single(
-            "X-Shopify-Shop-Domain", f"{shop} is not the shop of this connection ({rows[0]['shop_domain']})"
+            "X-Shopify-Shop-Domain", f"{shop} is not the shop of this connection ({connection.shop_domain})"
         )
-    tenant_id: uuid.UUID = rows[0]["tenant_id"]
-    return tenant_id
+    return connection.tenant_id
 
 
 async def receive(
@@ -366,13 +352,7 @@ async def _recorded(tenant_id: uuid.UUID, order_id: uuid.UUID, webhook_id: str) 
     """True when this delivery (``X-Shopify-Webhook-Id``) is on the order's timeline already."""
     if not webhook_id:
         return False
-    rows = await fetch(
-        "SELECT 1 FROM order_events WHERE tenant_id = {} AND order_id = {} AND payload->>'shopify_webhook_id' = {}",
-        tenant_id,
-        order_id,
-        webhook_id,
-    )
-    return bool(rows)
+    return await repo_shopify.webhook_recorded(tenant_id, order_id, webhook_id)
 
 
 async def _open_work_item(

@@ -28,11 +28,12 @@ import msgspec
 from carriers.signatures import sign_hub
 from hub.core import outbox
 from hub.core.crypto import decrypt, encrypt
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import tenant_tx
 from hub.core.egress import PrivateAddress, public_transport, refuse_private_url
 from hub.core.errors import Conflict, NotFound
 from hub.core.ids import new_id
 from hub.core.settings import get_settings
+from hub.orders.repository import webhooks as repo_webhooks
 
 EventName = Literal["order.created", "order.status_changed"]
 EVENTS: tuple[EventName, ...] = ("order.created", "order.status_changed")
@@ -95,6 +96,10 @@ class AttemptRead(msgspec.Struct, kw_only=True):
     response_excerpt: str | None
 
 
+def _endpoint_read(row: repo_webhooks.EndpointRow) -> EndpointRead:
+    return EndpointRead(id=row.id, url=row.url, events=row.events, created_at=row.created_at)
+
+
 def _sealed(secret: str) -> str:
     """A signing secret as stored: encrypted at rest with the hub's key."""
     return encrypt(secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
@@ -105,16 +110,8 @@ async def create_endpoint(tenant_id: uuid.UUID, data: EndpointCreate) -> Endpoin
     endpoint_id = new_id()
     secret = _sealed(data.secret)
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "INSERT INTO webhook_endpoints (tenant_id, id, url, secret_encrypted, events) VALUES ({}, {}, {}, {}, {}) "
-            "RETURNING id, url, events, created_at",
-            tenant_id,
-            endpoint_id,
-            data.url,
-            secret,
-            list(data.events),
-        )
-    return msgspec.convert(rows[0], EndpointRead)
+        row = await repo_webhooks.insert_endpoint(tenant_id, endpoint_id, data.url, secret, list(data.events))
+    return _endpoint_read(row)
 
 
 async def rotate_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: SecretRotate) -> EndpointRead:
@@ -125,26 +122,16 @@ async def rotate_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: Secr
     """
     secret = _sealed(data.secret)
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "UPDATE webhook_endpoints SET secret_encrypted = {} WHERE tenant_id = {} AND id = {} "
-            "AND disabled_at IS NULL RETURNING id, url, events, created_at",
-            secret,
-            tenant_id,
-            endpoint_id,
-        )
-    if not rows:
+        row = await repo_webhooks.set_secret(tenant_id, endpoint_id, secret)
+    if row is None:
         raise NotFound("no such webhook endpoint")
-    return msgspec.convert(rows[0], EndpointRead)
+    return _endpoint_read(row)
 
 
 async def list_endpoints(tenant_id: uuid.UUID) -> list[EndpointRead]:
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "SELECT id, url, events, created_at FROM webhook_endpoints WHERE tenant_id = {} AND disabled_at IS NULL "
-            "ORDER BY id",
-            tenant_id,
-        )
-    return [msgspec.convert(row, EndpointRead) for row in rows]
+        rows = await repo_webhooks.list_endpoints(tenant_id)
+    return [_endpoint_read(row) for row in rows]
 
 
 async def delete_endpoint(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
@@ -154,50 +141,48 @@ async def delete_endpoint(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
     Deleting it again changes nothing (the first deletion's time is kept).
     """
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()) "
-            "WHERE tenant_id = {} AND id = {} RETURNING id",
-            tenant_id,
-            endpoint_id,
-        )
-    if not rows:
+        found = await repo_webhooks.disable_endpoint(tenant_id, endpoint_id)
+    if not found:
         raise NotFound("no such webhook endpoint")
 
 
 async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[DeliveryRead]:
     async with tenant_tx(tenant_id):
-        known = await fetch(
-            "SELECT 1 AS found FROM webhook_endpoints WHERE tenant_id = {} AND id = {}", tenant_id, endpoint_id
-        )
-        if not known:
+        if not await repo_webhooks.endpoint_exists(tenant_id, endpoint_id):
             raise NotFound("no such webhook endpoint")
-        rows = await fetch(
-            "SELECT id, endpoint_id, event, attempts, last_status, last_error, delivered_at, created_at "
-            "FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} ORDER BY id DESC LIMIT 200",
-            tenant_id,
-            endpoint_id,
+        rows = await repo_webhooks.list_deliveries(tenant_id, endpoint_id)
+    return [
+        DeliveryRead(
+            id=row.id,
+            endpoint_id=row.endpoint_id,
+            event=row.event,
+            attempts=row.attempts,
+            last_status=row.last_status,
+            last_error=row.last_error,
+            delivered_at=row.delivered_at,
+            created_at=row.created_at,
         )
-    return [msgspec.convert(row, DeliveryRead) for row in rows]
+        for row in rows
+    ]
 
 
 async def list_attempts(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> list[AttemptRead]:
     """A delivery's attempts, newest first (at most 200), across replays."""
     async with tenant_tx(tenant_id):
-        known = await fetch(
-            "SELECT 1 AS found FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} AND id = {}",
-            tenant_id,
-            endpoint_id,
-            delivery_id,
-        )
-        if not known:
+        if not await repo_webhooks.delivery_exists(tenant_id, endpoint_id, delivery_id):
             raise NotFound("no such delivery")
-        rows = await fetch(
-            "SELECT attempt, started_at, duration_ms, status, error, response_excerpt FROM webhook_delivery_attempts "
-            "WHERE tenant_id = {} AND delivery_id = {} ORDER BY attempt DESC LIMIT 200",
-            tenant_id,
-            delivery_id,
+        rows = await repo_webhooks.list_attempts(tenant_id, delivery_id)
+    return [
+        AttemptRead(
+            attempt=row.attempt,
+            started_at=row.started_at,
+            duration_ms=row.duration_ms,
+            status=row.status,
+            error=row.error,
+            response_excerpt=row.response_excerpt,
         )
-    return [msgspec.convert(row, AttemptRead) for row in rows]
+        for row in rows
+    ]
 
 
 async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
@@ -209,24 +194,13 @@ async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, 
     re-dispatch it. An outbox row is relayed again after its lease until the send is settled.
     """
     event = payload["event"]
-    endpoints = await fetch(
-        "SELECT id FROM webhook_endpoints WHERE tenant_id = {} AND disabled_at IS NULL AND {} = ANY(events)",
-        tenant_id,
-        event,
-    )
+    endpoint_ids = await repo_webhooks.subscribed_endpoint_ids(tenant_id, event)
     # The event's id is its outbox row's: stable, signed with the body, and a UUIDv7 taken in the
     # order's own transaction, so a receiver de-duplicates repeats and orders one order's events by it.
     body = msgspec.json.encode({"id": str(ctx["outbox_id"]), "type": event, "data": payload})
-    for endpoint in endpoints:
+    for endpoint_id in endpoint_ids:
         delivery_id = new_id()
-        await fetch(
-            "INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event, body) VALUES ({}, {}, {}, {}, {})",
-            tenant_id,
-            delivery_id,
-            endpoint["id"],
-            event,
-            body,
-        )
+        await repo_webhooks.insert_delivery(tenant_id, delivery_id, endpoint_id, event, body)
         await outbox.enqueue(tenant_id, SEND_JOB, {"delivery_id": str(delivery_id)})
 
 
@@ -290,31 +264,15 @@ async def _record_attempt(
     row first, so two sends of one delivery settling at once number their attempts one after the other.
     """
     error = error[:ERROR_CHARS] if error is not None else None
-    counted = await fetch(
-        "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = {}, last_error = {}, "
-        "delivered_at = CASE WHEN {} THEN now() ELSE NULL END WHERE tenant_id = {} AND id = {} RETURNING attempts",
-        status,
-        error,
-        error is None,
+    return await repo_webhooks.record_attempt(
         tenant,
         delivery_id,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        status=status,
+        error=error,
+        excerpt=excerpt,
     )
-    await fetch(
-        "INSERT INTO webhook_delivery_attempts "
-        "(tenant_id, delivery_id, attempt, started_at, duration_ms, status, error, response_excerpt) "
-        "SELECT {}, {}, coalesce(max(attempt), 0) + 1, {}, {}, {}, {}, {} FROM webhook_delivery_attempts "
-        "WHERE tenant_id = {} AND delivery_id = {}",
-        tenant,
-        delivery_id,
-        started_at,
-        duration_ms,
-        status,
-        error,
-        excerpt,
-        tenant,
-        delivery_id,
-    )
-    return int(counted[0]["attempts"])
 
 
 async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
@@ -332,18 +290,11 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
     if await outbox.is_done(tenant, row_id):
         return "already done"
     async with tenant_tx(tenant):
-        rows = await fetch(
-            "SELECT d.body, d.delivered_at, e.url, e.secret_encrypted, e.disabled_at FROM webhook_deliveries d "
-            "JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id "
-            "WHERE d.tenant_id = {} AND d.id = {}",
-            tenant,
-            delivery_id,
-        )
-    if not rows or rows[0]["delivered_at"] is not None:
+        row = await repo_webhooks.delivery_to_send(tenant, delivery_id)
+    if row is None or row.delivered_at is not None:
         await outbox.mark_done(tenant, row_id)
         return "nothing to do"
-    row = rows[0]
-    if row["disabled_at"] is not None:
+    if row.disabled_at is not None:
         # Deleted since fan-out (or since the last retry): nothing is sent, and the log says why.
         async with tenant_tx(tenant):
             await _record_attempt(
@@ -357,8 +308,8 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
             )
             await outbox.mark_done(tenant, row_id, error=DELETED)
         return "skipped: the endpoint is deleted"
-    body = bytes(row["body"])
-    secret = decrypt(row["secret_encrypted"], secret_key=get_settings().secret_key, purpose=PURPOSE)
+    body = row.body
+    secret = decrypt(row.secret_encrypted, secret_key=get_settings().secret_key, purpose=PURPOSE)
     status: int | None = None
     error: str | None = None
     head = b""
@@ -373,7 +324,7 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
             httpx.AsyncClient(timeout=5, transport=transport) as http,
             http.stream(
                 "POST",
-                row["url"],
+                row.url,
                 content=body,
                 headers={
                     "Content-Type": "application/json",
@@ -425,27 +376,13 @@ async def replay(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid
     deleted endpoint's deliveries are kept to read, not sent: replaying one is a conflict.
     """
     async with tenant_tx(tenant_id):
-        endpoints = await fetch(
-            "SELECT disabled_at FROM webhook_endpoints WHERE tenant_id = {} AND id = {} FOR SHARE",
-            tenant_id,
-            endpoint_id,
-        )
-        if endpoints and endpoints[0]["disabled_at"] is not None:
-            found = await fetch(
-                "SELECT 1 AS found FROM webhook_deliveries WHERE tenant_id = {} AND endpoint_id = {} AND id = {}",
-                tenant_id,
-                endpoint_id,
-                delivery_id,
-            )
-            if found:
-                raise Conflict("the webhook endpoint is deleted: its deliveries are kept to read, not sent")
-        rows = await fetch(
-            "UPDATE webhook_deliveries SET delivered_at = NULL, attempts = 0 "
-            "WHERE tenant_id = {} AND endpoint_id = {} AND id = {} RETURNING id",
-            tenant_id,
-            endpoint_id,
-            delivery_id,
-        )
-        if not rows:
+        endpoint = await repo_webhooks.lock_endpoint(tenant_id, endpoint_id)
+        if (
+            endpoint is not None
+            and endpoint.disabled_at is not None
+            and await repo_webhooks.delivery_exists(tenant_id, endpoint_id, delivery_id)
+        ):
+            raise Conflict("the webhook endpoint is deleted: its deliveries are kept to read, not sent")
+        if not await repo_webhooks.reset_delivery(tenant_id, endpoint_id, delivery_id):
             raise NotFound("no such delivery")
         await outbox.enqueue(tenant_id, SEND_JOB, {"delivery_id": str(delivery_id)})
