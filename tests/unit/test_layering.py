@@ -153,8 +153,6 @@ NOT_YET_BEHIND_THE_SEAM: frozenset[str] = frozenset(
         "hub/orders/duty_coverage.py",
         "hub/orders/reading.py",
         "hub/orders/returns.py",
-        "hub/orders/shopify.py",
-        "hub/orders/webhooks.py",
         "hub/orders/work_items.py",
     }
 )
