@@ -35,7 +35,7 @@ from customs.documents.snapshot import (
 from customs.quotes import list_quotes_for_order
 from hub.core import outbox
 from hub.core.database import tenant_tx
-from hub.core.errors import Conflict, FieldError, NotFound
+from hub.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.validation import raise_if
 from hub.orders import timeline
@@ -192,8 +192,7 @@ async def request_document(principal: Principal, order_id: uuid.UUID, request: D
     """Pre-flight now (409 with the findings if anything blocks), render later in a job (202)."""
     locale = normalize_locale(request.locale)
     if locale is None:
-        raise_if([FieldError("locale", f"unsupported locale {request.locale!r}: en, zh_Hans, de, fr, es, ja")])
-    assert locale is not None  # raise_if raised on a non-empty list
+        raise ValidationFailed.single("locale", f"unsupported locale {request.locale!r}: en, zh_Hans, de, fr, es, ja")
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
         order = await repo.get_order_row(tenant_id, order_id)
@@ -231,9 +230,7 @@ async def request_document(principal: Principal, order_id: uuid.UUID, request: D
             "document.requested",
             {"document_id": str(document_id), "type": request.type, "locale": locale},
         )
-        created = await documents_repo.get_document(tenant_id, document_id)
-        assert created is not None  # inserted above, in this transaction
-        return _read(created)
+        return _read(await documents_repo.read_back(tenant_id, document_id))
 
 
 async def render_document(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
@@ -288,7 +285,8 @@ async def document_pdf(tenant_id: uuid.UUID, document_id: uuid.UUID) -> tuple[by
             f"the document is {pdf.status}" + (f": {pdf.error}" if pdf.error else ""),
             extra={"current_status": pdf.status},
         )
-    assert pdf.pdf is not None  # mark_ready writes the PDF with the status
+    if pdf.pdf is None:  # mark_ready writes both in one statement: a broken row, a server error
+        raise RuntimeError(f"document {document_id} is ready without its PDF")
     return bytes(pdf.pdf), f"{pdf.type}-v{pdf.version}.pdf"
 
 

@@ -114,6 +114,12 @@ async def get_document(tenant_id: uuid.UUID, document_id: uuid.UUID) -> Document
     return _document(rows[0]) if rows else None
 
 
+async def read_back(tenant_id: uuid.UUID, document_id: uuid.UUID) -> DocumentRow:
+    """A document this transaction has just inserted (so it is there)."""
+    rows = await fetch("SELECT * FROM order_documents WHERE tenant_id = {} AND id = {}", tenant_id, document_id)
+    return _document(rows[0])
+
+
 class PendingRender(NamedTuple):
     type: DocType
     locale: str
