@@ -14,11 +14,13 @@ from pathlib import Path
 
 import msgspec
 
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import tenant_tx
 from hub.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from hub.core.ids import new_id
 from hub.orders import timeline
+from hub.orders.repository import attachments as attachments_repo
 from hub.orders.repository import orders as repo
+from hub.orders.repository.attachments import AttachmentRow
 
 KINDS = ("contract", "confirmation", "invoice", "photo", "other")
 
@@ -33,6 +35,20 @@ class AttachmentRead(msgspec.Struct, kw_only=True):
     sha256: str
     uploaded_by: str
     created_at: datetime
+
+
+def _read(row: AttachmentRow) -> AttachmentRead:
+    return AttachmentRead(
+        id=row.id,
+        order_id=row.order_id,
+        kind=row.kind,
+        filename=row.filename,
+        content_type=row.content_type,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        uploaded_by=row.uploaded_by,
+        created_at=row.created_at,
+    )
 
 
 MAGIC = (
@@ -114,9 +130,7 @@ async def add(
             temporary.write_bytes(content)
             temporary.replace(path)  # atomic: a reader never sees half a file
         attachment_id = new_id()
-        rows = await fetch(
-            "INSERT INTO attachments (tenant_id, id, order_id, kind, filename, content_type, size_bytes, sha256, "
-            "uploaded_by) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING *",
+        row = await attachments_repo.insert(
             tenant_id,
             attachment_id,
             order_id,
@@ -134,25 +148,23 @@ async def add(
             "attachment.added",
             {"attachment_id": str(attachment_id), "kind": kind, "filename": _safe_name(filename), "sha256": digest},
         )
-    return msgspec.convert({k: v for k, v in rows[0].items() if k != "tenant_id"}, AttachmentRead)
+    return _read(row)
 
 
 async def get(tenant_id: uuid.UUID, attachment_id: uuid.UUID) -> AttachmentRead:
     async with tenant_tx(tenant_id):
-        rows = await fetch("SELECT * FROM attachments WHERE tenant_id = {} AND id = {}", tenant_id, attachment_id)
-    if not rows:
+        row = await attachments_repo.get(tenant_id, attachment_id)
+    if row is None:
         raise NotFound("no such attachment")
-    return msgspec.convert({k: v for k, v in rows[0].items() if k != "tenant_id"}, AttachmentRead)
+    return _read(row)
 
 
 async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[AttachmentRead]:
     async with tenant_tx(tenant_id):
         if await repo.get_order_row(tenant_id, order_id) is None:
             raise NotFound("no such order")
-        rows = await fetch(
-            "SELECT * FROM attachments WHERE tenant_id = {} AND order_id = {} ORDER BY id", tenant_id, order_id
-        )
-    return [msgspec.convert({k: v for k, v in r.items() if k != "tenant_id"}, AttachmentRead) for r in rows]
+        rows = await attachments_repo.list_for_order(tenant_id, order_id)
+    return [_read(row) for row in rows]
 
 
 def file_path(data_dir: Path, tenant_id: uuid.UUID, attachment: AttachmentRead) -> Path:

@@ -8,12 +8,14 @@ from typing import Annotated, Any
 
 import msgspec
 
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, page_of
 from hub.core.validation import raise_if
 from hub.orders.contact import e164_phone, is_email
+from hub.orders.repository import customers as customers_repo
+from hub.orders.repository.customers import CustomerRow
 
 
 class CustomerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -53,8 +55,16 @@ def _contact(email: str | None, phone: str | None, region: str | None, errors: l
     return values
 
 
-def _read(row: dict[str, Any]) -> CustomerRead:
-    return msgspec.convert({k: v for k, v in row.items() if k != "tenant_id"}, CustomerRead)
+def _read(row: CustomerRow) -> CustomerRead:
+    return CustomerRead(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 async def create(tenant_id: uuid.UUID, data: CustomerCreate) -> CustomerRead:
@@ -62,27 +72,20 @@ async def create(tenant_id: uuid.UUID, data: CustomerCreate) -> CustomerRead:
     contact = _contact(data.email, data.phone, data.country, errors)
     raise_if(errors)
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "INSERT INTO customers (tenant_id, id, code, name, email, phone) VALUES ({}, {}, {}, {}, {}, {}) "
-            "ON CONFLICT (tenant_id, code) DO NOTHING RETURNING *",
-            tenant_id,
-            new_id(),
-            data.code.strip(),
-            data.name.strip(),
-            contact.get("email"),
-            contact.get("phone"),
+        created = await customers_repo.insert_if_new(
+            tenant_id, new_id(), data.code.strip(), data.name.strip(), contact.get("email"), contact.get("phone")
         )
-    if not rows:
+    if created is None:
         raise Conflict(f"a customer with code {data.code!r} exists", extra={"field": "code"})
-    return _read(rows[0])
+    return _read(created)
 
 
 async def get(tenant_id: uuid.UUID, customer_id: uuid.UUID) -> CustomerRead:
     async with tenant_tx(tenant_id):
-        rows = await fetch("SELECT * FROM customers WHERE tenant_id = {} AND id = {}", tenant_id, customer_id)
-    if not rows:
+        row = await customers_repo.get(tenant_id, customer_id)
+    if row is None:
         raise NotFound("no such customer")
-    return _read(rows[0])
+    return _read(row)
 
 
 async def update(tenant_id: uuid.UUID, customer_id: uuid.UUID, data: CustomerUpdate) -> CustomerRead:
@@ -97,40 +100,23 @@ async def update(tenant_id: uuid.UUID, customer_id: uuid.UUID, data: CustomerUpd
     if data.name is not msgspec.UNSET:
         values["name"] = data.name.strip()
     async with tenant_tx(tenant_id):
-        current = await fetch(
-            "SELECT * FROM customers WHERE tenant_id = {} AND id = {} FOR UPDATE", tenant_id, customer_id
-        )
-        if not current:
+        current = await customers_repo.lock(tenant_id, customer_id)
+        if current is None:
             raise NotFound("no such customer")
-        merged = {**current[0], **values}
-        rows = await fetch(
-            "UPDATE customers SET name = {}, email = {}, phone = {}, updated_at = now() "
-            "WHERE tenant_id = {} AND id = {} RETURNING *",
-            merged["name"],
-            merged["email"],
-            merged["phone"],
+        # A field the request leaves out keeps its stored value; one sent as null clears it.
+        updated = await customers_repo.update_contact(
             tenant_id,
             customer_id,
+            values.get("name", current.name),
+            values.get("email", current.email),
+            values.get("phone", current.phone),
         )
-    return _read(rows[0])
+    return _read(updated)
 
 
 async def list_customers(tenant_id: uuid.UUID, *, limit: int, cursor: str | None, q: str | None) -> Page[CustomerRead]:
     check_limit(limit)
     before = decode_cursor(cursor)
-    conditions = ["tenant_id = {}"]
-    values: list[Any] = [tenant_id]
-    if before is not None:
-        conditions.append("id < {}")
-        values.append(before)
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append("(code ILIKE {} OR name ILIKE {} OR email ILIKE {})")
-        values.extend([pattern, pattern, pattern])
-    values.append(limit + 1)
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            f"SELECT * FROM customers WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT {{}}",  # noqa: S608
-            *values,
-        )
+        rows = await customers_repo.list_page(tenant_id, before=before, q=q, limit=limit + 1)
     return page_of([_read(row) for row in rows], limit)

@@ -34,13 +34,15 @@ from customs.documents.snapshot import (
 )
 from customs.quotes import list_quotes_for_order
 from hub.core import outbox
-from hub.core.database import fetch, tenant_tx
-from hub.core.errors import Conflict, FieldError, NotFound
+from hub.core.database import tenant_tx
+from hub.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from hub.core.ids import new_id
 from hub.core.validation import raise_if
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
+from hub.orders.repository import documents as documents_repo
 from hub.orders.repository import orders as repo
+from hub.orders.repository.documents import DocumentRow
 from i18n import normalize_locale
 from tenants.schemas import Principal
 
@@ -76,22 +78,22 @@ class DocumentRead(msgspec.Struct, kw_only=True):
     content: dict[str, Any] | None = None
 
 
-def _read(row: dict[str, Any], *, with_content: bool = False) -> DocumentRead:
+def _read(row: DocumentRow, *, with_content: bool = False) -> DocumentRead:
     return DocumentRead(
-        id=row["id"],
-        order_id=row["order_id"],
-        type=row["type"],
-        locale=row["locale"],
-        version=row["version"],
-        status=row["status"],
-        sha256=row["sha256"],
-        error=row["error"],
-        findings=decode_json(row["findings"]),
-        previous_id=row["previous_id"],
-        superseded=row["superseded_at"] is not None,
-        created_at=row["created_at"],
-        rendered_at=row["rendered_at"],
-        content=decode_json(row["content"]) if with_content and row["content"] is not None else None,
+        id=row.id,
+        order_id=row.order_id,
+        type=row.type,
+        locale=row.locale,
+        version=row.version,
+        status=row.status,
+        sha256=row.sha256,
+        error=row.error,
+        findings=decode_json(row.findings),
+        previous_id=row.previous_id,
+        superseded=row.superseded_at is not None,
+        created_at=row.created_at,
+        rendered_at=row.rendered_at,
+        content=decode_json(row.content) if with_content and row.content is not None else None,
     )
 
 
@@ -190,7 +192,7 @@ async def request_document(principal: Principal, order_id: uuid.UUID, request: D
     """Pre-flight now (409 with the findings if anything blocks), render later in a job (202)."""
     locale = normalize_locale(request.locale)
     if locale is None:
-        raise_if([FieldError("locale", f"unsupported locale {request.locale!r}: en, zh_Hans, de, fr, es, ja")])
+        raise ValidationFailed.single("locale", f"unsupported locale {request.locale!r}: en, zh_Hans, de, fr, es, ja")
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
         order = await repo.get_order_row(tenant_id, order_id)
@@ -203,36 +205,23 @@ async def request_document(principal: Principal, order_id: uuid.UUID, request: D
         snapshot = build_snapshot(principal, request, order, lines, quotes[-1] if quotes else None)
         findings: list[PreflightFinding] = preflight(snapshot, request.type, sdr_rates=load_sdr_rates())
         raise_for_blocking(findings)
-        previous = await fetch(
-            "SELECT id, version FROM order_documents WHERE tenant_id = {} AND order_id = {} AND type = {} "
-            "ORDER BY version DESC LIMIT 1 FOR UPDATE",
-            tenant_id,
-            order_id,
-            request.type,
-        )
+        previous = await documents_repo.lock_latest_version(tenant_id, order_id, request.type)
         document_id = new_id()
-        await fetch(
-            "INSERT INTO order_documents (tenant_id, id, order_id, type, locale, version, order_version, snapshot, "
-            "findings, previous_id, created_by) VALUES ({}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}, {})",
+        await documents_repo.insert_document(
             tenant_id,
             document_id,
             order_id,
             request.type,
             locale,
-            (previous[0]["version"] + 1) if previous else 1,
+            (previous.version + 1) if previous else 1,
             order["version"],
             msgspec.json.encode(snapshot).decode(),
             msgspec.json.encode(findings).decode(),
-            previous[0]["id"] if previous else None,
+            previous.id if previous else None,
             principal.actor,
         )
         if previous:
-            await fetch(
-                "UPDATE order_documents SET superseded_at = coalesce(superseded_at, now()) "
-                "WHERE tenant_id = {} AND id = {}",
-                tenant_id,
-                previous[0]["id"],
-            )
+            await documents_repo.supersede_document(tenant_id, previous.id)
         await outbox.enqueue(tenant_id, "render_document", {"document_id": str(document_id)})
         await timeline.record(
             tenant_id,
@@ -241,98 +230,69 @@ async def request_document(principal: Principal, order_id: uuid.UUID, request: D
             "document.requested",
             {"document_id": str(document_id), "type": request.type, "locale": locale},
         )
-        rows = await fetch("SELECT * FROM order_documents WHERE tenant_id = {} AND id = {}", tenant_id, document_id)
-        return _read(rows[0])
+        return _read(await documents_repo.read_back(tenant_id, document_id))
 
 
 async def render_document(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
     """Outbox job body: render the stored snapshot; any failure is recorded, never left pending."""
     del ctx
     document_id = uuid.UUID(payload["document_id"])
-    rows = await fetch(
-        "SELECT type, locale, snapshot, status, order_id FROM order_documents WHERE tenant_id = {} AND id = {} "
-        "FOR UPDATE",
-        tenant_id,
-        document_id,
-    )
-    if not rows or rows[0]["status"] != "pending":
+    row = await documents_repo.lock_for_render(tenant_id, document_id)
+    if row is None or row.status != "pending":
         return
-    row = rows[0]
     try:
-        snapshot = msgspec.convert(decode_json(row["snapshot"]), DocumentSnapshot)
-        pdf = render_pdf(snapshot, row["type"], row["locale"])
-        content = render_json(snapshot, row["type"], row["locale"])
+        snapshot = msgspec.convert(decode_json(row.snapshot), DocumentSnapshot)
+        pdf = render_pdf(snapshot, row.type, row.locale)
+        content = render_json(snapshot, row.type, row.locale)
     except Exception as exc:
-        await fetch(
-            "UPDATE order_documents SET status = 'failed', error = {}, rendered_at = now() "
-            "WHERE tenant_id = {} AND id = {}",
-            f"{type(exc).__name__}: {exc}"[:2000],
-            tenant_id,
-            document_id,
-        )
+        await documents_repo.mark_failed(tenant_id, document_id, f"{type(exc).__name__}: {exc}"[:2000])
         await timeline.record(
-            tenant_id, row["order_id"], "system:documents", "document.failed", {"document_id": str(document_id)}
+            tenant_id, row.order_id, "system:documents", "document.failed", {"document_id": str(document_id)}
         )
         return
-    await fetch(
-        "UPDATE order_documents SET status = 'ready', pdf = {}, content = {}::jsonb, sha256 = {}, rendered_at = now() "
-        "WHERE tenant_id = {} AND id = {}",
-        pdf,
-        msgspec.json.encode(content).decode(),
-        hashlib.sha256(pdf).hexdigest(),
-        tenant_id,
-        document_id,
+    await documents_repo.mark_ready(
+        tenant_id, document_id, pdf, msgspec.json.encode(content).decode(), hashlib.sha256(pdf).hexdigest()
     )
     await timeline.record(
         tenant_id,
-        row["order_id"],
+        row.order_id,
         "system:documents",
         "document.ready",
-        {"document_id": str(document_id), "type": row["type"], "sha256": hashlib.sha256(pdf).hexdigest()},
+        {"document_id": str(document_id), "type": row.type, "sha256": hashlib.sha256(pdf).hexdigest()},
     )
 
 
 async def supersede_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> None:
     """Called when the order changes: documents issued for the old version no longer describe it."""
-    await fetch(
-        "UPDATE order_documents SET superseded_at = now() WHERE tenant_id = {} AND order_id = {} "
-        "AND superseded_at IS NULL",
-        tenant_id,
-        order_id,
-    )
+    await documents_repo.supersede_for_order(tenant_id, order_id)
 
 
 async def get_document(tenant_id: uuid.UUID, document_id: uuid.UUID) -> DocumentRead:
     async with tenant_tx(tenant_id):
-        rows = await fetch("SELECT * FROM order_documents WHERE tenant_id = {} AND id = {}", tenant_id, document_id)
-    if not rows:
+        row = await documents_repo.get_document(tenant_id, document_id)
+    if row is None:
         raise NotFound("no such document")
-    return _read(rows[0], with_content=True)
+    return _read(row, with_content=True)
 
 
 async def document_pdf(tenant_id: uuid.UUID, document_id: uuid.UUID) -> tuple[bytes, str]:
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "SELECT status, pdf, type, version, error FROM order_documents WHERE tenant_id = {} AND id = {}",
-            tenant_id,
-            document_id,
-        )
-    if not rows:
+        pdf = await documents_repo.get_pdf(tenant_id, document_id)
+    if pdf is None:
         raise NotFound("no such document")
-    row = rows[0]
-    if row["status"] != "ready":
+    if pdf.status != "ready":
         raise Conflict(
-            f"the document is {row['status']}" + (f": {row['error']}" if row["error"] else ""),
-            extra={"current_status": row["status"]},
+            f"the document is {pdf.status}" + (f": {pdf.error}" if pdf.error else ""),
+            extra={"current_status": pdf.status},
         )
-    return bytes(row["pdf"]), f"{row['type']}-v{row['version']}.pdf"
+    if pdf.pdf is None:  # mark_ready writes both in one statement: a broken row, a server error
+        raise RuntimeError(f"document {document_id} is ready without its PDF")
+    return bytes(pdf.pdf), f"{pdf.type}-v{pdf.version}.pdf"
 
 
 async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[DocumentRead]:
     async with tenant_tx(tenant_id):
         if await repo.get_order_row(tenant_id, order_id) is None:
             raise NotFound("no such order")
-        rows = await fetch(
-            "SELECT * FROM order_documents WHERE tenant_id = {} AND order_id = {} ORDER BY id", tenant_id, order_id
-        )
+        rows = await documents_repo.list_for_order(tenant_id, order_id)
     return [_read(row) for row in rows]

@@ -10,18 +10,17 @@ national codes that differ), no duty for that origin, or an expression the engin
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import Counter
-from dataclasses import dataclass
 
 import msgspec
 
 from customs.schedules.coverage import CodeCoverage, CoverageStatus, check_codes
 from customs.schemas import ScheduleUsedWire
 from customs.service import schedule_wire
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import tenant_tx
 from hub.core.errors import FieldError, ValidationFailed
 from hub.core.validation import client_date, country, raise_if
+from hub.orders.repository import duty_coverage as coverage_repo
 from tenants.schemas import Principal
 
 __all__ = ["CatalogDutyCoverage", "CoverageLine", "catalog_coverage"]
@@ -76,10 +75,10 @@ async def catalog_coverage(
         raise ValidationFailed.single("destination", "an ISO 3166-1 alpha-2 country code is required")
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
-        groups = await _catalog_groups(tenant_id, forced_origin or principal.origin_country, forced=forced_origin)
-        missing = await fetch(
-            "SELECT count(*) AS n FROM products WHERE tenant_id = {} AND active AND hs_code IS NULL", tenant_id
+        groups = await coverage_repo.catalog_groups(
+            tenant_id, forced_origin or principal.origin_country, forced=forced_origin, limit=MAX_GROUPS + 1
         )
+        missing = await coverage_repo.count_active_without_hs_code(tenant_id)
     truncated = len(groups) > MAX_GROUPS
     groups = groups[:MAX_GROUPS]
     by_origin: dict[str | None, list[str]] = {}
@@ -123,37 +122,8 @@ async def catalog_coverage(
         claim_preferential_origin=claim_preferential_origin,
         schedule=schedule,
         products=sum(row.products for row in groups),
-        products_without_hs_code=int(missing[0]["n"]),
+        products_without_hs_code=missing,
         summary=dict(sorted(summary.items())),
         lines=lines,
         truncated=truncated,
     )
-
-
-async def _catalog_groups(tenant_id: uuid.UUID, default_origin: str | None, *, forced: str | None) -> list[_Group]:
-    # Grouped in the database: a catalog of 100,000 products is a few thousand codes.
-    rows = await fetch(
-        """
-        SELECT hs_code, origin, count(*) AS products, (array_agg(sku ORDER BY sku))[1:5] AS skus
-        FROM (SELECT hs_code, sku, coalesce({}::text, origin_country, {}::text) AS origin
-              FROM products WHERE tenant_id = {} AND active AND hs_code IS NOT NULL) AS p
-        GROUP BY hs_code, origin
-        ORDER BY count(*) DESC, hs_code, origin
-        LIMIT {}
-        """,
-        forced,
-        default_origin,
-        tenant_id,
-        MAX_GROUPS + 1,
-    )
-    return [_Group(r["hs_code"], r["origin"], int(r["products"]), list(r["skus"])) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class _Group:
-    """Active products sharing an HS code and an origin."""
-
-    hs_code: str
-    origin: str | None
-    products: int
-    skus: list[str]

@@ -11,13 +11,14 @@ from typing import Any, get_args
 
 import msgspec
 
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import tenant_tx
 from hub.core.errors import FieldError, NotFound
 from hub.core.money import MoneyWire, amount_text, quantum
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
 from hub.core.validation import raise_if
 from hub.orders.codec import decode_json, format_number
 from hub.orders.repository import orders as repo
+from hub.orders.repository import reading as reading_repo
 from hub.orders.schemas import (
     Channel,
     Finding,
@@ -115,10 +116,8 @@ async def order_numbers(tenant_id: uuid.UUID, order_ids: list[uuid.UUID]) -> dic
     if not order_ids:
         return {}
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            "SELECT id, number FROM orders WHERE tenant_id = {} AND id = ANY({}::uuid[])", tenant_id, order_ids
-        )
-    return {row["id"]: format_number(row["number"]) for row in rows}
+        rows = await reading_repo.order_numbers(tenant_id, order_ids)
+    return {row.id: format_number(row.number) for row in rows}
 
 
 async def list_orders(
