@@ -21,8 +21,8 @@ from customs.schemas import StoredQuote
 from hub.console import queries
 from hub.core.settings import Settings
 from hub.orders import attachments, documents, landed_cost
-from hub.orders.attachments import AttachmentRead
 from hub.orders.documents import DocumentRead
+from hub.orders.schemas import AttachmentRead
 from hub.orders.status import BOOKABLE
 from tenants.roles import Permission, allows
 from tenants.schemas import Principal

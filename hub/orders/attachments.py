@@ -9,10 +9,7 @@ import io
 import os
 import uuid
 import zipfile
-from datetime import datetime
 from pathlib import Path
-
-import msgspec
 
 from hub.core.database import tenant_tx
 from hub.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -20,35 +17,9 @@ from hub.core.ids import new_id
 from hub.orders import timeline
 from hub.orders.repository import attachments as attachments_repo
 from hub.orders.repository import orders as repo
-from hub.orders.repository.attachments import AttachmentRow
+from hub.orders.schemas import AttachmentRead
 
 KINDS = ("contract", "confirmation", "invoice", "photo", "other")
-
-
-class AttachmentRead(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    order_id: uuid.UUID
-    kind: str
-    filename: str
-    content_type: str
-    size_bytes: int
-    sha256: str
-    uploaded_by: str
-    created_at: datetime
-
-
-def _read(row: AttachmentRow) -> AttachmentRead:
-    return AttachmentRead(
-        id=row.id,
-        order_id=row.order_id,
-        kind=row.kind,
-        filename=row.filename,
-        content_type=row.content_type,
-        size_bytes=row.size_bytes,
-        sha256=row.sha256,
-        uploaded_by=row.uploaded_by,
-        created_at=row.created_at,
-    )
 
 
 MAGIC = (
@@ -148,7 +119,7 @@ async def add(
             "attachment.added",
             {"attachment_id": str(attachment_id), "kind": kind, "filename": _safe_name(filename), "sha256": digest},
         )
-    return _read(row)
+    return row
 
 
 async def get(tenant_id: uuid.UUID, attachment_id: uuid.UUID) -> AttachmentRead:
@@ -156,15 +127,14 @@ async def get(tenant_id: uuid.UUID, attachment_id: uuid.UUID) -> AttachmentRead:
         row = await attachments_repo.get(tenant_id, attachment_id)
     if row is None:
         raise NotFound("no such attachment")
-    return _read(row)
+    return row
 
 
 async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[AttachmentRead]:
     async with tenant_tx(tenant_id):
         if await repo.get_order_row(tenant_id, order_id) is None:
             raise NotFound("no such order")
-        rows = await attachments_repo.list_for_order(tenant_id, order_id)
-    return [_read(row) for row in rows]
+        return await attachments_repo.list_for_order(tenant_id, order_id)
 
 
 def file_path(data_dir: Path, tenant_id: uuid.UUID, attachment: AttachmentRead) -> Path:

@@ -35,9 +35,13 @@ from hub.orders import (
     webhooks,
 )
 from hub.orders.schemas import (
+    AttachmentRead,
+    AttemptRead,
     ChangeRequestCreate,
     ChangeRequestRead,
     Decision,
+    DeliveryRead,
+    EndpointRead,
     Finding,
     OrderCreate,
     OrderEventRead,
@@ -257,13 +261,11 @@ class WebhookEndpointController(Controller):
     guards = [requires(Permission.MANAGE)]
 
     @post(operation_id="CreateWebhookEndpoint")
-    async def create(
-        self, request: Request[Any, Any, Any], data: JSONBody[webhooks.EndpointCreate]
-    ) -> webhooks.EndpointRead:
+    async def create(self, request: Request[Any, Any, Any], data: JSONBody[webhooks.EndpointCreate]) -> EndpointRead:
         return await webhooks.create_endpoint(principal_of(request).tenant_id, data)
 
     @get(operation_id="ListWebhookEndpoints")
-    async def index(self, request: Request[Any, Any, Any]) -> list[webhooks.EndpointRead]:
+    async def index(self, request: Request[Any, Any, Any]) -> list[EndpointRead]:
         return await webhooks.list_endpoints(principal_of(request).tenant_id)
 
     @delete("/{endpoint_id:str}", operation_id="DeleteWebhookEndpoint")
@@ -274,23 +276,21 @@ class WebhookEndpointController(Controller):
     @put("/{endpoint_id:str}/secret", operation_id="RotateWebhookSecret")
     async def rotate_secret(
         self, request: Request[Any, Any, Any], endpoint_id: FromPath[str], data: JSONBody[webhooks.SecretRotate]
-    ) -> webhooks.EndpointRead:
+    ) -> EndpointRead:
         """Replace the signing secret; the next send, a pending retry included, is signed with it."""
         return await webhooks.rotate_secret(
             principal_of(request).tenant_id, path_id(endpoint_id, "no such endpoint"), data
         )
 
     @get("/{endpoint_id:str}/deliveries", operation_id="ListWebhookDeliveries")
-    async def deliveries(
-        self, request: Request[Any, Any, Any], endpoint_id: FromPath[str]
-    ) -> list[webhooks.DeliveryRead]:
+    async def deliveries(self, request: Request[Any, Any, Any], endpoint_id: FromPath[str]) -> list[DeliveryRead]:
         parsed = path_id(endpoint_id, "no such endpoint")
         return await webhooks.list_deliveries(principal_of(request).tenant_id, parsed)
 
     @get("/{endpoint_id:str}/deliveries/{delivery_id:str}/attempts", operation_id="ListWebhookDeliveryAttempts")
     async def attempts(
         self, request: Request[Any, Any, Any], endpoint_id: FromPath[str], delivery_id: FromPath[str]
-    ) -> list[webhooks.AttemptRead]:
+    ) -> list[AttemptRead]:
         """Every attempt of one delivery, newest first (at most 200): status, error, an excerpt of the answer."""
         return await webhooks.list_attempts(
             principal_of(request).tenant_id,
@@ -364,7 +364,7 @@ class AttachmentController(Controller):
         order_id: FromPath[str],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
         kind: Annotated[str, QueryParameter(max_length=20)] = "other",
-    ) -> attachments.AttachmentRead:
+    ) -> AttachmentRead:
         principal = principal_of(request)
         settings = request.app.state.settings
         return await attachments.add(
@@ -379,11 +379,11 @@ class AttachmentController(Controller):
         )
 
     @get("/orders/{order_id:str}/attachments", operation_id="ListAttachments")
-    async def index(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[attachments.AttachmentRead]:
+    async def index(self, request: Request[Any, Any, Any], order_id: FromPath[str]) -> list[AttachmentRead]:
         return await attachments.list_for_order(principal_of(request).tenant_id, order_id_of(order_id))
 
     @get("/attachments/{attachment_id:str}", operation_id="GetAttachment")
-    async def show(self, request: Request[Any, Any, Any], attachment_id: FromPath[str]) -> attachments.AttachmentRead:
+    async def show(self, request: Request[Any, Any, Any], attachment_id: FromPath[str]) -> AttachmentRead:
         parsed = path_id(attachment_id, "no such attachment")
         return await attachments.get(principal_of(request).tenant_id, parsed)
 

@@ -257,3 +257,42 @@ class ChangeRequestRead(msgspec.Struct, kw_only=True):
     decided_at: datetime | None
     decision_reason: str | None
     created_at: datetime
+
+
+class AttachmentRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    kind: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+
+
+class EndpointRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class DeliveryRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    event: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class AttemptRead(msgspec.Struct, kw_only=True):
+    attempt: int
+    started_at: datetime
+    duration_ms: int
+    status: int | None
+    error: str | None
+    response_excerpt: str | None

@@ -34,6 +34,7 @@ from hub.core.errors import Conflict, NotFound
 from hub.core.ids import new_id
 from hub.core.settings import get_settings
 from hub.orders.repository import webhooks as repo_webhooks
+from hub.orders.schemas import AttemptRead, DeliveryRead, EndpointRead
 
 EventName = Literal["order.created", "order.status_changed"]
 EVENTS: tuple[EventName, ...] = ("order.created", "order.status_changed")
@@ -69,37 +70,6 @@ class SecretRotate(msgspec.Struct, kw_only=True):
     secret: Annotated[str, msgspec.Meta(min_length=16, max_length=200)]
 
 
-class EndpointRead(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    url: str
-    events: list[str]
-    created_at: datetime
-
-
-class DeliveryRead(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    endpoint_id: uuid.UUID
-    event: str
-    attempts: int
-    last_status: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
-
-
-class AttemptRead(msgspec.Struct, kw_only=True):
-    attempt: int
-    started_at: datetime
-    duration_ms: int
-    status: int | None
-    error: str | None
-    response_excerpt: str | None
-
-
-def _endpoint_read(row: repo_webhooks.EndpointRow) -> EndpointRead:
-    return EndpointRead(id=row.id, url=row.url, events=row.events, created_at=row.created_at)
-
-
 def _sealed(secret: str) -> str:
     """A signing secret as stored: encrypted at rest with the hub's key."""
     return encrypt(secret, secret_key=get_settings().secret_key, purpose=PURPOSE)
@@ -110,8 +80,7 @@ async def create_endpoint(tenant_id: uuid.UUID, data: EndpointCreate) -> Endpoin
     endpoint_id = new_id()
     secret = _sealed(data.secret)
     async with tenant_tx(tenant_id):
-        row = await repo_webhooks.insert_endpoint(tenant_id, endpoint_id, data.url, secret, list(data.events))
-    return _endpoint_read(row)
+        return await repo_webhooks.insert_endpoint(tenant_id, endpoint_id, data.url, secret, list(data.events))
 
 
 async def rotate_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: SecretRotate) -> EndpointRead:
@@ -125,13 +94,12 @@ async def rotate_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: Secr
         row = await repo_webhooks.set_secret(tenant_id, endpoint_id, secret)
     if row is None:
         raise NotFound("no such webhook endpoint")
-    return _endpoint_read(row)
+    return row
 
 
 async def list_endpoints(tenant_id: uuid.UUID) -> list[EndpointRead]:
     async with tenant_tx(tenant_id):
-        rows = await repo_webhooks.list_endpoints(tenant_id)
-    return [_endpoint_read(row) for row in rows]
+        return await repo_webhooks.list_endpoints(tenant_id)
 
 
 async def delete_endpoint(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
@@ -150,20 +118,7 @@ async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[
     async with tenant_tx(tenant_id):
         if not await repo_webhooks.endpoint_exists(tenant_id, endpoint_id):
             raise NotFound("no such webhook endpoint")
-        rows = await repo_webhooks.list_deliveries(tenant_id, endpoint_id)
-    return [
-        DeliveryRead(
-            id=row.id,
-            endpoint_id=row.endpoint_id,
-            event=row.event,
-            attempts=row.attempts,
-            last_status=row.last_status,
-            last_error=row.last_error,
-            delivered_at=row.delivered_at,
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
+        return await repo_webhooks.list_deliveries(tenant_id, endpoint_id)
 
 
 async def list_attempts(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> list[AttemptRead]:
@@ -171,18 +126,7 @@ async def list_attempts(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_i
     async with tenant_tx(tenant_id):
         if not await repo_webhooks.delivery_exists(tenant_id, endpoint_id, delivery_id):
             raise NotFound("no such delivery")
-        rows = await repo_webhooks.list_attempts(tenant_id, delivery_id)
-    return [
-        AttemptRead(
-            attempt=row.attempt,
-            started_at=row.started_at,
-            duration_ms=row.duration_ms,
-            status=row.status,
-            error=row.error,
-            response_excerpt=row.response_excerpt,
-        )
-        for row in rows
-    ]
+        return await repo_webhooks.list_attempts(tenant_id, delivery_id)
 
 
 async def fan_out(ctx: dict[str, Any], tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:

@@ -10,34 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import msgspec
+
 from hub.core.database import fetch
-
-
-class EndpointRow(NamedTuple):
-    id: uuid.UUID
-    url: str
-    events: list[str]
-    created_at: datetime
-
-
-class DeliveryRow(NamedTuple):
-    id: uuid.UUID
-    endpoint_id: uuid.UUID
-    event: str
-    attempts: int
-    last_status: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
-
-
-class AttemptRow(NamedTuple):
-    attempt: int
-    started_at: datetime
-    duration_ms: int
-    status: int | None
-    error: str | None
-    response_excerpt: str | None
+from hub.orders.schemas import AttemptRead, DeliveryRead, EndpointRead
 
 
 class SendRow(NamedTuple):
@@ -55,13 +31,13 @@ class EndpointState(NamedTuple):
     disabled_at: datetime | None
 
 
-def _endpoint(row: dict[str, Any]) -> EndpointRow:
-    return EndpointRow(id=row["id"], url=row["url"], events=row["events"], created_at=row["created_at"])
+def _endpoint(row: dict[str, Any]) -> EndpointRead:
+    return EndpointRead(id=row["id"], url=row["url"], events=row["events"], created_at=row["created_at"])
 
 
 async def insert_endpoint(
     tenant_id: uuid.UUID, endpoint_id: uuid.UUID, url: str, secret_encrypted: str, events: list[str]
-) -> EndpointRow:
+) -> EndpointRead:
     rows = await fetch(
         "INSERT INTO webhook_endpoints (tenant_id, id, url, secret_encrypted, events) VALUES ({}, {}, {}, {}, {}) "
         "RETURNING id, url, events, created_at",
@@ -74,7 +50,7 @@ async def insert_endpoint(
     return _endpoint(rows[0])
 
 
-async def set_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, secret_encrypted: str) -> EndpointRow | None:
+async def set_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, secret_encrypted: str) -> EndpointRead | None:
     """The endpoint with its new secret; None if there is no such endpoint or it is deleted."""
     rows = await fetch(
         "UPDATE webhook_endpoints SET secret_encrypted = {} WHERE tenant_id = {} AND id = {} "
@@ -86,7 +62,7 @@ async def set_secret(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, secret_encryp
     return _endpoint(rows[0]) if rows else None
 
 
-async def list_endpoints(tenant_id: uuid.UUID) -> list[EndpointRow]:
+async def list_endpoints(tenant_id: uuid.UUID) -> list[EndpointRead]:
     rows = await fetch(
         "SELECT id, url, events, created_at FROM webhook_endpoints WHERE tenant_id = {} AND disabled_at IS NULL "
         "ORDER BY id",
@@ -134,7 +110,7 @@ async def subscribed_endpoint_ids(tenant_id: uuid.UUID, event: str) -> list[uuid
     return [row["id"] for row in rows]
 
 
-async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[DeliveryRow]:
+async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[DeliveryRead]:
     """The endpoint's deliveries, newest first, at most 200."""
     rows = await fetch(
         "SELECT id, endpoint_id, event, attempts, last_status, last_error, delivered_at, created_at "
@@ -142,19 +118,7 @@ async def list_deliveries(tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> list[
         tenant_id,
         endpoint_id,
     )
-    return [
-        DeliveryRow(
-            id=row["id"],
-            endpoint_id=row["endpoint_id"],
-            event=row["event"],
-            attempts=row["attempts"],
-            last_status=row["last_status"],
-            last_error=row["last_error"],
-            delivered_at=row["delivered_at"],
-            created_at=row["created_at"],
-        )
-        for row in rows
-    ]
+    return msgspec.convert(rows, list[DeliveryRead])
 
 
 async def delivery_exists(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> bool:
@@ -242,7 +206,7 @@ async def record_attempt(
     return int(counted[0]["attempts"])
 
 
-async def list_attempts(tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> list[AttemptRow]:
+async def list_attempts(tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> list[AttemptRead]:
     """A delivery's attempts, newest first, at most 200."""
     rows = await fetch(
         "SELECT attempt, started_at, duration_ms, status, error, response_excerpt FROM webhook_delivery_attempts "
@@ -250,17 +214,7 @@ async def list_attempts(tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> list[At
         tenant_id,
         delivery_id,
     )
-    return [
-        AttemptRow(
-            attempt=row["attempt"],
-            started_at=row["started_at"],
-            duration_ms=row["duration_ms"],
-            status=row["status"],
-            error=row["error"],
-            response_excerpt=row["response_excerpt"],
-        )
-        for row in rows
-    ]
+    return msgspec.convert(rows, list[AttemptRead])
 
 
 async def reset_delivery(tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> bool:
