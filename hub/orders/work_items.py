@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from babel import Locale
 
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import tenant_tx
 from hub.core.errors import AppError, Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -34,6 +34,7 @@ from hub.core.validation import raise_if
 from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.repository import orders as repo
+from hub.orders.repository import work_items as work_items_repo
 from i18n import gettext, mark
 from tenants.roles import Role
 from tenants.schemas import Principal
@@ -171,23 +172,8 @@ def _read(row: dict[str, Any], now: datetime | None = None) -> WorkItemRead:
     )
 
 
-_SELECT = (
-    "SELECT w.*, o.number AS order_number FROM work_items w "
-    "JOIN orders o ON o.tenant_id = w.tenant_id AND o.id = w.order_id "
-)
-
-
-async def _get(tenant_id: uuid.UUID, item_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
-    rows = await fetch(
-        _SELECT + "WHERE w.tenant_id = {} AND w.id = {}" + (" FOR UPDATE OF w" if lock else ""),
-        tenant_id,
-        item_id,
-    )
-    return rows[0] if rows else None
-
-
 async def _must_get(tenant_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any]:
-    row = await _get(tenant_id, item_id)
+    row = await work_items_repo.get_item(tenant_id, item_id)
     if row is None:
         raise NotFound("no such work item")
     return row
@@ -209,27 +195,23 @@ async def insert_item(
     """Insert an item; None when an automatic item with the same ``auto_key`` exists already."""
     opened_at = datetime.now(UTC)
     item_id = new_id()
-    rows = await fetch(
-        "INSERT INTO work_items (tenant_id, id, kind, order_id, shipment_id, carrier_reason, auto_key, status, "
-        "description, details, opened_by, opened_at, due_at, assignee) "
-        "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}::jsonb, {}, {}, {}, {}) "
-        "ON CONFLICT (tenant_id, auto_key) DO NOTHING RETURNING id",
+    inserted = await work_items_repo.insert_item(
         tenant_id,
         item_id,
-        kind,
-        order_id,
-        shipment_id,
-        carrier_reason,
-        auto_key,
-        "in_progress" if assignee else "open",
-        description,
-        msgspec.json.encode(details).decode(),
-        opened_by,
-        opened_at,
-        due_at(kind, opened_at),
-        assignee,
+        kind=kind,
+        order_id=order_id,
+        shipment_id=shipment_id,
+        carrier_reason=carrier_reason,
+        auto_key=auto_key,
+        status="in_progress" if assignee else "open",
+        description=description,
+        details_json=msgspec.json.encode(details).decode(),
+        opened_by=opened_by,
+        opened_at=opened_at,
+        due_at=due_at(kind, opened_at),
+        assignee=assignee,
     )
-    if not rows:
+    if not inserted:
         return None
     await timeline.record(
         tenant_id,
@@ -260,8 +242,7 @@ async def open_for_exception(
 
     kind = kind_for_reason(reason)
     auto_key = f"{shipment_id}:{reason or ''}"
-    exists = await fetch("SELECT 1 FROM work_items WHERE tenant_id = {} AND auto_key = {}", tenant_id, auto_key)
-    if exists:
+    if await work_items_repo.auto_key_taken(tenant_id, auto_key):
         return None
     shipment = await carrier_repo.get_shipment(tenant_id, shipment_id)
     tracking = shipment["tracking_number"] if shipment else None
@@ -312,18 +293,6 @@ async def _system_principal(tenant_id: uuid.UUID) -> Principal:
     )
 
 
-async def _latest_invoice(tenant_id: uuid.UUID, order_id: uuid.UUID) -> dict[str, Any] | None:
-    """The newest commercial invoice still describing the order: ready first, else one being rendered."""
-    rows = await fetch(
-        "SELECT id, status, version, snapshot FROM order_documents WHERE tenant_id = {} AND order_id = {} "
-        "AND type = 'commercial_invoice' AND superseded_at IS NULL AND status IN ('ready', 'pending') "
-        "ORDER BY (status = 'ready') DESC, version DESC LIMIT 1",
-        tenant_id,
-        order_id,
-    )
-    return rows[0] if rows else None
-
-
 def _tax_ids(order: dict[str, Any], snapshot: dict[str, Any] | None) -> dict[str, Any]:
     """The importer's tax ids as far as the hub knows them: the invoice's importer, then the order's data."""
     importer = (snapshot or {}).get("importer") or {}
@@ -342,23 +311,27 @@ def _tax_ids(order: dict[str, Any], snapshot: dict[str, Any] | None) -> dict[str
     return found
 
 
+# Requesting the invoice may fail; only that request is undone, not the job's transaction.
+_HOLD_SAVEPOINT = "customs_hold_invoice"
+
+
 async def _prepare_customs_hold(tenant_id: uuid.UUID, order: dict[str, Any], tracking: str | None) -> dict[str, Any]:
     from hub.orders import documents  # noqa: PLC0415  (documents imports the service, as we do)
 
     order_id = order["id"]
-    invoice = await _latest_invoice(tenant_id, order_id)
+    invoice = await work_items_repo.latest_invoice(tenant_id, order_id)
     document: dict[str, Any]
     if invoice is not None:
         document = {"id": str(invoice["id"]), "status": invoice["status"], "requested": False}
     else:
-        await fetch("SAVEPOINT customs_hold_invoice")
+        await work_items_repo.savepoint(_HOLD_SAVEPOINT)
         try:
             principal = await _system_principal(tenant_id)
             requested = await documents.request_document(
                 principal, order_id, documents.DocumentRequest(type="commercial_invoice")
             )
         except AppError as exc:
-            await fetch("ROLLBACK TO SAVEPOINT customs_hold_invoice")
+            await work_items_repo.rollback_to(_HOLD_SAVEPOINT)
             refusal: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
             if exc.errors:
                 refusal["errors"] = [msgspec.to_builtins(e) for e in exc.errors]
@@ -366,9 +339,9 @@ async def _prepare_customs_hold(tenant_id: uuid.UUID, order: dict[str, Any], tra
                 refusal["findings"] = msgspec.to_builtins(exc.extra["findings"])
             document = {"id": None, "status": "refused", "requested": True, "refusal": refusal}
         else:
-            await fetch("RELEASE SAVEPOINT customs_hold_invoice")
+            await work_items_repo.release(_HOLD_SAVEPOINT)
             document = {"id": str(requested.id), "status": requested.status, "requested": True}
-            invoice = await _latest_invoice(tenant_id, order_id)
+            invoice = await work_items_repo.latest_invoice(tenant_id, order_id)
     snapshot = decode_json(invoice["snapshot"]) if invoice is not None else None
     return {
         "commercial_invoice": document,
@@ -438,7 +411,7 @@ async def create(principal: Principal, data: WorkItemCreate) -> WorkItemRead:
 
 async def get(tenant_id: uuid.UUID, item_id: uuid.UUID) -> WorkItemRead:
     async with tenant_tx(tenant_id):
-        row = await _get(tenant_id, item_id)
+        row = await work_items_repo.get_item(tenant_id, item_id)
     if row is None:
         raise NotFound("no such work item")
     return _read(row)
@@ -464,25 +437,8 @@ async def list_items(
     kinds = _choices("kind", kind, KINDS, errors)
     raise_if(errors)
     after = decode_cursor(cursor)
-    conditions = ["w.tenant_id = {}"]
-    values: list[Any] = [tenant_id]
-    if statuses:
-        conditions.append("w.status = ANY({})")
-        values.append(statuses)
-    if kinds:
-        conditions.append("w.kind = ANY({})")
-        values.append(kinds)
-    if after is not None:
-        conditions.append(
-            "(w.due_at, w.id) > (SELECT c.due_at, c.id FROM work_items c WHERE c.tenant_id = {} AND c.id = {})"
-        )
-        values.extend([tenant_id, after])
-    values.append(limit + 1)
     async with tenant_tx(tenant_id):
-        rows = await fetch(
-            _SELECT + f"WHERE {' AND '.join(conditions)} ORDER BY w.due_at, w.id LIMIT {{}}",
-            *values,
-        )
+        rows = await work_items_repo.list_page(tenant_id, statuses=statuses, kinds=kinds, after=after, limit=limit + 1)
     now = datetime.now(UTC)
     items = [_read(row, now) for row in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit and items else None)
@@ -492,18 +448,13 @@ async def assign(principal: Principal, item_id: uuid.UUID, data: WorkItemAssign)
     """Take the item (or give it to someone): it becomes ``in_progress``."""
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
-        row = await _get(tenant_id, item_id, lock=True)
+        row = await work_items_repo.get_item(tenant_id, item_id, lock=True)
         if row is None:
             raise NotFound("no such work item")
         if row["status"] == "resolved":
             raise Conflict("the work item is resolved", extra={"current_status": row["status"]})
         assignee = data.assignee.strip() or principal.actor
-        await fetch(
-            "UPDATE work_items SET assignee = {}, status = 'in_progress' WHERE tenant_id = {} AND id = {}",
-            assignee,
-            tenant_id,
-            item_id,
-        )
+        await work_items_repo.assign(tenant_id, item_id, assignee)
         await timeline.record(
             tenant_id,
             row["order_id"],
@@ -518,7 +469,7 @@ async def assign(principal: Principal, item_id: uuid.UUID, data: WorkItemAssign)
 async def resolve(principal: Principal, item_id: uuid.UUID, data: WorkItemResolve) -> WorkItemRead:
     tenant_id = principal.tenant_id
     async with tenant_tx(tenant_id):
-        row = await _get(tenant_id, item_id, lock=True)
+        row = await work_items_repo.get_item(tenant_id, item_id, lock=True)
         if row is None:
             raise NotFound("no such work item")
         resolution = data.resolution.strip()
@@ -526,14 +477,7 @@ async def resolve(principal: Principal, item_id: uuid.UUID, data: WorkItemResolv
             raise_if([FieldError("resolution", "say how the item was resolved")])
         if row["status"] == "resolved":
             raise Conflict("the work item is already resolved", extra={"current_status": row["status"]})
-        await fetch(
-            "UPDATE work_items SET status = 'resolved', resolution = {}, resolved_by = {}, resolved_at = now() "
-            "WHERE tenant_id = {} AND id = {}",
-            resolution,
-            principal.actor,
-            tenant_id,
-            item_id,
-        )
+        await work_items_repo.resolve(tenant_id, item_id, resolution, principal.actor)
         await timeline.record(
             tenant_id,
             row["order_id"],

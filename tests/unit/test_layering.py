@@ -148,7 +148,6 @@ SEAMS: dict[str, tuple[str, ...]] = {
 NOT_YET_BEHIND_THE_SEAM: frozenset[str] = frozenset(
     {
         "hub/orders/returns.py",
-        "hub/orders/work_items.py",
     }
 )
 
