@@ -53,7 +53,7 @@ from carriers import shipments as carrier_shipments
 from carriers.base import Address, Parcel, parcel_errors
 from carriers.schemas import CustomsLine, ShipmentBookingInput
 from carriers.shipments import ShipmentSummary
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.money import ROUND_HALF_UP, Money, MoneyWire, quantum, round_money
@@ -63,6 +63,7 @@ from hub.orders import timeline
 from hub.orders.codec import decode_json, format_number
 from hub.orders.decisions import ensure_other_person
 from hub.orders.repository import orders as repo
+from hub.orders.repository import returns as returns_repo
 from hub.orders.status import NOT_RETURNABLE
 from tenants.schemas import Principal
 
@@ -278,23 +279,8 @@ def _read(row: dict[str, Any]) -> ReturnRead:
     )
 
 
-_SELECT = (
-    "SELECT r.*, o.number AS order_number FROM returns r "
-    "JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id "
-)
-
-
-async def _get(tenant_id: uuid.UUID, return_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
-    rows = await fetch(
-        _SELECT + "WHERE r.tenant_id = {} AND r.id = {}" + (" FOR UPDATE OF r" if lock else ""),
-        tenant_id,
-        return_id,
-    )
-    return rows[0] if rows else None
-
-
 async def _must_get(tenant_id: uuid.UUID, return_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
-    row = await _get(tenant_id, return_id, lock=lock)
+    row = await returns_repo.get_return(tenant_id, return_id, lock=lock)
     if row is None:
         raise NotFound("no such return")
     return row
@@ -309,7 +295,7 @@ async def list_for_order(tenant_id: uuid.UUID, order_id: uuid.UUID) -> list[Retu
     async with tenant_tx(tenant_id):
         if await repo.get_order_row(tenant_id, order_id) is None:
             raise NotFound("no such order")
-        rows = await fetch(_SELECT + "WHERE r.tenant_id = {} AND r.order_id = {} ORDER BY r.id", tenant_id, order_id)
+        rows = await returns_repo.list_for_order(tenant_id, order_id)
     return [_read(row) for row in rows]
 
 
@@ -333,11 +319,7 @@ async def _earlier(
 
     With ``received`` only units received back count (for "returned in full").
     """
-    rows = await fetch(
-        "SELECT id, status, lines FROM returns WHERE tenant_id = {} AND order_id = {} AND status <> 'rejected'",
-        tenant_id,
-        order_id,
-    )
+    rows = await returns_repo.standing_lines(tenant_id, order_id)
     totals: dict[int, tuple[int, Decimal]] = {}
     for row in rows:
         if row["id"] == exclude:
@@ -356,24 +338,7 @@ async def _earlier(
 
 async def _shipping_taken(tenant_id: uuid.UUID, order_id: uuid.UUID, exclude: uuid.UUID | None) -> bool:
     """Another return of the order that is not rejected carries the shipping refund (rule 3)."""
-    rows = await fetch(
-        "SELECT 1 FROM returns WHERE tenant_id = {} AND order_id = {} AND status <> 'rejected' "
-        "AND refund_shipping > 0 AND id IS DISTINCT FROM {} LIMIT 1",
-        tenant_id,
-        order_id,
-        exclude,
-    )
-    return bool(rows)
-
-
-async def _invoice_id(tenant_id: uuid.UUID, order_id: uuid.UUID) -> uuid.UUID | None:
-    rows = await fetch(
-        "SELECT id FROM order_documents WHERE tenant_id = {} AND order_id = {} AND type = 'commercial_invoice' "
-        "AND status <> 'failed' ORDER BY (status = 'ready') DESC, superseded_at IS NULL DESC, version DESC LIMIT 1",
-        tenant_id,
-        order_id,
-    )
-    return rows[0]["id"] if rows else None
+    return await returns_repo.shipping_refund_taken(tenant_id, order_id, exclude)
 
 
 def _relief_lines(
@@ -405,7 +370,7 @@ async def _relief(
     quantities: dict[int, int],
     currency: str,
 ) -> dict[str, Any]:
-    invoice = await _invoice_id(tenant_id, order_id)
+    invoice = await returns_repo.invoice_id(tenant_id, order_id)
     return {
         "original_shipment_id": str(shipment.id),
         "original_tracking_number": shipment.tracking_number,
@@ -501,33 +466,23 @@ async def request_return(principal: Principal, order_id: uuid.UUID, data: Return
         if before == "return_requested":
             # Another open return moved the order: a rejection of this one must restore what was
             # there before that one, not 'return_requested' with nothing under way.
-            opened = await fetch(
-                "SELECT order_status_before FROM returns WHERE tenant_id = {} AND order_id = {} "
-                "AND status = ANY({}) AND order_status_before <> 'return_requested' ORDER BY id LIMIT 1",
-                tenant_id,
-                order_id,
-                list(ACTIVE),
-            )
-            before = opened[0]["order_status_before"] if opened else before
+            before = await returns_repo.first_open_status_before(tenant_id, order_id, ACTIVE) or before
         return_id = new_id()
-        await fetch(
-            "INSERT INTO returns (tenant_id, id, order_id, shipment_id, reason, lines, currency, refund_amount, "
-            "refund_shipping, relief, order_status_before, requested_by) "
-            "VALUES ({}, {}, {}, {}, {}, {}::jsonb, {}, {}, {}, {}::jsonb, {}, {})",
+        await returns_repo.insert_return(
             tenant_id,
             return_id,
-            order_id,
-            shipment.id,
-            data.reason.strip(),
-            msgspec.json.encode(lines).decode(),
-            currency,
-            sum(refunds.values(), Decimal(0)) + shipping,
-            shipping,
-            msgspec.json.encode(
+            order_id=order_id,
+            shipment_id=shipment.id,
+            reason=data.reason.strip(),
+            lines_json=msgspec.json.encode(lines).decode(),
+            currency=currency,
+            refund_amount=sum(refunds.values(), Decimal(0)) + shipping,
+            refund_shipping=shipping,
+            relief_json=msgspec.json.encode(
                 await _relief(tenant_id, order_id, shipment, order_lines, quantities, currency)
             ).decode(),
-            before,
-            principal.actor,
+            order_status_before=before,
+            requested_by=principal.actor,
         )
         await _event(
             tenant_id,
@@ -553,15 +508,7 @@ async def decide(principal: Principal, return_id: uuid.UUID, approve: bool, reas
         if row["status"] != "requested":
             raise Conflict(f"the return is {row['status']}: only a requested return is decided")
         status = "approved" if approve else "rejected"
-        await fetch(
-            "UPDATE returns SET status = {}, decided_by = {}, decided_at = now(), decision_reason = {}, "
-            "updated_at = now() WHERE tenant_id = {} AND id = {}",
-            status,
-            principal.actor,
-            reason.strip(),
-            tenant_id,
-            return_id,
-        )
+        await returns_repo.decide(tenant_id, return_id, status, principal.actor, reason.strip())
         order_id = row["order_id"]
         kind: timeline.EventKind = "return.approved" if approve else "return.rejected"
         await _event(tenant_id, order_id, principal.actor, kind, {"return_id": str(return_id)})
@@ -576,14 +523,7 @@ async def _restore_order_status(principal: Principal, row: dict[str, Any]) -> No
     order = await repo.get_order_row(tenant_id, row["order_id"], lock=True)
     if order is None or order["status"] != "return_requested":
         return
-    others = await fetch(
-        "SELECT 1 FROM returns WHERE tenant_id = {} AND order_id = {} AND id <> {} AND status = ANY({})",
-        tenant_id,
-        row["order_id"],
-        row["id"],
-        list(ACTIVE),
-    )
-    if others:
+    if await returns_repo.others_open(tenant_id, row["order_id"], row["id"], ACTIVE):
         return
     before = row["order_status_before"]
     await repo.update_order(tenant_id, row["order_id"], {"status": before})
@@ -667,17 +607,11 @@ async def issue_label(
         row = await _must_get(tenant_id, return_id, lock=True)
         if row["status"] == "approved":
             relief = decode_json(row["relief"])
-            invoice = await _invoice_id(tenant_id, row["order_id"])
+            invoice = await returns_repo.invoice_id(tenant_id, row["order_id"])
             if invoice is not None:
                 relief["commercial_invoice_id"] = str(invoice)
-            await fetch(
-                "UPDATE returns SET status = 'label_issued', label_shipment_id = {}, label_tracking_number = {}, "
-                "label_issued_at = now(), relief = {}::jsonb, updated_at = now() WHERE tenant_id = {} AND id = {}",
-                booked.id,
-                booked.tracking_number,
-                msgspec.json.encode(relief).decode(),
-                tenant_id,
-                return_id,
+            await returns_repo.label_issued(
+                tenant_id, return_id, booked.id, booked.tracking_number, msgspec.json.encode(relief).decode()
             )
             await _event(
                 tenant_id,
@@ -767,15 +701,13 @@ async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceiv
             if got is not None and got.disposition == "restock":
                 restock[line["sku"]] = restock.get(line["sku"], 0) + got.quantity
         await _restock(tenant_id, restock)
-        await fetch(
-            "UPDATE returns SET status = 'received', lines = {}::jsonb, refund_amount = {}, refund_shipping = {}, "
-            "received_by = {}, received_at = now(), updated_at = now() WHERE tenant_id = {} AND id = {}",
-            msgspec.json.encode(lines).decode(),
-            sum(refunds.values(), Decimal(0)) + shipping,
-            shipping,
-            principal.actor,
+        await returns_repo.received(
             tenant_id,
             return_id,
+            lines_json=msgspec.json.encode(lines).decode(),
+            refund_amount=sum(refunds.values(), Decimal(0)) + shipping,
+            refund_shipping=shipping,
+            received_by=principal.actor,
         )
         await _event(
             tenant_id,
@@ -806,12 +738,7 @@ async def close(principal: Principal, return_id: uuid.UUID) -> ReturnRead:
         row = await _must_get(tenant_id, return_id, lock=True)
         if row["status"] != "received":
             raise Conflict(f"the return is {row['status']}: only a received return is closed")
-        await fetch(
-            "UPDATE returns SET status = 'closed', closed_at = now(), updated_at = now() "
-            "WHERE tenant_id = {} AND id = {}",
-            tenant_id,
-            return_id,
-        )
+        await returns_repo.close(tenant_id, return_id)
         await _event(tenant_id, row["order_id"], principal.actor, "return.closed", {"return_id": str(return_id)})
         return _read(await _must_get(tenant_id, return_id))
 

@@ -143,13 +143,6 @@ SEAMS: dict[str, tuple[str, ...]] = {
     "carriers/": ("carriers/repository.py",),
     "customs/": ("customs/repository.py", "customs/schedules/store.py", "customs/hs_codes.py"),
 }
-# Modules that still send their own SQL, each to move behind its domain's seam. The list may only
-# shrink: a module named here that has no SQL left fails the test below until it is taken off.
-NOT_YET_BEHIND_THE_SEAM: frozenset[str] = frozenset(
-    {
-        "hub/orders/returns.py",
-    }
-)
 
 
 def _sends_sql(path: Path, root: Path = ROOT) -> list[str]:
@@ -181,14 +174,7 @@ def _outside_the_seams() -> dict[str, list[str]]:
 
 
 def test_sql_lives_behind_each_domains_seam() -> None:
-    outside = _outside_the_seams()
-    new = [line for name, lines in sorted(outside.items()) if name not in NOT_YET_BEHIND_THE_SEAM for line in lines]
-    assert new == [], "SQL outside its domain's data-access seam; move it into the repository module"
-
-
-def test_the_seam_allow_list_only_shrinks() -> None:
-    done = sorted(NOT_YET_BEHIND_THE_SEAM - set(_outside_the_seams()))
-    assert done == [], "these modules no longer send SQL: take them off NOT_YET_BEHIND_THE_SEAM"
+    assert _outside_the_seams() == {}, "SQL outside its domain's data-access seam; move it into the repository"
 
 
 def test_the_sql_finder_finds_sql(tmp_path: Path) -> None:
