@@ -192,33 +192,6 @@ def _excerpt(head: bytes) -> str | None:
     return head[:EXCERPT_BYTES].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
-async def _record_attempt(
-    tenant: uuid.UUID,
-    delivery_id: uuid.UUID,
-    *,
-    started_at: datetime,
-    duration_ms: int,
-    status: int | None,
-    error: str | None,
-    excerpt: str | None,
-) -> int:
-    """Record one attempt's outcome on the delivery and in its log (call inside ``tenant_tx``).
-
-    Returns the delivery's attempts since fan-out or the last replay. The UPDATE locks the delivery
-    row first, so two sends of one delivery settling at once number their attempts one after the other.
-    """
-    error = error[:ERROR_CHARS] if error is not None else None
-    return await repo_webhooks.record_attempt(
-        tenant,
-        delivery_id,
-        started_at=started_at,
-        duration_ms=duration_ms,
-        status=status,
-        error=error,
-        excerpt=excerpt,
-    )
-
-
 async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, payload: dict[str, Any]) -> str:
     """POST one delivery (an outbox job); a failure makes the row due again after :func:`retry_delay`.
 
@@ -241,7 +214,7 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
     if row.disabled_at is not None:
         # Deleted since fan-out (or since the last retry): nothing is sent, and the log says why.
         async with tenant_tx(tenant):
-            await _record_attempt(
+            await repo_webhooks.record_attempt(
                 tenant,
                 delivery_id,
                 started_at=datetime.now(UTC),
@@ -297,13 +270,13 @@ async def deliver_webhook(ctx: dict[str, Any], tenant_id: str, outbox_id: str, p
             error += f": {exc}"
     duration_ms = round((time.monotonic() - clock) * 1000)
     async with tenant_tx(tenant):
-        attempts = await _record_attempt(
+        attempts = await repo_webhooks.record_attempt(
             tenant,
             delivery_id,
             started_at=started_at,
             duration_ms=duration_ms,
             status=status,
-            error=error,
+            error=error[:ERROR_CHARS] if error is not None else None,
             excerpt=_excerpt(head),
         )
         if error is not None and attempts < MAX_ATTEMPTS:
