@@ -13,8 +13,7 @@ from arq.connections import ArqRedis
 from arq.constants import default_queue_name
 from arq.cron import CronJob
 from arq.worker import Function, Worker, func
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from carriers.jobs import CRON_JOBS as CARRIER_CRON_JOBS
 from carriers.jobs import JOBS as CARRIER_JOBS
@@ -66,6 +65,11 @@ async def relay_forever(pool: ArqRedis, interval: float = RELAY_INTERVAL_SECONDS
             await asyncio.sleep(interval)
 
 
+# Every way a lost Redis connection surfaces: redis-py turns one inside a WATCH into a WatchError,
+# and a Redis that is still loading answers with BusyLoadingError (a ConnectionError).
+REDIS_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+
 class ResilientWorker(Worker):
     """An arq Worker that waits for Redis to come back instead of exiting.
 
@@ -78,9 +82,27 @@ class ResilientWorker(Worker):
     async def _poll_iteration(self) -> None:
         try:
             await super()._poll_iteration()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except REDIS_OUTAGE_ERRORS as exc:
             logger.warning("Redis is unreachable, polling again in %s s: %s", REDIS_RETRY_SECONDS, type(exc).__name__)
             await asyncio.sleep(REDIS_RETRY_SECONDS)
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """arq's ``start_jobs``, one job at a time, giving back the slot a failed start took.
+
+        arq takes a job slot (its semaphore and ``job_counter``) before it asks Redis whether the job
+        is free, and only a started job's task gives the slot back. A Redis error in between leaks
+        the slot for good: after ``max_jobs`` such errors the worker would poll forever and start
+        nothing. For a single job id every error that escapes comes after that one slot was taken.
+        """
+        for job_id in job_ids:
+            earlier_task = self.tasks.get(job_id.decode())
+            try:
+                await super().start_jobs([job_id])
+            except REDIS_OUTAGE_ERRORS:
+                if self.tasks.get(job_id.decode()) is earlier_task:  # no task started: the slot is ours to return
+                    self.job_counter -= 1
+                    self.sem.release()
+                raise
 
 
 def build_worker(

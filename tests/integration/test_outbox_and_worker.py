@@ -6,6 +6,7 @@ a queue of their own, so test runs sharing one Redis never take each other's job
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 import warnings
@@ -17,14 +18,16 @@ import asyncpg
 import httpx
 import pytest
 from arq.connections import ArqRedis, create_pool
+from arq.worker import func
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import WatchError
 
 from carriers import inbound as carrier_inbound
 from hub.core import outbox
 from hub.core.bootstrap import Services
 from hub.core.settings import Settings
 from hub.queue import deserialize, open_pool, redis_settings, serialize
-from hub.worker import JOBS, build_worker
+from hub.worker import JOBS, ResilientWorker, build_worker
 from tenants import service as tenant_service
 from tenants.roles import Role
 from tenants.schemas import Principal
@@ -333,3 +336,51 @@ async def test_tracking_events_survive_redis_going_away_mid_stream(
     got = (await client.get(f"/v1/shipments/{shipment.id}/events", headers=handle.headers())).json()
     assert len(got) == len(events)  # every scan, none lost, none doubled
     assert (await client.get(f"/v1/shipments/{shipment.id}", headers=handle.headers())).json()["status"] == "delivered"
+
+
+async def test_worker_outlives_a_connection_lost_mid_watch_and_keeps_its_job_slot(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis killed while arq WATCHes a job's key: redis-py reports a WatchError, not a
+    ConnectionError. The worker must poll on (it once exited, seen in the faults suite) and give
+    back the job slot arq took before the failed call, or with ``max_jobs=1`` it never starts a job."""
+    ran: list[str] = []
+
+    async def note(ctx: dict[str, Any], word: str) -> None:
+        del ctx
+        ran.append(word)
+
+    async with private_queue(services) as (pool, name):
+        await pool.enqueue_job("note", "delivered", _queue_name=name)
+        real_pipeline = pool.pipeline
+        lost = {"left": 1}
+
+        def pipeline(transaction: bool = True) -> Any:
+            pipe = real_pipeline(transaction=transaction)
+            real_zscore = pipe.zscore
+
+            async def zscore(*args: Any, **kwargs: Any) -> Any:
+                if lost["left"]:
+                    lost["left"] -= 1
+                    raise WatchError("A ConnectionError occurred on while watching one or more keys")
+                return await real_zscore(*args, **kwargs)
+
+            pipe.zscore = zscore  # type: ignore[method-assign]
+            return pipe
+
+        monkeypatch.setattr(pool, "pipeline", pipeline)
+        worker = ResilientWorker(
+            functions=[func(note, name="note")],
+            queue_name=name,
+            redis_pool=pool,
+            burst=True,
+            max_jobs=1,
+            poll_delay=0.05,
+            handle_signals=False,
+            job_serializer=serialize,
+            job_deserializer=deserialize,
+        )
+        await asyncio.wait_for(worker.async_run(), timeout=30)
+        assert lost["left"] == 0, "the lost connection was never injected"
+        assert ran == ["delivered"]
+        assert (worker.jobs_complete, worker.job_counter) == (1, 0)
