@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from hub.core.batching import SharedTransaction
+from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import new_id
@@ -173,38 +174,69 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
 
 
 async def create_order(principal: Principal, data: OrderCreate, *, actor: str | None = None) -> OrderRead:
-    """Validate, price, reserve, review and record a new order, all in one transaction.
+    """Validate, price, reserve, review and record a new order; its writes in one transaction.
 
-    The transaction is the tenant's intake group's (:data:`INTAKE`): concurrent intakes of one
-    tenant run one after another in it and commit together; an intake that fails is rolled back
-    alone and its neighbours' are run again, so it fails no other. Its number, stock and outbox rows
-    commit with its order or not at all, as they did when every intake had a transaction of its own.
+    Everything that locks nothing comes first, in a short read transaction of the order's own: the
+    catalog, the unlocked stock rows and the HS check are read, the order is priced, and in the
+    common case (every stocked line reserved in full) reviewed as reserved. Concurrent intakes do
+    that side by side. The writes then run in the tenant's intake group (:data:`INTAKE`), whose one
+    transaction carries one intake at a time and commits them together; an intake that fails there
+    is rolled back alone and its neighbours' are run again, so it fails no other. Its customer
+    upsert, number, stock and outbox rows commit with its order or not at all.
 
-    ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``). The work is
-    ordered so the contended rows are held briefly: everything that does not depend on the
-    reservation is read (and the customer upserted) first; the stock rows and the tenant's number
-    counter are then taken, in that order, by the last statement or two and held to the commit. A
-    second order with the same ``(channel, external_ref)`` waits on the unique index and is refused
-    with the first one's id.
+    In the group a single statement upserts the customer and takes the stock rows and the tenant's
+    number counter (held to the commit), after checking the stock read still holds; if it does not
+    (or a line is short) the order is reserved as the stock stands and reviewed again. ``actor``
+    overrides who the timeline names (a channel such as ``channel:shopify``). A second order with
+    the same ``(channel, external_ref)`` waits on the unique index and is refused with the first
+    one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
     currency, external_ref = header.currency, header.external_ref
     tenant_id = principal.tenant_id
     actor = actor or principal.actor
     skus = [ln.data.sku for ln in intake_lines if ln.data.sku]
+    customer = header.customer
+    order_id = new_id()
 
-    async def intake() -> OrderRead:
-        # Every read that does not depend on the reservation comes before any contended lock; the
-        # customer upsert rides along (a validation error below rolls it back with the rest).
-        customer = header.customer
-        customer_id, catalog, stock_seen, unknown_subheadings = await repo.intake_reads(
-            tenant_id,
-            skus,
-            [ln.hs_code for ln in intake_lines if ln.hs_code],
-            customer.code,
-            customer.name,
-            customer.email,
-            customer.phone,
+    async def assess(
+        line_rows: list[dict[str, Any]],
+        draft: OrderDraft,
+        context: IntakeContext,
+        reserved: dict[int, tuple[int, date | None]],
+    ) -> Reviewed:
+        """The order reviewed as ``reserved``: the draft routed with its findings and ETA, its lines'
+        reservations, the timeline's first events and the outbox jobs."""
+        lines = [{**line, "reserved_qty": reserved[line["line_no"]][0]} for line in line_rows]
+        findings, status, eta = await assess_order(
+            principal,
+            currency=currency,
+            customer_email=customer.email,
+            customer_phone=customer.phone,
+            ship_to=header.ship_to,
+            rush=data.rush,
+            customization=data.customization,
+            requested_delivery_date=data.requested_delivery_date,
+            lines=lines,
+            reserved=reserved,
+            catalog=context.catalog,
+            unknown_codes=context.unknown_codes,
+        )
+        moved, notice = timeline.status_change(order_id, "received", status, "system:review")
+        events = [
+            # insert_order adds the order's number to this first event's payload.
+            timeline.Event(actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
+            timeline.Event("system:review", "review.completed", review_summary(findings)),
+            moved,
+        ]
+        jobs = [timeline.Job("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}), notice]
+        order = msgspec.structs.replace(draft, status=status, findings=findings, backorder_eta=eta)
+        return Reviewed(order, lines, events, jobs)
+
+    # Inside a caller's transaction (an Idempotency-Key's group, an import) the reads join it.
+    async with tenant_tx(tenant_id):
+        catalog, stock_seen, unknown_subheadings = await repo.intake_reads(
+            tenant_id, skus, [ln.hs_code for ln in intake_lines if ln.hs_code]
         )
         lines, errors = resolve_lines(intake_lines, catalog, currency)
         priced = price_order(
@@ -214,18 +246,19 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
             for (line, _), price in zip(lines, priced.lines, strict=True)
         ]
-        unknown_codes = {
-            ln["hs_code"]
-            for ln in line_rows
-            if ln["hs_code"] and unknown_subheadings is not None and ln["hs_code"][:6] in unknown_subheadings
-        }
-        order_id = new_id()
+        context = IntakeContext(
+            catalog,
+            {
+                ln["hs_code"]
+                for ln in line_rows
+                if ln["hs_code"] and unknown_subheadings is not None and ln["hs_code"][:6] in unknown_subheadings
+            },
+        )
         draft = OrderDraft(
             id=order_id,
             channel=data.channel,
             channel_detail=data.channel_detail,
             external_ref=external_ref,
-            customer_id=customer_id,
             customer=customer,
             ship_to=header.ship_to,
             bill_to=header.bill_to,
@@ -242,62 +275,30 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             total=priced.total,
             entered_by=actor,
         )
-        events: list[timeline.Event] = []
-
-        async def assess(reserved: dict[int, tuple[int, date | None]]) -> tuple[OrderDraft, list[timeline.Job]]:
-            """Review the order as reserved: the draft routed, with its findings and ETA, and the outbox jobs.
-
-            Fills the lines' reservations and the timeline's first events.
-            """
-            for line in line_rows:
-                line["reserved_qty"] = reserved[line["line_no"]][0]
-            findings, status, eta = await assess_order(
-                principal,
-                currency=currency,
-                customer_email=customer.email,
-                customer_phone=customer.phone,
-                ship_to=header.ship_to,
-                rush=data.rush,
-                customization=data.customization,
-                requested_delivery_date=data.requested_delivery_date,
-                lines=line_rows,
-                reserved=reserved,
-                catalog=catalog,
-                unknown_codes=unknown_codes,
-            )
-            moved, notice = timeline.status_change(order_id, "received", status, "system:review")
-            events.extend(
-                [
-                    # insert_order adds the order's number to this first event's payload.
-                    timeline.Event(actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
-                    timeline.Event("system:review", "review.completed", review_summary(findings)),
-                    moved,
-                ]
-            )
-            reviewed = msgspec.structs.replace(draft, status=status, findings=findings, backorder_eta=eta)
-            return reviewed, [
-                timeline.Job("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}),
-                notice,
-            ]
-
-        # The common case, every stocked line reserved in full, is reviewed before any lock and then
-        # reserved, numbered and inserted in one statement: the hot rows (stock, number counter) are
-        # held for that statement and the commit only. The statement checks the guess under the locks.
+        # The common case is reviewed here, before any lock; the group's statement checks the guess.
         expected = full_reservation(line_rows, catalog, stock_seen)
+        guessed = None if expected is None else (await assess(line_rows, draft, context, expected[0]), expected[1])
+
+    async def intake() -> OrderRead:
+        # May run more than once (its group rolled back and run again): it changes nothing it reads.
         inserted = None
-        if expected is not None:
-            reserved, expect_stock = expected
-            order, jobs = await assess(reserved)
+        if guessed is not None:
+            reviewed, expect_stock = guessed
             inserted = await repo.insert_order(
-                tenant_id, order, line_rows, events, jobs, expect_stock=expect_stock, skus=skus
+                tenant_id,
+                reviewed.order,
+                reviewed.lines,
+                reviewed.events,
+                reviewed.jobs,
+                expect_stock=expect_stock,
+                skus=skus,
             )
         if inserted is None or not inserted.reserved:
             # Short stock (or stock moved since it was read): reserve what there is, then review.
-            events.clear()
-            for line in line_rows:
-                line["reserved_qty"] = 0
-            order, jobs = await assess(await reserve_lines(tenant_id, line_rows))
-            inserted = await repo.insert_order(tenant_id, order, line_rows, events, jobs)
+            reviewed = await assess(line_rows, draft, context, await reserve_lines(tenant_id, line_rows))
+            inserted = await repo.insert_order(
+                tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs
+            )
         if inserted.number is None:
             existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
             if existing is None:  # its insert committed before ours conflicted; orders are not deleted
@@ -309,9 +310,25 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
                     "existing_order_number": format_number(existing["number"]),
                 },
             )
-        return order_read(order.as_inserted(inserted.number, datetime.now(UTC)), line_rows)
+        return order_read(reviewed.order.as_inserted(inserted.number, datetime.now(UTC)), reviewed.lines)
 
     return await INTAKE.run(tenant_id, intake)
+
+
+class IntakeContext(NamedTuple):
+    """What intake read that the review needs again when the order is reserved as stock stands."""
+
+    catalog: dict[str, ProductRead]
+    unknown_codes: set[str]
+
+
+class Reviewed(NamedTuple):
+    """An order reviewed as reserved, with what its insert writes beside it."""
+
+    order: OrderDraft
+    lines: list[dict[str, Any]]
+    events: list[timeline.Event]
+    jobs: list[timeline.Job]
 
 
 async def create_order_once(principal: Principal, data: OrderCreate, idempotency_key: str | None) -> OrderRead:

@@ -38,8 +38,8 @@ class OrderDraft(msgspec.Struct, frozen=True, kw_only=True):
     channel: Channel
     channel_detail: ManualVia | None
     external_ref: str | None
-    customer_id: uuid.UUID
     customer: OrderCustomer
+    """Upserted into the customer records by its code when the order is inserted."""
     ship_to: dict[str, str]
     bill_to: dict[str, str] | None
     currency: str

@@ -124,25 +124,53 @@ async def test_a_failing_order_in_a_group_fails_no_neighbour_and_leaves_no_gap(
 ) -> None:
     await _product(client, tenant, "TS-RED-M", on_hand=100)
     await _first_order(client, tenant)
-    unpriced = {"sku": "NOT-IN-CATALOG", "quantity": 1}
     posts = [
         (_order(external_ref="A"), tenant.headers()),
         (_order(external_ref="B"), tenant.headers()),
-        (_order(external_ref="BAD", lines=[unpriced]), tenant.headers()),
         (_order(external_ref="C"), tenant.headers()),
-        (_order(external_ref="B", lines=[_line("TS-RED-M", 7)]), tenant.headers()),
+        (_order(external_ref="B", lines=[_line("TS-RED-M", 7)]), tenant.headers()),  # fails in the group
         (_order(external_ref="D"), tenant.headers()),
     ]
     results = await _one_tenant(client, tenant, posts)
-    assert [r.status_code for r in results] == [201, 201, 422, 201, 409, 201]
-    assert "lines[0].unit_price" in results[2].text
-    assert results[4].json()["existing_order_id"] == results[1].json()["id"]
+    # The two B's race (each reads the catalog before it joins the group): one wins, either one.
+    codes = [r.status_code for r in results]
+    assert [codes[0], codes[2], codes[4]] == [201, 201, 201]
+    assert sorted([codes[1], codes[3]]) == [201, 409]
+    winner, loser = (results[1], results[3]) if codes[1] == 201 else (results[3], results[1])
+    assert loser.json()["existing_order_id"] == winner.json()["id"]
     assert _numbers(results) == [2, 3, 4, 5]
     assert await _count(tenant, "orders") == 5
     assert await _count(tenant, "order_events") == 3 * 5
-    assert await _reserved(client, tenant, "TS-RED-M") == 2 * 5
+    # The loser's reservation rolled back with it: FIRST, A, C, D hold 2 each, the winning B 2 or 7.
+    assert await _reserved(client, tenant, "TS-RED-M") == 2 * 4 + (2 if winner is results[1] else 7)
     following = await client.post("/v1/orders", json=_order(external_ref="E"), headers=tenant.headers())
     assert following.json()["number"] == "SO-000006"
+
+
+async def test_an_order_refused_for_its_lines_is_answered_without_waiting_for_the_group(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """Pricing happens before the tenant's group: an unpriced line is a 422 while the group is stuck."""
+    await _product(client, tenant, "TS-RED-M", on_hand=100)
+    await _first_order(client, tenant)
+    async with _counter_held(tenant):
+        groups = INTAKE.groups
+        held = asyncio.create_task(
+            client.post("/v1/orders", json=_order(external_ref="HELD"), headers=tenant.headers())
+        )
+        await _until(lambda: INTAKE.groups > groups, "the held intake ran")
+        unpriced = _order(
+            external_ref="BAD",
+            customer={"code": "C-REFUSED", "name": "Refused Buyer"},
+            lines=[{"sku": "NOT-IN-CATALOG", "quantity": 1}],
+        )
+        refused = await asyncio.wait_for(client.post("/v1/orders", json=unpriced, headers=tenant.headers()), 10)
+        assert refused.status_code == 422, refused.text
+        assert "lines[0].unit_price" in refused.text
+        assert not held.done()
+    assert (await held).status_code == 201
+    assert await _count(tenant, "orders") == 2
+    assert await _count(tenant, "customers") == 1  # the refused order's customer was not written either
 
 
 async def test_a_group_never_reserves_more_than_the_hot_sku_has(

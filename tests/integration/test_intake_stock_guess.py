@@ -103,7 +103,6 @@ async def test_a_refused_guess_writes_nothing(client: httpx.AsyncClient, tenant:
         channel_detail=None,
         external_ref="X-1",
         status="approved",
-        customer_id=new_id(),  # never checked: nothing is inserted
         customer=OrderCustomer(code="C-1", name="Anna", email=None, phone=None),
         ship_to={},
         bill_to=None,
@@ -137,5 +136,6 @@ async def test_a_refused_guess_writes_nothing(client: httpx.AsyncClient, tenant:
         orders = await fetch("SELECT id FROM orders WHERE tenant_id = {}", tenant.id)
         stock = await fetch("SELECT reserved FROM stock WHERE tenant_id = {}", tenant.id)
         outbox = await fetch("SELECT id FROM outbox WHERE tenant_id = {} AND job = 'deliver_order_event'", tenant.id)
-    assert (counters, orders, outbox) == ([], [], [])
+        customers = await fetch("SELECT id FROM customers WHERE tenant_id = {} AND code = 'C-1'", tenant.id)
+    assert (counters, orders, outbox, customers) == ([], [], [], [])
     assert stock == [{"reserved": 0}]

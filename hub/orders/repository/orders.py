@@ -44,7 +44,6 @@ class StockSeen(NamedTuple):
 
 
 class IntakeReads(NamedTuple):
-    customer_id: uuid.UUID
     catalog: dict[str, ProductRead]
     stock: dict[str, StockSeen]
     unknown_subheadings: frozenset[str] | None
@@ -52,33 +51,17 @@ class IntakeReads(NamedTuple):
     knows; None when no nomenclature is loaded (then nothing can be said)."""
 
 
-async def intake_reads(
-    tenant_id: uuid.UUID,
-    skus: list[str],
-    hs_codes: list[str],
-    code: str,
-    name: str,
-    email: str | None,
-    phone: str | None,
-) -> IntakeReads:
-    """Upsert the customer by code and read the catalog entries and unlocked stock rows of ``skus``
-    and which HS subheadings are unknown, in one round trip, before the intake takes any contended lock.
+async def intake_reads(tenant_id: uuid.UUID, skus: list[str], hs_codes: list[str]) -> IntakeReads:
+    """The catalog entries and unlocked stock rows of ``skus`` and which HS subheadings are unknown,
+    in one round trip and without a lock (intake reads them before it joins its tenant's group).
 
     A SKU may have a product, a stock row, both or neither; there is one row per distinct SKU (and
-    one with no SKU when there are none) and each carries the customer's id and the HS answer, which
-    is that of :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
+    one with no SKU when there are none) and each carries the HS answer, which is that of
+    :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
     """
     rows = await fetch(
         f"""
-        WITH customer AS (
-            INSERT INTO customers (tenant_id, id, code, name, email, phone) VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}})
-            ON CONFLICT (tenant_id, code) DO UPDATE SET
-                name = EXCLUDED.name,
-                email = coalesce(EXCLUDED.email, customers.email),
-                phone = coalesce(EXCLUDED.phone, customers.phone),
-                updated_at = now()
-            RETURNING id
-        ), wanted AS (
+        WITH wanted AS (
             SELECT * FROM unnest({{}}::text[]) AS w(sku)
         ), hs AS (
             SELECT left(c.code, 6) AS code FROM unnest({{}}::text[]) AS c(code) WHERE c.code <> ''
@@ -86,22 +69,16 @@ async def intake_reads(
             SELECT left(p.hs_code, 6) FROM products p JOIN wanted w ON p.tenant_id = {{}} AND p.sku = w.sku
             WHERE p.hs_code <> ''
         )
-        SELECT c.id AS customer_id, w.sku AS wanted_sku, p.id IS NOT NULL AS has_product, {PRODUCT_SQL_COLUMNS},
+        SELECT w.sku AS wanted_sku, p.id IS NOT NULL AS has_product, {PRODUCT_SQL_COLUMNS},
             s.on_hand - s.reserved AS available, s.incoming_eta, s.sku IS NOT NULL AS has_stock,
             EXISTS (SELECT 1 FROM hs_codes) AS hs_loaded,
             ARRAY(SELECT hs.code FROM hs WHERE NOT EXISTS (SELECT 1 FROM hs_codes h WHERE h.code = hs.code))
                 AS hs_unknown
-        FROM customer c
+        FROM (SELECT 1) AS one
         LEFT JOIN wanted w ON true
         LEFT JOIN products p ON p.tenant_id = {{}} AND p.sku = w.sku
         LEFT JOIN stock s ON s.tenant_id = {{}} AND s.sku = w.sku
         """,  # noqa: S608  (column names come from code)
-        tenant_id,
-        new_id(),
-        code,
-        name,
-        email,
-        phone,
         sorted(set(skus)),
         hs_codes,
         tenant_id,
@@ -110,7 +87,6 @@ async def intake_reads(
     )
     first = rows[0]
     return IntakeReads(
-        first["customer_id"],
         {row["wanted_sku"]: product_read(row) for row in rows if row["has_product"]},
         {row["wanted_sku"]: StockSeen(row["available"], row["incoming_eta"]) for row in rows if row["has_stock"]},
         frozenset(first["hs_unknown"]) if first["hs_loaded"] else None,
@@ -207,6 +183,15 @@ _INSERT_ORDER_SQL = _with_line_columns(
             SELECT count(*) = {} AND coalesce(bool_and(w.sku IS NOT NULL AND l.on_hand - l.reserved >= w.requested
                 AND l.incoming_eta IS NOT DISTINCT FROM w.eta), true) AS ok
             FROM locked l LEFT JOIN wanted w USING (sku)
+        ), customer AS (
+            INSERT INTO customers (tenant_id, id, code, name, email, phone)
+            SELECT {}, {}, {}, {}, {}, {} FROM ok WHERE ok.ok
+            ON CONFLICT (tenant_id, code) DO UPDATE SET
+                name = EXCLUDED.name,
+                email = coalesce(EXCLUDED.email, customers.email),
+                phone = coalesce(EXCLUDED.phone, customers.phone),
+                updated_at = now()
+            RETURNING id
         ), reserve AS (
             UPDATE stock s SET reserved = s.reserved + w.requested, updated_at = now()
             FROM wanted w, ok WHERE ok.ok AND s.tenant_id = {} AND s.sku = w.sku
@@ -219,9 +204,9 @@ _INSERT_ORDER_SQL = _with_line_columns(
                 customer, ship_to, bill_to, currency, incoterm, requested_delivery_date, rush, customization,
                 special_terms, discounts, subtotal, discount_total, shipping, total, findings, backorder_eta,
                 entered_by)
-            SELECT {}, {}, next.last_number, {}, {}, {}, {}, {}, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {}, {},
-                {}, {}, {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
-            FROM next
+            SELECT {}, {}, next.last_number, {}, {}, {}, {}, customer.id, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {},
+                {}, {}, {}, {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
+            FROM next, customer
             ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
             RETURNING id, number
         ), new_lines AS (
@@ -267,21 +252,23 @@ async def insert_order(
     expect_stock: dict[str, tuple[int, date | None]] | None = None,
     skus: list[str] | None = None,
 ) -> Inserted:
-    """Insert the order under the next gapless number, its lines, timeline events and outbox rows.
+    """Upsert the order's customer by code and insert the order under the next gapless number, its
+    lines, timeline events and outbox rows.
 
     One statement, so the contended rows (the tenant's number counter, and the stock rows when
     ``expect_stock`` is given) are held from here to the commit only. ``expect_stock`` maps SKU to
     ``(requested, incoming_eta)``: all of them are reserved in full, provided that, under the stock
     rows' locks, exactly these SKUs of ``skus`` have a stock row, each with that ETA and enough
-    available; otherwise nothing is written and ``reserved`` is False. The first event's payload
-    gets the order's ``number`` (formatted like ``format_number``); the outbox rows are those
-    :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the
+    available; otherwise nothing is written (the customer neither) and ``reserved`` is False. The
+    first event's payload gets the order's ``number`` (formatted like ``format_number``); the outbox
+    rows are those :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the
     statement, so lines and events may reference the order inserted in it.
     """
     expected = expect_stock or {}
     expected_skus = sorted(expected)
     locked_skus = sorted(set(skus or ())) if expect_stock is not None else []
 
+    customer = order.customer
     rows = await fetch(
         _INSERT_ORDER_SQL,
         expected_skus,
@@ -291,6 +278,12 @@ async def insert_order(
         locked_skus,
         len(expected_skus),
         tenant_id,
+        new_id(),
+        customer.code,
+        customer.name,
+        customer.email,
+        customer.phone,
+        tenant_id,
         tenant_id,
         tenant_id,
         order.id,
@@ -298,7 +291,6 @@ async def insert_order(
         order.channel_detail,
         order.external_ref,
         order.status,
-        order.customer_id,
         _json(order.customer),
         _json(order.ship_to),
         None if order.bill_to is None else _json(order.bill_to),
