@@ -176,13 +176,14 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
 async def create_order(principal: Principal, data: OrderCreate, *, actor: str | None = None) -> OrderRead:
     """Validate, price, reserve, review and record a new order; its writes in one transaction.
 
-    Everything that locks nothing comes first, in a short read transaction of the order's own: the
-    catalog, the unlocked stock rows and the HS check are read, the order is priced, and in the
-    common case (every stocked line reserved in full) reviewed as reserved. Concurrent intakes do
-    that side by side. The writes then run in the tenant's intake group (:data:`INTAKE`), whose one
-    transaction carries one intake at a time and commits them together; an intake that fails there
-    is rolled back alone and its neighbours' are run again, so it fails no other. Its customer
-    upsert, number, stock and outbox rows commit with its order or not at all.
+    Everything that locks nothing comes first (``prepare``): the catalog, the unlocked stock rows and
+    the HS check are read, the order is priced, and in the common case (every stocked line reserved
+    in full) reviewed as reserved. The writes run in the tenant's intake group (:data:`INTAKE`), whose
+    one transaction carries one intake at a time and commits them together; an intake that fails
+    there is rolled back alone and its neighbours' are run again, so it fails no other. While the
+    group is busy, an intake prepares in a short read transaction of its own, side by side with the
+    others, so the group's serial part is its writes alone. Its customer upsert, number, stock and
+    outbox rows commit with its order or not at all.
 
     In the group a single statement upserts the customer and takes the stock rows and the tenant's
     number counter (held to the commit), after checking the stock read still holds; if it does not
@@ -233,8 +234,8 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         order = msgspec.structs.replace(draft, status=status, findings=findings, backorder_eta=eta)
         return Reviewed(order, lines, events, jobs)
 
-    # Inside a caller's transaction (an Idempotency-Key's group, an import) the reads join it.
-    async with tenant_tx(tenant_id):
+    async def prepare() -> Prepared:
+        """Read, price and (in the common case) review the order: nothing here locks or writes."""
         catalog, stock_seen, unknown_subheadings = await repo.intake_reads(
             tenant_id, skus, [ln.hs_code for ln in intake_lines if ln.hs_code]
         )
@@ -278,9 +279,20 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         # The common case is reviewed here, before any lock; the group's statement checks the guess.
         expected = full_reservation(line_rows, catalog, stock_seen)
         guessed = None if expected is None else (await assess(line_rows, draft, context, expected[0]), expected[1])
+        return Prepared(line_rows, draft, context, guessed)
+
+    # With the tenant's group busy, this intake prepares in a read transaction of its own, side by
+    # side with the others, and the group carries only its writes. With the group idle, it prepares
+    # inside the group's transaction, which saves that read transaction's BEGIN and COMMIT.
+    # (Inside a caller's transaction, an Idempotency-Key's group or an import, the reads join it.)
+    prepared: Prepared | None = None
+    if INTAKE.busy(tenant_id):
+        async with tenant_tx(tenant_id):
+            prepared = await prepare()
 
     async def intake() -> OrderRead:
         # May run more than once (its group rolled back and run again): it changes nothing it reads.
+        line_rows, draft, context, guessed = prepared if prepared is not None else await prepare()
         inserted = None
         if guessed is not None:
             reviewed, expect_stock = guessed
@@ -313,6 +325,16 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         return order_read(reviewed.order.as_inserted(inserted.number, datetime.now(UTC)), reviewed.lines)
 
     return await INTAKE.run(tenant_id, intake)
+
+
+class Prepared(NamedTuple):
+    """An intake read, priced and, if its stock guess holds, reviewed: what its group then writes."""
+
+    line_rows: list[dict[str, Any]]
+    draft: OrderDraft
+    context: IntakeContext
+    guessed: tuple[Reviewed, dict[str, tuple[int, date | None]]] | None
+    """The review as fully reserved, with the stock the insert expects; None if a line is short."""
 
 
 class IntakeContext(NamedTuple):
