@@ -205,6 +205,29 @@ async def tenant_tx(tenant_id: uuid.UUID) -> AsyncIterator[None]:
         yield
 
 
+_SAVEPOINT_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@asynccontextmanager
+async def savepoint(name: str) -> AsyncIterator[None]:
+    """A savepoint in the current transaction: what the block wrote is undone if it raises.
+
+    The exception still propagates, but the transaction goes on as it was before the block, so a
+    caller may catch it and carry on (a document request refused inside a job that must still commit).
+    """
+    if not _SAVEPOINT_NAME.match(name):
+        raise ValueError(f"not a savepoint name: {name!r}")
+    if DB.current_transaction.get() is None:
+        raise RuntimeError("a savepoint needs a transaction")
+    await fetch(f"SAVEPOINT {name}")
+    try:
+        yield
+    except Exception:
+        await fetch(f"ROLLBACK TO SAVEPOINT {name}")
+        raise
+    await fetch(f"RELEASE SAVEPOINT {name}")
+
+
 @asynccontextmanager
 async def system_tx(path: str) -> AsyncIterator[None]:
     """A transaction for one of the named cross-tenant paths listed in :mod:`hub.core.system`.

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from babel import Locale
 
-from hub.core.database import tenant_tx
+from hub.core.database import savepoint, tenant_tx
 from hub.core.errors import AppError, Conflict, FieldError, NotFound
 from hub.core.ids import new_id
 from hub.core.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -324,14 +324,13 @@ async def _prepare_customs_hold(tenant_id: uuid.UUID, order: dict[str, Any], tra
     if invoice is not None:
         document = {"id": str(invoice["id"]), "status": invoice["status"], "requested": False}
     else:
-        await work_items_repo.savepoint(_HOLD_SAVEPOINT)
         try:
-            principal = await _system_principal(tenant_id)
-            requested = await documents.request_document(
-                principal, order_id, documents.DocumentRequest(type="commercial_invoice")
-            )
+            async with savepoint(_HOLD_SAVEPOINT):
+                principal = await _system_principal(tenant_id)
+                requested = await documents.request_document(
+                    principal, order_id, documents.DocumentRequest(type="commercial_invoice")
+                )
         except AppError as exc:
-            await work_items_repo.rollback_to(_HOLD_SAVEPOINT)
             refusal: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
             if exc.errors:
                 refusal["errors"] = [msgspec.to_builtins(e) for e in exc.errors]
@@ -339,7 +338,6 @@ async def _prepare_customs_hold(tenant_id: uuid.UUID, order: dict[str, Any], tra
                 refusal["findings"] = msgspec.to_builtins(exc.extra["findings"])
             document = {"id": None, "status": "refused", "requested": True, "refusal": refusal}
         else:
-            await work_items_repo.release(_HOLD_SAVEPOINT)
             document = {"id": str(requested.id), "status": requested.status, "requested": True}
             invoice = await work_items_repo.latest_invoice(tenant_id, order_id)
     snapshot = decode_json(invoice["snapshot"]) if invoice is not None else None

@@ -84,18 +84,6 @@ async def latest_invoice(tenant_id: uuid.UUID, order_id: uuid.UUID) -> dict[str,
     return rows[0] if rows else None
 
 
-async def savepoint(name: str) -> None:
-    await fetch(f"SAVEPOINT {name}")
-
-
-async def rollback_to(name: str) -> None:
-    await fetch(f"ROLLBACK TO SAVEPOINT {name}")
-
-
-async def release(name: str) -> None:
-    await fetch(f"RELEASE SAVEPOINT {name}")
-
-
 async def list_page(
     tenant_id: uuid.UUID,
     *,
