@@ -204,10 +204,6 @@ class SharedTransaction:
         # half-done; its unit still runs and commits, as it would have without grouping.
         return await asyncio.shield(future)
 
-    def busy(self, tenant_id: uuid.UUID) -> bool:
-        """Whether ``tenant_id``'s writer is running a group now (a new unit would queue for the next)."""
-        return tenant_id in self._pending
-
     def waiting(self, tenant_id: uuid.UUID) -> int:
         """Units of ``tenant_id`` queued for its next group (not yet running)."""
         return len(self._pending.get(tenant_id) or ())
