@@ -89,6 +89,19 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     return [dict(record) for record in records]
 
 
+async def execute_many(sql: str, rows: list[list[Any]]) -> None:
+    """Run one statement (``{}`` placeholders) once per argument row, pipelined in one round trip.
+
+    asyncpg's ``executemany``: the rows' statements run in turn on the server and return nothing;
+    the first that fails stops the rest and aborts the transaction. Inside a transaction only, so
+    that a failure leaves nothing of the batch behind.
+    """
+    transaction = DB.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("execute_many needs a transaction")
+    await transaction.connection.executemany(_numbered(sql), rows)
+
+
 async def read_in_scope(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run a read that scopes itself (a database function that calls ``set_config`` first).
 
