@@ -69,8 +69,6 @@ class GroupCommit(Generic[T, R]):
         # Writers still inside their loop. Not len(_tasks): a finished task leaves that set only in
         # a later callback, and a row queued in between would wait for a writer that never comes.
         self._running = 0
-        self.groups = 0
-        """Transactions opened (a figure for tests and benchmarks)."""
         _INSTANCES.add(self)
 
     async def submit(self, tenant_id: uuid.UUID, item: T) -> R:
@@ -114,7 +112,6 @@ class GroupCommit(Generic[T, R]):
             self._running -= 1
 
     async def _write_group(self, tenant_id: uuid.UUID, entries: list[_Entry[T, R]]) -> None:
-        self.groups += 1
         try:
             async with tenant_tx(tenant_id):
                 results = await self._write(tenant_id, [entry.item for entry in entries])
@@ -137,58 +134,6 @@ class GroupCommit(Generic[T, R]):
         for entry, result in zip(entries, results, strict=True):
             if not entry.future.done():
                 entry.future.set_result(result)
-
-
-class TenantGroupCommit(GroupCommit[T, R]):
-    """:class:`GroupCommit` with a writer per tenant: what queued for a tenant while its previous
-    group was written goes together, and a tenant whose transaction waits (on a row lock, say) holds
-    up no other tenant's writes. Callers are shielded, as in :class:`SharedTransaction`: one that
-    goes away still has its row written, as it would have been without grouping.
-
-    One writer per tenant: a second, opening the tenant's next transaction while the first commits,
-    gave no measurable gain to intake (2026-12-07) and made the groups smaller.
-    """
-
-    def __init__(self, name: str, write: Writer[T, R], *, max_batch: int = 64) -> None:
-        super().__init__(name, write, max_batch=max_batch)
-        self._queues: dict[uuid.UUID, list[_Entry[T, R]]] = {}
-        self._writing: set[uuid.UUID] = set()
-
-    async def submit(self, tenant_id: uuid.UUID, item: T) -> R:
-        if DB.current_transaction.get() is not None:
-            return (await self._write(tenant_id, [item]))[0]
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a new event loop (tests, a restarted worker): start afresh
-            self._loop, self._queues, self._writing, self._tasks = loop, {}, set(), set()
-        future: asyncio.Future[R] = loop.create_future()
-        self._queues.setdefault(tenant_id, []).append(_Entry(tenant_id, item, future))
-        if tenant_id not in self._writing:
-            self._writing.add(tenant_id)
-            task = loop.create_task(self._tenant_writer(tenant_id), context=contextvars.Context())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await asyncio.shield(future)
-
-    def waiting(self, tenant_id: uuid.UUID) -> int:
-        """Rows of ``tenant_id`` queued for its next group (not yet being written)."""
-        return len(self._queues.get(tenant_id) or ())
-
-    async def _tenant_writer(self, tenant_id: uuid.UUID) -> None:
-        try:
-            # No await between the queue found empty and this writer counted out, so a row queued
-            # meanwhile always finds a writer (this one, or a new one that submit starts).
-            while queue := self._queues.get(tenant_id):
-                group, self._queues[tenant_id] = queue[: self._max_batch], queue[self._max_batch :]
-                await self._write_group(tenant_id, group)
-        except BaseException as exc:  # cancelled at shutdown: nobody may wait for ever
-            for entry in self._queues.pop(tenant_id, []):
-                if not entry.future.done():
-                    entry.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
-            raise
-        finally:
-            self._writing.discard(tenant_id)
-            if not self._queues.get(tenant_id):
-                self._queues.pop(tenant_id, None)
 
 
 @dataclass(slots=True)
@@ -235,7 +180,6 @@ class SharedTransaction:
         self._tasks: set[asyncio.Task[None]] = set()
         self.groups = 0
         """Transactions opened (a figure for tests and benchmarks)."""
-        self._unanswered: dict[uuid.UUID, int] = {}
         _INSTANCES.add(self)
 
     async def run(self, tenant_id: uuid.UUID, work: Callable[[], Awaitable[R]]) -> R:
@@ -258,15 +202,11 @@ class SharedTransaction:
             task.add_done_callback(self._tasks.discard)
         # Shielded: a caller that goes away (a client disconnect) must not cancel a group's work
         # half-done; its unit still runs and commits, as it would have without grouping.
-        self._unanswered[tenant_id] = self._unanswered.get(tenant_id, 0) + 1
-        try:
-            return await asyncio.shield(future)
-        finally:
-            self._unanswered[tenant_id] -= 1
+        return await asyncio.shield(future)
 
-    def unanswered(self, tenant_id: uuid.UUID) -> int:
-        """Units of ``tenant_id`` submitted and not yet answered: queued or in the running group."""
-        return self._unanswered.get(tenant_id, 0)
+    def busy(self, tenant_id: uuid.UUID) -> bool:
+        """Whether ``tenant_id``'s writer is running a group now (a new unit would queue for the next)."""
+        return tenant_id in self._pending
 
     def waiting(self, tenant_id: uuid.UUID) -> int:
         """Units of ``tenant_id`` queued for its next group (not yet running)."""

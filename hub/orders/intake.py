@@ -7,14 +7,13 @@ the catalog fill (:func:`resolve_lines`) serve change requests too, which replac
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import msgspec
 
-from hub.core.batching import SharedTransaction, TenantGroupCommit
+from hub.core.batching import SharedTransaction
 from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError
 from hub.core.idempotency import run_idempotent
@@ -35,8 +34,7 @@ from hub.orders.stock import full_reservation, reserve_lines
 from tenants.schemas import Principal
 
 INTAKE = SharedTransaction("intake")
-"""One tenant's concurrent intakes that need Python between their writes (short stock, a stock guess
-that failed, an Idempotency-Key) share a transaction: its number counter and hot stock rows are
+"""One tenant's concurrent intakes share a transaction: its number counter and hot stock rows are
 locked and committed once per group (see :class:`hub.core.batching.SharedTransaction`)."""
 
 MAX_LINE_QUANTITY = 1_000_000
@@ -178,22 +176,21 @@ def validate_intake(  # noqa: C901  (a flat list of field checks)
 async def create_order(principal: Principal, data: OrderCreate, *, actor: str | None = None) -> OrderRead:
     """Validate, price, reserve, review and record a new order; its writes in one transaction.
 
-    Everything that locks nothing comes first (``prepare``), side by side with the tenant's other
-    intakes: the catalog, the unlocked stock rows and the HS check are read in one statement that
-    scopes itself to the tenant (one round trip, no transaction of its own), the order is priced,
-    and in the common case (every stocked line reserved in full) reviewed as reserved.
+    Everything that locks nothing comes first (``prepare``): the catalog, the unlocked stock rows and
+    the HS check are read, the order is priced, and in the common case (every stocked line reserved
+    in full) reviewed as reserved. The writes run in the tenant's intake group (:data:`INTAKE`), whose
+    one transaction carries one intake at a time and commits them together; an intake that fails
+    there is rolled back alone and its neighbours' are run again, so it fails no other. While the
+    group is busy, an intake prepares in a short read transaction of its own, side by side with the
+    others, so the group's serial part is its writes alone. Its customer upsert, number, stock and
+    outbox rows commit with its order or not at all.
 
-    The common case is then written in the tenant's group of :data:`GUESSED`: one transaction per
-    group, which locks the group's stock rows and the number counter first and then writes each
-    order with one statement, all pipelined in one round trip; each statement checks, under those
-    locks, that its stock guess still holds. If any order no longer fits (stock moved, its
-    reference taken), the group is rolled back and written order by order, so it fails no other.
-    An order whose guess failed, or that is short of stock, is reserved as the stock stands and
-    reviewed again in the tenant's :data:`INTAKE` group, one intake at a time in one transaction.
-    Either way its customer upsert, number, stock and outbox rows commit with its order or not at
-    all. ``actor`` overrides who the timeline names (a channel such as ``channel:shopify``). A
-    second order with the same ``(channel, external_ref)`` waits on the unique index and is refused
-    with the first one's id.
+    In the group a single statement upserts the customer and takes the stock rows and the tenant's
+    number counter (held to the commit), after checking the stock read still holds; if it does not
+    (or a line is short) the order is reserved as the stock stands and reviewed again. ``actor``
+    overrides who the timeline names (a channel such as ``channel:shopify``). A second order with
+    the same ``(channel, external_ref)`` waits on the unique index and is refused with the first
+    one's id.
     """
     header, intake_lines, discounts, shipping = validate_intake(data)
     currency, external_ref = header.currency, header.external_ref
@@ -284,81 +281,50 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         guessed = None if expected is None else (await assess(line_rows, draft, context, expected[0]), expected[1])
         return Prepared(line_rows, draft, context, guessed)
 
-    # Prepared before the group, side by side with the tenant's other intakes: its reads are one
-    # statement that scopes itself (no BEGIN or COMMIT), so the group carries only the writes.
+    # With the tenant's group busy, this intake prepares in a read transaction of its own, side by
+    # side with the others, and the group carries only its writes. With the group idle, it prepares
+    # inside the group's transaction, which saves that read transaction's BEGIN and COMMIT.
     # (Inside a caller's transaction, an Idempotency-Key's group or an import, the reads join it.)
-    prepared = await prepare()
-
-    line_rows, draft, context, guessed = prepared
-
-    async def refuse_duplicate() -> Conflict:
-        existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
-        if existing is None:  # its insert committed before ours conflicted; orders are not deleted
-            return Conflict(f"another order already has {data.channel} reference {external_ref!r}")
-        return Conflict(
-            f"order {format_number(existing['number'])} already has {data.channel} reference {external_ref!r}",
-            extra={
-                "existing_order_id": str(existing["id"]),
-                "existing_order_number": format_number(existing["number"]),
-            },
-        )
-
-    if guessed is not None:
-        # The common case: written with the tenant's other guessed orders, one statement each,
-        # pipelined in one round trip (:data:`GUESSED`).
-        reviewed, expect_stock = guessed
-        try:
-            number = await GUESSED.submit(
-                tenant_id,
-                repo.GuessedOrder(reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs, expect_stock, skus),
-            )
-        except DuplicateReference:
-            async with tenant_tx(tenant_id):
-                raise await refuse_duplicate() from None
-        if number is not None:
-            return order_read(reviewed.order.as_inserted(number, datetime.now(UTC)), reviewed.lines)
+    prepared: Prepared | None = None
+    if INTAKE.busy(tenant_id):
+        async with tenant_tx(tenant_id):
+            prepared = await prepare()
 
     async def intake() -> OrderRead:
-        # Short stock (or stock moved since it was read): reserve what there is, then review.
         # May run more than once (its group rolled back and run again): it changes nothing it reads.
-        reviewed = await assess(line_rows, draft, context, await reserve_lines(tenant_id, line_rows))
-        inserted = await repo.insert_order(tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs)
+        line_rows, draft, context, guessed = prepared if prepared is not None else await prepare()
+        inserted = None
+        if guessed is not None:
+            reviewed, expect_stock = guessed
+            inserted = await repo.insert_order(
+                tenant_id,
+                reviewed.order,
+                reviewed.lines,
+                reviewed.events,
+                reviewed.jobs,
+                expect_stock=expect_stock,
+                skus=skus,
+            )
+        if inserted is None or not inserted.reserved:
+            # Short stock (or stock moved since it was read): reserve what there is, then review.
+            reviewed = await assess(line_rows, draft, context, await reserve_lines(tenant_id, line_rows))
+            inserted = await repo.insert_order(
+                tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs
+            )
         if inserted.number is None:
-            raise await refuse_duplicate()
+            existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
+            if existing is None:  # its insert committed before ours conflicted; orders are not deleted
+                raise Conflict(f"another order already has {data.channel} reference {external_ref!r}")
+            raise Conflict(
+                f"order {format_number(existing['number'])} already has {data.channel} reference {external_ref!r}",
+                extra={
+                    "existing_order_id": str(existing["id"]),
+                    "existing_order_number": format_number(existing["number"]),
+                },
+            )
         return order_read(reviewed.order.as_inserted(inserted.number, datetime.now(UTC)), reviewed.lines)
 
     return await INTAKE.run(tenant_id, intake)
-
-
-class DuplicateReference(Exception):
-    """A guessed order's ``(channel, external_ref)`` is taken: its transaction must be rolled back
-    (its number was counted), and the caller answers with the order that has it."""
-
-
-async def _write_guessed(tenant_id: uuid.UUID, orders: list[repo.GuessedOrder]) -> list[int | None]:
-    """:data:`GUESSED`'s writer, in the tenant's transaction: each order's number, or None for one
-    whose stock guess no longer holds (nothing of it written: it goes the short-stock way)."""
-    if len(orders) > 1:
-        # Any order that no longer fits raises; GroupCommit then rolls back and comes here per order.
-        return list(await repo.insert_guessed_orders(tenant_id, orders))
-    (order,) = orders
-    inserted = await repo.insert_order(
-        tenant_id,
-        order.order,
-        order.lines,
-        order.events,
-        order.jobs,
-        expect_stock=order.expect_stock,
-        skus=order.skus,
-    )
-    if inserted.reserved and inserted.number is None:
-        raise DuplicateReference
-    return [inserted.number]
-
-
-GUESSED: TenantGroupCommit[repo.GuessedOrder, int | None] = TenantGroupCommit("intake-guessed", _write_guessed)
-"""The common case's writes (every stocked line reserved in full, as read before any lock): the
-orders queued while the previous group was written go together in one transaction per tenant."""
 
 
 class Prepared(NamedTuple):

@@ -1,10 +1,8 @@
-"""Intakes of one tenant grouped in one transaction: every guarantee of a lone intake.
+"""Intakes of one tenant grouped in one transaction (``intake.INTAKE``): every guarantee of a lone intake.
 
-The common case (every stocked line reserved in full, as read) is written in ``intake.GUESSED``'s
-groups, one pipelined statement per order; the rest, and Idempotency-Key intakes, run in
-``intake.INTAKE``'s. Each test makes a group for certain: a first intake is held on the tenant's
-number counter (locked from a transaction of the test's) until the others have queued behind it;
-they then run as one group. Checked: gapless numbers, an outbox row set and timeline per order, no oversell, a failing
+Each test makes a group for certain: a first intake is held on the tenant's number counter (locked
+from a transaction of the test's) until the others have queued behind it; they then run as one
+group. Checked: gapless numbers, an outbox row set and timeline per order, no oversell, a failing
 order that fails no neighbour, idempotency replays inside a group, and tenants kept apart.
 """
 
@@ -12,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 
 from hub.core.database import fetch, tenant_tx
-from hub.orders.intake import GUESSED, INTAKE
+from hub.orders.intake import INTAKE
 from tests.api.test_intake_sql import _count, _line, _order, _product, _reserved
 from tests.conftest import TenantHandle
 
@@ -55,41 +53,29 @@ async def _until(condition: Any, what: str) -> None:
     raise AssertionError(f"never happened: {what}")
 
 
-def _all_queued_for_guessed(tenant_id: uuid.UUID, posts: list[Post]) -> bool:
-    return GUESSED.waiting(tenant_id) == len(posts) - 1
-
-
 async def _queued_behind_one(
-    client: httpx.AsyncClient,
-    tenants: dict[uuid.UUID, tuple[TenantHandle, list[Post]]],
-    queued: Callable[[uuid.UUID, list[Post]], bool] = _all_queued_for_guessed,
+    client: httpx.AsyncClient, tenants: dict[uuid.UUID, tuple[TenantHandle, list[Post]]]
 ) -> dict[uuid.UUID, list[httpx.Response]]:
-    """Per tenant, its first post runs (held on the counter) and the rest queue behind it (by
-    default, all of them for one group of ``GUESSED``)."""
+    """Per tenant, its first post runs (held on the counter) and the rest queue for one group behind it."""
     tasks: dict[uuid.UUID, list[asyncio.Task[httpx.Response]]] = {}
     async with AsyncExitStack() as stack:
         for tenant_id, (tenant, posts) in tenants.items():
             await stack.enter_async_context(_counter_held(tenant))
-            groups = GUESSED.groups
+            groups = INTAKE.groups
             body, headers = posts[0]
             tasks[tenant_id] = [asyncio.create_task(client.post("/v1/orders", json=body, headers=headers))]
-            await _until(lambda: GUESSED.groups > groups and GUESSED.waiting(tenant_id) == 0, "the first intake ran")  # noqa: B023
+            await _until(lambda: INTAKE.groups > groups and INTAKE.waiting(tenant_id) == 0, "the first intake ran")  # noqa: B023
             tasks[tenant_id] += [
                 asyncio.create_task(client.post("/v1/orders", json=body, headers=headers))
                 for body, headers in posts[1:]
             ]
         for tenant_id, (_, posts) in tenants.items():
-            await _until(lambda: queued(tenant_id, posts), "the others queued")  # noqa: B023
+            await _until(lambda: INTAKE.waiting(tenant_id) == len(posts) - 1, "the others queued")  # noqa: B023
     return {tenant_id: list(await asyncio.gather(*ts)) for tenant_id, ts in tasks.items()}
 
 
-async def _one_tenant(
-    client: httpx.AsyncClient,
-    tenant: TenantHandle,
-    posts: list[Post],
-    queued: Callable[[uuid.UUID, list[Post]], bool] = _all_queued_for_guessed,
-) -> list[httpx.Response]:
-    return (await _queued_behind_one(client, {tenant.id: (tenant, posts)}, queued))[tenant.id]
+async def _one_tenant(client: httpx.AsyncClient, tenant: TenantHandle, posts: list[Post]) -> list[httpx.Response]:
+    return (await _queued_behind_one(client, {tenant.id: (tenant, posts)}))[tenant.id]
 
 
 async def _first_order(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
@@ -109,11 +95,11 @@ async def test_a_group_commits_once_with_gapless_numbers_and_each_order_s_timeli
     await _product(client, tenant, "TS-RED-M", on_hand=100)
     await _first_order(client, tenant)
     jobs_before = await _count(tenant, "outbox")
-    groups = GUESSED.groups
+    groups = INTAKE.groups
     posts = [(_order(external_ref=f"G-{i}"), tenant.headers()) for i in range(10)]
     results = await _one_tenant(client, tenant, posts)
     assert [r.status_code for r in results] == [201] * 10
-    assert GUESSED.groups - groups == 2  # the held one, then the nine that queued behind it
+    assert INTAKE.groups - groups == 2  # the held one, then the nine that queued behind it
     assert _numbers(results) == list(range(2, 12))
     assert await _reserved(client, tenant, "TS-RED-M") == 2 * 11
     assert await _count(tenant, "outbox") == jobs_before + 2 * 10
@@ -168,11 +154,11 @@ async def test_an_order_refused_for_its_lines_is_answered_without_waiting_for_th
     await _product(client, tenant, "TS-RED-M", on_hand=100)
     await _first_order(client, tenant)
     async with _counter_held(tenant):
-        groups = GUESSED.groups
+        groups = INTAKE.groups
         held = asyncio.create_task(
             client.post("/v1/orders", json=_order(external_ref="HELD"), headers=tenant.headers())
         )
-        await _until(lambda: GUESSED.groups > groups, "the held intake ran")
+        await _until(lambda: INTAKE.groups > groups, "the held intake ran")
         unpriced = _order(
             external_ref="BAD",
             customer={"code": "C-REFUSED", "name": "Refused Buyer"},
@@ -216,23 +202,12 @@ async def test_an_idempotency_key_replays_inside_a_group_and_refuses_another_bod
         (_order(external_ref="K-OTHER"), keyed),
         (_order(external_ref="AFTER"), tenant.headers()),
     ]
-
-    def queued(tenant_id: uuid.UUID, posts: list[Post]) -> bool:
-        # The keyed intakes run in INTAKE's groups (the first of them waits on the counter inside
-        # its group, the other two in that group or queued behind it); AFTER waits in GUESSED.
-        del posts
-        return INTAKE.unanswered(tenant_id) == 3 and GUESSED.waiting(tenant_id) == 1
-
-    results = await _one_tenant(client, tenant, posts, queued)
+    results = await _one_tenant(client, tenant, posts)
     assert [r.status_code for r in results] == [201, 201, 201, 409, 201]
     assert results[2].json() == results[1].json()
     assert results[3].json()["field"] == "Idempotency-Key"
     assert await _count(tenant, "orders") == 4
-    number = [int(r.json()["number"].removeprefix("SO-")) if r.status_code == 201 else None for r in results]
-    # HELD first; K and AFTER wait for the counter in different groups, so either may come next.
-    assert number[0] == 2
-    assert {number[1], number[4]} == {3, 4}
-    assert number[2] == number[1]  # the replay answers with the first one's number
+    assert _numbers(results) == [2, 3, 3, 4]  # the replay answers with the first one's number
     again = await client.post("/v1/orders", json=_order(external_ref="K"), headers=keyed)
     assert again.status_code == 201
     assert again.json()["id"] == results[1].json()["id"]

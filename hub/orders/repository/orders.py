@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from hub.core.database import execute_many, fetch, read_in_scope
+from hub.core.database import fetch
 from hub.core.ids import new_id
-from hub.orders.repository.products import product_read
+from hub.orders.repository.products import PRODUCT_SQL_COLUMNS, product_read
 from hub.orders.rows import OrderDraft
 from hub.orders.schemas import ProductRead
 
@@ -55,18 +55,39 @@ async def intake_reads(tenant_id: uuid.UUID, skus: list[str], hs_codes: list[str
     """The catalog entries and unlocked stock rows of ``skus`` and which HS subheadings are unknown,
     in one round trip and without a lock (intake reads them before it joins its tenant's group).
 
-    The database function ``intake_reads`` (migration 2026-12-07T10:30) scopes its own statement to
-    the tenant, so outside a transaction this is one round trip, not a ``BEGIN`` with the scope, the
-    query and a ``COMMIT``. A SKU may have a product, a stock row, both or neither; there is one row
-    per distinct SKU (and one with no SKU when there are none) and each carries the HS answer, which
-    is that of :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
+    A SKU may have a product, a stock row, both or neither; there is one row per distinct SKU (and
+    one with no SKU when there are none) and each carries the HS answer, which is that of
+    :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
     """
-    rows = await read_in_scope(
-        "SELECT * FROM intake_reads({}, {}::text[], {}::text[])", tenant_id, sorted(set(skus)), hs_codes
+    rows = await fetch(
+        f"""
+        WITH wanted AS (
+            SELECT * FROM unnest({{}}::text[]) AS w(sku)
+        ), hs AS (
+            SELECT left(c.code, 6) AS code FROM unnest({{}}::text[]) AS c(code) WHERE c.code <> ''
+            UNION
+            SELECT left(p.hs_code, 6) FROM products p JOIN wanted w ON p.tenant_id = {{}} AND p.sku = w.sku
+            WHERE p.hs_code <> ''
+        )
+        SELECT w.sku AS wanted_sku, p.id IS NOT NULL AS has_product, {PRODUCT_SQL_COLUMNS},
+            s.on_hand - s.reserved AS available, s.incoming_eta, s.sku IS NOT NULL AS has_stock,
+            EXISTS (SELECT 1 FROM hs_codes) AS hs_loaded,
+            ARRAY(SELECT hs.code FROM hs WHERE NOT EXISTS (SELECT 1 FROM hs_codes h WHERE h.code = hs.code))
+                AS hs_unknown
+        FROM (SELECT 1) AS one
+        LEFT JOIN wanted w ON true
+        LEFT JOIN products p ON p.tenant_id = {{}} AND p.sku = w.sku
+        LEFT JOIN stock s ON s.tenant_id = {{}} AND s.sku = w.sku
+        """,  # noqa: S608  (column names come from code)
+        sorted(set(skus)),
+        hs_codes,
+        tenant_id,
+        tenant_id,
+        tenant_id,
     )
     first = rows[0]
     return IntakeReads(
-        {row["wanted_sku"]: product_read(row["product"]) for row in rows if row["product"] is not None},
+        {row["wanted_sku"]: product_read(row) for row in rows if row["has_product"]},
         {row["wanted_sku"]: StockSeen(row["available"], row["incoming_eta"]) for row in rows if row["has_stock"]},
         frozenset(first["hs_unknown"]) if first["hs_loaded"] else None,
     )
@@ -207,27 +228,6 @@ _INSERT_ORDER_SQL = _with_line_columns(
         SELECT (SELECT ok FROM ok) AS reserved, (SELECT number FROM new_order) AS number
     """
 )
-_INSERT_ORDER_IN_GROUP_SQL = _INSERT_ORDER_SQL.replace(
-    "SELECT (SELECT ok FROM ok) AS reserved, (SELECT number FROM new_order) AS number",
-    "SELECT hub_expect((SELECT ok FROM ok) AND (SELECT number FROM new_order) IS NOT DISTINCT FROM {}::bigint,"
-    " 'the order no longer fits its group')",
-)
-"""One order of a group: as :data:`_INSERT_ORDER_SQL`, but it raises (SQLSTATE ``HB001``) rather than
-write nothing, when its stock guess no longer holds, its reference is taken or its number is not
-the one the group counted on (the last argument)."""
-
-_LOCK_GROUP_SQL = """
-    WITH locked AS (
-        SELECT s.sku FROM stock s WHERE s.tenant_id = {} AND s.sku = ANY({}::text[]) ORDER BY s.sku FOR UPDATE
-    ), held AS (
-        SELECT count(*) AS n FROM locked
-    )
-    SELECT coalesce((
-        SELECT c.last_number FROM order_counters c, held WHERE c.tenant_id = {} AND held.n >= 0 FOR UPDATE OF c
-    ), 0) AS last_number
-"""
-"""A group's stock rows (every order's, in SKU order), then the tenant's number counter: the order
-in which every intake takes them, so that no two intakes deadlock."""
 _INSERT_LINES_SQL = _with_line_columns(
     "INSERT INTO order_lines (tenant_id, order_id, :line_columns:) SELECT {}, {}, * FROM :line_unnest:"
 )
@@ -242,22 +242,35 @@ class Inserted(NamedTuple):
     """The order's number; None if its ``(channel, external_ref)`` exists (nothing was written)."""
 
 
-def _insert_order_args(
+async def insert_order(
     tenant_id: uuid.UUID,
     order: OrderDraft,
     lines: list[dict[str, Any]],
     events: Sequence[tuple[str, str, dict[str, Any]]],
     jobs: Sequence[tuple[str, dict[str, Any]]],
-    expect_stock: dict[str, tuple[int, date | None]] | None,
-    skus: list[str] | None,
-) -> list[Any]:
-    """The arguments of :data:`_INSERT_ORDER_SQL`, in its placeholders' order."""
+    *,
+    expect_stock: dict[str, tuple[int, date | None]] | None = None,
+    skus: list[str] | None = None,
+) -> Inserted:
+    """Upsert the order's customer by code and insert the order under the next gapless number, its
+    lines, timeline events and outbox rows.
+
+    One statement, so the contended rows (the tenant's number counter, and the stock rows when
+    ``expect_stock`` is given) are held from here to the commit only. ``expect_stock`` maps SKU to
+    ``(requested, incoming_eta)``: all of them are reserved in full, provided that, under the stock
+    rows' locks, exactly these SKUs of ``skus`` have a stock row, each with that ETA and enough
+    available; otherwise nothing is written (the customer neither) and ``reserved`` is False. The
+    first event's payload gets the order's ``number`` (formatted like ``format_number``); the outbox
+    rows are those :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the
+    statement, so lines and events may reference the order inserted in it.
+    """
     expected = expect_stock or {}
     expected_skus = sorted(expected)
     locked_skus = sorted(set(skus or ())) if expect_stock is not None else []
 
     customer = order.customer
-    return [
+    rows = await fetch(
+        _INSERT_ORDER_SQL,
         expected_skus,
         [expected[sku][0] for sku in expected_skus],
         [expected[sku][1] for sku in expected_skus],
@@ -303,74 +316,9 @@ def _insert_order_args(
         [new_id() for _ in jobs],
         [job for job, _ in jobs],
         [_json(payload) for _, payload in jobs],
-    ]
-
-
-async def insert_order(
-    tenant_id: uuid.UUID,
-    order: OrderDraft,
-    lines: list[dict[str, Any]],
-    events: Sequence[tuple[str, str, dict[str, Any]]],
-    jobs: Sequence[tuple[str, dict[str, Any]]],
-    *,
-    expect_stock: dict[str, tuple[int, date | None]] | None = None,
-    skus: list[str] | None = None,
-) -> Inserted:
-    """Upsert the order's customer by code and insert the order under the next gapless number, its
-    lines, timeline events and outbox rows.
-
-    One statement, so the contended rows (the tenant's number counter, and the stock rows when
-    ``expect_stock`` is given) are held from here to the commit only. ``expect_stock`` maps SKU to
-    ``(requested, incoming_eta)``: all of them are reserved in full, provided that, under the stock
-    rows' locks, exactly these SKUs of ``skus`` have a stock row, each with that ETA and enough
-    available; otherwise nothing is written (the customer neither) and ``reserved`` is False. The
-    first event's payload gets the order's ``number`` (formatted like ``format_number``); the outbox
-    rows are those :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the
-    statement, so lines and events may reference the order inserted in it.
-    """
-    rows = await fetch(
-        _INSERT_ORDER_SQL, *_insert_order_args(tenant_id, order, lines, events, jobs, expect_stock, skus)
     )
     number = rows[0]["number"]
     return Inserted(bool(rows[0]["reserved"]), None if number is None else int(number))
-
-
-class GuessedOrder(NamedTuple):
-    """An order reviewed as fully reserved, with the stock its insert expects (see :func:`insert_order`)."""
-
-    order: OrderDraft
-    lines: list[dict[str, Any]]
-    events: Sequence[tuple[str, str, dict[str, Any]]]
-    jobs: Sequence[tuple[str, dict[str, Any]]]
-    expect_stock: dict[str, tuple[int, date | None]]
-    skus: list[str]
-
-
-async def insert_guessed_orders(tenant_id: uuid.UUID, orders: Sequence[GuessedOrder]) -> list[int]:
-    """Insert several guessed orders of one tenant in two round trips; their numbers, in order.
-
-    Each order is written as :func:`insert_order` writes it, one statement each, pipelined (asyncpg's
-    ``executemany``) behind one statement that first locks every order's stock rows in SKU order and
-    then the number counter, so the orders are numbered in turn from the counter read there. An
-    order that no longer fits (stock moved, reference taken) raises, SQLSTATE ``HB001``, and nothing
-    of the transaction may be committed: the caller rolls it back and writes the orders one by one.
-    Inside a transaction only.
-    """
-    skus = sorted({sku for guessed in orders for sku in guessed.skus})
-    rows = await fetch(_LOCK_GROUP_SQL, tenant_id, skus, tenant_id)
-    last_number = int(rows[0]["last_number"])
-    numbers = [last_number + k for k in range(1, len(orders) + 1)]
-    await execute_many(
-        _INSERT_ORDER_IN_GROUP_SQL,
-        [
-            [
-                *_insert_order_args(tenant_id, g.order, g.lines, g.events, g.jobs, g.expect_stock, g.skus),
-                number,
-            ]
-            for g, number in zip(orders, numbers, strict=True)
-        ],
-    )
-    return numbers
 
 
 async def insert_lines(tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]) -> None:
