@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from hub.core.errors import (
@@ -139,6 +139,10 @@ def _raised_in(exc: BaseException, function: str) -> bool:
     return tb is not None and tb.tb_frame.f_code.co_name == function
 
 
+CLIENT_WENT_AWAY = "client disconnected prematurely"
+"""The detail of the InternalServerException Litestar's ``Request.stream`` raises on ``http.disconnect``."""
+
+
 def _unreadable_body(exc: Exception) -> BadRequest | None:
     """A body that could not be read at all, whoever was reading it; None for anything else."""
     if isinstance(exc, UnicodeDecodeError):
@@ -151,6 +155,14 @@ def _unreadable_body(exc: Exception) -> BadRequest | None:
         # A body msgspec cannot read, outside the handler's own data extraction (which answers 400
         # itself): Litestar's request.json() in a before_request hook.
         return BadRequest("The body is not valid JSON", errors=[FieldError("body", str(exc.detail or exc))])
+    if isinstance(exc, InternalServerException) and exc.detail == CLIENT_WENT_AWAY:
+        # Litestar's body reader met ``http.disconnect`` before the body's end: the client closed
+        # the connection (a load generator stopping, a phone losing signal). Nobody reads the answer,
+        # but it is the client's doing, not a server error to log with a traceback.
+        return BadRequest(
+            "The connection closed before the whole body arrived",
+            errors=[FieldError("body", "incomplete: the client closed the connection")],
+        )
     if isinstance(exc, RecursionError) and "deserializing" in str(exc):
         # msgspec gives up on a body nested thousands of levels deep.
         return BadRequest("The body is nested too deeply", errors=[FieldError("body", "nested too deeply")])
