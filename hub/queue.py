@@ -15,9 +15,23 @@ def redis_settings(url: str) -> RedisSettings:
     return settings
 
 
+def _failure_text(obj: Any) -> str:
+    """A job's exception, which arq stores as the job's result, as text: JSON has no exceptions."""
+    if isinstance(obj, BaseException):
+        return f"{type(obj).__name__}: {obj}"
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_failure_text)
+
+
 def serialize(obj: Any) -> bytes:
-    """JSON, not pickle: job arguments are plain ids and dicts, and pickle from Redis is a risk."""
-    return msgspec.json.encode(obj)
+    """JSON, not pickle: job arguments are plain ids and dicts, and pickle from Redis is a risk.
+
+    A failed job's result is its exception: stored as its text, so arq does not log a traceback
+    for every failure ("error serializing result") and keep only "unable to serialize result".
+    """
+    return _ENCODER.encode(obj)
 
 
 def deserialize(raw: bytes) -> Any:
