@@ -19,7 +19,8 @@ def _failure_text(obj: Any) -> str:
     """A job's exception, which arq stores as the job's result, as text: JSON has no exceptions."""
     if isinstance(obj, BaseException):
         return f"{type(obj).__name__}: {obj}"
-    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+    # What msgspec itself raises for a type it cannot encode, as before this hook.
+    raise TypeError(f"Encoding objects of type {type(obj).__name__} is unsupported")
 
 
 _ENCODER = msgspec.json.Encoder(enc_hook=_failure_text)

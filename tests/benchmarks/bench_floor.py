@@ -689,13 +689,19 @@ def _analyze(*urls: str) -> None:
     grows with every row the run inserts.
     """
 
+    for url in urls:
+        _execute(url, "ANALYZE")
+
+
+def _execute(url: str, sql: str) -> None:
+    """Run ``sql`` on its own connection to ``url`` (as whoever the URL names: the owner here)."""
+
     async def go() -> None:
-        for url in urls:
-            connection = await asyncpg.connect(url)
-            try:
-                await connection.execute("ANALYZE")
-            finally:
-                await connection.close()
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
 
     asyncio.run(go())
 
@@ -846,19 +852,6 @@ def run(args: argparse.Namespace, runner: Runner, served: Served, floor: Floor) 
     return summaries
 
 
-def _drop_outbox_backlog(url: str) -> None:
-    """Delete every outbox row (as the database owner) before the worker starts."""
-
-    async def go() -> None:
-        connection = await asyncpg.connect(url)
-        try:
-            await connection.execute("DELETE FROM outbox")
-        finally:
-            await connection.close()
-
-    asyncio.run(go())
-
-
 def _wait_for_worker(hub: Hub, workload: Workload) -> None:
     """One webhook posted and processed: the worker is up and relaying before the clock starts."""
     with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as connection:
@@ -887,7 +880,7 @@ def webhooks(
         # The intake comparisons leave tens of thousands of order-event jobs in the outbox; a worker
         # started now would relay that backlog first, past _wait_for_worker's minute and on the
         # webhooks' clock. They are the intake runs' leftovers, not this comparison's work.
-        _drop_outbox_backlog(hub.owner_url)
+        _execute(hub.owner_url, "DELETE FROM outbox")
         worker = multiprocessing.get_context("spawn").Process(
             target=_work, args=(served.services, f"arq:floor:{uuid.uuid4().hex[:8]}")
         )
