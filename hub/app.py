@@ -19,7 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from carriers.controllers import ROUTES as CARRIER_ROUTES
 from customs.controllers import ROUTES as CUSTOMS_ROUTES
-from hub.auth import UsageRecorder, auth_middleware
+from hub.auth import UsageRecorder, behind_api_keys
 from hub.bodies import check_json_body
 from hub.console import ROUTES as CONSOLE_ROUTES
 from hub.console import handle_exception, template_config
@@ -91,21 +91,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
 
     app = Litestar(
-        route_handlers=[
-            health,
-            ready,
-            TenantController,
-            ApiKeyController,
-            UserController,
-            *ORDER_ROUTES,
-            *CUSTOMS_ROUTES,
-            *CARRIER_ROUTES,
-            *REPORT_ROUTES,
-            *CONSOLE_ROUTES,
-            ShipmentBookingController,
-        ],
+        route_handlers=behind_api_keys(
+            [
+                health,
+                ready,
+                TenantController,
+                ApiKeyController,
+                UserController,
+                *ORDER_ROUTES,
+                *CUSTOMS_ROUTES,
+                *CARRIER_ROUTES,
+                *REPORT_ROUTES,
+                *CONSOLE_ROUTES,
+                ShipmentBookingController,
+            ]
+        ),
         lifespan=[lifespan],
-        middleware=[auth_middleware()],
         exception_handlers={Exception: handle_exception},
         # JSON bodies as declared: media type, depth, exact value types (the console router has its own).
         before_request=check_json_body,
