@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 import msgspec
 
 from hub.core.batching import SharedTransaction
-from hub.core.database import tenant_tx
 from hub.core.errors import Conflict, FieldError
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import new_id
@@ -181,9 +180,9 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     in full) reviewed as reserved. The writes run in the tenant's intake group (:data:`INTAKE`), whose
     one transaction carries one intake at a time and commits them together; an intake that fails
     there is rolled back alone and its neighbours' are run again, so it fails no other. While the
-    group is busy, an intake prepares in a short read transaction of its own, side by side with the
-    others, so the group's serial part is its writes alone. Its customer upsert, number, stock and
-    outbox rows commit with its order or not at all.
+    group is busy, an intake prepares first, side by side with the others, its reads one statement
+    that scopes itself to the tenant (``intake_reads``), so the group's serial part is its writes
+    alone. Its customer upsert, number, stock and outbox rows commit with its order or not at all.
 
     In the group a single statement upserts the customer and takes the stock rows and the tenant's
     number counter (held to the commit), after checking the stock read still holds; if it does not
@@ -281,14 +280,14 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         guessed = None if expected is None else (await assess(line_rows, draft, context, expected[0]), expected[1])
         return Prepared(line_rows, draft, context, guessed)
 
-    # With the tenant's group busy, this intake prepares in a read transaction of its own, side by
-    # side with the others, and the group carries only its writes. With the group idle, it prepares
-    # inside the group's transaction, which saves that read transaction's BEGIN and COMMIT.
+    # With the tenant's group busy, this intake prepares now, side by side with the others, and the
+    # group carries only its writes: its reads are one statement that scopes itself (no BEGIN or
+    # COMMIT; nothing else in prepare() reads the database when the stock guess is complete). With
+    # the group idle, it prepares inside the group's transaction: one transaction, not two.
     # (Inside a caller's transaction, an Idempotency-Key's group or an import, the reads join it.)
     prepared: Prepared | None = None
     if INTAKE.busy(tenant_id):
-        async with tenant_tx(tenant_id):
-            prepared = await prepare()
+        prepared = await prepare()
 
     async def intake() -> OrderRead:
         # May run more than once (its group rolled back and run again): it changes nothing it reads.

@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from hub.core.database import fetch
+from hub.core.database import fetch, read_in_scope
 from hub.core.ids import new_id
-from hub.orders.repository.products import PRODUCT_SQL_COLUMNS, product_read
+from hub.orders.repository.products import product_read
 from hub.orders.rows import OrderDraft
 from hub.orders.schemas import ProductRead
 
@@ -55,39 +55,18 @@ async def intake_reads(tenant_id: uuid.UUID, skus: list[str], hs_codes: list[str
     """The catalog entries and unlocked stock rows of ``skus`` and which HS subheadings are unknown,
     in one round trip and without a lock (intake reads them before it joins its tenant's group).
 
-    A SKU may have a product, a stock row, both or neither; there is one row per distinct SKU (and
-    one with no SKU when there are none) and each carries the HS answer, which is that of
-    :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
+    The database function ``intake_reads`` (migration 2026-12-07T10:30) scopes its own statement to
+    the tenant, so outside a transaction this is one round trip, not a ``BEGIN`` with the scope, the
+    query and a ``COMMIT``. A SKU may have a product, a stock row, both or neither; there is one row
+    per distinct SKU (and one with no SKU when there are none) and each carries the HS answer, which
+    is that of :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
     """
-    rows = await fetch(
-        f"""
-        WITH wanted AS (
-            SELECT * FROM unnest({{}}::text[]) AS w(sku)
-        ), hs AS (
-            SELECT left(c.code, 6) AS code FROM unnest({{}}::text[]) AS c(code) WHERE c.code <> ''
-            UNION
-            SELECT left(p.hs_code, 6) FROM products p JOIN wanted w ON p.tenant_id = {{}} AND p.sku = w.sku
-            WHERE p.hs_code <> ''
-        )
-        SELECT w.sku AS wanted_sku, p.id IS NOT NULL AS has_product, {PRODUCT_SQL_COLUMNS},
-            s.on_hand - s.reserved AS available, s.incoming_eta, s.sku IS NOT NULL AS has_stock,
-            EXISTS (SELECT 1 FROM hs_codes) AS hs_loaded,
-            ARRAY(SELECT hs.code FROM hs WHERE NOT EXISTS (SELECT 1 FROM hs_codes h WHERE h.code = hs.code))
-                AS hs_unknown
-        FROM (SELECT 1) AS one
-        LEFT JOIN wanted w ON true
-        LEFT JOIN products p ON p.tenant_id = {{}} AND p.sku = w.sku
-        LEFT JOIN stock s ON s.tenant_id = {{}} AND s.sku = w.sku
-        """,  # noqa: S608  (column names come from code)
-        sorted(set(skus)),
-        hs_codes,
-        tenant_id,
-        tenant_id,
-        tenant_id,
+    rows = await read_in_scope(
+        "SELECT * FROM intake_reads({}, {}::text[], {}::text[])", tenant_id, sorted(set(skus)), hs_codes
     )
     first = rows[0]
     return IntakeReads(
-        {row["wanted_sku"]: product_read(row) for row in rows if row["has_product"]},
+        {row["wanted_sku"]: product_read(row["product"]) for row in rows if row["product"] is not None},
         {row["wanted_sku"]: StockSeen(row["available"], row["incoming_eta"]) for row in rows if row["has_stock"]},
         frozenset(first["hs_unknown"]) if first["hs_loaded"] else None,
     )
