@@ -39,64 +39,53 @@ def _order() -> OrderCreate:
     return msgspec.convert(body, OrderCreate)
 
 
-async def _principal(tenant: TenantHandle) -> Principal:
-    principal = await tenant_service.authenticate(tenant.keys[Role.CLERK])
-    assert principal is not None
-    return principal
-
-
 async def _marks(tenant: TenantHandle) -> list[str]:
     async with tenant_tx(tenant.id):
         rows = await fetch("SELECT report FROM report_dirty_days WHERE tenant_id = {} ORDER BY mark_id", tenant.id)
     return [row["report"] for row in rows]
 
 
-async def _clear(tenant: TenantHandle) -> None:
+@pytest.fixture
+async def clerk(client: httpx.AsyncClient, tenant: TenantHandle) -> Principal:
+    """The tenant's clerk; any mark the tenant's set-up left is cleared first, so each test counts its own."""
+    principal = await tenant_service.authenticate(tenant.keys[Role.CLERK])
+    assert principal is not None
     async with tenant_tx(tenant.id):
         await fetch("DELETE FROM report_dirty_days WHERE tenant_id = {}", tenant.id)
+    return principal
 
 
-async def test_orders_in_one_transaction_leave_one_mark_per_report(
-    client: httpx.AsyncClient, tenant: TenantHandle
-) -> None:
-    principal = await _principal(tenant)
-    await _clear(tenant)
+async def test_orders_in_one_transaction_leave_one_mark_per_report(clerk: Principal, tenant: TenantHandle) -> None:
     async with tenant_tx(tenant.id):
         for _ in range(3):
-            await intake.create_order(principal, _order())
+            await intake.create_order(clerk, _order())
     marks = await _marks(tenant)
     assert sorted(marks) == sorted(EXPECTED)  # three orders' statements, each report's day once
 
 
-async def test_each_transaction_marks_its_own_days(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
-    principal = await _principal(tenant)
-    await _clear(tenant)
-    await intake.create_order(principal, _order())
-    await intake.create_order(principal, _order())
+async def test_each_transaction_marks_its_own_days(clerk: Principal, tenant: TenantHandle) -> None:
+    await intake.create_order(clerk, _order())
+    await intake.create_order(clerk, _order())
     # The setting ended with the first transaction: the second wrote marks of its own, which a
     # refresh that took the first ones (after the first commit) still finds.
     assert sorted(await _marks(tenant)) == sorted([*EXPECTED, *EXPECTED])
 
 
 async def test_a_rolled_back_savepoint_takes_its_marks_back_and_the_next_write_marks_again(
-    client: httpx.AsyncClient, tenant: TenantHandle
+    clerk: Principal, tenant: TenantHandle
 ) -> None:
-    principal = await _principal(tenant)
-    await _clear(tenant)
     async with tenant_tx(tenant.id):
         await fetch("SAVEPOINT before_order")
-        await intake.create_order(principal, _order())
+        await intake.create_order(clerk, _order())
         await fetch("ROLLBACK TO SAVEPOINT before_order")
-        await intake.create_order(principal, _order())
+        await intake.create_order(clerk, _order())
     assert sorted(await _marks(tenant)) == sorted(EXPECTED)
 
 
-async def test_marks_do_not_depend_on_the_sessions_date_style(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
-    principal = await _principal(tenant)
-    await _clear(tenant)
+async def test_marks_do_not_depend_on_the_sessions_date_style(clerk: Principal, tenant: TenantHandle) -> None:
     async with tenant_tx(tenant.id):
         await fetch("SET LOCAL DateStyle = 'SQL, DMY'")
-        await intake.create_order(principal, _order())
+        await intake.create_order(clerk, _order())
         days = await fetch("SELECT DISTINCT day::text AS day FROM report_dirty_days WHERE tenant_id = {}", tenant.id)
         now = await fetch("SELECT (now() AT TIME ZONE 'UTC')::date::text AS day")
     assert [row["day"] for row in days] == [now[0]["day"]]
