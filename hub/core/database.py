@@ -16,10 +16,10 @@ import contextlib
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -39,6 +39,22 @@ STALE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
 )
 """What ``BEGIN`` on a pooled connection raises when the server closed it behind the pool's back."""
+
+_T = TypeVar("_T")
+
+
+async def _once_more_if_stale(start: Callable[[], Awaitable[_T]]) -> _T:
+    """``start()``, and once more if it raised one of :data:`STALE_CONNECTION_ERRORS`.
+
+    ``start`` takes a connection from the pool and runs the first statement on it. A connection the
+    server closed while it sat in the pool fails there, before anything ran, so a second try (on
+    another connection, a fresh one after a restart) is safe. If the server is still down,
+    connecting fails and the caller answers 503.
+    """
+    try:
+        return await start()
+    except STALE_CONNECTION_ERRORS:
+        return await start()
 
 
 def configure(url: str) -> None:
@@ -97,18 +113,16 @@ async def read_in_scope(sql: str, *args: Any) -> list[dict[str, Any]]:
     closed while it sat in the pool is retried once on another, as ``BEGIN`` is. Inside a
     transaction it joins it, as :func:`fetch` does.
     """
-    if DB.current_transaction.get() is not None or DB.pool is None:
+    pool = DB.pool
+    if DB.current_transaction.get() is not None or pool is None:
         return await fetch(sql, *args)
-    for attempt in (1, 2):
-        try:
-            async with DB.pool.acquire() as connection:
-                records = await connection.fetch(_numbered(sql), *args)
-        except STALE_CONNECTION_ERRORS:
-            if attempt == 2:
-                raise
-            continue
-        return [dict(record) for record in records]
-    raise AssertionError("unreachable")
+
+    async def read() -> list[asyncpg.Record]:
+        async with pool.acquire() as connection:
+            records: list[asyncpg.Record] = await connection.fetch(_numbered(sql), *args)
+            return records
+
+    return [dict(record) for record in await _once_more_if_stale(read)]
 
 
 class _ScopedTransaction(PostgresTransaction):
@@ -136,23 +150,18 @@ class _ScopedTransaction(PostgresTransaction):
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:
             return self._parent
-        for attempt in (1, 2):
-            self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
-            try:
-                await self.begin()
-            except STALE_CONNECTION_ERRORS:
-                await self._give_back(broken=True)
-                if attempt == 2:
-                    raise
-                # Nothing ran yet: BEGIN again on another connection (a fresh one when the server
-                # restarted; if it is still down, connecting fails and the caller answers 503).
-                continue
-            except BaseException:
-                await self._give_back(broken=True)
-                raise
-            break
+        await _once_more_if_stale(self._begin_on_a_connection)
         self.context = self.engine.current_transaction.set(self)
         return self
+
+    async def _begin_on_a_connection(self) -> None:
+        """Take a connection and ``BEGIN`` on it; if that fails, the connection is given back closed."""
+        self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await self.begin()
+        except BaseException:
+            await self._give_back(broken=True)
+            raise
 
     async def __aexit__(self, exception_type: Any, exception: BaseException | None, traceback: Any) -> bool:
         if self._parent:

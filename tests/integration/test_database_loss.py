@@ -13,7 +13,7 @@ import pytest
 
 from hub.core import database
 from hub.core.bootstrap import Services
-from hub.core.database import fetch, system_tx, tenant_tx
+from hub.core.database import fetch, read_in_scope, system_tx, tenant_tx
 from hub.core.system import SystemPath
 from tests.conftest import TenantHandle
 
@@ -78,4 +78,16 @@ async def test_a_transaction_after_the_server_closed_an_idle_connection_begins_o
         await _terminate(services, row["pid"])  # its goodbye may reach the client before, during or after BEGIN
         async with tenant_tx(tenant.id):
             assert (await fetch("SELECT 1 AS ok")) == [{"ok": 1}]
+    await _pool_serves_its_full_size()
+
+
+async def test_a_scoped_read_after_the_server_closed_an_idle_connection_runs_on_another(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    """``read_in_scope`` runs outside a transaction, so it has no ``BEGIN`` to retry: its read is retried."""
+    del client
+    for _ in range(20):
+        [row] = await read_in_scope("SELECT pg_backend_pid() AS pid")
+        await _terminate(services, row["pid"])
+        assert await read_in_scope("SELECT 1 AS ok") == [{"ok": 1}]
     await _pool_serves_its_full_size()
