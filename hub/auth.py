@@ -7,6 +7,7 @@ the work itself is opened later by the service, never here.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +24,16 @@ from tenants import service as tenant_service
 from tenants.schemas import Principal
 
 PUBLIC_PATHS = {"/health", "/ready", "/schema", "/webhooks", "/console", "/favicon.ico"}
+"""The paths served without an API key, each with everything below it."""
+
+
+def is_public_path(path: str) -> bool:
+    """Whether ``path`` is one of :data:`PUBLIC_PATHS` or below one (``/webhooks/...``).
+
+    Whole segments only: a route named ``/healthz`` or ``/webhooks-admin`` is not public because it
+    starts with the same letters.
+    """
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in PUBLIC_PATHS)
 
 
 class UsageRecorder:
@@ -72,7 +83,9 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
 
 def auth_middleware() -> DefineMiddleware:
     return DefineMiddleware(
-        ApiKeyAuthMiddleware, exclude=[f"^{p}" for p in PUBLIC_PATHS], exclude_from_auth_key="public"
+        ApiKeyAuthMiddleware,
+        exclude=[f"^{re.escape(prefix)}(/|$)" for prefix in PUBLIC_PATHS],
+        exclude_from_auth_key="public",
     )
 
 
@@ -86,7 +99,7 @@ def _is_public(handler: ControllerRouterHandler) -> bool:
         paths = {handler.path}  # type: ignore[misc]
     else:  # a bare function is not a route here; Litestar would refuse it anyway
         raise TypeError(f"not a route handler: {handler!r}")
-    return all(any(path.startswith(prefix) for prefix in PUBLIC_PATHS) for path in paths)
+    return all(is_public_path(path) for path in paths)
 
 
 def behind_api_keys(handlers: list[ControllerRouterHandler]) -> list[ControllerRouterHandler]:

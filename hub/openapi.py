@@ -61,7 +61,7 @@ from litestar.routes import HTTPRoute
 
 from carriers.base import Message
 from customs.documents.preflight import Finding
-from hub.auth import PUBLIC_PATHS
+from hub.auth import is_public_path
 from hub.core.errors import (
     AppError,
     BadRequest,
@@ -461,7 +461,7 @@ def raised_errors(roots: Iterable[object]) -> Reach:
 
 def _is_public(path: str, handler: HTTPRouteHandler) -> bool:
     """As the API-key middleware decides (``hub.auth.auth_middleware``): a public prefix or ``opt``."""
-    return any(path.startswith(prefix) for prefix in PUBLIC_PATHS) or bool(handler.opt.get("public"))
+    return is_public_path(path) or bool(handler.opt.get("public"))
 
 
 def _parameters(document: dict[str, Any]) -> list[dict[str, Any]]:

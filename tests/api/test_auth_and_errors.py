@@ -14,7 +14,7 @@ import pytest
 from arq.connections import ArqRedis
 from litestar.datastructures import State
 
-from hub.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware
+from hub.auth import ApiKeyAuthMiddleware, is_public_path
 from hub.core.settings import Settings
 from hub.health import ready
 from tenants.roles import Role
@@ -73,7 +73,7 @@ async def test_every_operation_outside_the_public_paths_needs_a_key(client: http
     document = app.openapi_schema.to_schema()
     checked = 0
     for path, item in document["paths"].items():
-        if any(path.startswith(prefix) for prefix in PUBLIC_PATHS):
+        if is_public_path(path):
             continue
         for method in ("get", "put", "post", "patch", "delete"):
             if method not in item:
@@ -89,7 +89,7 @@ async def test_public_routes_run_without_the_key_middleware(client: httpx.AsyncC
     app = client._transport.app.app  # type: ignore[attr-defined]  (the StatusRecorder's app)
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            public = any(route.path.startswith(prefix) for prefix in PUBLIC_PATHS)
+            public = is_public_path(route.path)
             keyed = any(getattr(m, "middleware", m) is ApiKeyAuthMiddleware for m in handler.resolve_middleware())
             assert public is not keyed, route.path
     assert (await client.get("/health")).status_code == 200

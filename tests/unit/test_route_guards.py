@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+from litestar import Router, get
 from litestar.handlers.http_handlers import HTTPRouteHandler
 
 from hub.app import create_app
-from hub.auth import PUBLIC_PATHS
+from hub.auth import auth_middleware, behind_api_keys, is_public_path
 from hub.core.bootstrap import Services
 from hub.core.settings import Settings
 
@@ -37,4 +40,35 @@ def test_routes_outside_v1_are_public_on_purpose(test_settings: Settings, servic
     # The auth middleware skips these prefixes; anything else outside /v1 would be an unguarded gap.
     outside = {path for path, _ in _handlers(test_settings, services) if not path.startswith("/v1")}
     assert outside
-    assert all(any(path.startswith(prefix) for prefix in PUBLIC_PATHS) for path in outside), sorted(outside)
+    assert all(is_public_path(path) for path in outside), sorted(outside)
+
+
+LOOKALIKES = ["/healthz", "/ready-to-ship", "/schemas", "/webhooks-admin", "/consoles", "/v1/health"]
+PUBLIC = ["/health", "/ready", "/schema/openapi.json", "/webhooks/carriers/dhl", "/console", "/console/orders"]
+
+
+def test_a_public_path_is_a_whole_segment() -> None:
+    """A future ``/healthz`` or ``/webhooks-admin`` must not be served without a key by its spelling."""
+    assert [path for path in PUBLIC if not is_public_path(path)] == []
+    assert [path for path in LOOKALIKES if is_public_path(path)] == []
+
+
+def test_the_key_middleware_skips_exactly_the_public_paths() -> None:
+    # Its exclusions are the second wall behind the router split; Litestar joins them into one pattern.
+    exclude = re.compile("|".join(auth_middleware().kwargs["exclude"]))
+    assert {path: bool(exclude.findall(path)) for path in PUBLIC + LOOKALIKES} == {
+        path: is_public_path(path) for path in PUBLIC + LOOKALIKES
+    }
+
+
+def test_a_lookalike_route_goes_behind_the_keys() -> None:
+    @get("/healthz", sync_to_thread=False)
+    def lookalike() -> None: ...
+
+    @get("/health", sync_to_thread=False)
+    def probe() -> None: ...
+
+    *public, keyed = behind_api_keys([lookalike, probe])
+    assert public == [probe]
+    assert isinstance(keyed, Router)
+    assert [route.path for route in keyed.routes] == ["/healthz"]
