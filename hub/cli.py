@@ -10,9 +10,9 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -24,6 +24,8 @@ from tenants import service as tenant_service
 from tenants.roles import Role
 from tenants.schemas import NewUser, TenantCreate
 from tenants.users import user_id_for_email
+
+_T = TypeVar("_T")
 
 DEMO_SLUG = "demo"
 DEMO_OWNER_EMAIL = "owner@demo.example"
@@ -143,7 +145,7 @@ def _print(payload: dict[str, Any], as_json: bool) -> None:
             print(f"{name}: {value}")
 
 
-async def _with_database(services: Services, work: Any) -> Any:
+async def _with_database(services: Services, work: Callable[[], Awaitable[_T]]) -> _T:
     """Run ``work()`` with the engine connected as the application role."""
     database.configure(services.app_database_url)
     await database.start_pool(size=2)
@@ -155,6 +157,24 @@ async def _with_database(services: Services, work: Any) -> Any:
 
 async def _prepare(services: Services) -> None:
     await migrate(services.owner_database_url, quiet=True)
+
+
+def _migrate_run_print(services: Services, work: Callable[[], Awaitable[dict[str, Any]]], *, as_json: bool) -> int:
+    """An administrative command's whole run: migrate, run ``work()`` as the app role, print its answer."""
+
+    async def run() -> dict[str, Any]:
+        await _prepare(services)
+        return await _with_database(services, work)
+
+    _print(asyncio.run(run()), as_json)
+    return 0
+
+
+def _password(args: argparse.Namespace, prompt: str) -> str:
+    """The password from the variable ``--password-env`` names, else asked for without echo."""
+    import getpass  # noqa: PLC0415
+
+    return os.environ.get(args.password_env, "") if args.password_env else getpass.getpass(prompt)
 
 
 def _tenant_create(args: argparse.Namespace) -> int:
@@ -181,13 +201,7 @@ def _tenant_create(args: argparse.Namespace) -> int:
         kind = "user" if owner is not None else "integration"
         return {"tenant_id": str(tenant.id), "api_key": key, "key_kind": kind}
 
-    async def run() -> dict[str, Any]:
-        await _prepare(services)
-        result: dict[str, Any] = await _with_database(services, work)
-        return result
-
-    _print(asyncio.run(run()), args.json)
-    return 0
+    return _migrate_run_print(services, work, as_json=args.json)
 
 
 def _key_create(args: argparse.Namespace) -> int:
@@ -204,24 +218,13 @@ def _key_create(args: argparse.Namespace) -> int:
             "kind": created.kind.value,
         }
 
-    async def run() -> dict[str, Any]:
-        await _prepare(services)
-        result: dict[str, Any] = await _with_database(services, work)
-        return result
-
-    _print(asyncio.run(run()), args.json)
-    return 0
+    return _migrate_run_print(services, work, as_json=args.json)
 
 
 def _user_create(args: argparse.Namespace) -> int:
-    import getpass  # noqa: PLC0415
-
     from tenants.users import create_user  # noqa: PLC0415
 
-    if args.password_env:
-        password = os.environ.get(args.password_env, "")
-    else:
-        password = getpass.getpass("Password (10 characters or more): ")
+    password = _password(args, "Password (10 characters or more): ")
     services = resolve_services(get_settings(), need_redis=False)
 
     async def work() -> dict[str, Any]:
@@ -229,24 +232,13 @@ def _user_create(args: argparse.Namespace) -> int:
         user_id = await create_user(tenant_id, args.email, args.name, args.role, password)
         return {"user_id": str(user_id), "email": args.email.lower(), "role": args.role}
 
-    async def run() -> dict[str, Any]:
-        await _prepare(services)
-        result: dict[str, Any] = await _with_database(services, work)
-        return result
-
-    _print(asyncio.run(run()), args.json)
-    return 0
+    return _migrate_run_print(services, work, as_json=args.json)
 
 
 def _user_password(args: argparse.Namespace) -> int:
-    import getpass  # noqa: PLC0415
-
     from tenants.users import change_password  # noqa: PLC0415
 
-    if args.password_env:
-        password = os.environ.get(args.password_env, "")
-    else:
-        password = getpass.getpass("New password (10 characters or more): ")
+    password = _password(args, "New password (10 characters or more): ")
     services = resolve_services(get_settings(), need_redis=False)
 
     async def work() -> dict[str, Any]:
@@ -255,13 +247,7 @@ def _user_password(args: argparse.Namespace) -> int:
         revoked = await change_password(tenant_id, user_id, password)
         return {"user_id": str(user_id), "sessions_revoked": revoked}
 
-    async def run() -> dict[str, Any]:
-        await _prepare(services)
-        result: dict[str, Any] = await _with_database(services, work)
-        return result
-
-    _print(asyncio.run(run()), args.json)
-    return 0
+    return _migrate_run_print(services, work, as_json=args.json)
 
 
 def _user_toggle(args: argparse.Namespace) -> int:
@@ -275,13 +261,7 @@ def _user_toggle(args: argparse.Namespace) -> int:
         user = await set_disabled(None, tenant_id, user_id, disabled=args.user_command == "disable")
         return {"user_id": str(user.id), "disabled_at": user.disabled_at.isoformat() if user.disabled_at else None}
 
-    async def run() -> dict[str, Any]:
-        await _prepare(services)
-        result: dict[str, Any] = await _with_database(services, work)
-        return result
-
-    _print(asyncio.run(run()), args.json)
-    return 0
+    return _migrate_run_print(services, work, as_json=args.json)
 
 
 def _user_command(args: argparse.Namespace) -> int:
