@@ -74,6 +74,7 @@ from bench_quotes_http import (  # noqa: E402
     _Connection,
     _free_port,
     _replace_database,
+    database_name,
     quote_body,
     served_api,
 )
@@ -667,7 +668,7 @@ def prepare_hub(served: Served) -> Hub:
             "options": {"simulate_tracking": False},
         }
         webhook_url = _check(client.post("/v1/carrier-accounts", json=account, headers=auth))["webhook_url"]
-    name = served.owner_database_url.rpartition("/")[2].partition("?")[0]
+    name = database_name(served.owner_database_url)
     return Hub(
         served.port,
         _listener_pid(served.port),

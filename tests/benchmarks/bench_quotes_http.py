@@ -78,6 +78,12 @@ def _free_port() -> int:
         return port
 
 
+def database_name(url: str) -> str:
+    """The database a DSN names. Not the last ``/`` of the whole URL: the embedded server's
+    ``?host=/path/to/socket`` has slashes of its own."""
+    return url.partition("?")[0].rpartition("/")[2]
+
+
 def _replace_database(url: str, name: str) -> str:
     base, _, query = url.partition("?")
     head, _, _ = base.rpartition("/")
