@@ -14,13 +14,17 @@ whatever queued while the previous one was being written, so an idle hub writes 
 statements, a Python review between them): one tenant's concurrent units run one after another in
 one transaction, so the tenant's hot rows (its order-number counter, a hot SKU's stock row) are
 locked and committed once per group instead of once per unit, and the units no longer queue on
-each other's row locks from their insert to their COMMIT.
+each other's row locks from their insert to their COMMIT. A unit may name its first statement
+(:class:`Statement`); a group sends the first statements of consecutive units that share one SQL
+text together, in one round trip (:func:`hub.core.database.fetch_pipelined`), and then runs each
+unit's remaining work with its statement's row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
@@ -29,7 +33,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 
-from hub.core.database import DB, tenant_tx
+from hub.core.database import DB, Statement, fetch, fetch_pipelined, tenant_tx
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -136,15 +140,24 @@ class GroupCommit(Generic[T, R]):
                 entry.future.set_result(result)
 
 
+Row = dict[str, Any]
+
+
 @dataclass(slots=True)
 class _Unit:
-    work: Callable[[], Awaitable[Any]]
+    first: Statement | None
+    then: Callable[[Row | None], Awaitable[Any]]
+    """The unit's work, given its first statement's row (None: it has no first statement)."""
     future: asyncio.Future[Any]
     attempts: int = field(default=0)
 
 
 class _Abort(Exception):
     """Raised inside a group's transaction to roll it back after a unit failed."""
+
+
+class _PipelineFailed(Exception):
+    """Raised inside a group's transaction when one of its pipelined statements failed."""
 
 
 DEADLOCK_RETRIES = 3
@@ -180,21 +193,39 @@ class SharedTransaction:
         self._tasks: set[asyncio.Task[None]] = set()
         self.groups = 0
         """Transactions opened (a figure for tests and benchmarks)."""
+        self.pipelined = 0
+        """First statements sent together with others (a figure for tests and benchmarks)."""
         _INSTANCES.add(self)
 
     async def run(self, tenant_id: uuid.UUID, work: Callable[[], Awaitable[R]]) -> R:
+        async def then(row: Row | None) -> R:
+            del row
+            return await work()
+
+        return await self.run_after(tenant_id, None, then)
+
+    async def run_after(
+        self, tenant_id: uuid.UUID, first: Statement | None, then: Callable[[Row | None], Awaitable[R]]
+    ) -> R:
+        """As :meth:`run`, for a unit that starts with ``first``: ``then(row)`` is its work after it.
+
+        The group runs ``first`` and passes its row (with the first statements of neighbours that
+        share its SQL, in one round trip), or passes None, and ``then`` runs ``first`` itself. Either
+        way ``then`` runs in the group's transaction, after ``first`` and before the next unit's work.
+        """
         if DB.current_transaction.get() is not None:
             async with tenant_tx(tenant_id):
-                return await work()
+                return await then(None)
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests, a restarted worker): start afresh
             self._loop, self._pending, self._tasks = loop, {}, set()
         future: asyncio.Future[R] = loop.create_future()
         queue = self._pending.get(tenant_id)
+        unit = _Unit(first, then, future)
         if queue is not None:  # the tenant's writer is running and takes it with its next group
-            queue.append(_Unit(work, future))
+            queue.append(unit)
         else:
-            self._pending[tenant_id] = [_Unit(work, future)]
+            self._pending[tenant_id] = [unit]
             # A fresh context: the writer must not inherit the first caller's ContextVars (Piccolo
             # keeps the transaction in one).
             task = loop.create_task(self._writer(tenant_id), context=contextvars.Context())
@@ -231,20 +262,21 @@ class SharedTransaction:
                     unit.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
             raise
 
-    async def _run_group(self, tenant_id: uuid.UUID, units: list[_Unit]) -> None:
+    async def _run_group(self, tenant_id: uuid.UUID, units: list[_Unit], *, pipeline: bool = True) -> None:
         results: list[Any] = []
         failed: BaseException | None = None
         try:
             self.groups += 1
             async with tenant_tx(tenant_id):
-                for unit in units:
-                    try:
-                        results.append(await unit.work())
-                    except Exception as exc:
-                        failed = exc
-                        raise _Abort from exc
+                results, failed = await self._run_units(units, pipeline)
+                if failed is not None:
+                    raise _Abort from failed
         except _Abort:
             pass
+        except _PipelineFailed:
+            # Which statement failed is not known: the group again, each unit sending its own.
+            await self._run_group(tenant_id, units, pipeline=False)
+            return
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of the group is known to be stored
             await (
                 self._each_alone(tenant_id, units) if len(units) > 1 else self._failed_alone(tenant_id, units[0], exc)
@@ -261,6 +293,47 @@ class SharedTransaction:
                     unit.future.set_result(result)
             return
         await self._split(tenant_id, units, len(results), failed)
+
+    async def _run_units(self, units: list[_Unit], pipeline: bool) -> tuple[list[Any], Exception | None]:
+        """Each unit's work in the current transaction, in order, until one raises: the results so far
+        and what it raised. A failed pipeline is not a unit's failure and is raised as it is."""
+        results: list[Any] = []
+        for unit, first_row in self._first_rows(units, pipeline):
+            try:
+                results.append(await unit.then(await first_row()))
+            except _PipelineFailed:
+                raise
+            except Exception as exc:
+                return results, exc
+        return results, None
+
+    def _first_rows(
+        self, units: list[_Unit], pipeline: bool
+    ) -> list[tuple[_Unit, Callable[[], Awaitable[Row | None]]]]:
+        """Each unit with what gives its first statement's row, in the units' order.
+
+        A run of two or more consecutive units whose first statements share one SQL text is sent
+        together when the run's first unit comes to run; the others' rows are then at hand.
+        """
+        pairs: list[tuple[_Unit, Callable[[], Awaitable[Row | None]]]] = []
+        start = 0
+        while start < len(units):
+            first = units[start].first
+            end = start + 1
+            while pipeline and first is not None and end < len(units):
+                after = units[end].first
+                if after is None or after.sql != first.sql:
+                    break
+                end += 1
+            if first is None:
+                pairs.append((units[start], _no_row))
+            elif end - start == 1:
+                pairs.append((units[start], functools.partial(_one_row, first)))
+            else:
+                rows = _Rows(self, [unit.first for unit in units[start:end] if unit.first is not None])
+                pairs.extend((unit, functools.partial(rows.row, index)) for index, unit in enumerate(units[start:end]))
+            start = end
+        return pairs
 
     async def _each_alone(self, tenant_id: uuid.UUID, units: list[_Unit]) -> None:
         for unit in units:
@@ -284,6 +357,35 @@ class SharedTransaction:
             await self._run_group(tenant_id, [unit])
         elif not unit.future.done():
             unit.future.set_exception(exc)
+
+
+async def _no_row() -> Row | None:
+    return None
+
+
+async def _one_row(statement: Statement) -> Row | None:
+    [row] = await fetch(statement.sql, *statement.args)
+    return row
+
+
+class _Rows:
+    """The rows of a run of first statements, sent together when the first of them is asked for."""
+
+    def __init__(self, shared: SharedTransaction, statements: list[Statement]) -> None:
+        self._shared = shared
+        self._statements = statements
+        self._rows: list[Row] | None = None
+
+    async def row(self, index: int) -> Row | None:
+        if self._rows is None:
+            try:
+                self._rows = await fetch_pipelined(self._statements[0].sql, [s.args for s in self._statements])
+            except Exception as exc:  # the transaction is aborted; which statement failed is not known
+                raise _PipelineFailed from exc
+            if len(self._rows) != len(self._statements):  # a caller's bug: roll back rather than answer wrongly
+                raise RuntimeError(f"{len(self._rows)} rows for {len(self._statements)} statements")
+            self._shared.pipelined += len(self._statements)
+        return self._rows[index]
 
 
 async def drain_all() -> None:

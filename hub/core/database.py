@@ -16,10 +16,10 @@ import contextlib
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -102,6 +102,28 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
             records = await connection.fetch(_numbered(sql), *args)
     else:
         return [dict(row) for row in await DB.run_querystring(QueryString(sql, *args))]
+    return [dict(record) for record in records]
+
+
+class Statement(NamedTuple):
+    """One SQL statement with ``{}`` placeholders and its arguments."""
+
+    sql: str
+    args: Sequence[Any]
+
+
+async def fetch_pipelined(sql: str, arguments: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Run ``sql`` once per argument list, in order, inside the current transaction, all in one round trip.
+
+    asyncpg sends every execution before it reads an answer (``fetchmany``), so N statements cost one
+    round trip and one write each way instead of N. The rows of all executions come back in order.
+    If one execution fails, the transaction is aborted and nothing of the others can be kept: the
+    caller rolls back. Only inside a transaction, so that all or none of them commit.
+    """
+    transaction = DB.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("fetch_pipelined runs inside a transaction")
+    records = await transaction.connection.fetchmany(_numbered(sql), arguments)
     return [dict(record) for record in records]
 
 

@@ -7,6 +7,7 @@ the catalog fill (:func:`resolve_lines`) serve change requests too, which replac
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -14,6 +15,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from hub.core.batching import SharedTransaction
+from hub.core.database import Statement
 from hub.core.errors import Conflict, FieldError
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import new_id
@@ -224,7 +226,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         )
         moved, notice = timeline.status_change(order_id, "received", status, "system:review")
         events = [
-            # insert_order adds the order's number to this first event's payload.
+            # insert_order_statement adds the order's number to this first event's payload.
             timeline.Event(actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
             timeline.Event("system:review", "review.completed", review_summary(findings)),
             moved,
@@ -285,45 +287,63 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     # COMMIT; nothing else in prepare() reads the database when the stock guess is complete). With
     # the group idle, it prepares inside the group's transaction: one transaction, not two.
     # (Inside a caller's transaction, an Idempotency-Key's group or an import, the reads join it.)
+    # Prepared so, with its stock guess complete, it hands the group its insert, which the group
+    # sends with its neighbours' in one round trip.
     prepared: Prepared | None = None
+    insert: Statement | None = None
     if INTAKE.busy(tenant_id):
         prepared = await prepare()
+        if prepared.guessed is not None:
+            insert = _guessed_insert(tenant_id, prepared.guessed, skus)
 
-    async def intake() -> OrderRead:
+    async def intake(inserted_row: dict[str, Any] | None) -> OrderRead:
         # May run more than once (its group rolled back and run again): it changes nothing it reads.
         line_rows, draft, context, guessed = prepared if prepared is not None else await prepare()
         inserted = None
         if guessed is not None:
-            reviewed, expect_stock = guessed
-            inserted = await repo.insert_order(
-                tenant_id,
-                reviewed.order,
-                reviewed.lines,
-                reviewed.events,
-                reviewed.jobs,
-                expect_stock=expect_stock,
-                skus=skus,
-            )
+            reviewed = guessed[0]
+            if inserted_row is not None:  # the group sent the insert, with its neighbours'
+                inserted = repo.Inserted.from_row(inserted_row)
+            else:
+                inserted = await repo.run_insert(insert or _guessed_insert(tenant_id, guessed, skus))
         if inserted is None or not inserted.reserved:
             # Short stock (or stock moved since it was read): reserve what there is, then review.
             reviewed = await assess(line_rows, draft, context, await reserve_lines(tenant_id, line_rows))
-            inserted = await repo.insert_order(
-                tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs
+            inserted = await repo.run_insert(
+                repo.insert_order_statement(tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs)
             )
         if inserted.number is None:
-            existing = await repo.find_by_external_ref(tenant_id, data.channel, external_ref or "")
-            if existing is None:  # its insert committed before ours conflicted; orders are not deleted
-                raise Conflict(f"another order already has {data.channel} reference {external_ref!r}")
-            raise Conflict(
-                f"order {format_number(existing['number'])} already has {data.channel} reference {external_ref!r}",
-                extra={
-                    "existing_order_id": str(existing["id"]),
-                    "existing_order_number": format_number(existing["number"]),
-                },
-            )
+            raise await _duplicate(tenant_id, data.channel, external_ref or "")
         return order_read(reviewed.order.as_inserted(inserted.number, datetime.now(UTC)), reviewed.lines)
 
-    return await INTAKE.run(tenant_id, intake)
+    return await INTAKE.run_after(tenant_id, insert, intake)
+
+
+async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> Conflict:
+    """The refusal of an order whose ``(channel, external_ref)`` another order has, naming that one."""
+    existing = await repo.find_by_external_ref(tenant_id, channel, external_ref)
+    if existing is None:  # its insert committed before ours conflicted; orders are not deleted
+        return Conflict(f"another order already has {channel} reference {external_ref!r}")
+    return Conflict(
+        f"order {format_number(existing['number'])} already has {channel} reference {external_ref!r}",
+        extra={"existing_order_id": str(existing["id"]), "existing_order_number": format_number(existing["number"])},
+    )
+
+
+def _guessed_insert(
+    tenant_id: uuid.UUID, guessed: tuple[Reviewed, dict[str, tuple[int, date | None]]], skus: list[str]
+) -> Statement:
+    """The insert of an order reviewed as fully reserved, if the stock rows still hold what it expects."""
+    reviewed, expect_stock = guessed
+    return repo.insert_order_statement(
+        tenant_id,
+        reviewed.order,
+        reviewed.lines,
+        reviewed.events,
+        reviewed.jobs,
+        expect_stock=expect_stock,
+        skus=skus,
+    )
 
 
 class Prepared(NamedTuple):

@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx
 
+from hub.core.bootstrap import Services
 from hub.core.database import fetch, tenant_tx
 from hub.orders.intake import INTAKE
 from tests.api.test_intake_sql import _count, _line, _order, _product, _reserved
@@ -95,11 +97,12 @@ async def test_a_group_commits_once_with_gapless_numbers_and_each_order_s_timeli
     await _product(client, tenant, "TS-RED-M", on_hand=100)
     await _first_order(client, tenant)
     jobs_before = await _count(tenant, "outbox")
-    groups = INTAKE.groups
+    groups, pipelined = INTAKE.groups, INTAKE.pipelined
     posts = [(_order(external_ref=f"G-{i}"), tenant.headers()) for i in range(10)]
     results = await _one_tenant(client, tenant, posts)
     assert [r.status_code for r in results] == [201] * 10
     assert INTAKE.groups - groups == 2  # the held one, then the nine that queued behind it
+    assert INTAKE.pipelined - pipelined == 9  # the nine inserts sent in one round trip
     assert _numbers(results) == list(range(2, 12))
     assert await _reserved(client, tenant, "TS-RED-M") == 2 * 11
     assert await _count(tenant, "outbox") == jobs_before + 2 * 10
@@ -233,3 +236,35 @@ async def test_groups_of_two_tenants_stay_within_their_tenant(
     async with tenant_tx(tenant.id):
         seen = await fetch("SELECT DISTINCT tenant_id FROM orders")
     assert [row["tenant_id"] for row in seen] == [tenant.id]
+
+
+async def test_a_failed_statement_among_pipelined_inserts_fails_only_its_own_order(
+    client: httpx.AsyncClient, tenant: TenantHandle, services: Services
+) -> None:
+    """Which of a pipeline's statements failed is not known: the group runs again, each unit alone."""
+    await _product(client, tenant, "TS-RED-M", on_hand=100)
+    await _first_order(client, tenant)
+    owner = await asyncpg.connect(services.owner_database_url)
+    try:
+        # 22003 is what PostgreSQL raises for a number beyond a column's precision: the hub answers 400.
+        await owner.execute(
+            """
+            CREATE FUNCTION test_refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '22003'; END $$;
+            CREATE TRIGGER test_refuse_boom BEFORE INSERT ON orders FOR EACH ROW
+            WHEN (NEW.external_ref = 'BOOM') EXECUTE FUNCTION test_refuse_boom();
+            """
+        )
+        pipelined = INTAKE.pipelined
+        refs = ["P-1", "P-2", "BOOM", "P-3", "P-4"]
+        results = await _one_tenant(client, tenant, [(_order(external_ref=ref), tenant.headers()) for ref in refs])
+    finally:
+        await owner.execute("DROP TRIGGER IF EXISTS test_refuse_boom ON orders")
+        await owner.execute("DROP FUNCTION IF EXISTS test_refuse_boom()")
+        await owner.close()
+    assert [r.status_code for r in results] == [201, 201, 400, 201, 201], results[2].text
+    assert "too large" in results[2].json()["detail"]
+    assert INTAKE.pipelined > pipelined  # the first attempt was pipelined
+    assert _numbers(results) == [2, 3, 4, 5]
+    assert await _count(tenant, "orders") == 5
+    assert await _reserved(client, tenant, "TS-RED-M") == 2 * 5

@@ -128,8 +128,8 @@ async def test_a_refused_guess_writes_nothing(client: httpx.AsyncClient, tenant:
     ]
     async with tenant_tx(tenant.id):
         for guess in guesses:
-            inserted = await repo.insert_order(
-                tenant.id, order, [], events, jobs, expect_stock=guess, skus=["TS-RED-M"]
+            inserted = await repo.run_insert(
+                repo.insert_order_statement(tenant.id, order, [], events, jobs, expect_stock=guess, skus=["TS-RED-M"])
             )
             assert inserted == repo.Inserted(reserved=False, number=None)
         counters = await fetch("SELECT last_number FROM order_counters WHERE tenant_id = {}", tenant.id)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from hub.core.database import fetch, read_in_scope
+from hub.core.database import Statement, fetch, read_in_scope
 from hub.core.ids import new_id
 from hub.orders.repository.products import product_read
 from hub.orders.rows import OrderDraft
@@ -213,15 +213,27 @@ _INSERT_LINES_SQL = _with_line_columns(
 
 
 class Inserted(NamedTuple):
-    """The outcome of :func:`insert_order`."""
+    """The outcome of a statement of :func:`insert_order_statement`."""
 
     reserved: bool
     """False: the stock rows did not match what the caller expected; nothing was written."""
     number: int | None
     """The order's number; None if its ``(channel, external_ref)`` exists (nothing was written)."""
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Inserted:
+        """The outcome from the row of :func:`insert_order_statement`."""
+        number = row["number"]
+        return cls(bool(row["reserved"]), None if number is None else int(number))
 
-async def insert_order(
+
+async def run_insert(statement: Statement) -> Inserted:
+    """Run a statement of :func:`insert_order_statement` in the current transaction."""
+    [row] = await fetch(statement.sql, *statement.args)
+    return Inserted.from_row(row)
+
+
+def insert_order_statement(
     tenant_id: uuid.UUID,
     order: OrderDraft,
     lines: list[dict[str, Any]],
@@ -230,9 +242,9 @@ async def insert_order(
     *,
     expect_stock: dict[str, tuple[int, date | None]] | None = None,
     skus: list[str] | None = None,
-) -> Inserted:
-    """Upsert the order's customer by code and insert the order under the next gapless number, its
-    lines, timeline events and outbox rows.
+) -> Statement:
+    """The statement that upserts the order's customer by code and inserts the order under the next
+    gapless number, its lines, timeline events and outbox rows; its one row gives :class:`Inserted`.
 
     One statement, so the contended rows (the tenant's number counter, and the stock rows when
     ``expect_stock`` is given) are held from here to the commit only. ``expect_stock`` maps SKU to
@@ -248,56 +260,56 @@ async def insert_order(
     locked_skus = sorted(set(skus or ())) if expect_stock is not None else []
 
     customer = order.customer
-    rows = await fetch(
+    return Statement(
         _INSERT_ORDER_SQL,
-        expected_skus,
-        [expected[sku][0] for sku in expected_skus],
-        [expected[sku][1] for sku in expected_skus],
-        tenant_id,
-        locked_skus,
-        len(expected_skus),
-        tenant_id,
-        new_id(),
-        customer.code,
-        customer.name,
-        customer.email,
-        customer.phone,
-        tenant_id,
-        tenant_id,
-        tenant_id,
-        order.id,
-        order.channel,
-        order.channel_detail,
-        order.external_ref,
-        order.status,
-        _json(order.customer),
-        _json(order.ship_to),
-        None if order.bill_to is None else _json(order.bill_to),
-        order.currency,
-        order.incoterm,
-        order.requested_delivery_date,
-        order.rush,
-        order.customization,
-        order.special_terms,
-        _json(order.discounts),
-        order.subtotal,
-        order.discount_total,
-        order.shipping,
-        order.total,
-        _json(order.findings),
-        order.backorder_eta,
-        order.entered_by,
-        tenant_id,
-        *_line_arrays(lines),
-        tenant_id,
-        *_event_arrays(events),
-        tenant_id,
-        [new_id() for _ in jobs],
-        [job for job, _ in jobs],
-        [_json(payload) for _, payload in jobs],
+        (
+            expected_skus,
+            [expected[sku][0] for sku in expected_skus],
+            [expected[sku][1] for sku in expected_skus],
+            tenant_id,
+            locked_skus,
+            len(expected_skus),
+            tenant_id,
+            new_id(),
+            customer.code,
+            customer.name,
+            customer.email,
+            customer.phone,
+            tenant_id,
+            tenant_id,
+            tenant_id,
+            order.id,
+            order.channel,
+            order.channel_detail,
+            order.external_ref,
+            order.status,
+            _json(order.customer),
+            _json(order.ship_to),
+            None if order.bill_to is None else _json(order.bill_to),
+            order.currency,
+            order.incoterm,
+            order.requested_delivery_date,
+            order.rush,
+            order.customization,
+            order.special_terms,
+            _json(order.discounts),
+            order.subtotal,
+            order.discount_total,
+            order.shipping,
+            order.total,
+            _json(order.findings),
+            order.backorder_eta,
+            order.entered_by,
+            tenant_id,
+            *_line_arrays(lines),
+            tenant_id,
+            *_event_arrays(events),
+            tenant_id,
+            [new_id() for _ in jobs],
+            [job for job, _ in jobs],
+            [_json(payload) for _, payload in jobs],
+        ),
     )
-    number = rows[0]["number"]
-    return Inserted(bool(rows[0]["reserved"]), None if number is None else int(number))
 
 
 async def insert_lines(tenant_id: uuid.UUID, order_id: uuid.UUID, lines: list[dict[str, Any]]) -> None:
