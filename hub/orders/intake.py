@@ -296,7 +296,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         if prepared.guessed is not None:
             insert = _guessed_insert(tenant_id, prepared.guessed, skus)
 
-    async def intake(inserted_row: dict[str, Any] | None) -> OrderRead:
+    async def intake(inserted_row: dict[str, Any] | None) -> tuple[Reviewed, int]:
         # May run more than once (its group rolled back and run again): it changes nothing it reads.
         line_rows, draft, context, guessed = prepared if prepared is not None else await prepare()
         inserted = None
@@ -314,9 +314,12 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             )
         if inserted.number is None:
             raise await _duplicate(tenant_id, data.channel, external_ref or "")
-        return order_read(reviewed.order.as_inserted(inserted.number, datetime.now(UTC)), reviewed.lines)
+        return reviewed, inserted.number
 
-    return await INTAKE.run_after(tenant_id, insert, intake)
+    # The answer is built once the group has committed, outside it: the group's serial part holds
+    # the tenant's counter and stock rows, and should carry no work that needs neither.
+    reviewed, number = await INTAKE.run_after(tenant_id, insert, intake)
+    return order_read(reviewed.order.as_inserted(number, datetime.now(UTC)), reviewed.lines)
 
 
 async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> Conflict:
