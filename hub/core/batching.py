@@ -209,9 +209,10 @@ class SharedTransaction:
     ) -> R:
         """As :meth:`run`, for a unit that starts with ``first``: ``then(row)`` is its work after it.
 
-        The group runs ``first`` and passes its row (with the first statements of neighbours that
-        share its SQL, in one round trip), or passes None, and ``then`` runs ``first`` itself. Either
-        way ``then`` runs in the group's transaction, after ``first`` and before the next unit's work.
+        The group runs ``first`` (with the first statements of the neighbours that share its SQL,
+        in one round trip) and passes its row; ``then`` runs in the group's transaction, after
+        ``first`` and before the next unit's work. A caller already inside a transaction gets
+        ``then(None)`` at once, in its transaction: ``then`` runs ``first`` itself.
         """
         if DB.current_transaction.get() is not None:
             async with tenant_tx(tenant_id):

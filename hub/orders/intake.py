@@ -183,8 +183,10 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     one transaction carries one intake at a time and commits them together; an intake that fails
     there is rolled back alone and its neighbours' are run again, so it fails no other. While the
     group is busy, an intake prepares first, side by side with the others, its reads one statement
-    that scopes itself to the tenant (``intake_reads``), so the group's serial part is its writes
-    alone. Its customer upsert, number, stock and outbox rows commit with its order or not at all.
+    that scopes itself to the tenant (``intake_reads``), and hands the group its insert: the group
+    sends the inserts of consecutive prepared intakes together, in one round trip, so its serial
+    part is their execution in PostgreSQL. The answer is built after the group has committed. Its
+    customer upsert, number, stock and outbox rows commit with its order or not at all.
 
     In the group a single statement upserts the customer and takes the stock rows and the tenant's
     number counter (held to the commit), after checking the stock read still holds; if it does not
