@@ -9,8 +9,11 @@ from litestar.handlers.http_handlers import HTTPRouteHandler
 
 from hub.app import create_app
 from hub.auth import auth_middleware, behind_api_keys, is_public_path
+from hub.bodies import check_json_body
+from hub.console.controllers import console_before_request
 from hub.core.bootstrap import Services
 from hub.core.settings import Settings
+from hub.health import no_request_checks
 
 
 def _handlers(settings: Settings, services: Services) -> list[tuple[str, HTTPRouteHandler]]:
@@ -72,3 +75,21 @@ def test_a_lookalike_route_goes_behind_the_keys() -> None:
     assert public == [probe]
     assert isinstance(keyed, Router)
     assert [route.path for route in keyed.routes] == ["/healthz"]
+
+
+def test_every_route_but_the_probes_checks_bodies_and_parameters(test_settings: Settings, services: Services) -> None:
+    """The probes skip the app's ``before_request`` (they read nothing a client sends) and the console
+    has its own (a form's checks); every other route keeps the NUL and JSON-shape checks."""
+    wrong = []
+    for path, handler in _handlers(test_settings, services):
+        if handler.http_methods == {"OPTIONS"}:  # Litestar's own Allow answers
+            continue
+        if path in {"/health", "/ready"}:
+            wanted: object = no_request_checks
+        elif path.startswith("/console"):
+            wanted = console_before_request
+        else:
+            wanted = check_json_body
+        if handler.resolve_before_request() is not wanted:
+            wrong.append(f"{sorted(handler.http_methods)} {path}")
+    assert wrong == []
