@@ -8,7 +8,7 @@ the catalog fill (:func:`resolve_lines`) serve change requests too, which replac
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -298,7 +298,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         if prepared.guessed is not None:
             insert = _guessed_insert(tenant_id, prepared.guessed, skus)
 
-    async def intake(inserted_row: dict[str, Any] | None) -> tuple[Reviewed, int]:
+    async def intake(inserted_row: dict[str, Any] | None) -> tuple[Reviewed, int, datetime]:
         # May run more than once (its group rolled back and run again): it changes nothing it reads.
         line_rows, draft, context, guessed = prepared if prepared is not None else await prepare()
         inserted = None
@@ -316,12 +316,15 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             )
         if inserted.number is None:
             raise await _duplicate(tenant_id, data.channel, external_ref or "")
-        return reviewed, inserted.number
+        if inserted.created_at is None:  # the statement returns both for a stored order
+            raise RuntimeError("an order was stored without its created_at")
+        return reviewed, inserted.number, inserted.created_at
 
     # The answer is built once the group has committed, outside it: the group's serial part holds
-    # the tenant's counter and stock rows, and should carry no work that needs neither.
-    reviewed, number = await INTAKE.run_after(tenant_id, insert, intake)
-    return order_read(reviewed.order.as_inserted(number, datetime.now(UTC)), reviewed.lines)
+    # the tenant's counter and stock rows, and should carry no work that needs neither. It says
+    # when the order was stored, as a read of it will.
+    reviewed, number, created_at = await INTAKE.run_after(tenant_id, insert, intake)
+    return order_read(reviewed.order.as_inserted(number, created_at), reviewed.lines)
 
 
 async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> Conflict:

@@ -120,6 +120,10 @@ async def test_a_group_commits_once_with_gapless_numbers_and_each_order_s_timeli
     assert ids <= {row["id"] for row in delivered}
     by_order = {str(row["order_id"]): row["number"] for row in received}
     assert {by_order[r.json()["id"]] for r in results} == {r.json()["number"] for r in results}
+    # Each answer is built after its group committed and says when the order was stored, as a read does.
+    for result in results:
+        read = await client.get(f"/v1/orders/{result.json()['id']}", headers=tenant.headers())
+        assert result.json()["created_at"] == read.json()["created_at"]
 
 
 async def test_a_failing_order_in_a_group_fails_no_neighbour_and_leaves_no_gap(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -187,7 +187,7 @@ _INSERT_ORDER_SQL = _with_line_columns(
                 {}, {}, {}, {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
             FROM next, customer
             ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
-            RETURNING id, number
+            RETURNING id, number, created_at
         ), new_lines AS (
             INSERT INTO order_lines (tenant_id, order_id, :line_columns:)
             SELECT {}, o.id, l.* FROM new_order o, :line_unnest: AS l
@@ -204,7 +204,8 @@ _INSERT_ORDER_SQL = _with_line_columns(
             SELECT {}, j.id, j.job, j.payload::jsonb
             FROM new_order o, unnest({}::uuid[], {}::text[], {}::text[]) AS j(id, job, payload)
         )
-        SELECT (SELECT ok FROM ok) AS reserved, (SELECT number FROM new_order) AS number
+        SELECT (SELECT ok FROM ok) AS reserved, (SELECT number FROM new_order) AS number,
+            (SELECT created_at FROM new_order) AS created_at
     """
 )
 _INSERT_LINES_SQL = _with_line_columns(
@@ -219,12 +220,14 @@ class Inserted(NamedTuple):
     """False: the stock rows did not match what the caller expected; nothing was written."""
     number: int | None
     """The order's number; None if its ``(channel, external_ref)`` exists (nothing was written)."""
+    created_at: datetime | None = None
+    """When the order was stored (its transaction's start), as a read of it will say."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Inserted:
         """The outcome from the row of :func:`insert_order_statement`."""
         number = row["number"]
-        return cls(bool(row["reserved"]), None if number is None else int(number))
+        return cls(bool(row["reserved"]), None if number is None else int(number), row["created_at"])
 
 
 async def run_insert(statement: Statement) -> Inserted:
