@@ -663,7 +663,7 @@ async def _restock(tenant_id: uuid.UUID, units: dict[str, int]) -> None:
         if row is None:
             await repo.put_stock(tenant_id, sku, units[sku], 0, None)
         else:
-            await repo.put_stock(tenant_id, sku, row["on_hand"] + units[sku], row["incoming"], row["incoming_eta"])
+            await repo.put_stock(tenant_id, sku, row.on_hand + units[sku], row.incoming, row.incoming_eta)
 
 
 async def receive(principal: Principal, return_id: uuid.UUID, data: ReturnReceive) -> ReturnRead:

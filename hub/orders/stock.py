@@ -82,14 +82,14 @@ def full_reservation(
     return reserved, {sku: (qty, stock[sku].incoming_eta) for sku, qty in requested.items()}
 
 
-def _stock_read(row: dict[str, Any]) -> StockRead:
+def _stock_read(row: repo.StockRow) -> StockRead:
     return StockRead(
-        sku=row["sku"],
-        on_hand=row["on_hand"],
-        reserved=row["reserved"],
-        available=row["on_hand"] - row["reserved"],
-        incoming=row["incoming"],
-        incoming_eta=row["incoming_eta"],
+        sku=row.sku,
+        on_hand=row.on_hand,
+        reserved=row.reserved,
+        available=row.available,
+        incoming=row.incoming,
+        incoming_eta=row.incoming_eta,
     )
 
 
@@ -111,10 +111,10 @@ async def put_stock(tenant_id: uuid.UUID, sku: str, data: StockSet) -> StockRead
     raise_if(errors)
     async with tenant_tx(tenant_id):
         current = await repo.get_stock(tenant_id, sku)
-        if current is not None and data.on_hand < current["reserved"]:
+        if current is not None and data.on_hand < current.reserved:
             raise Conflict(
-                f"{current['reserved']} units of {sku} are reserved by orders; on_hand cannot drop below that",
-                extra={"field": "on_hand", "reserved": current["reserved"]},
+                f"{current.reserved} units of {sku} are reserved by orders; on_hand cannot drop below that",
+                extra={"field": "on_hand", "reserved": current.reserved},
             )
         return _stock_read(await repo.put_stock(tenant_id, sku, data.on_hand, data.incoming, data.incoming_eta))
 

@@ -366,7 +366,25 @@ async def update_order(tenant_id: uuid.UUID, order_id: uuid.UUID, changes: dict[
     )
 
 
-async def lock_stock(tenant_id: uuid.UUID, skus: list[str]) -> dict[str, dict[str, Any]]:
+class StockRow(NamedTuple):
+    """A SKU's stock row."""
+
+    sku: str
+    on_hand: int
+    reserved: int
+    incoming: int
+    incoming_eta: date | None
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def _stock_row(row: dict[str, Any]) -> StockRow:
+    return StockRow(row["sku"], row["on_hand"], row["reserved"], row["incoming"], row["incoming_eta"])
+
+
+async def lock_stock(tenant_id: uuid.UUID, skus: list[str]) -> dict[str, StockRow]:
     """Lock the stock rows of ``skus`` in a fixed order (no deadlocks between orders)."""
     if not skus:
         return {}
@@ -376,7 +394,7 @@ async def lock_stock(tenant_id: uuid.UUID, skus: list[str]) -> dict[str, dict[st
         tenant_id,
         sorted(set(skus)),
     )
-    return {row["sku"]: row for row in rows}
+    return {row["sku"]: _stock_row(row) for row in rows}
 
 
 async def apply_reservation_deltas(tenant_id: uuid.UUID, deltas: dict[str, int]) -> None:
@@ -409,7 +427,7 @@ async def set_lines_reserved(tenant_id: uuid.UUID, order_id: uuid.UUID, reserved
     )
 
 
-async def put_stock(tenant_id: uuid.UUID, sku: str, on_hand: int, incoming: int, eta: date | None) -> dict[str, Any]:
+async def put_stock(tenant_id: uuid.UUID, sku: str, on_hand: int, incoming: int, eta: date | None) -> StockRow:
     rows = await fetch(
         """
         INSERT INTO stock (tenant_id, sku, on_hand, incoming, incoming_eta) VALUES ({}, {}, {}, {}, {})
@@ -423,16 +441,16 @@ async def put_stock(tenant_id: uuid.UUID, sku: str, on_hand: int, incoming: int,
         incoming,
         eta,
     )
-    return rows[0]
+    return _stock_row(rows[0])
 
 
-async def get_stock(tenant_id: uuid.UUID, sku: str) -> dict[str, Any] | None:
+async def get_stock(tenant_id: uuid.UUID, sku: str) -> StockRow | None:
     rows = await fetch(
         "SELECT sku, on_hand, reserved, incoming, incoming_eta FROM stock WHERE tenant_id = {} AND sku = {}",
         tenant_id,
         sku,
     )
-    return rows[0] if rows else None
+    return _stock_row(rows[0]) if rows else None
 
 
 async def substitutes(tenant_id: uuid.UUID, hs_code: str, exclude_sku: str, needed: int) -> list[str]:
