@@ -333,8 +333,8 @@ async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> C
     if existing is None:  # its insert committed before ours conflicted; orders are not deleted
         return Conflict(f"another order already has {channel} reference {external_ref!r}")
     return Conflict(
-        f"order {format_number(existing['number'])} already has {channel} reference {external_ref!r}",
-        extra={"existing_order_id": str(existing["id"]), "existing_order_number": format_number(existing["number"])},
+        f"order {format_number(existing.number)} already has {channel} reference {external_ref!r}",
+        extra={"existing_order_id": str(existing.id), "existing_order_number": format_number(existing.number)},
     )
 
 

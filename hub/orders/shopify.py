@@ -345,7 +345,7 @@ async def _known_order(tenant_id: uuid.UUID, topic: str, external_ref: str) -> d
         # Not ours (created before the connection, or its orders/create was refused): never an order.
         logger.info("ignored Shopify %s for unknown order %s", topic, external_ref, extra={"tenant_id": str(tenant_id)})
         return None
-    return await repo.get_order_row(tenant_id, found["id"], lock=True)
+    return await repo.get_order_row(tenant_id, found.id, lock=True)
 
 
 async def _recorded(tenant_id: uuid.UUID, order_id: uuid.UUID, webhook_id: str) -> bool:

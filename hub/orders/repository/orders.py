@@ -26,14 +26,21 @@ def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def find_by_external_ref(tenant_id: uuid.UUID, channel: str, external_ref: str) -> dict[str, Any] | None:
+class OrderRef(NamedTuple):
+    """Which order a ``(channel, external_ref)`` names."""
+
+    id: uuid.UUID
+    number: int
+
+
+async def find_by_external_ref(tenant_id: uuid.UUID, channel: str, external_ref: str) -> OrderRef | None:
     rows = await fetch(
         "SELECT id, number FROM orders WHERE tenant_id = {} AND channel = {} AND external_ref = {}",
         tenant_id,
         channel,
         external_ref,
     )
-    return rows[0] if rows else None
+    return OrderRef(rows[0]["id"], int(rows[0]["number"])) if rows else None
 
 
 class StockSeen(NamedTuple):
