@@ -8,7 +8,7 @@ the catalog fill (:func:`resolve_lines`) serve change requests too, which replac
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -284,13 +284,11 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         guessed = None if expected is None else (await assess(line_rows, draft, context, expected[0]), expected[1])
         return Prepared(line_rows, draft, context, guessed)
 
-    # With the tenant's group busy, this intake prepares now, side by side with the others, and the
-    # group carries only its writes: its reads are one statement that scopes itself (no BEGIN or
-    # COMMIT; nothing else in prepare() reads the database when the stock guess is complete). With
-    # the group idle, it prepares inside the group's transaction: one transaction, not two.
+    # With the tenant's group busy, this intake prepares now, side by side with the others: its reads
+    # are one statement that scopes itself (no BEGIN or COMMIT), and with its stock guess complete
+    # it hands the group its insert, which the group sends with its neighbours' in one round trip.
+    # With the group idle, it prepares inside the group's transaction: one transaction, not two.
     # (Inside a caller's transaction, an Idempotency-Key's group or an import, the reads join it.)
-    # Prepared so, with its stock guess complete, it hands the group its insert, which the group
-    # sends with its neighbours' in one round trip.
     prepared: Prepared | None = None
     insert: Statement | None = None
     if INTAKE.busy(tenant_id):
@@ -298,7 +296,7 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         if prepared.guessed is not None:
             insert = _guessed_insert(tenant_id, prepared.guessed, skus)
 
-    async def intake(inserted_row: dict[str, Any] | None) -> tuple[Reviewed, int, datetime]:
+    async def intake(inserted_row: dict[str, Any] | None) -> tuple[Reviewed, repo.Stored]:
         # May run more than once (its group rolled back and run again): it changes nothing it reads.
         line_rows, draft, context, guessed = prepared if prepared is not None else await prepare()
         inserted = None
@@ -314,17 +312,15 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
             inserted = await repo.run_insert(
                 repo.insert_order_statement(tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs)
             )
-        if inserted.number is None:
+        if inserted.stored is None:
             raise await _duplicate(tenant_id, data.channel, external_ref or "")
-        if inserted.created_at is None:  # the statement returns both for a stored order
-            raise RuntimeError("an order was stored without its created_at")
-        return reviewed, inserted.number, inserted.created_at
+        return reviewed, inserted.stored
 
     # The answer is built once the group has committed, outside it: the group's serial part holds
     # the tenant's counter and stock rows, and should carry no work that needs neither. It says
     # when the order was stored, as a read of it will.
-    reviewed, number, created_at = await INTAKE.run_after(tenant_id, insert, intake)
-    return order_read(reviewed.order.as_inserted(number, created_at), reviewed.lines)
+    reviewed, stored = await INTAKE.run_after(tenant_id, insert, intake)
+    return order_read(reviewed.order.as_inserted(stored.number, stored.created_at), reviewed.lines)
 
 
 async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> Conflict:

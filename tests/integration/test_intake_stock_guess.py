@@ -131,7 +131,7 @@ async def test_a_refused_guess_writes_nothing(client: httpx.AsyncClient, tenant:
             inserted = await repo.run_insert(
                 repo.insert_order_statement(tenant.id, order, [], events, jobs, expect_stock=guess, skus=["TS-RED-M"])
             )
-            assert inserted == repo.Inserted(reserved=False, number=None)
+            assert inserted == repo.Inserted(reserved=False, stored=None)
         counters = await fetch("SELECT last_number FROM order_counters WHERE tenant_id = {}", tenant.id)
         orders = await fetch("SELECT id FROM orders WHERE tenant_id = {}", tenant.id)
         stock = await fetch("SELECT reserved FROM stock WHERE tenant_id = {}", tenant.id)

@@ -220,21 +220,27 @@ _INSERT_LINES_SQL = _with_line_columns(
 )
 
 
+class Stored(NamedTuple):
+    """An order as its insert stored it."""
+
+    number: int
+    created_at: datetime
+    """Its transaction's start, as a read of the order will say."""
+
+
 class Inserted(NamedTuple):
     """The outcome of a statement of :func:`insert_order_statement`."""
 
     reserved: bool
     """False: the stock rows did not match what the caller expected; nothing was written."""
-    number: int | None
-    """The order's number; None if its ``(channel, external_ref)`` exists (nothing was written)."""
-    created_at: datetime | None = None
-    """When the order was stored (its transaction's start), as a read of it will say."""
+    stored: Stored | None
+    """None if nothing was written: the stock did not match, or its ``(channel, external_ref)`` exists."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Inserted:
         """The outcome from the row of :func:`insert_order_statement`."""
         number = row["number"]
-        return cls(bool(row["reserved"]), None if number is None else int(number), row["created_at"])
+        return cls(bool(row["reserved"]), None if number is None else Stored(int(number), row["created_at"]))
 
 
 async def run_insert(statement: Statement) -> Inserted:
