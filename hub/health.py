@@ -29,14 +29,11 @@ async def no_request_checks(request: Request[Any, Any, Any]) -> None:
     del request
 
 
-@get(
-    "/health",
-    operation_id="Health",
-    tags=["health"],
-    opt={"public": True},
-    sync_to_thread=False,
-    before_request=no_request_checks,
-)
+PROBE: dict[str, Any] = {"tags": ("health",), "opt": {"public": True}, "before_request": no_request_checks}
+"""What makes a route a probe: public, outside the API keys, and without the body check."""
+
+
+@get("/health", operation_id="Health", sync_to_thread=False, **PROBE)
 def health() -> Health:
     """Liveness: the process answers. Touches nothing else."""
     return Health(status="ok")
@@ -45,9 +42,7 @@ def health() -> Health:
 @get(
     "/ready",
     operation_id="Ready",
-    tags=["health"],
-    opt={"public": True},
-    before_request=no_request_checks,
+    **PROBE,
     # A probe's answer, not a problem: the same body, naming what is down.
     responses={503: ResponseSpec(Ready, description="PostgreSQL or Redis does not answer")},
 )
