@@ -113,14 +113,13 @@ _ECB_OPERATION = _body_operation("application/xml", {"type": "string", "descript
 
 
 class LandedCostQuoteController(Controller):
-    # Each handler names its one permission (every role granted WRITE is granted READ): Litestar
-    # copies the route handler for every guard it runs, on every request.
+    # Each handler names its one permission (tenants.guards).
     path = "/v1/landed-cost/quotes"
     tags = ["landed cost"]
 
     @post(
         operation_id="CreateLandedCostQuote",
-        guards=[requires(Permission.WRITE)],
+        opt=requires(Permission.WRITE),
         status_code=201,
         operation_class=_QUOTE_OPERATION,
     )
@@ -150,7 +149,7 @@ class LandedCostQuoteController(Controller):
         content: Any = bytes(body)
         return Response(content, status_code=HTTP_201_CREATED, media_type=MediaType.JSON)
 
-    @get("/{quote_id:str}", operation_id="GetLandedCostQuote", guards=[requires(Permission.READ)])
+    @get("/{quote_id:str}", operation_id="GetLandedCostQuote", opt=requires(Permission.READ))
     async def get(self, request: Request[Any, Any, Any], quote_id: FromPath[str]) -> StoredQuote:
         parsed = path_id(quote_id, "no such landed-cost quote")
         return await quotes.get_stored_quote(principal_of(request).tenant_id, parsed)
@@ -159,11 +158,11 @@ class LandedCostQuoteController(Controller):
 class TariffRowController(Controller):
     path = "/v1/tariff-rows"
     tags = ["landed cost"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @post(
         operation_id="LoadTariffRows",
-        guards=[requires(Permission.MANAGE)],
+        opt=requires(Permission.MANAGE),
         status_code=201,
         request_max_body_size=TARIFF_ROWS_MAX_BYTES,
         operation_class=_ROWS_OPERATION,
@@ -193,11 +192,11 @@ class TariffRowController(Controller):
 class FxRateController(Controller):
     path = "/v1/fx-rates"
     tags = ["landed cost"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @post(
         operation_id="CreateFxRate",
-        guards=[requires(Permission.MANAGE)],
+        opt=requires(Permission.MANAGE),
         status_code=201,
         operation_class=_FX_OPERATION,
     )
@@ -218,7 +217,7 @@ class FxRateController(Controller):
     @post(
         "/ecb",
         operation_id="ImportEcbRates",
-        guards=[requires(Permission.MANAGE)],
+        opt=requires(Permission.MANAGE),
         status_code=201,
         request_max_body_size=ECB_MAX_BYTES,
         operation_class=_ECB_OPERATION,
@@ -257,7 +256,7 @@ class HsCodeController(Controller):
 
     path = "/v1/hs-codes"
     tags = ["customs"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @get(operation_id="SearchHsCodes")
     async def search(
@@ -297,11 +296,11 @@ class TariffScheduleController(Controller):
 
     path = "/v1/tariff-schedules"
     tags = ["landed cost"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @post(
         operation_id="UploadTariffSchedule",
-        guards=[requires(Permission.MANAGE)],
+        opt=requires(Permission.MANAGE),
         status_code=201,
         request_max_body_size=SCHEDULE_MAX_BYTES,
         operation_class=_SCHEDULE_OPERATION,

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import os
+import types
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 
 from carriers.controllers import ROUTES as CARRIER_ROUTES
 from customs.controllers import ROUTES as CUSTOMS_ROUTES
@@ -134,7 +136,33 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     # The error answers each operation really gives, as problem+json (Litestar documents only its own 400).
     document_errors(app)
+    allow_every_method(app)
     return app
+
+
+def allow_every_method(app: Litestar) -> None:
+    """Make each path's automatic ``OPTIONS`` answer list all of the path's methods in ``Allow``.
+
+    Litestar makes that handler for the route of the first handler registered at a path and keeps it
+    when the path's other handlers join (a new route per join): its answer named that first route's
+    methods only (``Allow: GET, OPTIONS`` where ``PATCH`` is served too). Its one free variable is
+    that route; it is pointed at the path's final one. A Litestar whose handler has another shape
+    fails here at start-up, not with a wrong header.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or "OPTIONS" not in route.route_handler_map:
+            continue
+        function = route.route_handler_map["OPTIONS"][0].fn
+        if getattr(function, "__name__", "") != "options_handler":
+            continue  # an OPTIONS handler of ours answers for itself
+        cells: tuple[types.CellType, ...] = getattr(function, "__closure__", None) or ()
+        code = getattr(function, "__code__", None)
+        if code is None or code.co_freevars != ("self",) or len(cells) != 1:
+            raise RuntimeError(f"Litestar's OPTIONS handler of {route.path} has an unknown shape")
+        (cell,) = cells
+        if not isinstance(cell.cell_contents, HTTPRoute):
+            raise RuntimeError(f"Litestar's OPTIONS handler of {route.path} has an unknown shape")
+        cell.cell_contents = route
 
 
 def create_app_from_environment() -> Litestar:

@@ -1,8 +1,9 @@
-"""Bearer API-key authentication and the usage recorder (the guards are in :mod:`tenants.guards`).
+"""Bearer API-key authentication, the route's permission, and the usage recorder.
 
 The middleware resolves ``Authorization: Bearer <key>`` to a :class:`~tenants.schemas.Principal`
-(``request.user``). It opens only the ``authenticate`` system transaction; the tenant transaction of
-the work itself is opened later by the service, never here.
+(``request.user``) and checks the permission the route requires (:mod:`tenants.guards`). It opens
+only the ``authenticate`` system transaction; the tenant transaction of the work itself is opened
+later by the service, never here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from litestar.types import ControllerRouterHandler
 
 from hub.core.errors import Unauthenticated
 from tenants import service as tenant_service
+from tenants.guards import check_permission, required_permission
 from tenants.schemas import Principal
 
 PUBLIC_PATHS = {"/health", "/ready", "/schema", "/webhooks", "/console", "/favicon.ico"}
@@ -77,7 +79,10 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
             raise Unauthenticated("The API key is unknown or has been revoked")
         recorder: UsageRecorder | None = getattr(connection.app.state, "usage_recorder", None)
         if recorder is not None:
-            await recorder.note(principal)
+            await recorder.note(principal)  # a refused use is a use of the key too
+        permission = required_permission(connection.route_handler.opt)
+        if permission is not None:
+            check_permission(principal, permission)
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
@@ -86,6 +91,9 @@ def auth_middleware() -> DefineMiddleware:
         ApiKeyAuthMiddleware,
         exclude=[f"^{re.escape(prefix)}(/|$)" for prefix in PUBLIC_PATHS],
         exclude_from_auth_key="public",
+        # Litestar lets OPTIONS through unauthenticated by default (CORS preflights); the API has no
+        # browser callers, and which methods a private path serves is for key holders only.
+        exclude_http_methods=[],
     )
 
 

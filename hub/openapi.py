@@ -18,6 +18,8 @@ Where a status comes from, per operation (route handler and method):
 
   - ``401`` on every operation behind the API-key middleware (not under :data:`hub.auth.PUBLIC_PATHS`
     nor ``opt={"public": True}``), as :mod:`hub.auth` decides;
+  - ``403`` on every operation that requires a permission (``opt=requires(...)``, which that
+    middleware checks: :mod:`tenants.guards`);
   - ``404`` on every operation with a path parameter: a value that names nothing;
   - a request body: ``400`` (bytes that are not JSON, not UTF-8, nested past msgspec's limit),
     ``413`` (``request_max_body_size``) and ``422`` (fields); a JSON body also ``415``
@@ -68,10 +70,12 @@ from hub.core.errors import (
     FieldError,
     NotFound,
     PayloadTooLarge,
+    PermissionDenied,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from tenants.guards import required_permission
 
 __all__ = [
     "PROBLEM_JSON",
@@ -476,6 +480,8 @@ def error_classes(path: str, handler: HTTPRouteHandler, document: dict[str, Any]
     found: set[type[AppError]] = set(reach.errors)
     if not _is_public(path, handler):
         found.add(Unauthenticated)
+    if required_permission(handler.opt) is not None:
+        found.add(PermissionDenied)  # the API-key middleware checks it (tenants.guards)
     parameters = _parameters(document)
     if any(parameter.get("in") == "path" for parameter in parameters):
         found.add(NotFound)

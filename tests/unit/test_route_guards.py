@@ -1,4 +1,4 @@
-"""Every route behind an API key checks the caller's role: a route added without a guard fails here."""
+"""Every route behind an API key checks the caller's role: a route added without a permission fails here."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 from litestar import Router, get
 from litestar.handlers.http_handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
 
 from hub.app import create_app
 from hub.auth import auth_middleware, behind_api_keys, is_public_path
@@ -14,6 +15,8 @@ from hub.console.controllers import console_before_request
 from hub.core.bootstrap import Services
 from hub.core.settings import Settings
 from hub.health import no_request_checks
+from tenants.guards import required_permission
+from tenants.roles import GRANTS, Permission
 
 
 def _handlers(settings: Settings, services: Services) -> list[tuple[str, HTTPRouteHandler]]:
@@ -32,11 +35,34 @@ def test_every_api_route_has_a_role_guard(test_settings: Settings, services: Ser
     api = [(path, h) for path, h in handlers if path.startswith("/v1") and h.http_methods != {"OPTIONS"}]
     assert len(api) > 50  # the walk found the API, not an empty app
     unguarded = [
-        f"{sorted(handler.http_methods)} {path}"
-        for path, handler in api
-        if not any(getattr(guard, "__name__", "").startswith("requires_") for guard in handler.resolve_guards())
+        f"{sorted(handler.http_methods)} {path}" for path, handler in api if required_permission(handler.opt) is None
     ]
     assert unguarded == []
+
+
+def test_no_route_runs_a_litestar_guard(test_settings: Settings, services: Services) -> None:
+    """Permissions are ``opt`` checked by the key middleware: a guard would copy the handler per request."""
+    guarded = [
+        f"{sorted(h.http_methods)} {path}" for path, h in _handlers(test_settings, services) if h.resolve_guards()
+    ]
+    assert guarded == []
+
+
+def test_every_role_may_read() -> None:
+    """A handler's permission replaces its controller's (``opt`` merges innermost first): that drops
+    the controller's ``read`` only because no role lacks it."""
+    assert all(Permission.READ in grants for grants in GRANTS.values())
+
+
+def test_a_handler_permission_replaces_its_controllers(test_settings: Settings, services: Services) -> None:
+    found = {
+        (path, method): required_permission(handler.opt)
+        for path, handler in _handlers(test_settings, services)
+        for method in handler.http_methods
+    }
+    assert found[("/v1/orders", "GET")] is Permission.READ
+    assert found[("/v1/orders", "POST")] is Permission.WRITE
+    assert found[("/v1/orders/{order_id:str}/approve", "POST")] is Permission.APPROVE
 
 
 def test_routes_outside_v1_are_public_on_purpose(test_settings: Settings, services: Services) -> None:
@@ -93,3 +119,20 @@ def test_every_route_but_the_probes_checks_bodies_and_parameters(test_settings: 
         if handler.resolve_before_request() is not wanted:
             wrong.append(f"{sorted(handler.http_methods)} {path}")
     assert wrong == []
+
+
+def test_every_automatic_options_answer_names_all_of_its_paths_methods(
+    test_settings: Settings, services: Services
+) -> None:
+    """Console paths too (``/console/login`` serves GET and POST), which the API test cannot reach."""
+    app = create_app(test_settings, services)
+    wrong = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and "OPTIONS" in route.route_handler_map:
+            handler = route.route_handler_map["OPTIONS"][0]
+            if handler.fn.__name__ == "options_handler":
+                allow = handler.fn({}).headers["Allow"]
+                if allow != ", ".join(sorted(route.methods)):
+                    wrong[route.path] = allow
+    assert len([r for r in app.routes if isinstance(r, HTTPRoute)]) > 50
+    assert wrong == {}
