@@ -38,8 +38,17 @@ def mark(message: str) -> str:
 
 def normalize_locale(tag: str | None) -> str | None:
     """Map a client tag (``zh-CN``, ``zh_Hans``, ``de-AT``) to a supported locale, or None."""
-    if not tag:
+    if not tag or len(tag) > _LONGEST_TAG:
         return None
+    return _normalize_locale(tag)
+
+
+_LONGEST_TAG = 64
+"""Longer than any language tag Babel reads (so none is remembered under a long key)."""
+
+
+@lru_cache(maxsize=256)
+def _normalize_locale(tag: str) -> str | None:
     try:
         parsed = Locale.parse(tag.strip().replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
@@ -50,8 +59,25 @@ def normalize_locale(tag: str | None) -> str | None:
     return parsed.language if parsed.language in SUPPORTED_LOCALES else None
 
 
+_CACHED_HEADER_CHARS = 256
+"""``Accept-Language`` values up to this long are remembered: a browser's or client's is a few
+dozen characters and repeats on every request; a longer one (or one made up per request) is parsed
+afresh, so the cache cannot be filled with large keys."""
+
+
 def negotiate(accept_language: str | None, *fallbacks: str | None) -> str:
     """Pick a locale from an ``Accept-Language`` header (by q-value), then each fallback, then en."""
+    if accept_language is not None and len(accept_language) > _CACHED_HEADER_CHARS:
+        return _negotiate(accept_language, fallbacks)
+    return _negotiate_cached(accept_language, fallbacks)
+
+
+@lru_cache(maxsize=1024)
+def _negotiate_cached(accept_language: str | None, fallbacks: tuple[str | None, ...]) -> str:
+    return _negotiate(accept_language, fallbacks)
+
+
+def _negotiate(accept_language: str | None, fallbacks: tuple[str | None, ...]) -> str:
     candidates: list[tuple[float, int, str]] = []
     for index, part in enumerate((accept_language or "").split(",")):
         piece = part.strip()

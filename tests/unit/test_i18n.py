@@ -142,6 +142,17 @@ def test_negotiate_uses_fallbacks_in_order_then_english() -> None:
     assert negotiate(None, "klingon", None) == "en"
 
 
+def test_a_long_header_is_read_as_a_short_one_and_a_long_tag_is_no_locale() -> None:
+    # Past the cached lengths: parsed afresh, with the same answer.
+    padding = ", ".join(f"x{i:03d};q=0.1" for i in range(60))
+    assert len(padding) > 256
+    assert negotiate(f"ko, ja;q=0.9, {padding}") == "ja"
+    assert negotiate(padding, "de") == "de"
+    assert normalize_locale("de-" + "x" * 80) is None
+    # Asked again, the remembered answer is the same.
+    assert [negotiate("ko, ja;q=0.9") for _ in range(2)] == ["ja", "ja"]
+
+
 @pytest.mark.parametrize(
     ("tag", "expected"),
     [
