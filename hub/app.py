@@ -157,12 +157,14 @@ def allow_every_method(app: Litestar) -> None:
             continue  # an OPTIONS handler of ours answers for itself
         cells: tuple[types.CellType, ...] = getattr(function, "__closure__", None) or ()
         code = getattr(function, "__code__", None)
-        if code is None or code.co_freevars != ("self",) or len(cells) != 1:
+        if (
+            code is None
+            or code.co_freevars != ("self",)
+            or len(cells) != 1
+            or not isinstance(cells[0].cell_contents, HTTPRoute)
+        ):
             raise RuntimeError(f"Litestar's OPTIONS handler of {route.path} has an unknown shape")
-        (cell,) = cells
-        if not isinstance(cell.cell_contents, HTTPRoute):
-            raise RuntimeError(f"Litestar's OPTIONS handler of {route.path} has an unknown shape")
-        cell.cell_contents = route
+        cells[0].cell_contents = route
 
 
 def create_app_from_environment() -> Litestar:

@@ -36,15 +36,15 @@ def mark(message: str) -> str:
     return message
 
 
+_LONGEST_TAG = 64
+"""Longer than any language tag Babel reads (so none is remembered under a long key)."""
+
+
 def normalize_locale(tag: str | None) -> str | None:
     """Map a client tag (``zh-CN``, ``zh_Hans``, ``de-AT``) to a supported locale, or None."""
     if not tag or len(tag) > _LONGEST_TAG:
         return None
     return _normalize_locale(tag)
-
-
-_LONGEST_TAG = 64
-"""Longer than any language tag Babel reads (so none is remembered under a long key)."""
 
 
 @lru_cache(maxsize=256)
