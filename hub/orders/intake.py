@@ -7,6 +7,7 @@ the catalog fill (:func:`resolve_lines`) serve change requests too, which replac
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,7 @@ import msgspec
 
 from hub.core.batching import SharedTransaction
 from hub.core.database import Statement
-from hub.core.errors import Conflict, FieldError
+from hub.core.errors import Conflict, FieldError, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import new_id
 from hub.core.money import NOT_TENDER, currency_exponent, is_known_currency, money_from_wire, quantum
@@ -26,6 +27,7 @@ from hub.orders.assessment import assess as assess_order
 from hub.orders.assessment import review_summary
 from hub.orders.codec import format_number
 from hub.orders.contact import clean_address, e164_phone, is_email
+from hub.orders.kept_reads import KEPT
 from hub.orders.pricing import Discount, check_line_gross, line_gross, parse_discount, price_order
 from hub.orders.reading import order_read
 from hub.orders.repository import orders as repo
@@ -195,15 +197,143 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     the same ``(channel, external_ref)`` waits on the unique index and is refused with the first
     one's id.
     """
-    header, intake_lines, discounts, shipping = validate_intake(data)
-    currency, external_ref = header.currency, header.external_ref
-    tenant_id = principal.tenant_id
-    actor = actor or principal.actor
-    skus = [ln.data.sku for ln in intake_lines if ln.data.sku]
-    customer = header.customer
-    order_id = new_id()
+    return await _Intake(principal, data, actor).run()
+
+
+class _Intake:
+    """One order's intake (:func:`create_order`): what it validated, and its steps."""
+
+    def __init__(self, principal: Principal, data: OrderCreate, actor: str | None) -> None:
+        self.header, self.intake_lines, self.discounts, self.shipping = validate_intake(data)
+        self.principal, self.data = principal, data
+        self.tenant_id = principal.tenant_id
+        self.actor = actor or principal.actor
+        self.skus = [ln.data.sku for ln in self.intake_lines if ln.data.sku]
+        self.hs_codes = [ln.hs_code for ln in self.intake_lines if ln.hs_code]
+        self.order_id = new_id()
+        self.prepared: Prepared | None = None
+        self.insert: Statement | None = None
+
+    async def run(self) -> OrderRead:
+        # With the tenant's group busy, this intake prepares now, side by side with the others: its
+        # reads are one statement that scopes itself (no BEGIN or COMMIT), or none when an earlier
+        # intake's reads are kept, and with its stock guess complete it hands the group its insert,
+        # which the group sends with its neighbours' in one round trip. With the group idle, it
+        # prepares inside the group's transaction: one transaction, not two. (Inside a caller's
+        # transaction, an Idempotency-Key's group or an import, the reads join it.)
+        tenant_id = self.tenant_id
+        if INTAKE.busy(tenant_id):
+            self.prepared = await self.prepare()
+            if self.prepared.guessed is not None:
+                self.insert = _guessed_insert(tenant_id, self.prepared.guessed, self.prepared.versions, self.skus)
+        # The answer is built once the group has committed, outside it: the group's serial part holds
+        # the tenant's counter and stock rows, and should carry no work that needs neither. It says
+        # when the order was stored, as a read of it will.
+        written = await INTAKE.run_after(tenant_id, self.insert, self.intake)
+        if written.took is not None:  # committed as guessed: the kept stock is what it took less
+            KEPT.took(tenant_id, {sku: units for sku, (units, _) in written.took.items()})
+        else:
+            KEPT.forget_stock(tenant_id, self.skus)
+        return written.answer()
+
+    async def intake(self, inserted_row: dict[str, Any] | None) -> Written:
+        """The group's part. May run more than once (its group rolled back and run again): it changes
+        nothing it reads."""
+        state = self.prepared if self.prepared is not None else await self.prepare()
+        written = await self.write(state, inserted_row)
+        if written is None:
+            written = await self.write(await self.prepare(reuse=False), None)
+        if written is None:  # a fresh read is not checked against kept versions
+            raise RuntimeError("an intake on a fresh read was refused as if on kept reads")
+        return written
+
+    async def prepare(self, *, reuse: bool = True) -> Prepared:
+        """Read (or reuse what an earlier intake read), price and review the order.
+
+        Kept reads serve only an order they would reserve in full: anything else (a short line, a
+        refused price) is decided on a fresh read, since a kept read is checked only by the insert.
+        """
+        tenant_id, skus, hs_codes = self.tenant_id, self.skus, self.hs_codes
+        if reuse and (reads := KEPT.get(tenant_id, skus, hs_codes)) is not None:
+            with contextlib.suppress(ValidationFailed):
+                prepared = await self.priced(reads, kept=True)
+                if prepared.guessed is not None:
+                    return prepared
+        reads = await repo.intake_reads(tenant_id, skus, hs_codes)
+        KEPT.keep(tenant_id, skus, hs_codes, reads)
+        return await self.priced(reads, kept=False)
+
+    async def priced(self, reads: repo.IntakeReads, *, kept: bool) -> Prepared:
+        """The order priced and (in the common case) reviewed on ``reads``: nothing here locks or writes."""
+        catalog, stock_seen, unknown_subheadings, versions = reads
+        data, header, currency = self.data, self.header, self.header.currency
+        lines, errors = resolve_lines(self.intake_lines, catalog, currency)
+        priced = price_order(
+            currency, [(ln["unit_price"], ln["quantity"], d) for ln, d in lines], self.discounts, self.shipping, errors
+        )
+        line_rows = [
+            {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
+            for (line, _), price in zip(lines, priced.lines, strict=True)
+        ]
+        context = IntakeContext(catalog, _unknown_codes(line_rows, unknown_subheadings))
+        draft = OrderDraft(
+            id=self.order_id,
+            channel=data.channel,
+            channel_detail=data.channel_detail,
+            external_ref=header.external_ref,
+            customer=header.customer,
+            ship_to=header.ship_to,
+            bill_to=header.bill_to,
+            currency=currency,
+            incoterm=data.incoterm,
+            requested_delivery_date=data.requested_delivery_date,
+            rush=data.rush,
+            customization=data.customization,
+            special_terms=data.special_terms,
+            discounts=self.discounts,
+            subtotal=priced.subtotal,
+            discount_total=priced.discount_total,
+            shipping=priced.shipping,
+            total=priced.total,
+            entered_by=self.actor,
+        )
+        # The common case is reviewed here, before any lock; the group's statement checks the guess.
+        expected = full_reservation(line_rows, catalog, stock_seen)
+        guessed = None
+        if expected is not None:
+            guessed = (await self.assess(line_rows, draft, context, expected[0]), expected[1])
+        return Prepared(line_rows, draft, context, guessed, versions if kept else None)
+
+    async def write(self, state: Prepared, inserted_row: dict[str, Any] | None) -> Written | None:
+        """Insert the order as ``state`` has it; None if it was prepared on kept reads that no longer hold."""
+        line_rows, draft, context, guessed, versions = state
+        tenant_id = self.tenant_id
+        if guessed is not None:
+            if inserted_row is not None:  # the group sent the insert, with its neighbours'
+                inserted = repo.Inserted.from_row(inserted_row)
+            else:
+                statement = self.insert if state is self.prepared else None
+                statement = statement or _guessed_insert(tenant_id, guessed, versions, self.skus)
+                inserted = await repo.run_insert(statement)
+            if inserted.reserved:
+                return Written(guessed[0], await self.stored(inserted), guessed[1])
+            if versions is not None:  # nothing was written: read afresh before reserving anything
+                return None
+        # Short stock (or stock moved since it was read): reserve what there is, then review.
+        reviewed = await self.assess(line_rows, draft, context, await reserve_lines(tenant_id, line_rows))
+        inserted = await repo.run_insert(
+            repo.insert_order_statement(tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs)
+        )
+        return Written(reviewed, await self.stored(inserted), None)
+
+    async def stored(self, inserted: repo.Inserted) -> repo.Stored:
+        """The order as its insert stored it; a refusal if another has its ``(channel, external_ref)``."""
+        if inserted.stored is None:
+            raise await _duplicate(self.tenant_id, self.data.channel, self.header.external_ref or "")
+        return inserted.stored
 
     async def assess(
+        self,
         line_rows: list[dict[str, Any]],
         draft: OrderDraft,
         context: IntakeContext,
@@ -211,12 +341,13 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
     ) -> Reviewed:
         """The order reviewed as ``reserved``: the draft routed with its findings and ETA, its lines'
         reservations, the timeline's first events and the outbox jobs."""
+        data, header, order_id = self.data, self.header, self.order_id
         lines = [{**line, "reserved_qty": reserved[line["line_no"]][0]} for line in line_rows]
         findings, status, eta = await assess_order(
-            principal,
-            currency=currency,
-            customer_email=customer.email,
-            customer_phone=customer.phone,
+            self.principal,
+            currency=header.currency,
+            customer_email=header.customer.email,
+            customer_phone=header.customer.phone,
             ship_to=header.ship_to,
             rush=data.rush,
             customization=data.customization,
@@ -229,98 +360,15 @@ async def create_order(principal: Principal, data: OrderCreate, *, actor: str | 
         moved, notice = timeline.status_change(order_id, "received", status, "system:review")
         events = [
             # insert_order_statement adds the order's number to this first event's payload.
-            timeline.Event(actor, "order.received", {"channel": data.channel, "external_ref": external_ref}),
+            timeline.Event(
+                self.actor, "order.received", {"channel": data.channel, "external_ref": header.external_ref}
+            ),
             timeline.Event("system:review", "review.completed", review_summary(findings)),
             moved,
         ]
         jobs = [timeline.Job("deliver_order_event", {"event": "order.created", "order_id": str(order_id)}), notice]
         order = msgspec.structs.replace(draft, status=status, findings=findings, backorder_eta=eta)
         return Reviewed(order, lines, events, jobs)
-
-    async def prepare() -> Prepared:
-        """Read, price and (in the common case) review the order: nothing here locks or writes."""
-        catalog, stock_seen, unknown_subheadings = await repo.intake_reads(
-            tenant_id, skus, [ln.hs_code for ln in intake_lines if ln.hs_code]
-        )
-        lines, errors = resolve_lines(intake_lines, catalog, currency)
-        priced = price_order(
-            currency, [(ln["unit_price"], ln["quantity"], d) for ln, d in lines], discounts, shipping, errors
-        )
-        line_rows = [
-            {**line, "discount": price.discount, "line_total": price.total, "reserved_qty": 0}
-            for (line, _), price in zip(lines, priced.lines, strict=True)
-        ]
-        context = IntakeContext(
-            catalog,
-            {
-                ln["hs_code"]
-                for ln in line_rows
-                if ln["hs_code"] and unknown_subheadings is not None and ln["hs_code"][:6] in unknown_subheadings
-            },
-        )
-        draft = OrderDraft(
-            id=order_id,
-            channel=data.channel,
-            channel_detail=data.channel_detail,
-            external_ref=external_ref,
-            customer=customer,
-            ship_to=header.ship_to,
-            bill_to=header.bill_to,
-            currency=currency,
-            incoterm=data.incoterm,
-            requested_delivery_date=data.requested_delivery_date,
-            rush=data.rush,
-            customization=data.customization,
-            special_terms=data.special_terms,
-            discounts=discounts,
-            subtotal=priced.subtotal,
-            discount_total=priced.discount_total,
-            shipping=priced.shipping,
-            total=priced.total,
-            entered_by=actor,
-        )
-        # The common case is reviewed here, before any lock; the group's statement checks the guess.
-        expected = full_reservation(line_rows, catalog, stock_seen)
-        guessed = None if expected is None else (await assess(line_rows, draft, context, expected[0]), expected[1])
-        return Prepared(line_rows, draft, context, guessed)
-
-    # With the tenant's group busy, this intake prepares now, side by side with the others: its reads
-    # are one statement that scopes itself (no BEGIN or COMMIT), and with its stock guess complete
-    # it hands the group its insert, which the group sends with its neighbours' in one round trip.
-    # With the group idle, it prepares inside the group's transaction: one transaction, not two.
-    # (Inside a caller's transaction, an Idempotency-Key's group or an import, the reads join it.)
-    prepared: Prepared | None = None
-    insert: Statement | None = None
-    if INTAKE.busy(tenant_id):
-        prepared = await prepare()
-        if prepared.guessed is not None:
-            insert = _guessed_insert(tenant_id, prepared.guessed, skus)
-
-    async def intake(inserted_row: dict[str, Any] | None) -> tuple[Reviewed, repo.Stored]:
-        # May run more than once (its group rolled back and run again): it changes nothing it reads.
-        line_rows, draft, context, guessed = prepared if prepared is not None else await prepare()
-        inserted = None
-        if guessed is not None:
-            reviewed = guessed[0]
-            if inserted_row is not None:  # the group sent the insert, with its neighbours'
-                inserted = repo.Inserted.from_row(inserted_row)
-            else:
-                inserted = await repo.run_insert(insert or _guessed_insert(tenant_id, guessed, skus))
-        if inserted is None or not inserted.reserved:
-            # Short stock (or stock moved since it was read): reserve what there is, then review.
-            reviewed = await assess(line_rows, draft, context, await reserve_lines(tenant_id, line_rows))
-            inserted = await repo.run_insert(
-                repo.insert_order_statement(tenant_id, reviewed.order, reviewed.lines, reviewed.events, reviewed.jobs)
-            )
-        if inserted.stored is None:
-            raise await _duplicate(tenant_id, data.channel, external_ref or "")
-        return reviewed, inserted.stored
-
-    # The answer is built once the group has committed, outside it: the group's serial part holds
-    # the tenant's counter and stock rows, and should carry no work that needs neither. It says
-    # when the order was stored, as a read of it will.
-    reviewed, stored = await INTAKE.run_after(tenant_id, insert, intake)
-    return order_read(reviewed.order.as_inserted(stored.number, stored.created_at), reviewed.lines)
 
 
 async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> Conflict:
@@ -335,9 +383,13 @@ async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> C
 
 
 def _guessed_insert(
-    tenant_id: uuid.UUID, guessed: tuple[Reviewed, dict[str, tuple[int, date | None]]], skus: list[str]
+    tenant_id: uuid.UUID,
+    guessed: tuple[Reviewed, dict[str, tuple[int, date | None]]],
+    versions: repo.ReadVersions | None,
+    skus: list[str],
 ) -> Statement:
-    """The insert of an order reviewed as fully reserved, if the stock rows still hold what it expects."""
+    """The insert of an order reviewed as fully reserved, if the stock rows (and the versions of kept
+    reads) still hold what it expects."""
     reviewed, expect_stock = guessed
     return repo.insert_order_statement(
         tenant_id,
@@ -347,6 +399,7 @@ def _guessed_insert(
         reviewed.jobs,
         expect_stock=expect_stock,
         skus=skus,
+        expect_versions=versions,
     )
 
 
@@ -358,6 +411,29 @@ class Prepared(NamedTuple):
     context: IntakeContext
     guessed: tuple[Reviewed, dict[str, tuple[int, date | None]]] | None
     """The review as fully reserved, with the stock the insert expects; None if a line is short."""
+    versions: repo.ReadVersions | None
+    """The catalog and nomenclature versions the insert expects when the reads were kept ones."""
+
+
+class Written(NamedTuple):
+    """An intake's insert, run."""
+
+    reviewed: Reviewed
+    stored: repo.Stored
+    took: dict[str, tuple[int, date | None]] | None
+    """Per SKU what the guessed insert reserved; None when it reserved the stock as it stood."""
+
+    def answer(self) -> OrderRead:
+        """The order as stored, as a read of it will say."""
+        order = self.reviewed.order.as_inserted(self.stored.number, self.stored.created_at)
+        return order_read(order, self.reviewed.lines)
+
+
+def _unknown_codes(line_rows: list[dict[str, Any]], unknown_subheadings: frozenset[str] | None) -> set[str]:
+    """The lines' HS codes whose subheading no loaded nomenclature knows."""
+    if unknown_subheadings is None:
+        return set()
+    return {ln["hs_code"] for ln in line_rows if ln["hs_code"] and ln["hs_code"][:6] in unknown_subheadings}
 
 
 class IntakeContext(NamedTuple):

@@ -50,23 +50,37 @@ class StockSeen(NamedTuple):
     incoming_eta: date | None
 
 
+class ReadVersions(NamedTuple):
+    """The versions of the tenant's catalog and of the HS nomenclature that a read saw.
+
+    Each is a value of ``catalog_version_seq`` (migration 2026-12-07T23:30), None when never written:
+    every statement that writes the tenant's products, or the nomenclature, takes a new one.
+    """
+
+    catalog: int | None
+    nomenclature: int | None
+
+
 class IntakeReads(NamedTuple):
     catalog: dict[str, ProductRead]
     stock: dict[str, StockSeen]
     unknown_subheadings: frozenset[str] | None
     """Of the given codes and the products' codes, the 6-digit subheadings no loaded nomenclature
     knows; None when no nomenclature is loaded (then nothing can be said)."""
+    versions: ReadVersions
+    """What the catalog and nomenclature answers were read at."""
 
 
 async def intake_reads(tenant_id: uuid.UUID, skus: list[str], hs_codes: list[str]) -> IntakeReads:
     """The catalog entries and unlocked stock rows of ``skus`` and which HS subheadings are unknown,
     in one round trip and without a lock (intake reads them before it joins its tenant's group).
 
-    The database function ``intake_reads`` (migration 2026-12-07T10:30) scopes its own statement to
+    The database function ``intake_reads`` (migration 2026-12-07T23:30) scopes its own statement to
     the tenant, so outside a transaction this is one round trip, not a ``BEGIN`` with the scope, the
     query and a ``COMMIT``. A SKU may have a product, a stock row, both or neither; there is one row
     per distinct SKU (and one with no SKU when there are none) and each carries the HS answer, which
-    is that of :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes.
+    is that of :func:`customs.hs_codes.unknown_subheadings` for ``hs_codes`` and the products' codes,
+    and the versions of the catalog and the nomenclature, read in the same statement.
     """
     rows = await read_in_scope(
         "SELECT * FROM intake_reads({}, {}::text[], {}::text[])", tenant_id, sorted(set(skus)), hs_codes
@@ -76,6 +90,7 @@ async def intake_reads(tenant_id: uuid.UUID, skus: list[str], hs_codes: list[str
         {row["wanted_sku"]: product_read(row["product"]) for row in rows if row["product"] is not None},
         {row["wanted_sku"]: StockSeen(row["available"], row["incoming_eta"]) for row in rows if row["has_stock"]},
         frozenset(first["hs_unknown"]) if first["hs_loaded"] else None,
+        ReadVersions(first["catalog_version"], first["nomenclature_version"]),
     )
 
 
@@ -165,9 +180,13 @@ _INSERT_ORDER_SQL = _with_line_columns(
         ), locked AS (
             SELECT s.sku, s.on_hand, s.reserved, s.incoming_eta FROM stock s
             WHERE s.tenant_id = {} AND s.sku = ANY({}::text[]) ORDER BY s.sku FOR UPDATE
+        ), versions AS (
+            SELECT NOT {}::boolean OR (
+                (SELECT v.version FROM catalog_versions v WHERE v.tenant_id = {}) IS NOT DISTINCT FROM {}::bigint
+                AND (SELECT n.version FROM nomenclature_version n) IS NOT DISTINCT FROM {}::bigint) AS held
         ), ok AS (
             SELECT count(*) = {} AND coalesce(bool_and(w.sku IS NOT NULL AND l.on_hand - l.reserved >= w.requested
-                AND l.incoming_eta IS NOT DISTINCT FROM w.eta), true) AS ok
+                AND l.incoming_eta IS NOT DISTINCT FROM w.eta), true) AND (SELECT held FROM versions) AS ok
             FROM locked l LEFT JOIN wanted w USING (sku)
         ), customer AS (
             INSERT INTO customers (tenant_id, id, code, name, email, phone)
@@ -232,7 +251,8 @@ class Inserted(NamedTuple):
     """The outcome of a statement of :func:`insert_order_statement`."""
 
     reserved: bool
-    """False: the stock rows did not match what the caller expected; nothing was written."""
+    """False: the stock rows, or the catalog or nomenclature versions, did not match what the caller
+    expected; nothing was written."""
     stored: Stored | None
     """None if nothing was written: the stock did not match, or its ``(channel, external_ref)`` exists."""
 
@@ -258,6 +278,7 @@ def insert_order_statement(
     *,
     expect_stock: dict[str, tuple[int, date | None]] | None = None,
     skus: list[str] | None = None,
+    expect_versions: ReadVersions | None = None,
 ) -> Statement:
     """The statement that upserts the order's customer by code and inserts the order under the next
     gapless number, its lines, timeline events and outbox rows; its one row gives :class:`Inserted`.
@@ -266,10 +287,12 @@ def insert_order_statement(
     ``expect_stock`` is given) are held from here to the commit only. ``expect_stock`` maps SKU to
     ``(requested, incoming_eta)``: all of them are reserved in full, provided that, under the stock
     rows' locks, exactly these SKUs of ``skus`` have a stock row, each with that ETA and enough
-    available; otherwise nothing is written (the customer neither) and ``reserved`` is False. The
-    first event's payload gets the order's ``number`` (formatted like ``format_number``); the outbox
-    rows are those :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the
-    statement, so lines and events may reference the order inserted in it.
+    available; otherwise nothing is written (the customer neither) and ``reserved`` is False. So too
+    when ``expect_versions`` is given and the tenant's catalog or the nomenclature has another version
+    now (the order was priced and reviewed on reads kept from an earlier intake). The first event's
+    payload gets the order's ``number`` (formatted like ``format_number``); the outbox rows are those
+    :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the statement,
+    so lines and events may reference the order inserted in it.
     """
     expected = expect_stock or {}
     expected_skus = sorted(expected)
@@ -284,6 +307,10 @@ def insert_order_statement(
             [expected[sku][1] for sku in expected_skus],
             tenant_id,
             locked_skus,
+            expect_versions is not None,
+            tenant_id,
+            None if expect_versions is None else expect_versions.catalog,
+            None if expect_versions is None else expect_versions.nomenclature,
             len(expected_skus),
             tenant_id,
             new_id(),
