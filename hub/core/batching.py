@@ -23,6 +23,7 @@ unit's remaining work with its statement's row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import uuid
@@ -33,7 +34,15 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 
-from hub.core.database import DB, Statement, fetch, fetch_pipelined, tenant_tx
+from hub.core.database import (
+    DB,
+    Statement,
+    TenantSession,
+    fetch,
+    fetch_pipelined,
+    tenant_session,
+    tenant_tx,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -149,6 +158,8 @@ class _Unit:
     then: Callable[[Row | None], Awaitable[Any]]
     """The unit's work, given its first statement's row (None: it has no first statement)."""
     future: asyncio.Future[Any]
+    done_by: Callable[[Row], bool] | None = None
+    """Whether the first statement's row finishes the unit: ``then(row)`` then needs no transaction."""
     attempts: int = field(default=0)
 
 
@@ -195,6 +206,8 @@ class SharedTransaction:
         """Transactions opened (a figure for tests and benchmarks)."""
         self.pipelined = 0
         """First statements sent together with others (a figure for tests and benchmarks)."""
+        self.committed = 0
+        """Groups sent as one committed pipeline, without ``BEGIN`` or ``COMMIT`` (likewise)."""
         _INSTANCES.add(self)
 
     async def run(self, tenant_id: uuid.UUID, work: Callable[[], Awaitable[R]]) -> R:
@@ -205,7 +218,12 @@ class SharedTransaction:
         return await self.run_after(tenant_id, None, then)
 
     async def run_after(
-        self, tenant_id: uuid.UUID, first: Statement | None, then: Callable[[Row | None], Awaitable[R]]
+        self,
+        tenant_id: uuid.UUID,
+        first: Statement | None,
+        then: Callable[[Row | None], Awaitable[R]],
+        *,
+        done_by: Callable[[Row], bool] | None = None,
     ) -> R:
         """As :meth:`run`, for a unit that starts with ``first``: ``then(row)`` is its work after it.
 
@@ -213,6 +231,12 @@ class SharedTransaction:
         in one round trip) and passes its row; ``then`` runs in the group's transaction, after
         ``first`` and before the next unit's work. A caller already inside a transaction gets
         ``then(None)`` at once, in its transaction: ``then`` runs ``first`` itself.
+
+        ``done_by(row)`` says that a row finishes the unit: ``then(row)`` then touches no database.
+        A group of two or more such units with one SQL text is sent as one committed pipeline
+        (:meth:`hub.core.database.TenantSession.fetch_committed`: one round trip, no ``BEGIN`` or
+        ``COMMIT``); a unit whose row does not finish it wrote nothing (its statement must see to
+        that) and runs again in an ordinary group.
         """
         if DB.current_transaction.get() is not None:
             async with tenant_tx(tenant_id):
@@ -222,7 +246,7 @@ class SharedTransaction:
             self._loop, self._pending, self._tasks = loop, {}, set()
         future: asyncio.Future[R] = loop.create_future()
         queue = self._pending.get(tenant_id)
-        unit = _Unit(first, then, future)
+        unit = _Unit(first, then, future, done_by)
         if queue is not None:  # the tenant's writer is running and takes it with its next group
             queue.append(unit)
         else:
@@ -250,11 +274,19 @@ class SharedTransaction:
             await asyncio.shield(asyncio.gather(*self._tasks))
 
     async def _writer(self, tenant_id: uuid.UUID) -> None:
+        session = _HeldSession(tenant_id)
         try:
             # The queue stays in _pending while a group runs, so newcomers join it; once it is empty
             # it is removed with no await in between, and the next caller starts a new writer.
             while queue := self._pending[tenant_id]:
                 group, self._pending[tenant_id] = queue[: self._max_group], queue[self._max_group :]
+                if _committable(group) and (held := await session.open()) is not None:
+                    group = await self._run_committed(tenant_id, group, held)
+                    if not group:
+                        continue
+                # An ordinary group takes a connection of its own: the session goes back first, so
+                # a writer never holds two of the pool's connections.
+                await session.close()
                 await self._run_group(tenant_id, group)
             del self._pending[tenant_id]
         except BaseException as exc:  # cancelled at shutdown: nobody may wait for ever
@@ -262,6 +294,39 @@ class SharedTransaction:
                 if not unit.future.done():
                     unit.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
             raise
+        finally:
+            await session.close()
+
+    async def _run_committed(self, tenant_id: uuid.UUID, units: list[_Unit], session: TenantSession) -> list[_Unit]:
+        """Send the units' first statements as one committed pipeline and finish those their row
+        finishes; the units left to run in an ordinary group (all of them if the pipeline failed)."""
+        statements = [unit.first for unit in units if unit.first is not None]
+        try:
+            rows = await session.fetch_committed(statements[0].sql, [statement.args for statement in statements])
+        except Exception:
+            # A statement failed, so none was committed; or the connection was lost, and whether
+            # they were is not known, which _run_group treats as it treats a lost COMMIT. Either
+            # way the units run again in an ordinary group.
+            return units
+        if len(rows) != len(units):  # a caller's bug; nothing can be answered from these rows
+            raise RuntimeError(f"{len(rows)} rows for {len(units)} statements")
+        self.groups += 1
+        self.committed += 1
+        self.pipelined += len(units)
+        left: list[_Unit] = []
+        for unit, row in zip(units, rows, strict=True):
+            if unit.done_by is None or not unit.done_by(row):
+                left.append(unit)
+                continue
+            try:
+                result = await unit.then(row)
+            except Exception as exc:  # its row is committed; what then() refused is its answer
+                if not unit.future.done():
+                    unit.future.set_exception(exc)
+            else:
+                if not unit.future.done():
+                    unit.future.set_result(result)
+        return left
 
     async def _run_group(self, tenant_id: uuid.UUID, units: list[_Unit], *, pipeline: bool = True) -> None:
         results: list[Any] = []
@@ -358,6 +423,42 @@ class SharedTransaction:
             await self._run_group(tenant_id, [unit])
         elif not unit.future.done():
             unit.future.set_exception(exc)
+
+
+def _committable(units: list[_Unit]) -> bool:
+    """Whether ``units`` may go as one committed pipeline: two or more, each finished by its first
+    statement's row, all with one SQL text."""
+    if len(units) < 2 or units[0].first is None:
+        return False
+    sql = units[0].first.sql
+    return all(unit.first is not None and unit.first.sql == sql and unit.done_by is not None for unit in units)
+
+
+class _HeldSession:
+    """A writer's tenant session, opened when a group can use it and kept while groups can."""
+
+    def __init__(self, tenant_id: uuid.UUID) -> None:
+        self._tenant_id = tenant_id
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._session: TenantSession | None = None
+
+    async def open(self) -> TenantSession | None:
+        """The session, or None if no connection could be scoped (the group then runs as ever)."""
+        if self._session is None:
+            stack = contextlib.AsyncExitStack()
+            try:
+                self._session = await stack.enter_async_context(tenant_session(self._tenant_id))
+            except Exception:
+                return None
+            self._stack = stack
+        return self._session
+
+    async def close(self) -> None:
+        stack, self._stack, self._session = self._stack, None, None
+        if stack is not None:
+            # A connection that could not be cleared was closed, not pooled: nothing else to do.
+            with contextlib.suppress(Exception):
+                await stack.aclose()
 
 
 async def _no_row() -> Row | None:

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
@@ -125,6 +126,62 @@ async def fetch_pipelined(sql: str, arguments: Sequence[Sequence[Any]]) -> list[
         raise RuntimeError("fetch_pipelined runs inside a transaction")
     records = await transaction.connection.fetchmany(_numbered(sql), arguments)
     return [dict(record) for record in records]
+
+
+class TenantSession:
+    """A pooled connection whose session is scoped to one tenant, held by one holder.
+
+    For statements that commit on their own: :meth:`fetch_committed` sends a pipeline that
+    PostgreSQL runs as one implicit transaction (asyncpg writes every execution, then one Sync),
+    committed before its rows come back, so a group's writes cost one round trip where ``BEGIN``
+    with the scope, the pipeline and ``COMMIT`` cost three. The scope is a session setting
+    (``set_config(..., false)``), so it outlives each of those transactions; :func:`tenant_session`
+    clears it before the connection goes back to the pool, and closes a connection it could not
+    clear, so no other user of the pool ever runs in it.
+    """
+
+    def __init__(self, connection: PoolConnectionProxy[asyncpg.Record]) -> None:
+        self._connection = connection
+
+    async def fetch_committed(self, sql: str, arguments: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """Run ``sql`` once per argument list, all or none committed, in one round trip.
+
+        If one execution fails, none of them is committed and the error is raised. If the
+        connection is lost, whether they were committed is not known (as for a lost ``COMMIT``).
+        """
+        records = await self._connection.fetchmany(_numbered(sql), arguments)
+        return [dict(record) for record in records]
+
+
+@asynccontextmanager
+async def tenant_session(tenant_id: uuid.UUID) -> AsyncIterator[TenantSession]:
+    """A :class:`TenantSession` of ``tenant_id`` (outside any transaction of the caller's)."""
+    pool = DB.pool
+    if pool is None or DB.current_transaction.get() is not None:
+        raise RuntimeError("a tenant session needs the pool and no transaction of the caller's")
+    scope = f"SELECT set_config('app.tenant_id', '{_literal(str(tenant_id))}', false)"
+
+    async def scoped_connection() -> PoolConnectionProxy[asyncpg.Record]:
+        connection = await pool.acquire()
+        try:
+            await connection.execute(scope)
+        except BaseException:
+            connection.terminate()
+            await pool.release(connection)
+            raise
+        return connection
+
+    connection = await _once_more_if_stale(scoped_connection)
+    try:
+        yield TenantSession(connection)
+    finally:
+        try:
+            await connection.execute("SELECT set_config('app.tenant_id', '', false)")
+        except BaseException:
+            connection.terminate()  # a connection still scoped must not go back to the pool
+            raise
+        finally:
+            await pool.release(connection)
 
 
 async def read_in_scope(sql: str, *args: Any) -> list[dict[str, Any]]:

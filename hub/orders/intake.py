@@ -13,10 +13,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import asyncpg
 import msgspec
 
 from hub.core.batching import SharedTransaction
-from hub.core.database import Statement
+from hub.core.database import Statement, tenant_tx
 from hub.core.errors import Conflict, FieldError, ValidationFailed
 from hub.core.idempotency import run_idempotent
 from hub.core.ids import new_id
@@ -225,11 +226,20 @@ class _Intake:
         if INTAKE.busy(tenant_id):
             self.prepared = await self.prepare()
             if self.prepared.guessed is not None:
-                self.insert = _guessed_insert(tenant_id, self.prepared.guessed, self.prepared.versions, self.skus)
+                # The group may send it as a statement that commits on its own: a duplicate must
+                # raise there rather than take a number (see repo.insert_order_statement).
+                self.insert = _guessed_insert(
+                    tenant_id, self.prepared.guessed, self.prepared.versions, self.skus, raise_on_duplicate=True
+                )
         # The answer is built once the group has committed, outside it: the group's serial part holds
         # the tenant's counter and stock rows, and should carry no work that needs neither. It says
         # when the order was stored, as a read of it will.
-        written = await INTAKE.run_after(tenant_id, self.insert, self.intake)
+        try:
+            written = await INTAKE.run_after(tenant_id, self.insert, self.intake, done_by=_stored_as_guessed)
+        except asyncpg.UniqueViolationError as exc:  # the group's first statement met a duplicate
+            if exc.constraint_name != repo.DUPLICATE_REFERENCE:
+                raise
+            raise await _duplicate(tenant_id, self.data.channel, self.header.external_ref or "") from None
         if written.took is not None:  # committed as guessed: the kept stock is what it took less
             KEPT.took(tenant_id, {sku: units for sku, (units, _) in written.took.items()})
         else:
@@ -311,10 +321,8 @@ class _Intake:
         if guessed is not None:
             if inserted_row is not None:  # the group sent the insert, with its neighbours'
                 inserted = repo.Inserted.from_row(inserted_row)
-            else:
-                statement = self.insert if state is self.prepared else None
-                statement = statement or _guessed_insert(tenant_id, guessed, versions, self.skus)
-                inserted = await repo.run_insert(statement)
+            else:  # inside a caller's transaction, or run again: a duplicate is refused, not raised
+                inserted = await repo.run_insert(_guessed_insert(tenant_id, guessed, versions, self.skus))
             if inserted.reserved:
                 return Written(guessed[0], await self.stored(inserted), guessed[1])
             if versions is not None:  # nothing was written: read afresh before reserving anything
@@ -373,7 +381,8 @@ class _Intake:
 
 async def _duplicate(tenant_id: uuid.UUID, channel: str, external_ref: str) -> Conflict:
     """The refusal of an order whose ``(channel, external_ref)`` another order has, naming that one."""
-    existing = await repo.find_by_external_ref(tenant_id, channel, external_ref)
+    async with tenant_tx(tenant_id):  # inside a group's transaction this joins it
+        existing = await repo.find_by_external_ref(tenant_id, channel, external_ref)
     if existing is None:  # its insert committed before ours conflicted; orders are not deleted
         return Conflict(f"another order already has {channel} reference {external_ref!r}")
     return Conflict(
@@ -387,6 +396,8 @@ def _guessed_insert(
     guessed: tuple[Reviewed, dict[str, tuple[int, date | None]]],
     versions: repo.ReadVersions | None,
     skus: list[str],
+    *,
+    raise_on_duplicate: bool = False,
 ) -> Statement:
     """The insert of an order reviewed as fully reserved, if the stock rows (and the versions of kept
     reads) still hold what it expects."""
@@ -400,6 +411,7 @@ def _guessed_insert(
         expect_stock=expect_stock,
         skus=skus,
         expect_versions=versions,
+        raise_on_duplicate=raise_on_duplicate,
     )
 
 
@@ -427,6 +439,13 @@ class Written(NamedTuple):
         """The order as stored, as a read of it will say."""
         order = self.reviewed.order.as_inserted(self.stored.number, self.stored.created_at)
         return order_read(order, self.reviewed.lines)
+
+
+def _stored_as_guessed(row: dict[str, Any]) -> bool:
+    """Whether the guessed insert's row is the whole intake: reserved as guessed and stored (then
+    :meth:`_Intake.intake` only reads the row). Otherwise it wrote nothing and runs again in a group."""
+    inserted = repo.Inserted.from_row(row)
+    return inserted.reserved and inserted.stored is not None
 
 
 def _unknown_codes(line_rows: list[dict[str, Any]], unknown_subheadings: frozenset[str] | None) -> set[str]:

@@ -18,7 +18,7 @@ import asyncpg
 import httpx
 
 from hub.core.bootstrap import Services
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import DB, fetch, tenant_tx
 from hub.orders.intake import INTAKE
 from tests.api.test_intake_sql import _count, _line, _order, _product, _reserved
 from tests.conftest import TenantHandle
@@ -97,12 +97,13 @@ async def test_a_group_commits_once_with_gapless_numbers_and_each_order_s_timeli
     await _product(client, tenant, "TS-RED-M", on_hand=100)
     await _first_order(client, tenant)
     jobs_before = await _count(tenant, "outbox")
-    groups, pipelined = INTAKE.groups, INTAKE.pipelined
+    groups, pipelined, committed = INTAKE.groups, INTAKE.pipelined, INTAKE.committed
     posts = [(_order(external_ref=f"G-{i}"), tenant.headers()) for i in range(10)]
     results = await _one_tenant(client, tenant, posts)
     assert [r.status_code for r in results] == [201] * 10
     assert INTAKE.groups - groups == 2  # the held one, then the nine that queued behind it
     assert INTAKE.pipelined - pipelined == 9  # the nine inserts sent in one round trip
+    assert INTAKE.committed - committed == 1  # ... which committed as they ran: no BEGIN, no COMMIT
     assert _numbers(results) == list(range(2, 12))
     assert await _reserved(client, tenant, "TS-RED-M") == 2 * 11
     assert await _count(tenant, "outbox") == jobs_before + 2 * 10
@@ -272,3 +273,92 @@ async def test_a_failed_statement_among_pipelined_inserts_fails_only_its_own_ord
     assert _numbers(results) == [2, 3, 4, 5]
     assert await _count(tenant, "orders") == 5
     assert await _reserved(client, tenant, "TS-RED-M") == 2 * 5
+
+
+async def test_a_committed_group_leaves_no_tenant_scope_on_any_pooled_connection(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The writer's session is scoped to its tenant for the whole burst and cleared before it is pooled."""
+    await _product(client, tenant, "TS-RED-M", on_hand=100)
+    await _first_order(client, tenant)
+    committed = INTAKE.committed
+    results = await _one_tenant(client, tenant, [(_order(external_ref=f"S-{i}"), tenant.headers()) for i in range(4)])
+    assert [r.status_code for r in results] == [201] * 4
+    assert INTAKE.committed - committed == 1
+    pool = DB.pool
+    assert pool is not None
+    connections = [await asyncio.wait_for(pool.acquire(), 10) for _ in range(pool.get_max_size())]
+    try:
+        for connection in connections:
+            scope = await connection.fetchval("SELECT coalesce(current_setting('app.tenant_id', true), '')")
+            assert scope == "", "a pooled connection kept a tenant's scope"
+            assert await connection.fetchval("SELECT count(*) FROM orders") == 0, "an unscoped read saw orders"
+    finally:
+        for connection in connections:
+            await pool.release(connection)
+
+
+@asynccontextmanager
+async def _stock_row_held(tenant: TenantHandle, sku: str) -> AsyncIterator[int]:
+    """A SKU's stock row locked by another transaction until the block ends; yields its backend's pid."""
+    locked, release = asyncio.Event(), asyncio.Event()
+    holder: list[int] = []
+
+    async def hold() -> None:
+        async with tenant_tx(tenant.id):
+            await fetch("SELECT 1 FROM stock WHERE tenant_id = {} AND sku = {} FOR UPDATE", tenant.id, sku)
+            holder.append((await fetch("SELECT pg_backend_pid() AS pid"))[0]["pid"])
+            locked.set()
+            await release.wait()
+
+    task = asyncio.create_task(hold())
+    await locked.wait()
+    try:
+        yield holder[0]
+    finally:
+        release.set()
+        await task
+
+
+async def test_a_committed_group_whose_connection_dies_runs_again_in_an_ordinary_one(
+    client: httpx.AsyncClient, tenant: TenantHandle, services: Services
+) -> None:
+    await _product(client, tenant, "TS-RED-M", on_hand=100)
+    await _product(client, tenant, "HOT-1", on_hand=100)
+    await _first_order(client, tenant)
+    committed = INTAKE.committed
+    owner = await asyncpg.connect(services.owner_database_url)
+    try:
+        async with _stock_row_held(tenant, "HOT-1") as holder:
+            # Held on the counter: the first intake; queued behind it, four on HOT-1 as one group.
+            posts = [(_order(external_ref="K-0"), tenant.headers())]
+            posts += [(_order(external_ref=f"K-{i}", lines=[_line("HOT-1", 1)]), tenant.headers()) for i in range(1, 5)]
+            responses = asyncio.create_task(_one_tenant(client, tenant, posts))
+            # The four's pipeline now waits on HOT-1's row: its connection is terminated there.
+            pid = None
+            for _ in range(2000):
+                pid = await owner.fetchval(
+                    "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) LIMIT 1", holder
+                )
+                if pid is not None:
+                    break
+                await asyncio.sleep(0.005)
+            assert pid is not None, "the group's pipeline never waited on the held stock row"
+            assert await owner.fetchval("SELECT pg_terminate_backend($1)", pid)
+            # What runs again waits on the same row, now in an ordinary group's transaction.
+            for _ in range(2000):
+                again = await owner.fetchval(
+                    "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) LIMIT 1", holder
+                )
+                if again is not None:
+                    break
+                await asyncio.sleep(0.005)
+            assert again not in (None, pid), "the group did not run again on another connection"
+        results = await responses
+    finally:
+        await owner.close()
+    assert [r.status_code for r in results] == [201] * 5, [r.text for r in results]
+    assert INTAKE.committed == committed, "the lost pipeline is not counted as committed"
+    assert _numbers(results) == [2, 3, 4, 5, 6]
+    assert await _reserved(client, tenant, "HOT-1") == 4
+    assert await _count(tenant, "orders") == 6

@@ -212,7 +212,7 @@ _INSERT_ORDER_SQL = _with_line_columns(
             SELECT {}, {}, next.last_number, {}, {}, {}, {}, customer.id, {}::jsonb, {}::jsonb, {}::jsonb, {}, {}, {},
                 {}, {}, {}, {}::jsonb, {}, {}, {}, {}, {}::jsonb, {}, {}
             FROM next, customer
-            ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
+            :on_duplicate:
             RETURNING id, number, created_at
         ), new_lines AS (
             INSERT INTO order_lines (tenant_id, order_id, :line_columns:)
@@ -234,6 +234,14 @@ _INSERT_ORDER_SQL = _with_line_columns(
             (SELECT created_at FROM new_order) AS created_at
     """
 )
+_ON_DUPLICATE = "ON CONFLICT (tenant_id, channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
+_INSERT_ORDER_OR_NOTHING_SQL = _INSERT_ORDER_SQL.replace(":on_duplicate:", _ON_DUPLICATE)
+# Without ON CONFLICT: a duplicate raises (unique violation of orders_channel_external_ref), so a
+# statement that commits on its own never takes a number for an order it did not store.
+_INSERT_ORDER_OR_RAISE_SQL = _INSERT_ORDER_SQL.replace(":on_duplicate:", "")
+DUPLICATE_REFERENCE = "orders_channel_external_ref"
+"""The unique index an order's ``(channel, external_ref)`` violates when another order has it."""
+
 _INSERT_LINES_SQL = _with_line_columns(
     "INSERT INTO order_lines (tenant_id, order_id, :line_columns:) SELECT {}, {}, * FROM :line_unnest:"
 )
@@ -279,6 +287,7 @@ def insert_order_statement(
     expect_stock: dict[str, tuple[int, date | None]] | None = None,
     skus: list[str] | None = None,
     expect_versions: ReadVersions | None = None,
+    raise_on_duplicate: bool = False,
 ) -> Statement:
     """The statement that upserts the order's customer by code and inserts the order under the next
     gapless number, its lines, timeline events and outbox rows; its one row gives :class:`Inserted`.
@@ -293,6 +302,11 @@ def insert_order_statement(
     payload gets the order's ``number`` (formatted like ``format_number``); the outbox rows are those
     :func:`hub.core.outbox.enqueue_many` writes. Foreign keys are checked at the end of the statement,
     so lines and events may reference the order inserted in it.
+
+    An order whose ``(channel, external_ref)`` another order has is not stored (``stored`` None)
+    and takes no number, as its transaction rolls back (the caller refuses it); with
+    ``raise_on_duplicate`` the statement raises instead (a unique violation of
+    :data:`DUPLICATE_REFERENCE`), for a statement that may commit on its own.
     """
     expected = expect_stock or {}
     expected_skus = sorted(expected)
@@ -300,7 +314,7 @@ def insert_order_statement(
 
     customer = order.customer
     return Statement(
-        _INSERT_ORDER_SQL,
+        _INSERT_ORDER_OR_RAISE_SQL if raise_on_duplicate else _INSERT_ORDER_OR_NOTHING_SQL,
         (
             expected_skus,
             [expected[sku][0] for sku in expected_skus],
