@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from customs.tables import FxRateRecord, TariffRowRecord
-from hub.core.database import fetch
+from hub.core.database import Statement, fetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +34,9 @@ class QuoteRow:
     expected_revision: int | None
 
 
-async def insert_quotes(tenant_id: uuid.UUID, rows: Sequence[QuoteRow]) -> list[dt.datetime | None]:
-    """Store quotes in one statement; per row ``created_at``, or None when the tenant's data revision
-    is no longer the row's ``expected_revision`` (its tables are stale: that row is not stored)."""
-    stored = await fetch(
+def quotes_statement(tenant_id: uuid.UUID, rows: Sequence[QuoteRow]) -> Statement:
+    """The statement of :func:`insert_quotes`; :func:`quotes_stored` reads its rows."""
+    return Statement(
         """
         INSERT INTO landed_cost_quotes (tenant_id, id, order_id, request, response, rules_version,
                                         destination_country, currency, landed_cost_total, created_by)
@@ -53,21 +52,34 @@ async def insert_quotes(tenant_id: uuid.UUID, rows: Sequence[QuoteRow]) -> list[
         WHERE q.expected IS NULL OR q.expected = current.revision
         RETURNING id, created_at
         """,
-        tenant_id,
-        [row.id for row in rows],
-        [row.order_id for row in rows],
-        [row.request_json for row in rows],
-        [row.response_json for row in rows],
-        [row.rules_version for row in rows],
-        [row.destination_country for row in rows],
-        [row.currency for row in rows],
-        [row.landed_cost_total for row in rows],
-        [row.created_by for row in rows],
-        [row.expected_revision for row in rows],
-        tenant_id,
+        (
+            tenant_id,
+            [row.id for row in rows],
+            [row.order_id for row in rows],
+            [row.request_json for row in rows],
+            [row.response_json for row in rows],
+            [row.rules_version for row in rows],
+            [row.destination_country for row in rows],
+            [row.currency for row in rows],
+            [row.landed_cost_total for row in rows],
+            [row.created_by for row in rows],
+            [row.expected_revision for row in rows],
+            tenant_id,
+        ),
     )
+
+
+def quotes_stored(stored: list[dict[str, Any]], rows: Sequence[QuoteRow]) -> list[dt.datetime | None]:
+    """Per row of :func:`quotes_statement`, its ``created_at``, or None if it was not stored."""
     created = {record["id"]: record["created_at"] for record in stored}
     return [created.get(row.id) for row in rows]
+
+
+async def insert_quotes(tenant_id: uuid.UUID, rows: Sequence[QuoteRow]) -> list[dt.datetime | None]:
+    """Store quotes in one statement; per row ``created_at``, or None when the tenant's data revision
+    is no longer the row's ``expected_revision`` (its tables are stale: that row is not stored)."""
+    statement = quotes_statement(tenant_id, rows)
+    return quotes_stored(await fetch(statement.sql, *statement.args), rows)
 
 
 _QUOTE_SELECT = "SELECT id, order_id, response, created_at, created_by FROM landed_cost_quotes WHERE tenant_id = {}"

@@ -64,16 +64,100 @@ class _Entry(Generic[T, R]):
     future: asyncio.Future[R]
 
 
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OneStatement(Generic[T, R]):
+    """A batch's write as one statement: built from the items, its rows read back into results.
+
+    ``GroupCommit`` then sends it on a tenant session (:class:`hub.core.database.TenantSession`)
+    as a statement that commits on its own: one round trip where ``BEGIN``, the statement and
+    ``COMMIT`` cost three. It must write the same as the batch's ``write`` would.
+    """
+
+    statement: Callable[[uuid.UUID, list[T]], Statement]
+    results: Callable[[list[Row], list[T]], list[R]]
+
+
+class _SessionSlots:
+    """At most ``capacity`` tenant sessions for a :class:`GroupCommit`'s writers, kept while they run.
+
+    A session of another tenant is scoped anew (one round trip) rather than another connection taken:
+    the writers never hold more than ``capacity`` of the pool's connections beyond their usual one.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._open = 0
+        self._idle: list[tuple[uuid.UUID, contextlib.AsyncExitStack, TenantSession]] = []
+
+    async def take(self, tenant_id: uuid.UUID) -> tuple[contextlib.AsyncExitStack, TenantSession] | None:
+        for index, (owner, stack, session) in enumerate(self._idle):
+            if owner == tenant_id:
+                del self._idle[index]
+                return stack, session
+        if self._idle:
+            _, stack, session = self._idle.pop()
+            try:
+                await session.rescope(tenant_id)
+            except Exception:
+                await self._close(stack)
+                return None
+            return stack, session
+        if self._open >= self._capacity:
+            return None
+        stack = contextlib.AsyncExitStack()
+        self._open += 1
+        try:
+            session = await stack.enter_async_context(tenant_session(tenant_id))
+        except Exception:
+            self._open -= 1
+            return None
+        return stack, session
+
+    def give_back(self, tenant_id: uuid.UUID, stack: contextlib.AsyncExitStack, session: TenantSession) -> None:
+        self._idle.append((tenant_id, stack, session))
+
+    async def discard(self, stack: contextlib.AsyncExitStack) -> None:
+        await self._close(stack)
+
+    async def close_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for _, stack, _ in idle:
+            await self._close(stack)
+
+    async def _close(self, stack: contextlib.AsyncExitStack) -> None:
+        self._open -= 1
+        with contextlib.suppress(Exception):  # a connection that could not be cleared was closed
+            await stack.aclose()
+
+
 class GroupCommit(Generic[T, R]):
     """Writes items with ``write(tenant_id, items) -> results`` (one result per item, in order).
 
     ``write`` runs inside a ``tenant_tx`` opened here. A caller already inside a transaction is
     written in that transaction instead (its row must commit or roll back with the caller's work).
+    With ``one_statement``, a batch is first sent as that statement on a tenant session, committed
+    on its own; if that fails (nothing of it was committed, or a lost connection leaves it unknown,
+    as a lost ``COMMIT`` does) or no session can be had, the batch is written as above.
     """
 
-    def __init__(self, name: str, write: Writer[T, R], *, max_batch: int = 128, writers: int = 1) -> None:
+    def __init__(
+        self,
+        name: str,
+        write: Writer[T, R],
+        *,
+        max_batch: int = 128,
+        writers: int = 1,
+        one_statement: OneStatement[T, R] | None = None,
+    ) -> None:
         self.name = name
         self._write = write
+        self._one_statement = one_statement
+        self._sessions = _SessionSlots(writers)
+        self.committed = 0
+        """Batches written as one statement on a tenant session (a figure for tests and benchmarks)."""
         self._max_batch = max_batch
         self._writers = writers
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -123,8 +207,12 @@ class GroupCommit(Generic[T, R]):
             raise
         finally:
             self._running -= 1
+            if self._running == 0:  # the last writer out gives the sessions back to the pool
+                await self._sessions.close_idle()
 
     async def _write_group(self, tenant_id: uuid.UUID, entries: list[_Entry[T, R]]) -> None:
+        if self._one_statement is not None and await self._write_committed(tenant_id, entries, self._one_statement):
+            return
         try:
             async with tenant_tx(tenant_id):
                 results = await self._write(tenant_id, [entry.item for entry in entries])
@@ -148,8 +236,29 @@ class GroupCommit(Generic[T, R]):
             if not entry.future.done():
                 entry.future.set_result(result)
 
-
-Row = dict[str, Any]
+    async def _write_committed(
+        self, tenant_id: uuid.UUID, entries: list[_Entry[T, R]], one: OneStatement[T, R]
+    ) -> bool:
+        """Write the batch as one statement on a tenant session; False if it was not written so."""
+        taken = await self._sessions.take(tenant_id)
+        if taken is None:
+            return False
+        stack, session = taken
+        items = [entry.item for entry in entries]
+        try:
+            statement = one.statement(tenant_id, items)
+            results = one.results(await session.fetch_committed(statement.sql, [statement.args]), items)
+            if len(results) != len(entries):  # a writer bug: nothing can be answered from these rows
+                raise RuntimeError(f"{self.name}: {len(results)} results for {len(entries)} rows")
+        except Exception:
+            await self._sessions.discard(stack)
+            return False
+        self._sessions.give_back(tenant_id, stack, session)
+        self.committed += 1
+        for entry, result in zip(entries, results, strict=True):
+            if not entry.future.done():
+                entry.future.set_result(result)
+        return True
 
 
 @dataclass(slots=True)

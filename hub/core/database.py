@@ -143,6 +143,10 @@ class TenantSession:
     def __init__(self, connection: PoolConnectionProxy[asyncpg.Record]) -> None:
         self._connection = connection
 
+    async def rescope(self, tenant_id: uuid.UUID) -> None:
+        """Scope the session to another tenant (its holder has finished with the first)."""
+        await self._connection.execute(_session_scope(tenant_id))
+
     async def fetch_committed(self, sql: str, arguments: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Run ``sql`` once per argument list, all or none committed, in one round trip.
 
@@ -153,13 +157,17 @@ class TenantSession:
         return [dict(record) for record in records]
 
 
+def _session_scope(tenant_id: uuid.UUID) -> str:
+    return f"SELECT set_config('app.tenant_id', '{_literal(str(tenant_id))}', false)"
+
+
 @asynccontextmanager
 async def tenant_session(tenant_id: uuid.UUID) -> AsyncIterator[TenantSession]:
     """A :class:`TenantSession` of ``tenant_id`` (outside any transaction of the caller's)."""
     pool = DB.pool
     if pool is None or DB.current_transaction.get() is not None:
         raise RuntimeError("a tenant session needs the pool and no transaction of the caller's")
-    scope = f"SELECT set_config('app.tenant_id', '{_literal(str(tenant_id))}', false)"
+    scope = _session_scope(tenant_id)
 
     async def scoped_connection() -> PoolConnectionProxy[asyncpg.Record]:
         connection = await pool.acquire()

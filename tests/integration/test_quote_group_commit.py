@@ -14,7 +14,7 @@ import msgspec
 from customs import quotes, repository, tenant_data
 from customs.schemas import QuoteRequest, StoredQuote
 from customs.tariffs import decode_rows
-from hub.core.database import fetch, tenant_tx
+from hub.core.database import DB, fetch, tenant_tx
 from hub.core.ids import new_id
 from tests.conftest import TenantHandle
 
@@ -151,3 +151,77 @@ async def test_an_idempotent_replay_answers_the_same_bytes(client: httpx.AsyncCl
     assert read.content == first.content
     async with tenant_tx(tenant.id):
         assert (await fetch("SELECT count(*) AS n FROM landed_cost_quotes"))[0]["n"] == 1
+
+
+async def test_a_batch_commits_as_one_statement_on_a_session_that_is_cleared_after(
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    """The writer sends a batch on a tenant session (no BEGIN or COMMIT); once the writers stop, no
+    pooled connection is left scoped to a tenant, and a tenant's batch never lands in another's."""
+    del client
+    for owner in (tenant, other_tenant):
+        await quotes.create_stored_quote(owner.id, _request(1000), order_id=None, actor="user:warm")
+    committed = quotes._writer.committed
+    created = await asyncio.gather(
+        *(
+            quotes.create_stored_quote(owner.id, _request(p), order_id=None, actor=f"user:{p}")
+            for p in range(1100, 1116)
+            for owner in (tenant, other_tenant)
+        )
+    )
+    assert quotes._writer.committed > committed
+    await quotes._writer.drain()
+    for owner in (tenant, other_tenant):
+        async with tenant_tx(owner.id):
+            rows = await fetch("SELECT count(*) AS n FROM landed_cost_quotes")
+        assert rows[0]["n"] == 1 + 16, "each tenant has exactly its own quotes"
+    assert len(created) == 32
+    assert DB.pool is not None
+    connections = [await asyncio.wait_for(DB.pool.acquire(), 10) for _ in range(DB.pool.get_max_size())]
+    try:
+        for connection in connections:
+            scope = await connection.fetchval("SELECT coalesce(current_setting('app.tenant_id', true), '')")
+            assert scope == "", "a pooled connection kept a tenant's scope"
+    finally:
+        for connection in connections:
+            await DB.pool.release(connection)
+
+
+async def test_a_batch_whose_statement_fails_is_written_row_by_row(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """One bad row fails the batch's one statement (nothing of it commits); the rows are then written
+    one by one, as without sessions, so only the bad row's caller fails."""
+    del client
+    await quotes.create_stored_quote(tenant.id, _request(1000), order_id=None, actor="user:warm")
+    data = tenant_data.cached_data(tenant.id)
+    assert data is not None
+
+    def row(actor: str, quote_id: uuid.UUID) -> repository.QuoteRow:
+        return repository.QuoteRow(
+            id=quote_id,
+            order_id=None,
+            request_json="{}",
+            response_json="{}",
+            rules_version="r",
+            destination_country="US",
+            currency="USD",
+            landed_cost_total=Decimal("1.00"),
+            created_by=actor,
+            expected_revision=data.revision,
+        )
+
+    taken = new_id()
+    assert await quotes._writer.submit(tenant.id, row("first", taken)) is not None
+    committed = quotes._writer.committed
+    results = await asyncio.gather(
+        *(quotes._writer.submit(tenant.id, row(f"r{i}", new_id())) for i in range(3)),
+        quotes._writer.submit(tenant.id, row("dup", taken)),  # the same id again: a primary-key violation
+        return_exceptions=True,
+    )
+    assert [isinstance(r, dt.datetime) for r in results[:3]] == [True, True, True]
+    assert isinstance(results[3], Exception)
+    assert quotes._writer.committed >= committed
+    async with tenant_tx(tenant.id):
+        rows = await fetch("SELECT created_by FROM landed_cost_quotes WHERE created_by LIKE 'r%' OR created_by = 'dup'")
+    assert sorted(r["created_by"] for r in rows) == ["r0", "r1", "r2"]
