@@ -20,7 +20,7 @@ from carriers.base import Message, Parcel, TrackingEvent, enc_hook
 from carriers.schemas import CarrierAccountRead, ShipmentRead, TrackingEventRead
 from carriers.tables import Shipment
 from carriers.units import ShipmentPurpose
-from hub.core.database import fetch
+from hub.core.database import Statement, fetch
 from hub.core.money import MoneyWire
 
 Row = dict[str, Any]
@@ -137,11 +137,11 @@ async def list_active_accounts(carriers: list[str] | None = None) -> list[Row]:
 # -- inbound events ------------------------------------------------------------------------------
 
 
-async def insert_inbound_batch(
+def inbound_batch_statement(
     tenant_id: uuid.UUID, events: Sequence[InboundRow], *, job: str, outbox_id: uuid.UUID
-) -> None:
+) -> Statement:
     """Several raw webhooks and the one outbox job that processes them, in one statement."""
-    await fetch(
+    return Statement(
         """
         WITH stored AS (
             INSERT INTO inbound_events (tenant_id, id, carrier_account_id, carrier, headers, raw_body)
@@ -154,16 +154,26 @@ async def insert_inbound_batch(
         SELECT {}, {}, {}, jsonb_build_object('inbound_event_ids', jsonb_agg(stored.id::text ORDER BY stored.id))
         FROM stored
         """,
-        tenant_id,
-        [event.id for event in events],
-        [event.carrier_account_id for event in events],
-        [event.carrier for event in events],
-        [_encode(event.headers) for event in events],
-        [event.raw_body for event in events],
-        tenant_id,
-        outbox_id,
-        job,
+        (
+            tenant_id,
+            [event.id for event in events],
+            [event.carrier_account_id for event in events],
+            [event.carrier for event in events],
+            [_encode(event.headers) for event in events],
+            [event.raw_body for event in events],
+            tenant_id,
+            outbox_id,
+            job,
+        ),
     )
+
+
+async def insert_inbound_batch(
+    tenant_id: uuid.UUID, events: Sequence[InboundRow], *, job: str, outbox_id: uuid.UUID
+) -> None:
+    """:func:`inbound_batch_statement`, run in the current transaction."""
+    statement = inbound_batch_statement(tenant_id, events, job=job, outbox_id=outbox_id)
+    await fetch(statement.sql, *statement.args)
 
 
 async def lock_inbound(tenant_id: uuid.UUID, event_id: uuid.UUID) -> Row | None:
