@@ -7,7 +7,9 @@ and is not a superuser, so row-level security applies to every query they run.
 
 The tenant is set with ``set_config('app.tenant_id', ..., true)`` inside the transaction that a
 service opens (never in a Litestar dependency: those run in other tasks, and Piccolo keeps its
-transaction in a ContextVar).
+transaction in a ContextVar). The one exception is :func:`tenant_session`, a connection that a
+group-commit writer holds for statements that commit on their own: its session is scoped, and
+cleared (or the connection closed) before it goes back to the pool.
 """
 
 from __future__ import annotations
