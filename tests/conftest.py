@@ -148,6 +148,17 @@ async def make_tenant(base_currency: str = "EUR", origin_country: str = "CN") ->
 
 
 @pytest.fixture
+async def owner(services: Services) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the schema owner (past the application role's grants; row-level security is
+    forced on the owner too, so it sees a tenant's rows only in that tenant's scope)."""
+    connection = await asyncpg.connect(services.owner_database_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
 async def tenant(client: httpx.AsyncClient) -> TenantHandle:
     del client  # the app's lifespan owns the pool the service uses
     return await make_tenant()

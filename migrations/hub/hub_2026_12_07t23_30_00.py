@@ -41,26 +41,21 @@ CREATE TABLE catalog_versions (
 {rls_sql("catalog_versions")}
 {grant_sql("catalog_versions", "SELECT, INSERT, UPDATE")}
 
-CREATE FUNCTION catalog_version_bump_new() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One function for the three triggers: each names its transition table changed_rows (the new rows
+-- of an insert or update, the old rows of a delete).
+CREATE FUNCTION catalog_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO catalog_versions (tenant_id, version)
-    SELECT t.tenant_id, nextval('catalog_version_seq') FROM (SELECT DISTINCT tenant_id FROM new_rows) AS t
-    ON CONFLICT (tenant_id) DO UPDATE SET version = EXCLUDED.version;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION catalog_version_bump_old() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO catalog_versions (tenant_id, version)
-    SELECT t.tenant_id, nextval('catalog_version_seq') FROM (SELECT DISTINCT tenant_id FROM old_rows) AS t
+    SELECT t.tenant_id, nextval('catalog_version_seq') FROM (SELECT DISTINCT tenant_id FROM changed_rows) AS t
     ON CONFLICT (tenant_id) DO UPDATE SET version = EXCLUDED.version;
     RETURN NULL;
 END $$;
 CREATE TRIGGER products_version_insert AFTER INSERT ON products
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_version_bump_new();
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_version_bump();
 CREATE TRIGGER products_version_update AFTER UPDATE ON products
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_version_bump_new();
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_version_bump();
 CREATE TRIGGER products_version_delete AFTER DELETE ON products
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_version_bump_old();
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_version_bump();
 
 DROP FUNCTION intake_reads(uuid, text[], text[]);
 CREATE FUNCTION intake_reads(p_tenant uuid, p_skus text[], p_hs_codes text[])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,6 @@ import openpyxl
 import pytest
 
 from carriers.units import ShipmentStatus, TrackingReason
-from hub.core.bootstrap import Services
 from hub.core.database import fetch, tenant_tx
 from hub.reports import service
 from tenants import service as tenant_service
@@ -58,16 +56,6 @@ async def _report(
     assert response.headers["content-type"].startswith("application/json")
     body: dict[str, Any] = response.json()
     return body
-
-
-@pytest.fixture
-async def owner(services: Services) -> AsyncIterator[asyncpg.Connection]:
-    """The schema owner, to move stored timestamps into the past."""
-    connection = await asyncpg.connect(services.owner_database_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def _tenant_in(zone: str) -> TenantHandle:

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import uuid
 import warnings
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -23,15 +22,6 @@ from tests.api.test_reports import _order_id, _report
 from tests.conftest import TenantHandle
 
 pytestmark = pytest.mark.api
-
-
-@pytest.fixture
-async def owner(services: Services) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(services.owner_database_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def _marks(tenant: TenantHandle) -> int:

@@ -16,7 +16,6 @@ import asyncpg
 import httpx
 import pytest
 
-from hub.core.bootstrap import Services
 from hub.core.database import fetch, tenant_tx
 from hub.orders.repository import orders as repo
 from tests.api.test_orders import TSHIRT
@@ -141,46 +140,42 @@ async def test_stock_taken_since_by_another_writer_is_not_oversold(
 
 
 async def test_a_product_deleted_since_is_not_matched(
-    client: httpx.AsyncClient, tenant: TenantHandle, services: Services
+    client: httpx.AsyncClient, tenant: TenantHandle, owner: asyncpg.Connection
 ) -> None:
     await _tshirt(client, tenant, on_hand=10)
     line = {"sku": "TS-RED-M", "quantity": 1, "unit_price": {"amount": "19.90", "currency": "EUR"}}
     assert (await _post(client, tenant, _order("GONE-1", [line])))["lines"][0]["product_id"] is not None
     # The product goes, its stock row stays: only the catalog's version tells.
-    await _as_owner(services, tenant, "DELETE FROM products")
+    await _as_owner(owner, tenant, "DELETE FROM products")
     order = await _post(client, tenant, _order("GONE-2", [{**line, "name": "T-shirt"}]))
     assert order["lines"][0]["product_id"] is None
 
 
-async def _as_owner(services: Services, tenant: TenantHandle, *statements: str) -> None:
+async def _as_owner(owner: asyncpg.Connection, tenant: TenantHandle, *statements: str) -> None:
     """Run ``statements`` in one transaction as the schema owner (the application may not delete
     stock or products), scoped to ``tenant`` as row-level security asks of the owner too."""
-    connection = await asyncpg.connect(services.owner_database_url)
-    try:
-        async with connection.transaction():
-            await connection.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant.id))
-            for statement in statements:
-                await connection.execute(statement)
-    finally:
-        await connection.close()
+    async with owner.transaction():
+        await owner.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant.id))
+        for statement in statements:
+            await owner.execute(statement)
 
 
 _DELETE_CATALOG = ("DELETE FROM stock", "DELETE FROM products")
 
 
 @pytest.fixture
-async def owner(services: Services) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(services.owner_database_url)
+async def nomenclature(owner: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """The owner's connection, to write HS codes; the test's codes are removed after it."""
     try:
-        yield connection
+        yield owner
     finally:
-        await connection.execute("DELETE FROM hs_codes WHERE nomenclature = $1", NOMENCLATURE)
-        await connection.close()
+        await owner.execute("DELETE FROM hs_codes WHERE nomenclature = $1", NOMENCLATURE)
 
 
 async def test_a_nomenclature_changed_since_gives_its_answer(
-    client: httpx.AsyncClient, tenant: TenantHandle, owner: asyncpg.Connection
+    client: httpx.AsyncClient, tenant: TenantHandle, nomenclature: asyncpg.Connection
 ) -> None:
+    owner = nomenclature
     insert = "INSERT INTO hs_codes (nomenclature, code, description, level, source) VALUES ($1, $2, $3, 6, 'test')"
     await owner.execute(insert, NOMENCLATURE, "610910", "T-shirts of cotton")
     await _tshirt(client, tenant, on_hand=10)
@@ -231,7 +226,7 @@ async def _write_and_roll_back(tenant: TenantHandle, taken: list[int], error: ty
 
 
 async def test_every_write_of_products_takes_a_new_catalog_version(
-    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle, services: Services
+    client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle, owner: asyncpg.Connection
 ) -> None:
     assert await _catalog_version(tenant) is None
     product_id = await _tshirt(client, tenant, on_hand=1)
@@ -242,7 +237,7 @@ async def test_every_write_of_products_takes_a_new_catalog_version(
     # A write that rolls back leaves the version as it was, and its version is never taken again.
     rolled_back = await _rolled_back_version(tenant)
     assert await _catalog_version(tenant) == seen[-1]
-    await _as_owner(services, tenant, *_DELETE_CATALOG)
+    await _as_owner(owner, tenant, *_DELETE_CATALOG)
     seen.append(await _catalog_version(tenant))
     assert None not in seen
     assert len({*seen, rolled_back}) == 4

@@ -94,27 +94,31 @@ async def test_concurrent_quotes_after_a_load_elsewhere_are_recomputed_from_fres
     assert cached.revision == 1
 
 
+def _quote_row(
+    revision: int | None, *, actor: str = "user:test", quote_id: uuid.UUID | None = None
+) -> repository.QuoteRow:
+    """A stored quote's row with a stand-in request and response, for the writer alone."""
+    return repository.QuoteRow(
+        id=quote_id or new_id(),
+        order_id=None,
+        request_json="{}",
+        response_json='{"x": 1}',
+        rules_version="v",
+        destination_country="US",
+        currency="USD",
+        landed_cost_total=Decimal("1.00"),
+        created_by=actor,
+        expected_revision=revision,
+    )
+
+
 async def test_a_batch_answers_per_row_and_skips_only_the_stale_one(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     del client
     await _bump_elsewhere(tenant.id)  # revision 1
 
-    def row(revision: int | None) -> repository.QuoteRow:
-        return repository.QuoteRow(
-            id=new_id(),
-            order_id=None,
-            request_json="{}",
-            response_json='{"x": 1}',
-            rules_version="v",
-            destination_country="US",
-            currency="USD",
-            landed_cost_total=Decimal("1.00"),
-            created_by="user:test",
-            expected_revision=revision,
-        )
-
-    rows = [row(1), row(0), row(None), row(1)]
+    rows = [_quote_row(1), _quote_row(0), _quote_row(None), _quote_row(1)]
     async with tenant_tx(tenant.id):
         results = await repository.insert_quotes(tenant.id, rows)
     assert [r is not None for r in results] == [True, False, True, True]
@@ -198,18 +202,7 @@ async def test_a_batch_whose_statement_fails_is_written_row_by_row(
     assert data is not None
 
     def row(actor: str, quote_id: uuid.UUID) -> repository.QuoteRow:
-        return repository.QuoteRow(
-            id=quote_id,
-            order_id=None,
-            request_json="{}",
-            response_json="{}",
-            rules_version="r",
-            destination_country="US",
-            currency="USD",
-            landed_cost_total=Decimal("1.00"),
-            created_by=actor,
-            expected_revision=data.revision,
-        )
+        return _quote_row(data.revision, actor=actor, quote_id=quote_id)
 
     taken = new_id()
     assert await quotes._writer.submit(tenant.id, row("first", taken)) is not None
