@@ -247,14 +247,22 @@ class GroupCommit(Generic[T, R]):
         items = [entry.item for entry in entries]
         try:
             statement = one.statement(tenant_id, items)
-            results = one.results(await session.fetch_committed(statement.sql, [statement.args]), items)
-            if len(results) != len(entries):  # a writer bug: nothing can be answered from these rows
-                raise RuntimeError(f"{self.name}: {len(results)} results for {len(entries)} rows")
+            rows = await session.fetch_committed(statement.sql, [statement.args])
         except Exception:
             await self._sessions.discard(stack)
             return False
         self._sessions.give_back(tenant_id, stack, session)
         self.committed += 1
+        # Committed: from here on the batch is answered, never written again.
+        try:
+            results = one.results(rows, items)
+            if len(results) != len(entries):
+                raise RuntimeError(f"{self.name}: {len(results)} results for {len(entries)} rows")
+        except Exception as exc:  # a writer bug
+            for entry in entries:
+                if not entry.future.done():
+                    entry.future.set_exception(exc)
+            return True
         for entry, result in zip(entries, results, strict=True):
             if not entry.future.done():
                 entry.future.set_result(result)
@@ -417,8 +425,11 @@ class SharedTransaction:
             # they were is not known, which _run_group treats as it treats a lost COMMIT. Either
             # way the units run again in an ordinary group.
             return units
-        if len(rows) != len(units):  # a caller's bug; nothing can be answered from these rows
-            raise RuntimeError(f"{len(rows)} rows for {len(units)} statements")
+        if len(rows) != len(units):  # a caller's bug, found after the commit: nothing may run again
+            for unit in units:
+                if not unit.future.done():
+                    unit.future.set_exception(RuntimeError(f"{len(rows)} rows for {len(units)} statements"))
+            return []
         self.groups += 1
         self.committed += 1
         self.pipelined += len(units)
