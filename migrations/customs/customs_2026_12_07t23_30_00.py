@@ -1,8 +1,8 @@
 """The HS nomenclature's version, for intake's kept reads (issue #14; see the hub migration of 2026-12-07T23:30).
 
 One row for the public nomenclature (no tenant, like ``hs_codes``; the application reads it only),
-given a new value of ``catalog_version_seq`` by every statement that writes ``hs_codes``: an import
-is a delete and many inserts, so it changes many times, and ends at a value no earlier read saw.
+given a new value of ``catalog_version_seq`` by every transaction that writes ``hs_codes`` (once, at
+its first such statement; an import is a delete and thousands of inserts), a value no earlier read saw.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -20,9 +20,17 @@ CREATE TABLE nomenclature_version (
     version bigint NOT NULL
 );
 INSERT INTO nomenclature_version (version) VALUES (nextval('catalog_version_seq'));
+-- Once per transaction: an import's thousands of INSERT statements would otherwise update the one
+-- row thousands of times (each update walking the row's growing chain of versions). The new value
+-- becomes visible with the transaction's commit, together with every row it wrote; the flag is
+-- transaction-local, and a rolled-back savepoint restores it with the update it undoes.
 CREATE FUNCTION nomenclature_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('hub.nomenclature_bumped', true) = 'yes' THEN
+        RETURN NULL;
+    END IF;
     UPDATE nomenclature_version SET version = nextval('catalog_version_seq');
+    PERFORM set_config('hub.nomenclature_bumped', 'yes', true);
     RETURN NULL;
 END $$;
 CREATE TRIGGER hs_codes_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hs_codes

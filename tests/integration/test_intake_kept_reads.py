@@ -242,3 +242,17 @@ async def test_every_write_of_products_takes_a_new_catalog_version(
     assert None not in seen
     assert len({*seen, rolled_back}) == 4
     assert await _catalog_version(other_tenant) is None, "another tenant's catalog did not change"
+
+
+async def test_a_nomenclature_import_takes_one_new_version(nomenclature: asyncpg.Connection) -> None:
+    """Every transaction that writes HS codes changes the version once, however many statements it has."""
+    insert = "INSERT INTO hs_codes (nomenclature, code, description, level, source) VALUES ($1, $2, 'x', 6, 'test')"
+    before = await nomenclature.fetchval("SELECT version FROM nomenclature_version")
+    async with nomenclature.transaction():
+        await nomenclature.executemany(insert, [(NOMENCLATURE, f"{code}") for code in range(700001, 700051)])
+        inside = await nomenclature.fetchval("SELECT version FROM nomenclature_version")
+    after = await nomenclature.fetchval("SELECT version FROM nomenclature_version")
+    assert before != after == inside
+    assert await nomenclature.fetchval("SELECT last_value FROM catalog_version_seq") >= after
+    await nomenclature.execute("DELETE FROM hs_codes WHERE nomenclature = $1 AND code = '700001'", NOMENCLATURE)
+    assert await nomenclature.fetchval("SELECT version FROM nomenclature_version") not in (before, after)
