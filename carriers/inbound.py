@@ -98,18 +98,12 @@ async def receive_webhook(
 
 
 def _inbound_statement(tenant_id: uuid.UUID, events: list[repository.InboundRow]) -> Statement:
-    """:func:`_store_inbound`'s write as one statement."""
+    """The raw webhooks that arrived together, and one job to process them, in one statement."""
     return repository.inbound_batch_statement(tenant_id, events, job=PROCESS_INBOUND_JOB, outbox_id=new_id())
 
 
 def _stored(rows: list[Row], events: list[repository.InboundRow]) -> list[None]:
     del rows  # the statement returns none: stored is all there is to say
-    return [None] * len(events)
-
-
-async def _store_inbound(tenant_id: uuid.UUID, events: list[repository.InboundRow]) -> list[None]:
-    """Group-commit writer: the raw webhooks that arrived together, and one job to process them."""
-    await repository.insert_inbound_batch(tenant_id, events, job=PROCESS_INBOUND_JOB, outbox_id=new_id())
     return [None] * len(events)
 
 
@@ -120,11 +114,7 @@ async def _store_inbound(tenant_id: uuid.UUID, events: list[repository.InboundRo
 # A batch is one statement, sent on a tenant session as a statement that commits on its own (one
 # round trip, not BEGIN, INSERT and COMMIT); see hub.core.batching.OneStatement.
 _inbound_writer: GroupCommit[repository.InboundRow, None] = GroupCommit(
-    "inbound-webhooks",
-    _store_inbound,
-    writers=2,
-    max_batch=8,
-    one_statement=OneStatement(_inbound_statement, _stored),
+    "inbound-webhooks", OneStatement(_inbound_statement, _stored), writers=2, max_batch=8
 )
 
 

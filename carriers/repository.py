@@ -168,14 +168,6 @@ def inbound_batch_statement(
     )
 
 
-async def insert_inbound_batch(
-    tenant_id: uuid.UUID, events: Sequence[InboundRow], *, job: str, outbox_id: uuid.UUID
-) -> None:
-    """:func:`inbound_batch_statement`, run in the current transaction."""
-    statement = inbound_batch_statement(tenant_id, events, job=job, outbox_id=outbox_id)
-    await fetch(statement.sql, *statement.args)
-
-
 async def lock_inbound(tenant_id: uuid.UUID, event_id: uuid.UUID) -> Row | None:
     rows = await fetch(
         "SELECT id, carrier_account_id, carrier, raw_body, status, error FROM inbound_events "

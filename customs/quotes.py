@@ -174,11 +174,7 @@ def _row(
 # A batch is one statement, so it is sent on a tenant session as a statement that commits on its
 # own: one round trip, not BEGIN, INSERT and COMMIT.
 _writer: GroupCommit[repository.QuoteRow, dt.datetime | None] = GroupCommit(
-    "landed-cost-quotes",
-    repository.insert_quotes,
-    writers=2,
-    max_batch=8,
-    one_statement=OneStatement(repository.quotes_statement, repository.quotes_stored),
+    "landed-cost-quotes", OneStatement(repository.quotes_statement, repository.quotes_stored), writers=2, max_batch=8
 )
 
 

@@ -79,6 +79,11 @@ class OneStatement(Generic[T, R]):
     statement: Callable[[uuid.UUID, list[T]], Statement]
     results: Callable[[list[Row], list[T]], list[R]]
 
+    async def write(self, tenant_id: uuid.UUID, items: list[T]) -> list[R]:
+        """The statement in the current transaction: the batch's write where no session serves."""
+        statement = self.statement(tenant_id, items)
+        return self.results(await fetch(statement.sql, *statement.args), items)
+
 
 class _SessionSlots:
     """At most ``capacity`` tenant sessions for a :class:`GroupCommit`'s writers, kept while they run.
@@ -138,23 +143,17 @@ class GroupCommit(Generic[T, R]):
 
     ``write`` runs inside a ``tenant_tx`` opened here. A caller already inside a transaction is
     written in that transaction instead (its row must commit or roll back with the caller's work).
-    With ``one_statement``, a batch is first sent as that statement on a tenant session, committed
-    on its own; if that fails (nothing of it was committed, or a lost connection leaves it unknown,
-    as a lost ``COMMIT`` does) or no session can be had, the batch is written as above.
+    A :class:`OneStatement` for ``write`` is first sent on a tenant session, committed on its own;
+    if that fails (nothing of it was committed, or a lost connection leaves it unknown, as a lost
+    ``COMMIT`` does) or no session can be had, the batch is written as above.
     """
 
     def __init__(
-        self,
-        name: str,
-        write: Writer[T, R],
-        *,
-        max_batch: int = 128,
-        writers: int = 1,
-        one_statement: OneStatement[T, R] | None = None,
+        self, name: str, write: Writer[T, R] | OneStatement[T, R], *, max_batch: int = 128, writers: int = 1
     ) -> None:
         self.name = name
-        self._write = write
-        self._one_statement = one_statement
+        self._one_statement = write if isinstance(write, OneStatement) else None
+        self._write = write.write if isinstance(write, OneStatement) else write
         self._sessions = _SessionSlots(writers)
         self.committed = 0
         """Batches written as one statement on a tenant session (a figure for tests and benchmarks)."""
@@ -232,9 +231,7 @@ class GroupCommit(Generic[T, R]):
                 if not entry.future.done():
                     entry.future.set_exception(RuntimeError(f"{self.name} writer stopped: {exc!r}"))
             raise
-        for entry, result in zip(entries, results, strict=True):
-            if not entry.future.done():
-                entry.future.set_result(result)
+        _answer(entries, results)
 
     async def _write_committed(
         self, tenant_id: uuid.UUID, entries: list[_Entry[T, R]], one: OneStatement[T, R]
@@ -263,10 +260,14 @@ class GroupCommit(Generic[T, R]):
                 if not entry.future.done():
                     entry.future.set_exception(exc)
             return True
-        for entry, result in zip(entries, results, strict=True):
-            if not entry.future.done():
-                entry.future.set_result(result)
+        _answer(entries, results)
         return True
+
+
+def _answer(entries: list[_Entry[T, R]], results: list[R]) -> None:
+    for entry, result in zip(entries, results, strict=True):
+        if not entry.future.done():
+            entry.future.set_result(result)
 
 
 @dataclass(slots=True)
@@ -391,19 +392,20 @@ class SharedTransaction:
             await asyncio.shield(asyncio.gather(*self._tasks))
 
     async def _writer(self, tenant_id: uuid.UUID) -> None:
-        session = _HeldSession(tenant_id)
+        sessions = _SessionSlots(1)  # the writer's session, kept over its burst
         try:
             # The queue stays in _pending while a group runs, so newcomers join it; once it is empty
             # it is removed with no await in between, and the next caller starts a new writer.
             while queue := self._pending[tenant_id]:
                 group, self._pending[tenant_id] = queue[: self._max_group], queue[self._max_group :]
-                if _committable(group) and (held := await session.open()) is not None:
-                    group = await self._run_committed(tenant_id, group, held)
+                if _committable(group) and (taken := await sessions.take(tenant_id)) is not None:
+                    group = await self._run_committed(tenant_id, group, taken[1])
+                    sessions.give_back(tenant_id, *taken)
                     if not group:
                         continue
                 # An ordinary group takes a connection of its own: the session goes back first, so
                 # a writer never holds two of the pool's connections.
-                await session.close()
+                await sessions.close_idle()
                 await self._run_group(tenant_id, group)
             del self._pending[tenant_id]
         except BaseException as exc:  # cancelled at shutdown: nobody may wait for ever
@@ -412,7 +414,7 @@ class SharedTransaction:
                     unit.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer stopped"))
             raise
         finally:
-            await session.close()
+            await sessions.close_idle()
 
     async def _run_committed(self, tenant_id: uuid.UUID, units: list[_Unit], session: TenantSession) -> list[_Unit]:
         """Send the units' first statements as one committed pipeline and finish those their row
@@ -552,33 +554,6 @@ def _committable(units: list[_Unit]) -> bool:
         return False
     sql = units[0].first.sql
     return all(unit.first is not None and unit.first.sql == sql and unit.done_by is not None for unit in units)
-
-
-class _HeldSession:
-    """A writer's tenant session, opened when a group can use it and kept while groups can."""
-
-    def __init__(self, tenant_id: uuid.UUID) -> None:
-        self._tenant_id = tenant_id
-        self._stack: contextlib.AsyncExitStack | None = None
-        self._session: TenantSession | None = None
-
-    async def open(self) -> TenantSession | None:
-        """The session, or None if no connection could be scoped (the group then runs as ever)."""
-        if self._session is None:
-            stack = contextlib.AsyncExitStack()
-            try:
-                self._session = await stack.enter_async_context(tenant_session(self._tenant_id))
-            except Exception:
-                return None
-            self._stack = stack
-        return self._session
-
-    async def close(self) -> None:
-        stack, self._stack, self._session = self._stack, None, None
-        if stack is not None:
-            # A connection that could not be cleared was closed, not pooled: nothing else to do.
-            with contextlib.suppress(Exception):
-                await stack.aclose()
 
 
 async def _no_row() -> Row | None:

@@ -92,20 +92,16 @@ class KeptReads:
 
         Reads at another catalog (or nomenclature) version than those kept replace them.
         """
-        versions = reads.versions
+        versions, unknown = reads.versions, reads.unknown_subheadings
         nomenclature = self._nomenclature
-        if nomenclature.version != versions.nomenclature or nomenclature.loaded != (
-            reads.unknown_subheadings is not None
-        ):
-            nomenclature = self._nomenclature = _Nomenclature(
-                versions.nomenclature, reads.unknown_subheadings is not None
-            )
-        if reads.unknown_subheadings is not None:
+        if nomenclature.version != versions.nomenclature or nomenclature.loaded != (unknown is not None):
+            nomenclature = self._nomenclature = _Nomenclature(versions.nomenclature, unknown is not None)
+        if unknown is not None:
             codes = subheadings(hs_codes) | subheadings(product.hs_code for product in reads.catalog.values())
             if len(nomenclature.known) + len(codes) > MAX_CODES:
                 nomenclature.known.clear()
             for code in codes:
-                nomenclature.known[code] = code not in reads.unknown_subheadings
+                nomenclature.known[code] = code not in unknown
 
         kept = self._tenants.get(tenant_id)
         if kept is None or kept.catalog_version != versions.catalog:
@@ -137,11 +133,6 @@ class KeptReads:
             return
         for sku in skus:
             kept.stock.pop(sku, None)
-
-    def clear(self) -> None:
-        self._tenants.clear()
-        self._entries = 0
-        self._nomenclature = _Nomenclature()
 
     def _forget(self, tenant_id: uuid.UUID) -> None:
         kept = self._tenants.pop(tenant_id, None)

@@ -53,8 +53,9 @@ class StockSeen(NamedTuple):
 class ReadVersions(NamedTuple):
     """The versions of the tenant's catalog and of the HS nomenclature that a read saw.
 
-    Each is a value of ``catalog_version_seq`` (migration 2026-12-07T23:30), None when never written:
-    every statement that writes the tenant's products, or the nomenclature, takes a new one.
+    Each is a value of ``catalog_version_seq`` (migrations 2026-12-07T23:30), None when never written:
+    every statement that writes the tenant's products takes a new one, and every transaction that
+    writes the nomenclature.
     """
 
     catalog: int | None
